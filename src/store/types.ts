@@ -1,0 +1,119 @@
+/** The store: integrations, the per-receipt manifest, drive folders and encrypted token caches.
+ * SQLite implements it today (sqlite.ts); a Postgres implementation must pass the same suite. */
+
+export const INTEGRATION_STATUSES = [
+  'connecting',
+  'backfilling',
+  'idle',
+  'syncing',
+  'quota_exceeded',
+  'reconnect_required',
+  'revoked',
+  'failed',
+] as const;
+export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
+
+export interface MicrosoftAccount {
+  homeAccountId: string;
+  tenantId: string;
+  username: string;
+}
+
+export interface Integration {
+  id: string;
+  status: IntegrationStatus;
+  /** First day whose transactions are exported, YYYY-MM-DD. */
+  syncFrom: string | null;
+  timeZone: string | null;
+  microsoftAccount: MicrosoftAccount | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Where a receipt stands:
+ * - pending: known, not (or no longer) in the drive; exported at the next batch
+ * - uploaded: in the drive, size and hash verified
+ * - failed: the last attempt failed; retried at the next run
+ * - dismissed: its period (or account) folder was deleted by the user; stays gone until reconfigure
+ */
+export type ManifestState = 'pending' | 'uploaded' | 'failed' | 'dismissed';
+
+export interface ManifestEntry {
+  integrationId: string;
+  attachmentId: string;
+  transactionId: string;
+  bankAccountId: string;
+  /** Folder path below the app folder, segments joined by '/', e.g. `Main (1234)/2026/2026-03`. */
+  folderPath: string;
+  fileName: string;
+  /** Size announced by Qonto; the verified size once uploaded. */
+  size: number;
+  state: ManifestState;
+  driveItemId: string | null;
+  folderId: string | null;
+  quickXorHash: string | null;
+  /** Open upload session for a file being uploaded (resumed after a crash), never a secret. */
+  uploadUrl: string | null;
+  attempts: number;
+  /** Run number of the last failed attempt: a receipt that failed is not retried in the same run. */
+  failedInRun: number | null;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+/** What discovery knows about a receipt before it is exported. */
+export type DiscoveredReceipt = Pick<
+  ManifestEntry,
+  'attachmentId' | 'transactionId' | 'bankAccountId' | 'folderPath' | 'fileName' | 'size'
+>;
+
+export interface ManifestCounts {
+  exported: number;
+  failed: number;
+  pending: number;
+  dismissed: number;
+  pendingBytes: number;
+}
+
+export interface Store {
+  createIntegration(input: { id: string; status?: IntegrationStatus }): Promise<Integration>;
+  getIntegration(id: string): Promise<Integration | null>;
+  listIntegrations(): Promise<Integration[]>;
+  updateIntegration(
+    id: string,
+    patch: Partial<Pick<Integration, 'status' | 'syncFrom' | 'timeZone' | 'microsoftAccount'>>,
+  ): Promise<Integration>;
+
+  /** Encrypted, opaque token cache (MSAL serialisation, Qonto OAuth tokens) per integration and provider. */
+  getTokenCache(integrationId: string, provider: 'microsoft' | 'qonto'): Promise<Buffer | null>;
+  putTokenCache(integrationId: string, provider: 'microsoft' | 'qonto', sealed: Buffer): Promise<void>;
+  deleteTokenCaches(integrationId: string): Promise<void>;
+
+  /** Inserts unknown receipts as pending; known ones keep their state. Returns how many were new. */
+  upsertDiscovered(integrationId: string, receipts: DiscoveredReceipt[]): Promise<number>;
+  getEntry(integrationId: string, attachmentId: string): Promise<ManifestEntry | null>;
+  /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. */
+  nextToExport(integrationId: string, runNumber: number, limit: number): Promise<ManifestEntry[]>;
+  updateEntry(
+    integrationId: string,
+    attachmentId: string,
+    patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
+  ): Promise<void>;
+  findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
+  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. */
+  dismissUnder(integrationId: string, folderPath: string): Promise<number>;
+  /** Reconfiguration: dismissed and failed entries become pending again. */
+  reviveAll(integrationId: string): Promise<number>;
+  counts(integrationId: string): Promise<ManifestCounts>;
+
+  /** Drive folder ids by path below the app folder (a cache: the drive is the truth). */
+  getFolder(integrationId: string, path: string): Promise<string | null>;
+  putFolder(integrationId: string, path: string, driveItemId: string): Promise<void>;
+  /** Folders with one of these ids, with their paths (to recognise deleted folders in delta). */
+  findFoldersByIds(integrationId: string, driveItemIds: string[]): Promise<{ path: string; driveItemId: string }[]>;
+  /** Forgets the folder and every folder below it. */
+  forgetFoldersUnder(integrationId: string, path: string): Promise<void>;
+
+  close(): Promise<void>;
+}
