@@ -66,7 +66,10 @@ export interface ManifestEntry {
 export type DiscoveredReceipt = Pick<
   ManifestEntry,
   'attachmentId' | 'transactionId' | 'bankAccountId' | 'folderPath' | 'fileName' | 'size'
->;
+> & {
+  /** Used instead of fileName when another receipt already has that name in the folder (case-insensitively). */
+  fallbackFileName: string;
+};
 
 export interface ManifestCounts {
   exported: number;

@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Every setting comes from the environment; names are part of the public interface (DESIGN.md). */
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => /^https?:\/\/[^\s/]+/.test(v), 'must be an http(s) URL')
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
+  .transform((v) => (v === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(v)))
+  .optional();
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PUBLIC_URL: httpUrl('http://localhost:3000'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: optionalText.refine(
+    (v) => v === undefined || /^(postgres(ql)?|sqlite|file):/.test(v),
+    'must start with postgres://, sqlite: or file:',
+  ),
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_CLI_PATH: optionalText,
+  QONTO_API_URL: httpUrl('https://thirdparty.qonto.com'),
+  QONTO_OAUTH_URL: httpUrl('https://oauth.qonto.com'),
+  QONTO_CLIENT_ID: optionalText,
+  QONTO_CLIENT_SECRET: optionalText,
+  QONTO_API_LOGIN: optionalText,
+  QONTO_API_SECRET: optionalText,
+  QONTO_STAGING_TOKEN: optionalText,
+  ADMIN_TOKEN: optionalText,
+  MICROSOFT_CLIENT_ID: optionalText,
+  MICROSOFT_CLIENT_SECRET: optionalText,
+  MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
+  GRAPH_URL: httpUrl('https://graph.microsoft.com/v1.0'),
+  ENCRYPTION_KEY: optionalText,
+  SYNC_TIME: z
+    .string()
+    .trim()
+    .default('23:30')
+    .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be HH:MM (24-hour)'),
+  DEFAULT_TIME_ZONE: z.string().trim().default('Europe/Paris').refine(isTimeZone, 'must be an IANA time zone'),
+  SANDBOX: flag,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'SANDBOX'> {
+  /** Absolute DATA_DIR. */
+  dataDir: string;
+  /** Simulators with a demo organization instead of the real Qonto and Microsoft. */
+  sandbox: boolean;
+  qontoMode: 'apiKey' | 'oauth' | 'none';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const pair = (a: keyof Env, b: keyof Env) => {
+    if (Boolean(e[a]) !== Boolean(e[b])) problems.push(`${a} and ${b} must be set together`);
+  };
+  pair('QONTO_API_LOGIN', 'QONTO_API_SECRET');
+  pair('QONTO_CLIENT_ID', 'QONTO_CLIENT_SECRET');
+  pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
+  if (e.QONTO_API_LOGIN && !e.ADMIN_TOKEN) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const hasCredentials = Boolean(e.QONTO_API_LOGIN || e.QONTO_CLIENT_ID || e.MICROSOFT_CLIENT_ID);
+  const { SANDBOX, ...rest } = e;
+  return {
+    ...rest,
+    dataDir: resolve(e.DATA_DIR),
+    sandbox: SANDBOX ?? !hasCredentials,
+    qontoMode: e.QONTO_API_LOGIN ? 'apiKey' : e.QONTO_CLIENT_ID ? 'oauth' : 'none',
+  };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and turns the sandbox on without credentials', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.PUBLIC_URL).toBe('http://localhost:3000');
+    expect(c.SYNC_TIME).toBe('23:30');
+    expect(c.DEFAULT_TIME_ZONE).toBe('Europe/Paris');
+    expect(c.TEMPORAL_NAMESPACE).toBe('default');
+    expect(c.GRAPH_URL).toBe('https://graph.microsoft.com/v1.0');
+    expect(c.sandbox).toBe(true);
+    expect(c.qontoMode).toBe('none');
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', SYNC_TIME: '25:00', DEFAULT_TIME_ZONE: 'Mars/Olympus', GRAPH_URL: 'ftp://x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'SYNC_TIME', 'DEFAULT_TIME_ZONE', 'GRAPH_URL']) expect(problems).toContain(name);
+  });
+
+  it('requires credentials in pairs and an admin token in API-key mode', () => {
+    expect(() => loadConfig({ QONTO_API_LOGIN: 'acme-1' })).toThrow(/QONTO_API_LOGIN and QONTO_API_SECRET/);
+    expect(() => loadConfig({ QONTO_API_LOGIN: 'acme-1', QONTO_API_SECRET: 's' })).toThrow(/ADMIN_TOKEN/);
+    const c = loadConfig({
+      QONTO_API_LOGIN: 'acme-1',
+      QONTO_API_SECRET: 's',
+      ADMIN_TOKEN: 't',
+      MICROSOFT_CLIENT_ID: 'id',
+      MICROSOFT_CLIENT_SECRET: 'secret',
+      GRAPH_URL: 'http://127.0.0.1:9999/v1.0/',
+    });
+    expect(c.qontoMode).toBe('apiKey');
+    expect(c.sandbox).toBe(false);
+    expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
+  });
+
+  it('lets SANDBOX be forced either way', () => {
+    expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
+    expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
+  });
+});
