@@ -200,6 +200,22 @@ export function openSqliteStore(file: string): Store {
         .all(integrationId, runNumber, limit)
         .map(toEntry);
     },
+    async countToExport(integrationId, runNumber) {
+      return db
+        .prepare<[string, number], { n: number }>(
+          `SELECT COUNT(*) AS n FROM manifest WHERE integration_id = ?
+             AND (state = 'pending' OR (state = 'failed' AND (failed_in_run IS NULL OR failed_in_run <> ?)))`,
+        )
+        .get(integrationId, runNumber)!.n;
+    },
+    async uploadedItemIds(integrationId) {
+      return db
+        .prepare<[string], { drive_item_id: string }>(
+          `SELECT drive_item_id FROM manifest WHERE integration_id = ? AND state = 'uploaded' AND drive_item_id IS NOT NULL`,
+        )
+        .all(integrationId)
+        .map((r) => r.drive_item_id);
+    },
     async updateEntry(integrationId, attachmentId, patch) {
       const entries = Object.entries({ ...patch, updatedAt: now() }) as [keyof typeof ENTRY_COLUMNS, unknown][];
       const sets = entries.map(([k]) => `${ENTRY_COLUMNS[k]} = ?`).join(', ');
@@ -274,6 +290,14 @@ export function openSqliteStore(file: string): Store {
         'SELECT path, drive_item_id FROM folders WHERE integration_id = ? AND drive_item_id = ?',
       );
       return ids.flatMap((id) => stmt.all(integrationId, id).map((r) => ({ path: r.path, driveItemId: r.drive_item_id })));
+    },
+    async listFolders(integrationId) {
+      return db
+        .prepare<[string], { path: string; drive_item_id: string }>(
+          'SELECT path, drive_item_id FROM folders WHERE integration_id = ? ORDER BY path',
+        )
+        .all(integrationId)
+        .map((r) => ({ path: r.path, driveItemId: r.drive_item_id }));
     },
     async forgetFoldersUnder(integrationId, path) {
       const pattern = path === '' ? '%' : below(path);

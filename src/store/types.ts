@@ -98,6 +98,10 @@ export interface Store {
   getEntry(integrationId: string, attachmentId: string): Promise<ManifestEntry | null>;
   /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. */
   nextToExport(integrationId: string, runNumber: number, limit: number): Promise<ManifestEntry[]>;
+  /** How many receipts `nextToExport` would still return for this run. */
+  countToExport(integrationId: string, runNumber: number): Promise<number>;
+  /** Drive item ids of every receipt believed to be in the drive (for a full re-scan after delta expiry). */
+  uploadedItemIds(integrationId: string): Promise<string[]>;
   updateEntry(
     integrationId: string,
     attachmentId: string,
@@ -115,6 +119,7 @@ export interface Store {
   putFolder(integrationId: string, path: string, driveItemId: string): Promise<void>;
   /** Folders with one of these ids, with their paths (to recognise deleted folders in delta). */
   findFoldersByIds(integrationId: string, driveItemIds: string[]): Promise<{ path: string; driveItemId: string }[]>;
+  listFolders(integrationId: string): Promise<{ path: string; driveItemId: string }[]>;
   /** Forgets the folder and every folder below it. */
   forgetFoldersUnder(integrationId: string, path: string): Promise<void>;
 

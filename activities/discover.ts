@@ -1,0 +1,109 @@
+import { Context } from '@temporalio/activity';
+import { FatalError, NotFoundError } from '../src/errors.js';
+import type { Attachment, Transaction } from '../src/qonto/schemas.js';
+import type { DiscoveredReceipt } from '../src/store/types.js';
+import { accountFolderName, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
+import { periodOf, startOfLocalDay } from '../src/sync/periods.js';
+import type { ActivityDeps } from './deps.js';
+import type { AccountRef, DiscoverInput, DiscoverResult } from './types.js';
+
+/** Where a receipt goes and what it is called: decided once, at discovery, and kept in the manifest,
+ * so a later change to the transaction (a pending one completing) never renames an exported file. */
+export function placeReceipt(account: AccountRef, tx: Transaction, attachment: Attachment, timeZone: string): DiscoveredReceipt {
+  const folderPath = [accountFolderName(account), ...periodFolderSegments(periodOf(tx.emitted_at, timeZone))].join('/');
+  const naming = {
+    attachmentId: attachment.id,
+    fileName: attachment.file_name,
+    contentType: attachment.file_content_type,
+    emittedAt: tx.emitted_at,
+    timeZone,
+    counterparty: tx.clean_counterparty_name ?? tx.label,
+    amount: tx.amount,
+    currency: tx.currency,
+    side: tx.side,
+  };
+  return {
+    attachmentId: attachment.id,
+    transactionId: tx.id,
+    bankAccountId: account.id,
+    folderPath,
+    fileName: receiptFileName(naming),
+    fallbackFileName: receiptFileName(naming, attachment.id.length),
+    size: attachment.file_size,
+  };
+}
+
+export function discoverActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Lists the account's transactions (completed and pending) changed since the cursor and emitted on or
+     * after the start date, and records each of their receipts in the manifest. Idempotent: a known
+     * receipt keeps its state. Late receipts show up here because attaching one bumps `updated_at`.
+     */
+    async discoverAccount(input: DiscoverInput): Promise<DiscoverResult> {
+      const qonto = deps.qonto(input.integrationId);
+      const emittedFrom = startOfLocalDay(input.syncFrom, input.timeZone);
+      const emittedFromMs = Date.parse(emittedFrom);
+      let cursor = input.cursor;
+      let transactions = 0;
+      let discovered = 0;
+      let skipped = 0;
+      const { log } = Context.current();
+      // Keyset paging on updated_at: after each page the next query starts at the last updated_at
+      // seen, so a transaction updated while we page (it jumps to the end) cannot shift another one
+      // onto a page already read. Page numbers are only followed while updated_at does not move.
+      let from = input.cursor ?? undefined;
+      for (let page: number | null = 1, pages = 0; page !== null; pages++) {
+        const result = await qonto.listTransactionsPage({
+          bankAccountId: input.account.id,
+          updatedAtFrom: from,
+          emittedAtFrom: emittedFrom,
+          statuses: ['completed', 'pending'],
+          page,
+        });
+        const receipts: DiscoveredReceipt[] = [];
+        for (const tx of result.transactions) {
+          transactions += 1;
+          if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
+          if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
+          for (const attachment of await attachmentsOf(qonto, tx)) {
+            try {
+              receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
+            } catch (error) {
+              // Data no file can be named from (an absurd amount, an id of a new shape) must not
+              // block the account's other receipts.
+              if (!(error instanceof FatalError)) throw error;
+              skipped += 1;
+              log.warn('receipt skipped', { attachmentId: attachment.id, transactionId: tx.id, reason: error.message });
+            }
+          }
+        }
+        discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
+        Context.current().heartbeat({ pages, transactions });
+
+        const last = result.transactions.at(-1)?.updated_at;
+        if (result.nextPage === null || last === undefined) page = null;
+        else if (last !== from) (from = last), (page = 1);
+        else page = result.nextPage;
+      }
+      return { cursor, transactions, discovered, skipped };
+    },
+  };
+}
+
+/** The embedded attachments, plus any listed by id but not embedded (fetched one by one). */
+async function attachmentsOf(qonto: ReturnType<ActivityDeps['qonto']>, tx: Transaction): Promise<Attachment[]> {
+  const embedded = tx.attachments ?? [];
+  const known = new Set(embedded.map((a) => a.id));
+  const missing = tx.attachment_ids.filter((id) => !known.has(id));
+  const fetched = [];
+  for (const id of missing) {
+    try {
+      fetched.push(await qonto.getAttachment(id));
+    } catch (error) {
+      // Removed from the transaction since it was listed: nothing to export.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  return [...embedded, ...fetched];
+}

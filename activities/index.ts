@@ -1,0 +1,24 @@
+import type { ActivityDeps } from './deps.js';
+import { discoverActivities } from './discover.js';
+import { exportActivities } from './export.js';
+import { withFailures } from './failures.js';
+import { lifecycleActivities } from './lifecycle.js';
+import { organizationActivities } from './organization.js';
+import { quotaActivities } from './quota.js';
+import { verifyActivities } from './verify.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/** Every activity of the integration workflow, closed over injected dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return withFailures({
+    ...organizationActivities(deps),
+    ...discoverActivities(deps),
+    ...verifyActivities(deps),
+    ...exportActivities(deps),
+    ...quotaActivities(deps),
+    ...lifecycleActivities(deps),
+  });
+}
+
+export type SyncActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,22 @@
+import { timeZoneForCountry } from '../src/sync/timezones.js';
+import type { ActivityDeps } from './deps.js';
+import type { OrganizationInfo } from './types.js';
+
+export function organizationActivities(deps: ActivityDeps) {
+  return {
+    /** The organization's bank accounts and the zone the integration runs in. */
+    async loadOrganization(input: {
+      integrationId: string;
+      timeZone: string | null;
+      defaultTimeZone: string;
+    }): Promise<OrganizationInfo> {
+      const org = await deps.qonto(input.integrationId).getOrganization();
+      const timeZone = input.timeZone ?? timeZoneForCountry(org.legal_country, input.defaultTimeZone);
+      await deps.store.updateIntegration(input.integrationId, { timeZone });
+      return {
+        timeZone,
+        accounts: org.bank_accounts.map((a) => ({ id: a.id, name: a.name, iban: a.iban ?? null })),
+      };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
+ * shared by the workflow (as types only) and the activity implementations. */
+import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+
+export interface AccountRef {
+  id: string;
+  name: string;
+  iban: string | null;
+}
+
+export interface OrganizationInfo {
+  /** The integration's zone: the configured one, else from the organization's country, else the default. */
+  timeZone: string;
+  accounts: AccountRef[];
+}
+
+export interface QuotaInfo {
+  total: number;
+  used: number;
+  remaining: number;
+  deleted: number;
+  state: string;
+}
+
+export interface QuotaCheck {
+  quota: QuotaInfo;
+  counts: ManifestCounts;
+  /** True when the drive has no room left for the next receipt waiting to be exported. */
+  full: boolean;
+}
+
+export interface VerifyResult {
+  deltaLink: string;
+  /** Files the user deleted whose folder still exists: exported again. */
+  requeued: number;
+  /** Receipts whose period (or account) folder the user deleted: left out until reconfigured. */
+  dismissed: number;
+}
+
+export interface DiscoverInput {
+  integrationId: string;
+  account: AccountRef;
+  /** `updated_at` of the newest transaction seen so far for this account; null on a backfill. */
+  cursor: string | null;
+  syncFrom: string;
+  timeZone: string;
+}
+
+export interface DiscoverResult {
+  cursor: string | null;
+  transactions: number;
+  discovered: number;
+  /** Receipts whose data cannot make a file name (logged with their ids). */
+  skipped: number;
+}
+
+export interface ExportInput {
+  integrationId: string;
+  runNumber: number;
+  batchSize: number;
+}
+
+export interface ExportResult {
+  exported: number;
+  failed: number;
+  bytes: number;
+  /** The batch stopped because the drive is full (no partial file is left behind). */
+  quotaExceeded: boolean;
+  /** Receipts still to export in this run (pending, or failed in an earlier run). */
+  remaining: number;
+  counts: ManifestCounts;
+  lastError: string | null;
+}
+
+export interface StatusInput {
+  integrationId: string;
+  status: IntegrationStatus;
+}

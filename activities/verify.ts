@@ -1,0 +1,77 @@
+import { Context } from '@temporalio/activity';
+import { DeltaResyncRequiredError } from '../src/onedrive/delta.js';
+import type { DriveItem } from '../src/onedrive/client.js';
+import type { ActivityDeps } from './deps.js';
+import type { VerifyResult } from './types.js';
+
+/**
+ * What the user deleted in the app folder since the last run, from the delta feed:
+ * - a folder we made (account, year or period): its receipts are dismissed and stay gone, while
+ *   receipts discovered later for that folder are still exported (the folder comes back with them);
+ * - a file: it is exported again.
+ * Without a delta link (first run) or after 410 (link expired) the whole app folder is enumerated and
+ * anything we believe is there but is not counts as deleted.
+ */
+export function verifyActivities(deps: ActivityDeps) {
+  return {
+    async verifyDrive(input: { integrationId: string; deltaLink: string | null }): Promise<VerifyResult> {
+      const { integrationId } = input;
+      const drive = deps.onedrive(integrationId);
+      const ctx = Context.current();
+
+      let link: string | { folder: 'approot' } = input.deltaLink ?? { folder: 'approot' };
+      let fullScan = input.deltaLink === null;
+      let deleted = new Set<string>();
+      let present = new Set<string>();
+      let deltaLink: string | undefined;
+      for (let pages = 0; deltaLink === undefined; pages++) {
+        let page: { items: DriveItem[]; nextLink?: string; deltaLink?: string };
+        try {
+          page = await drive.deltaPage(link);
+        } catch (error) {
+          if (!(error instanceof DeltaResyncRequiredError) || fullScan) throw error;
+          link = { folder: 'approot' };
+          fullScan = true;
+          deleted = new Set();
+          present = new Set();
+          continue;
+        }
+        for (const item of page.items) {
+          if (item.deleted) {
+            deleted.add(item.id);
+            present.delete(item.id);
+          } else {
+            present.add(item.id);
+            deleted.delete(item.id);
+          }
+        }
+        ctx.heartbeat({ pages });
+        if (page.nextLink) link = page.nextLink;
+        else if (page.deltaLink) deltaLink = page.deltaLink;
+        else throw new Error('delta page without nextLink or deltaLink');
+      }
+
+      const { store } = deps;
+      if (fullScan) {
+        for (const f of await store.listFolders(integrationId)) if (f.path !== '' && !present.has(f.driveItemId)) deleted.add(f.driveItemId);
+        for (const id of await store.uploadedItemIds(integrationId)) if (!present.has(id)) deleted.add(id);
+      }
+      const ids = [...deleted];
+
+      let dismissed = 0;
+      const folders = (await store.findFoldersByIds(integrationId, ids)).sort((a, b) => a.path.length - b.path.length);
+      for (const folder of folders) {
+        dismissed += await store.dismissUnder(integrationId, folder.path);
+        await store.forgetFoldersUnder(integrationId, folder.path);
+      }
+
+      let requeued = 0;
+      for (const entry of await store.findByDriveItemIds(integrationId, ids)) {
+        if (entry.state !== 'uploaded') continue;
+        await store.updateEntry(integrationId, entry.attachmentId, { state: 'pending', driveItemId: null, uploadUrl: null });
+        requeued += 1;
+      }
+      return { deltaLink, requeued, dismissed };
+    },
+  };
+}

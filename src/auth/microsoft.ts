@@ -1,0 +1,178 @@
+/**
+ * Microsoft sign-in for an integration (personal accounts only) and access tokens for Graph.
+ *
+ * MSAL (`ConfidentialClientApplication`, auth code + PKCE) does the protocol; its token cache, which
+ * holds the refresh token, lives sealed in the store per integration (token-cache.ts). Every
+ * operation builds a fresh MSAL client around the stored cache, so any process (or host) sharing
+ * the store can serve any integration, and MSAL's in-memory throttle memory never outlives a call:
+ * retry timing belongs to our callers, who get the server's Retry-After in RetryableError.
+ */
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  CryptoProvider,
+  InteractionRequiredAuthError,
+  LogLevel,
+  type ICachePlugin,
+} from '@azure/msal-node';
+import type { Sealer } from './crypto.js';
+import { MICROSOFT_LOGIN_URL, MsalNetworkClient, rewriteLoginUrl, type LastResponse } from './msal-network.js';
+import { saveMicrosoftCache, sealedCachePlugin } from './token-cache.js';
+import { FatalError, ReconnectRequiredError, RetryableError, isSyncError } from '../errors.js';
+import { parseRetryAfter } from '../http/retry.js';
+import type { MicrosoftAccount, Store } from '../store/types.js';
+
+/** Tenant id of every personal Microsoft account (outlook.com, hotmail.com, live.com). */
+export const CONSUMER_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+export const DEFAULT_MICROSOFT_SCOPES = ['Files.ReadWrite.AppFolder', 'User.Read'];
+
+export class WorkOrSchoolAccountError extends FatalError {
+  constructor() {
+    super(
+      'Only personal Microsoft accounts (outlook.com, hotmail.com, live.com) can be connected: the account used is a work or school account. Sign in again with a personal Microsoft account.',
+      { code: 'work_or_school_account' },
+    );
+  }
+}
+
+export interface MicrosoftAuthOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Base of the identity endpoints; default https://login.microsoftonline.com. May be http:// (simulator). */
+  loginUrl?: string;
+  redirectUri: string;
+  store: Pick<Store, 'getTokenCache' | 'putTokenCache' | 'deleteTokenCaches'>;
+  sealer: Sealer;
+  scopes?: string[];
+}
+
+type Phase = 'sign-in' | 'silent';
+
+export class MicrosoftAuth {
+  private readonly loginUrl: string;
+  private readonly scopes: string[];
+  /** Operations per integration run one after another in this process: two concurrent refreshes
+   * would spend the same (rotating) refresh token twice. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: MicrosoftAuthOptions) {
+    this.loginUrl = (opts.loginUrl ?? MICROSOFT_LOGIN_URL).replace(/\/+$/, '');
+    const { protocol } = new URL(this.loginUrl);
+    if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`MICROSOFT_LOGIN_URL must be an http(s) URL, got ${this.loginUrl}`);
+    this.scopes = opts.scopes ?? DEFAULT_MICROSOFT_SCOPES;
+  }
+
+  /** The URL to send the browser to, and the PKCE verifier to keep (server side) until the callback. */
+  async beginSignIn(state: string): Promise<{ authorizationUrl: string; codeVerifier: string }> {
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const url = await this.msal(new MsalNetworkClient(this.loginUrl)).getAuthCodeUrl({
+      scopes: this.scopes,
+      redirectUri: this.opts.redirectUri,
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      state,
+      prompt: 'select_account',
+    });
+    return { authorizationUrl: rewriteLoginUrl(url, this.loginUrl), codeVerifier: verifier };
+  }
+
+  /** Redeems the code; stores the sealed token cache only for a personal account (replacing any earlier one). */
+  completeSignIn(integrationId: string, p: { code: string; codeVerifier: string }): Promise<MicrosoftAccount> {
+    return this.serially(integrationId, async () => {
+      const network = new MsalNetworkClient(this.loginUrl);
+      // No cache plugin: nothing reaches the store before the account is accepted.
+      const msal = this.msal(network);
+      const result = await msal
+        .acquireTokenByCode({ code: p.code, codeVerifier: p.codeVerifier, redirectUri: this.opts.redirectUri, scopes: this.scopes })
+        .catch((error: unknown) => {
+          throw toSyncError(error, network.lastResponse, 'sign-in');
+        });
+      const account = result.account;
+      if (!account) throw new FatalError('Microsoft sign-in returned no account', { code: 'no_account' });
+      const tenantId = result.tenantId || account.tenantId;
+      if (tenantId !== CONSUMER_TENANT_ID) throw new WorkOrSchoolAccountError();
+      await saveMicrosoftCache(this.opts.store, this.opts.sealer, integrationId, msal.getTokenCache().serialize());
+      return { homeAccountId: account.homeAccountId, tenantId, username: account.username };
+    });
+  }
+
+  /** A valid Graph access token: from the cache while fresh, else refreshed (the refresh token rotates). */
+  getAccessToken(integrationId: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {
+    return this.serially(integrationId, async () => {
+      const network = new MsalNetworkClient(this.loginUrl);
+      const msal = this.msal(network, sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId));
+      const cache = msal.getTokenCache();
+      const [account] = await cache.getAllAccounts();
+      if (!account) throw new ReconnectRequiredError('No Microsoft account is connected to this integration: sign in again.', { code: 'no_account' });
+      try {
+        const result = await msal.acquireTokenSilent({ account, scopes: this.scopes, forceRefresh: opts.forceRefresh ?? false });
+        return result.accessToken;
+      } catch (error) {
+        const mapped = toSyncError(error, network.lastResponse, 'silent');
+        if (mapped instanceof ReconnectRequiredError) {
+          // If the removal fails, the next call just meets the same refusal from the server.
+          await cache.removeAccount(account).catch(() => undefined);
+        }
+        throw mapped;
+      }
+    });
+  }
+
+  /** Consent withdrawn: the stored token caches of the integration are deleted. */
+  forget(integrationId: string): Promise<void> {
+    return this.serially(integrationId, () => this.opts.store.deleteTokenCaches(integrationId));
+  }
+
+  private msal(network: MsalNetworkClient, cachePlugin?: ICachePlugin): ConfidentialClientApplication {
+    return new ConfidentialClientApplication({
+      // Always the real https authority (MSAL refuses http ones); the network client reroutes.
+      auth: { clientId: this.opts.clientId, clientSecret: this.opts.clientSecret, authority: `${MICROSOFT_LOGIN_URL}/consumers` },
+      cache: cachePlugin ? { cachePlugin } : undefined,
+      // Silent logger: MSAL's verbose logs can carry personal data.
+      system: { networkClient: network, loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => undefined } },
+    });
+  }
+
+  private serially<T>(integrationId: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(integrationId) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    this.queues.set(integrationId, next);
+    const cleanup = () => {
+      if (this.queues.get(integrationId) === next) this.queues.delete(integrationId);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+}
+
+const RETRYABLE_CODES = new Set(['temporarily_unavailable', 'server_error', 'network_error']);
+
+/**
+ * What an MSAL failure means for the caller. Messages carry codes only, never the server's text
+ * verbatim beyond its error code, and never a token.
+ */
+function toSyncError(error: unknown, last: LastResponse | undefined, phase: Phase): unknown {
+  if (isSyncError(error) || !(error instanceof AuthError)) return error;
+  const code = error.errorCode || 'unknown_error';
+  const sub = error.subError ? `/${error.subError}` : '';
+  const status = last?.status;
+  if (status === 429 || (status !== undefined && status >= 500) || RETRYABLE_CODES.has(code)) {
+    return new RetryableError(`Microsoft sign-in service unavailable (${status === undefined ? code : `HTTP ${status}, ${code}`})`, {
+      status,
+      code,
+      retryAfterMs: parseRetryAfter(last?.retryAfter),
+    });
+  }
+  if (code === 'invalid_client' || code === 'unauthorized_client') {
+    return new FatalError(`Microsoft rejected the application credentials (${code}): check MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET`, { status, code });
+  }
+  const mustSignIn = error instanceof InteractionRequiredAuthError || code === 'invalid_grant';
+  if (mustSignIn && phase === 'silent') {
+    return new ReconnectRequiredError(`Microsoft consent expired or was withdrawn (${code}${sub}): sign in again`, { status, code });
+  }
+  if (mustSignIn) {
+    return new FatalError(`Microsoft sign-in could not be completed (${code}${sub}): start the sign-in again`, { status, code });
+  }
+  return new FatalError(`Microsoft sign-in failed (${code}${sub})`, { status, code });
+}

@@ -1,0 +1,60 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError, loadConfig } from './config.js';
+import { createServices } from './services.js';
+import { startSandbox } from './sandbox.js';
+import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
+import { bundleWorkflows, createWorker } from './temporal/worker.js';
+
+/**
+ * `npm start`: the worker (the HTTP API joins it with the next issue), against TEMPORAL_ADDRESS, or an
+ * embedded Temporal dev server with its database in DATA_DIR and the UI on TEMPORAL_UI_PORT. With
+ * SANDBOX on, the Qonto and Microsoft simulators run in-process with a demo organization.
+ */
+async function main(): Promise<void> {
+  let config = loadConfig();
+  const sandbox = config.sandbox ? await startSandbox(config) : null;
+  if (sandbox) config = sandbox.config;
+
+  let embedded: EmbeddedServer | null = null;
+  let address = config.TEMPORAL_ADDRESS;
+  if (!address) {
+    embedded = await startEmbeddedServer({ dataDir: config.dataDir, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
+    address = embedded.address;
+    console.log(`Temporal dev server on ${address}, UI on ${embedded.uiUrl}`);
+  }
+
+  const services = await createServices(config);
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: services.deps,
+    workflowBundle: await bundleWorkflows(),
+  });
+
+  if (sandbox) {
+    const client = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
+    await sandbox.ensureDemoIntegration(services, client);
+  }
+
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  console.log(`Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`);
+  await worker.run();
+  await connection.close();
+  await services.close();
+  await sandbox?.close();
+  await embedded?.stop();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

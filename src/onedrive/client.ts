@@ -1,0 +1,138 @@
+/**
+ * The OneDrive (Microsoft Graph) client the activities use: drive and quota, the app folder, folders,
+ * uploads, delta and deletes. Typed errors (src/errors.ts) say what to do next; transient failures
+ * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up.
+ */
+import { FatalError, NotFoundError, RetryableError } from '../errors.js';
+import type { RetryOptions } from '../http/retry.js';
+import { childPath, driveItemSchema, driveSchema, parseGraph, type DriveItem, type Quota } from './drive-item.js';
+import { fetchDeltaPage, type DeltaPage, type DeltaStart } from './delta.js';
+import { GraphApi, type AccessTokenGetter } from './graph-client.js';
+import { cancelSession, uploadFile, type UploadContext, type UploadParams, type UploadResult } from './upload.js';
+
+export type { DriveItem, Quota } from './drive-item.js';
+export type { DeltaPage, DeltaStart } from './delta.js';
+export { DeltaResyncRequiredError } from './graph-errors.js';
+export type { UploadParams, UploadResult } from './upload.js';
+
+export interface OneDriveClientOptions {
+  /** e.g. https://graph.microsoft.com/v1.0 or http://127.0.0.1:P/v1.0 */
+  graphUrl: string;
+  /** May throw ReconnectRequiredError; it reaches the caller untouched. */
+  getAccessToken: AccessTokenGetter;
+  retry?: Partial<RetryOptions>;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** Upload session fragment: rounded down to a multiple of 320 KiB, below 60 MiB. Default 10 MiB. */
+  fragmentSize?: number;
+  /** Largest file sent with a single PUT. Default 4 MiB. */
+  simpleUploadMax?: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRetryAfterMs: 60_000 };
+
+/** Fragments must be multiples of 320 KiB (all but the last) and each request below 60 MiB. */
+const FRAGMENT_UNIT = 327_680;
+const FRAGMENT_LIMIT = 60 * 1024 * 1024;
+const DEFAULT_FRAGMENT = 10 * 1024 * 1024;
+const DEFAULT_SIMPLE_MAX = 4 * 1024 * 1024;
+
+function fragmentSizeFor(requested = DEFAULT_FRAGMENT): number {
+  const units = Math.floor(Math.min(requested, FRAGMENT_LIMIT - 1) / FRAGMENT_UNIT);
+  return Math.max(1, units) * FRAGMENT_UNIT;
+}
+
+export class OneDriveClient {
+  private readonly graph: GraphApi;
+  private readonly uploads: UploadContext;
+  private readonly signal?: AbortSignal;
+
+  constructor(opts: OneDriveClientOptions) {
+    const retry = { ...DEFAULT_RETRY, ...opts.retry, signal: undefined };
+    const fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.signal = opts.signal;
+    this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
+    this.uploads = {
+      graph: this.graph,
+      fetch: fetchImpl,
+      retry,
+      fragmentSize: fragmentSizeFor(opts.fragmentSize),
+      simpleUploadMax: opts.simpleUploadMax ?? DEFAULT_SIMPLE_MAX,
+      signal: opts.signal,
+    };
+  }
+
+  async getDrive(): Promise<{ id: string; driveType: string; quota: Quota }> {
+    const drive = parseGraph(driveSchema, await this.get('/me/drive'), 'GET /me/drive');
+    return { id: drive.id, driveType: drive.driveType, quota: drive.quota };
+  }
+
+  /** `Apps/<app name>/`, created by Graph on first access. */
+  async getAppFolder(): Promise<DriveItem> {
+    return parseGraph(driveItemSchema, await this.get('/me/drive/special/approot'), 'GET approot');
+  }
+
+  async getItem(id: string): Promise<DriveItem | null> {
+    return this.orNull(async () => parseGraph(driveItemSchema, await this.get(`/me/drive/items/${encodeURIComponent(id)}`), 'GET item'));
+  }
+
+  /** The child called `name` (compared case-insensitively by Graph), or null. */
+  async getChild(parentId: string, name: string): Promise<DriveItem | null> {
+    return this.orNull(async () => parseGraph(driveItemSchema, await this.get(childPath(parentId, name)), 'GET child'));
+  }
+
+  /**
+   * The folder `name` under `parentId`, created if missing. Creation uses conflictBehavior "fail",
+   * so a concurrent creator (or an existing folder) answers 409 and we adopt the existing folder.
+   */
+  async ensureFolder(parentId: string, name: string): Promise<DriveItem> {
+    for (let round = 0; round < 3; round++) {
+      try {
+        const created = await this.graph.send(
+          `/me/drive/items/${encodeURIComponent(parentId)}/children`,
+          (request) => request.post({ name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' }),
+          this.signal,
+        );
+        return parseGraph(driveItemSchema, created, 'create folder');
+      } catch (error) {
+        if (!(error instanceof FatalError && error.status === 409)) throw error;
+      }
+      const existing = await this.getChild(parentId, name);
+      if (existing?.folder) return existing;
+      if (existing) throw new FatalError(`cannot create folder "${name}": a file of that name is in the way`, { status: 409, code: 'nameAlreadyExists' });
+      // Deleted between our two requests: create it again.
+    }
+    throw new RetryableError(`folder "${name}" keeps appearing and disappearing`);
+  }
+
+  uploadFile(p: UploadParams): Promise<UploadResult> {
+    return uploadFile(this.uploads, p);
+  }
+
+  /** DELETE an upload session (no Authorization); one already gone is fine. */
+  cancelUploadSession(uploadUrl: string): Promise<void> {
+    return cancelSession(this.uploads, uploadUrl, this.signal);
+  }
+
+  deltaPage(link: DeltaStart): Promise<DeltaPage> {
+    return fetchDeltaPage(this.graph, link, this.signal);
+  }
+
+  /** Moves the item to the recycle bin; an item already gone is fine. */
+  async deleteItem(id: string): Promise<void> {
+    await this.orNull(() => this.graph.send(`/me/drive/items/${encodeURIComponent(id)}`, (request) => request.delete(), this.signal));
+  }
+
+  private get(path: string): Promise<unknown> {
+    return this.graph.send(path, (request) => request.get(), this.signal);
+  }
+
+  private async orNull<T>(run: () => Promise<T>): Promise<T | null> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * `@microsoft/microsoft-graph-client` with our own middleware chain. The SDK's default chain drops the
+ * bearer token for http:// or non-Graph hosts (simulators), so the chain here is:
+ *
+ *   FailureCapture → BearerAuth (token for the Graph base URL only; one forced refresh on 401)
+ *                  → TransientRetry (withRetry, honours Retry-After) → FetchHandler
+ *
+ * Every non-2xx answer becomes a typed error inside the chain. The SDK rewraps anything thrown in the
+ * chain as a GraphError, so the outermost middleware parks the typed error in a per-request
+ * RequestState for `GraphApi.send` to rethrow as is.
+ */
+import { Client, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
+import { FatalError, ReconnectRequiredError } from '../errors.js';
+import { withRetry, type RetryOptions } from '../http/retry.js';
+import { errorFromResponse, networkError } from './graph-errors.js';
+
+export type AccessTokenGetter = (opts: { forceRefresh: boolean }) => Promise<string>;
+
+export interface GraphApiOptions {
+  /** e.g. https://graph.microsoft.com/v1.0 or http://127.0.0.1:P/v1.0 */
+  graphUrl: string;
+  getAccessToken: AccessTokenGetter;
+  retry: RetryOptions;
+  fetch: typeof fetch;
+}
+
+/** Per-request middleware option: where the chain leaves the typed error it threw. */
+class RequestState implements MiddlewareOptions {
+  failure?: unknown;
+}
+
+abstract class Link implements Middleware {
+  protected next!: Middleware;
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+  abstract execute(context: Context): Promise<void>;
+}
+
+class FailureCapture extends Link {
+  async execute(context: Context): Promise<void> {
+    try {
+      await this.next.execute(context);
+    } catch (error) {
+      const state = context.middlewareControl?.getMiddlewareOptions(RequestState) as RequestState | undefined;
+      if (state) state.failure = error;
+      throw error;
+    }
+  }
+}
+
+class BearerAuth extends Link {
+  constructor(
+    private readonly base: URL,
+    private readonly getAccessToken: AccessTokenGetter,
+  ) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    if (!isUnder(requestUrl(context), this.base)) return this.next.execute(context);
+    // A getter failure (e.g. ReconnectRequiredError from the token cache) propagates untouched.
+    setHeader(context, 'Authorization', `Bearer ${await this.getAccessToken({ forceRefresh: false })}`);
+    try {
+      await this.next.execute(context);
+    } catch (error) {
+      if (!(error instanceof ReconnectRequiredError && error.status === 401)) throw error;
+      setHeader(context, 'Authorization', `Bearer ${await this.getAccessToken({ forceRefresh: true })}`);
+      await this.next.execute(context); // a second 401 propagates as ReconnectRequiredError
+    }
+  }
+}
+
+class TransientRetry extends Link {
+  constructor(private readonly retry: RetryOptions) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    const what = describe(context);
+    await withRetry(
+      async () => {
+        await this.next.execute(context);
+        const response = context.response;
+        if (!response) throw new FatalError(`${what}: no response`);
+        if (!response.ok) throw await errorFromResponse(response, what);
+      },
+      { ...this.retry, signal: context.options?.signal ?? undefined },
+    );
+  }
+}
+
+/** Statuses whose Response may not carry a body. */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+class FetchHandler implements Middleware {
+  constructor(private readonly fetchImpl: typeof fetch) {}
+
+  async execute(context: Context): Promise<void> {
+    const signal = context.options?.signal;
+    try {
+      const response = await this.fetchImpl(context.request, context.options);
+      // Graph answers here are small JSON: read them whole so a connection cut mid-body is a network
+      // error inside the retry loop rather than a parse error after it.
+      const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+      context.response = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw networkError(describe(context), error);
+    }
+  }
+}
+
+export class GraphApi {
+  /** The Graph base URL without a trailing slash. */
+  readonly baseUrl: string;
+  private readonly client: Client;
+
+  constructor(opts: GraphApiOptions) {
+    this.baseUrl = opts.graphUrl.replace(/\/+$/, '');
+    const base = new URL(this.baseUrl);
+    // The SDK joins baseUrl + defaultVersion + path: split the configured URL at its last segment.
+    const cut = this.baseUrl.lastIndexOf('/');
+    const hasVersion = base.pathname.length > 1;
+    this.client = Client.initWithMiddleware({
+      baseUrl: hasVersion ? this.baseUrl.slice(0, cut) : this.baseUrl,
+      defaultVersion: hasVersion ? this.baseUrl.slice(cut + 1) : '',
+      middleware: [
+        new FailureCapture(),
+        new BearerAuth(base, opts.getAccessToken),
+        new TransientRetry(opts.retry),
+        new FetchHandler(opts.fetch),
+      ],
+    });
+  }
+
+  /**
+   * Sends one request. `path` is relative to the Graph base URL (`/me/drive`), or an absolute link
+   * under it (`@odata.nextLink`). Resolves to the parsed JSON body (undefined for 204).
+   */
+  async send(path: string, run: (request: GraphRequest) => Promise<unknown>, signal?: AbortSignal): Promise<unknown> {
+    const state = new RequestState();
+    const request = this.client.api(this.relativePath(path)).middlewareOptions([state]);
+    if (signal) request.option('signal', signal);
+    try {
+      return await run(request);
+    } catch (error) {
+      if (state.failure !== undefined) throw state.failure;
+      throw new FatalError(`Graph ${path}: unreadable response`, { cause: error });
+    }
+  }
+
+  private relativePath(path: string): string {
+    if (!/^https?:\/\//i.test(path)) return path;
+    if (path.startsWith(`${this.baseUrl}/`)) return path.slice(this.baseUrl.length);
+    throw new FatalError(`Graph link outside ${this.baseUrl}: ${new URL(path).origin}`);
+  }
+}
+
+function requestUrl(context: Context): URL {
+  return new URL(typeof context.request === 'string' ? context.request : context.request.url);
+}
+
+function isUnder(url: URL, base: URL): boolean {
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return url.origin === base.origin && (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
+}
+
+function setHeader(context: Context, name: string, value: string): void {
+  const options = (context.options ??= {});
+  const headers = new Headers(options.headers);
+  headers.set(name, value);
+  options.headers = headers;
+}
+
+function describe(context: Context): string {
+  const url = requestUrl(context);
+  return `Graph ${context.options?.method ?? 'GET'} ${url.pathname}`;
+}

@@ -1,0 +1,209 @@
+/**
+ * Client for the read side of the Qonto Business API (reference /work/shared/reference/qonto.md):
+ * organization and accounts, transactions with their attachments, attachment downloads, and
+ * memberships. Every answer is validated (schemas.ts); failures become the product's typed
+ * errors (errors.ts); transient ones are retried here with back-off before they go up.
+ */
+import { z } from 'zod';
+import { FatalError, NotFoundError } from '../errors.js';
+import { withRetry, type RetryOptions } from '../http/retry.js';
+import { authorizationHeader, type QontoAuth } from './auth.js';
+import { fetchSignedUrl, guardStream, storageErrorText } from './download.js';
+import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
+import {
+  AttachmentResponseSchema,
+  MembershipResponseSchema,
+  MembershipsPageSchema,
+  OrganizationResponseSchema,
+  TransactionsPageSchema,
+  type Attachment,
+  type Membership,
+  type Organization,
+  type Transaction,
+  type TransactionStatus,
+} from './schemas.js';
+
+export type { QontoAuth } from './auth.js';
+
+export interface QontoClientOptions {
+  /** e.g. https://thirdparty.qonto.com (paths /v2/… are appended). */
+  baseUrl: string;
+  auth: QontoAuth;
+  /** Sent as X-Qonto-Staging-Token (Qonto sandbox only). */
+  stagingToken?: string;
+  retry?: Partial<RetryOptions>;
+  fetch?: typeof fetch;
+}
+
+export interface TransactionQuery {
+  bankAccountId: string;
+  /** Incremental-sync cursor: only transactions updated at or after this ISO time. */
+  updatedAtFrom?: string;
+  emittedAtFrom?: string;
+  /** Default completed and pending (Qonto itself defaults to completed only). */
+  statuses?: TransactionStatus[];
+  /** 1-based; default 1. */
+  page?: number;
+  /** 1..100; default 100. */
+  perPage?: number;
+}
+
+export interface AttachmentDownload {
+  /** Streamed from the signed URL as the reader pulls; never buffered whole. */
+  body: ReadableStream<Uint8Array>;
+  size: number;
+  contentType: string;
+  fileName: string;
+}
+
+/** A Retry-After longer than the back-off cap goes up to the caller (the activity) instead. */
+const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 30_000 };
+
+type QueryParams = [name: string, value: string][];
+
+/** Percent-encodes values but keeps `[]` in names readable: `status[]=a&status[]=b`. */
+function queryString(params: QueryParams): string {
+  if (params.length === 0) return '';
+  const encodeName = (name: string): string => encodeURIComponent(name).replace(/%5B%5D$/, '[]');
+  return `?${params.map(([k, v]) => `${encodeName(k)}=${encodeURIComponent(v)}`).join('&')}`;
+}
+
+export class QontoClient {
+  private readonly baseUrl: string;
+  private readonly retry: RetryOptions;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: QontoClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  /** The organization of the credentials, with its bank accounts. */
+  async getOrganization(): Promise<Organization> {
+    return (await this.getJson('/v2/organization', [], OrganizationResponseSchema)).organization;
+  }
+
+  /** One page of an account's transactions, oldest update first, attachments embedded. */
+  async listTransactionsPage(q: TransactionQuery): Promise<{ transactions: Transaction[]; nextPage: number | null }> {
+    const params: QueryParams = [['bank_account_id', q.bankAccountId]];
+    for (const status of q.statuses ?? ['completed', 'pending']) params.push(['status[]', status]);
+    params.push(['includes[]', 'attachments'], ['sort_by', 'updated_at:asc']);
+    if (q.updatedAtFrom !== undefined) params.push(['updated_at_from', q.updatedAtFrom]);
+    if (q.emittedAtFrom !== undefined) params.push(['emitted_at_from', q.emittedAtFrom]);
+    params.push(['per_page', String(q.perPage ?? 100)], ['page', String(q.page ?? 1)]);
+    const body = await this.getJson('/v2/transactions', params, TransactionsPageSchema);
+    return { transactions: body.transactions, nextPage: body.meta?.next_page ?? null };
+  }
+
+  /** Every page of the query, in order. */
+  async *transactionPages(q: Omit<TransactionQuery, 'page'>): AsyncGenerator<{ transactions: Transaction[]; page: number }> {
+    for (let page: number | null = 1; page !== null; ) {
+      const { transactions, nextPage } = await this.listTransactionsPage({ ...q, page });
+      yield { transactions, page };
+      if (nextPage !== null && nextPage <= page) {
+        throw new FatalError(`Qonto GET /v2/transactions: page ${page} points back to page ${nextPage}`);
+      }
+      page = nextPage;
+    }
+  }
+
+  /** The attachment with a fresh signed URL (valid 30 minutes). */
+  async getAttachment(id: string, signal?: AbortSignal): Promise<Attachment> {
+    const path = `/v2/attachments/${encodeURIComponent(id)}`;
+    return (await this.getJson(path, [], AttachmentResponseSchema, signal)).attachment;
+  }
+
+  /**
+   * Opens the attachment's body for streaming. Fetches the attachment first so the signed URL is
+   * fresh, downloads it without any Qonto credentials, and if the storage host refuses the URL
+   * (403, e.g. expired) fetches a new URL once and tries again.
+   */
+  async openAttachment(id: string, signal = this.retry.signal): Promise<AttachmentDownload> {
+    const what = `download of attachment ${id}`;
+    for (let round = 1; ; round++) {
+      const attachment = await this.getAttachment(id, signal);
+      const download = () => fetchSignedUrl(this.fetchImpl, what, attachment.url, signal);
+      const res = await withRetry(download, { ...this.retry, signal });
+      if (res.ok) {
+        const length = Number(res.headers.get('content-length') ?? Number.NaN);
+        return {
+          body: res.body ? guardStream(res.body, what, signal) : new ReadableStream({ start: (c) => c.close() }),
+          size: Number.isSafeInteger(length) && length >= 0 ? length : attachment.file_size,
+          contentType: attachment.file_content_type || res.headers.get('content-type') || 'application/octet-stream',
+          fileName: attachment.file_name,
+        };
+      }
+      const reason = await storageErrorText(res);
+      if (res.status === 403 && round === 1) continue;
+      const message = `Qonto ${what} answered ${res.status}${reason}`;
+      if (res.status === 404) throw new NotFoundError(message, { status: 404 });
+      throw new FatalError(res.status === 403 ? `${message} even with a fresh URL` : message, { status: res.status });
+    }
+  }
+
+  /** The caller's own membership (OAuth with membership.read only): how to learn the user's role. */
+  async getMembership(): Promise<Membership> {
+    return (await this.getJson('/v2/membership', [], MembershipResponseSchema)).membership;
+  }
+
+  /** Every membership of the organization, all pages. */
+  async listMemberships(): Promise<Membership[]> {
+    const all: Membership[] = [];
+    for (let page: number | null = 1; page !== null; ) {
+      const query: QueryParams = [['per_page', '100'], ['page', String(page)]];
+      const body: z.output<typeof MembershipsPageSchema> = await this.getJson('/v2/memberships', query, MembershipsPageSchema);
+      all.push(...body.memberships);
+      const next: number | null = body.meta?.next_page ?? null;
+      page = next !== null && next > page ? next : null;
+    }
+    return all;
+  }
+
+  private async getJson<S extends z.ZodType>(
+    path: string,
+    params: QueryParams,
+    schema: S,
+    signal = this.retry.signal,
+  ): Promise<z.output<S>> {
+    const what = `GET ${path}`;
+    const url = `${this.baseUrl}${path}${queryString(params)}`;
+    return withRetry(async () => {
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        authorization: await authorizationHeader(this.opts.auth),
+      };
+      if (this.opts.stagingToken) headers['x-qonto-staging-token'] = this.opts.stagingToken;
+      // Never follow redirects with credentials: the sandbox redirects to a login page (§1.2).
+      const res = await unlessOffline(what, signal, () => this.fetchImpl(url, { headers, signal, redirect: 'manual' }));
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        throw htmlInsteadOfJson(what);
+      }
+      if (!res.ok) throw await errorFromResponse(what, res);
+      const text = await unlessOffline(what, signal, () => res.text());
+      if (/html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(text)) throw htmlInsteadOfJson(what);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new FatalError(`Qonto ${what} answered ${res.status} with a body that is not JSON`, { status: res.status });
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        throw new FatalError(`Qonto ${what} answered an unexpected shape: ${z.prettifyError(parsed.error)}`, { status: res.status });
+      }
+      return parsed.data;
+    }, { ...this.retry, signal });
+  }
+}
+
+/** Runs a network step; a failure (other than the caller's abort) is a RetryableError. */
+async function unlessOffline<T>(what: string, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw networkError(what, error);
+  }
+}

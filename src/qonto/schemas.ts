@@ -1,0 +1,158 @@
+/**
+ * Zod schemas for the Qonto Business API answers we read. Tolerant on purpose (reference §6.4):
+ * unknown fields pass through, enum-like fields accept any string, nullable fields accept null or
+ * absence, and the types Qonto documents inconsistently (amounts, file sizes) are normalised.
+ */
+import { z } from 'zod';
+
+/** Amounts come as numbers (`52.4`) in most examples but as strings in others (`"50.00"`, `"10,00"`). */
+export const AmountSchema = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(?:[.,]\d+)?$/, 'not a decimal amount')
+    .transform((s) => Number(s.replace(',', '.'))),
+]);
+
+/** `file_size` is documented as a string of bytes (`"666"`); accept a plain integer too. */
+const ByteCountSchema = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'not a byte count')
+    .transform((s) => Number(s)),
+]);
+
+/** Fields Qonto may send as null or leave out; both read as `undefined`. */
+const optionalString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined)
+  .optional();
+
+export const BankAccountSchema = z.looseObject({
+  id: z.string(),
+  name: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  iban: z.string(),
+  currency: optionalString,
+  status: optionalString,
+  main: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? undefined)
+    .optional(),
+});
+export type BankAccount = z.infer<typeof BankAccountSchema>;
+
+export const OrganizationSchema = z.looseObject({
+  id: z.string(),
+  slug: z.string(),
+  name: optionalString,
+  legal_name: optionalString,
+  legal_country: optionalString,
+  bank_accounts: z
+    .array(BankAccountSchema)
+    .nullish()
+    .transform((v) => v ?? []),
+});
+export type Organization = z.infer<typeof OrganizationSchema>;
+
+export const AttachmentSchema = z.looseObject({
+  id: z.string(),
+  created_at: optionalString,
+  file_name: z.string(),
+  file_size: ByteCountSchema,
+  file_content_type: z.string(),
+  /** Pre-signed download URL, valid 30 minutes: fetch the attachment again right before use. */
+  url: z.string(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+export type TransactionStatus = 'completed' | 'pending' | 'declined';
+
+export const TransactionSchema = z.looseObject({
+  id: z.string(),
+  transaction_id: optionalString,
+  amount: AmountSchema,
+  currency: z.string(),
+  side: z.union([z.enum(['credit', 'debit']), z.string()]),
+  status: z.union([z.enum(['completed', 'pending', 'declined']), z.string()]),
+  label: optionalString,
+  clean_counterparty_name: optionalString,
+  emitted_at: z.string(),
+  settled_at: optionalString,
+  updated_at: z.string(),
+  bank_account_id: optionalString,
+  operation_type: optionalString,
+  attachment_ids: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? []),
+  /** Present only when requested with `includes[]=attachments`. */
+  attachments: z
+    .array(AttachmentSchema)
+    .nullish()
+    .transform((v) => v ?? undefined)
+    .optional(),
+});
+export type Transaction = z.infer<typeof TransactionSchema>;
+
+export const MembershipSchema = z.looseObject({
+  id: z.string(),
+  /** `null` for members who have not accepted their invitation yet. */
+  role: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
+  first_name: optionalString,
+  last_name: optionalString,
+  email: optionalString,
+  status: optionalString,
+});
+export type Membership = z.infer<typeof MembershipSchema>;
+
+/** Pagination block (§3.2); some endpoints leave `next_page` out instead of sending null. */
+export const PageMetaSchema = z.looseObject({
+  current_page: z.number().int().nullish(),
+  next_page: z
+    .number()
+    .int()
+    .nullish()
+    .transform((v) => v ?? null),
+  total_pages: z.number().int().nullish(),
+  total_count: z.number().int().nullish(),
+});
+
+export const OrganizationResponseSchema = z.object({ organization: OrganizationSchema });
+export const TransactionsPageSchema = z.object({
+  transactions: z.array(TransactionSchema),
+  meta: PageMetaSchema.nullish(),
+});
+export const AttachmentResponseSchema = z.object({ attachment: AttachmentSchema });
+export const MembershipResponseSchema = z.object({ membership: MembershipSchema });
+export const MembershipsPageSchema = z.object({
+  memberships: z.array(MembershipSchema),
+  meta: PageMetaSchema.nullish(),
+});
+
+/** Qonto's error body (§6.2); parsed leniently so a non-conforming body never hides the status. */
+export const ErrorBodySchema = z.looseObject({
+  errors: z
+    .array(
+      z.looseObject({
+        code: optionalString,
+        detail: optionalString,
+        source: z
+          .looseObject({ parameter: optionalString, pointer: optionalString })
+          .nullish(),
+      }),
+    )
+    .nullish(),
+  trace_id: optionalString,
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -1,0 +1,81 @@
+import { startGraphSimulator, type GraphSimulator } from './graph/server.js';
+import { MicrosoftDirectory, type SimUser } from './identity/directory.js';
+import { startIdentitySimulator, type IdentitySimulator } from './identity/server.js';
+import { seedDemo, type DemoOptions, type DemoSummary } from './qonto/demo.js';
+import { startQontoSimulator, type QontoSimulator } from './qonto/server.js';
+
+export interface SimulatorsOptions {
+  /** Fixed ports (sandbox); any free port when left out (tests). */
+  ports?: { qonto?: number; identity?: number; graph?: number; upload?: number };
+  qontoApiKey?: { login: string; secret: string };
+  microsoftClient?: { clientId: string; clientSecret: string; redirectUris?: string[] };
+  appName?: string;
+  storageDir?: string;
+  /** Seeds Qonto with the demo organization unless false. */
+  demo?: DemoOptions | false;
+  now?: () => number;
+}
+
+export interface Simulators {
+  qonto: QontoSimulator;
+  identity: IdentitySimulator;
+  graph: GraphSimulator;
+  directory: MicrosoftDirectory;
+  demo: DemoSummary | null;
+  /** A personal (outlook.com) and a work account, ready to sign in. */
+  users: { personal: SimUser; work: SimUser };
+  /** The configuration that points the service at these simulators. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export const SANDBOX_QONTO_KEY = { login: 'demo-organization-1', secret: '0123456789abcdef0123456789abcdef' };
+export const SANDBOX_MICROSOFT_CLIENT = { clientId: '00000000-0000-0000-0000-00000000c1d0', clientSecret: 'sandbox-secret' };
+
+/**
+ * Qonto, the Microsoft identity platform and Graph (OneDrive), as real HTTP servers on 127.0.0.1,
+ * sharing one directory of Microsoft users. The sandbox runs on them; so do the tests.
+ */
+export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Simulators> {
+  const qontoApiKey = opts.qontoApiKey ?? SANDBOX_QONTO_KEY;
+  const client: NonNullable<SimulatorsOptions['microsoftClient']> = opts.microsoftClient ?? SANDBOX_MICROSOFT_CLIENT;
+  const directory = new MicrosoftDirectory(opts.now ? { now: opts.now } : {});
+  const users = {
+    personal: directory.addUser({ username: 'camille.martin@outlook.com', name: 'Camille Martin', kind: 'personal' as const }),
+    work: directory.addUser({ username: 'camille@contoso.onmicrosoft.com', name: 'Camille (Contoso)', kind: 'work' as const }),
+  };
+  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now });
+  const identity = await startIdentitySimulator({
+    directory,
+    port: opts.ports?.identity,
+    clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: client.redirectUris }],
+  });
+  const graph = await startGraphSimulator({
+    resolveToken: (token) => directory.resolveAccessToken(token),
+    appName: opts.appName,
+    port: opts.ports?.graph,
+    uploadPort: opts.ports?.upload,
+    storageDir: opts.storageDir,
+  });
+  const demo = opts.demo === false ? null : seedDemo(qonto.data, opts.demo ?? {});
+  return {
+    qonto,
+    identity,
+    graph,
+    directory,
+    demo,
+    users,
+    env: {
+      QONTO_API_URL: qonto.url,
+      QONTO_API_LOGIN: qontoApiKey.login,
+      QONTO_API_SECRET: qontoApiKey.secret,
+      MICROSOFT_LOGIN_URL: identity.url,
+      MICROSOFT_CLIENT_ID: client.clientId,
+      MICROSOFT_CLIENT_SECRET: client.clientSecret,
+      GRAPH_URL: graph.url,
+    },
+    close: async () => {
+      await Promise.all([qonto.close(), identity.close(), graph.close()]);
+    },
+  };
+}

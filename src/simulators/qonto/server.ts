@@ -1,0 +1,311 @@
+/**
+ * A local Qonto Business API (read endpoints) plus the S3-style host of its attachment downloads,
+ * on one plain HTTP server. Follows /work/shared/reference/qonto.md §9: key and bearer auth,
+ * optional sandbox staging token, per-IP rate limits, Qonto's error format, pre-signed download
+ * URLs that expire, and fault injection on every path (API and downloads alike).
+ *
+ * Faults: `status` answers in the host's own error format (Qonto JSON, or S3 XML on downloads)
+ * with Retry-After when given; `drop` destroys the connection before answering; `drop-after-bytes`
+ * has no request body to cut here, so on a download it sends the headers and that many body bytes
+ * before destroying the connection (a download that breaks midway), and elsewhere acts as `drop`.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { Faults } from '../faults.js';
+import { sendJson, startHttpServer } from '../http.js';
+import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
+import { attachmentBytes } from './content.js';
+import { QontoData, type SimOrganization } from './data.js';
+import { paginate, parsePaging } from './paging.js';
+import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
+import {
+  defaultQontoCode,
+  defaultS3Code,
+  sendLoginPage,
+  sendQontoError,
+  sendS3Error,
+  type QontoErrorItem,
+} from './respond.js';
+import { DOWNLOAD_PATH_PREFIX, UrlSigner } from './signed-url.js';
+import { parseIncludes, parseTransactionQuery, selectTransactions } from './transaction-query.js';
+import {
+  attachmentView,
+  bankAccountView,
+  membershipView,
+  organizationView,
+  transactionView,
+  type AmountFormat,
+  type ViewContext,
+} from './views.js';
+
+export interface QontoSimulatorOptions {
+  port?: number;
+  /** Organization API keys accepted as `Authorization: login:secret`. */
+  apiKeys?: ApiKey[];
+  /** Clock for timestamps, token and URL expiry, and rate limits. Default Date.now. */
+  now?: () => number;
+  /** Lifetime of download URLs; default 1800 s as in Qonto. */
+  urlTtlSec?: number;
+  /** Sandbox mode: API requests without this X-Qonto-Staging-Token get 200 text/html. */
+  stagingToken?: string;
+  /** Per-IP limits; default Qonto's 1 000 / 10 s and 10 000 / 10 min. */
+  rateLimit?: RateLimit;
+  /** How amounts are written; default numbers (see views.ts for the documented variants). */
+  amountFormat?: AmountFormat;
+  organization?: Partial<SimOrganization>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path with query string, as received. */
+  path: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface QontoSimulator {
+  /** Base URL, e.g. http://127.0.0.1:40123 (the API is under /v2). */
+  url: string;
+  faults: Faults;
+  data: QontoData;
+  /** The most recent requests (at most 1 000), oldest first, for assertions on what a client sent. */
+  requests: RecordedRequest[];
+  /** An OAuth access token acting as this membership (what the OAuth token endpoint would issue). */
+  issueAccessToken(membershipId: string, opts?: TokenOptions): string;
+  /** Invalidates the membership's tokens (consent withdrawn); returns how many there were. */
+  revokeAccessTokens(membershipId: string): number;
+  close(): Promise<void>;
+}
+
+const MAX_RECORDED = 1_000;
+
+interface RequestContext {
+  view: ViewContext;
+  who: Principal;
+  query: URLSearchParams;
+  res: ServerResponse;
+}
+
+interface Route {
+  pattern: RegExp;
+  /** Any one of these OAuth scopes grants access; API keys pass unless `oauthOnly`. */
+  scopes: string[];
+  oauthOnly?: boolean;
+  handle(ctx: RequestContext, params: string[]): void;
+}
+
+export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Promise<QontoSimulator> {
+  const now = opts.now ?? Date.now;
+  const data = new QontoData(now, opts.organization);
+  const faults = new Faults();
+  const access = new AccessControl(now, opts.apiKeys ?? []);
+  const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT);
+  const signer = new UrlSigner(now, opts.urlTtlSec ?? 1800);
+  const requests: RecordedRequest[] = [];
+
+  const unprocessable = (res: ServerResponse, errors: QontoErrorItem[]): void => sendQontoError(res, 422, errors);
+  const notFound = (res: ServerResponse, what: string): void =>
+    sendQontoError(res, 404, [{ code: 'not_found', detail: `${what} not found` }]);
+
+  const routes: Route[] = [
+    {
+      pattern: /^\/v2\/organization$/,
+      scopes: ['organization.read'],
+      handle: ({ view, res }) => sendJson(res, 200, { organization: organizationView(view) }),
+    },
+    {
+      pattern: /^\/v2\/bank_accounts$/,
+      scopes: ['organization.read'],
+      handle: ({ view, query, res }) => {
+        const errors: QontoErrorItem[] = [];
+        const paging = parsePaging(query, errors);
+        if (errors.length > 0) return unprocessable(res, errors);
+        const { items, meta } = paginate(data.bankAccounts(), paging);
+        sendJson(res, 200, { bank_accounts: items.map((a) => bankAccountView(view, a)), meta });
+      },
+    },
+    {
+      pattern: /^\/v2\/bank_accounts\/([^/]+)$/,
+      scopes: ['organization.read'],
+      handle: ({ view, res }, [id]) => {
+        const account = data.bankAccount(id!);
+        if (!account) return notFound(res, 'Bank account');
+        sendJson(res, 200, { bank_account: bankAccountView(view, account) });
+      },
+    },
+    {
+      pattern: /^\/v2\/transactions$/,
+      scopes: ['organization.read'],
+      handle: ({ view, query, res }) => {
+        const parsed = parseTransactionQuery(query, data);
+        if (!parsed.ok) return sendQontoError(res, parsed.status, parsed.errors);
+        const { filter } = parsed;
+        const { items, meta } = paginate(selectTransactions(data, filter), filter.paging);
+        sendJson(res, 200, { transactions: items.map((t) => transactionView(view, t, filter.includes)), meta });
+      },
+    },
+    {
+      pattern: /^\/v2\/transactions\/([^/]+)$/,
+      scopes: ['organization.read'],
+      handle: ({ view, query, res }, [id]) => {
+        const errors: QontoErrorItem[] = [];
+        const includes = parseIncludes(query, errors);
+        if (errors.length > 0) return unprocessable(res, errors);
+        const tx = data.transaction(id!);
+        if (!tx) return notFound(res, 'Transaction');
+        sendJson(res, 200, { transaction: transactionView(view, tx, includes) });
+      },
+    },
+    {
+      pattern: /^\/v2\/transactions\/([^/]+)\/attachments$/,
+      scopes: ['organization.read', 'attachment.read'],
+      handle: ({ view, res }, [id]) => {
+        if (!data.transaction(id!)) return notFound(res, 'Transaction');
+        sendJson(res, 200, { attachments: data.attachmentsOf(id!).map((a) => attachmentView(view, a)) });
+      },
+    },
+    {
+      pattern: /^\/v2\/attachments\/([^/]+)$/,
+      scopes: ['organization.read', 'attachment.read'],
+      handle: ({ view, res }, [id]) => {
+        const attachment = data.attachment(id!);
+        if (!attachment) return notFound(res, 'Attachment');
+        sendJson(res, 200, { attachment: attachmentView(view, attachment) });
+      },
+    },
+    {
+      pattern: /^\/v2\/membership$/,
+      scopes: ['membership.read'],
+      oauthOnly: true,
+      handle: ({ who, res }) => {
+        const member = who.kind === 'oauth' ? data.membership(who.membershipId) : undefined;
+        if (!member) return notFound(res, 'Membership');
+        sendJson(res, 200, { membership: membershipView(member) });
+      },
+    },
+    {
+      pattern: /^\/v2\/memberships$/,
+      scopes: ['organization.read'],
+      handle: ({ query, res }) => {
+        const errors: QontoErrorItem[] = [];
+        const paging = parsePaging(query, errors);
+        if (errors.length > 0) return unprocessable(res, errors);
+        const { items, meta } = paginate(data.memberships(), paging);
+        sendJson(res, 200, { memberships: items.map(membershipView), meta });
+      },
+    },
+  ];
+
+  function forbidden(who: Principal, route: Route): string | undefined {
+    if (who.kind === 'apiKey') return route.oauthOnly ? 'This endpoint requires an OAuth access token' : undefined;
+    if (route.scopes.some((s) => who.scopes.has(s))) return undefined;
+    return `missing required OAuth scope: ${route.scopes.join(' or ')}`;
+  }
+
+  function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (opts.stagingToken !== undefined && req.headers['x-qonto-staging-token'] !== opts.stagingToken) {
+      return sendLoginPage(res);
+    }
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    if (!throttle.admit(ip)) {
+      return sendQontoError(res, 429, [{ code: 'too_many_requests', detail: 'Too many requests, slow down' }]);
+    }
+    const who = access.authenticate(req.headers.authorization);
+    if ('refused' in who) {
+      throttle.recordUnauthorized(ip);
+      return sendQontoError(res, 401, [{ code: 'unauthorized', detail: who.refused }]);
+    }
+    for (const route of routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      if (req.method !== 'GET') {
+        return sendQontoError(res, 405, [{ code: 'method_not_allowed', detail: `${req.method} is not supported here` }]);
+      }
+      const denied = forbidden(who, route);
+      if (denied) return sendQontoError(res, 403, [{ code: 'forbidden', detail: denied }]);
+      const host = req.headers.host ?? new URL(running.url).host;
+      const view: ViewContext = {
+        data,
+        amountFormat: opts.amountFormat ?? 'number',
+        downloadUrl: (id) => signer.sign(`http://${host}`, id),
+      };
+      return route.handle({ view, who, query: url.searchParams, res }, match.slice(1).map(decodeURIComponent));
+    }
+    notFound(res, `Route ${url.pathname}`);
+  }
+
+  async function serveDownload(req: IncomingMessage, res: ServerResponse, url: URL, cutAfter?: number): Promise<void> {
+    const resource = url.pathname;
+    const id = decodeURIComponent(resource.slice(DOWNLOAD_PATH_PREFIX.length));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendS3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', resource);
+    }
+    // S3 refuses a pre-signed URL that also carries an Authorization header.
+    if (req.headers.authorization !== undefined) {
+      return sendS3Error(
+        res,
+        400,
+        'InvalidArgument',
+        'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+        resource,
+      );
+    }
+    const check = signer.check(id, url.searchParams);
+    if (!check.ok) return sendS3Error(res, 403, check.code, check.message, resource);
+    const attachment = data.attachment(id);
+    if (!attachment) return sendS3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
+
+    res.writeHead(200, {
+      'content-type': attachment.contentType,
+      'content-length': String(attachment.size),
+      etag: `"${attachment.id.replace(/-/g, '').slice(0, 32)}"`,
+      'last-modified': new Date(attachment.createdAt).toUTCString(),
+    });
+    if (req.method === 'HEAD') return void res.end();
+    if (cutAfter === undefined) {
+      await pipeline(attachmentBytes(id, attachment.size), res).catch(() => res.destroy());
+      return;
+    }
+    for await (const chunk of attachmentBytes(id, Math.min(cutAfter, attachment.size))) {
+      if (!res.write(chunk)) await once(res, 'drain');
+    }
+    req.socket.destroy();
+  }
+
+  const running = await startHttpServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    requests.push({ method, path: target, headers: req.headers });
+    if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED);
+
+    const url = new URL(target, 'http://simulator');
+    const download = url.pathname.startsWith(DOWNLOAD_PATH_PREFIX);
+    const fault = faults.take(method, target);
+    if (fault?.kind === 'drop' || (fault?.kind === 'drop-after-bytes' && !download)) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      const headers: Record<string, string> = fault.retryAfterSec === undefined ? {} : { 'retry-after': String(fault.retryAfterSec) };
+      if (download) {
+        return sendS3Error(res, fault.status, fault.code ?? defaultS3Code(fault.status), 'Injected fault', url.pathname, headers);
+      }
+      return sendQontoError(res, fault.status, [{ code: fault.code ?? defaultQontoCode(fault.status), detail: `Injected fault (HTTP ${fault.status})` }], headers);
+    }
+    if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
+    serveApi(req, res, url);
+  }, opts.port ?? 0);
+
+  return {
+    url: running.url,
+    faults,
+    data,
+    requests,
+    issueAccessToken(membershipId, tokenOpts) {
+      if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
+      return access.issueAccessToken(membershipId, tokenOpts);
+    },
+    revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
+    close: () => running.close(),
+  };
+}

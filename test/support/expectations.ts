@@ -1,0 +1,69 @@
+import { QuickXorHash } from '../../src/onedrive/quickxorhash.js';
+import type { QontoData, SimAttachment } from '../../src/simulators/qonto/data.js';
+import { attachmentBytes } from '../../src/simulators/qonto/content.js';
+import type { SimDrive } from '../../src/simulators/graph/server.js';
+import type { Store } from '../../src/store/types.js';
+import { startOfLocalDay } from '../../src/sync/periods.js';
+
+/** Every receipt the integration must export: attachments of completed and pending transactions of
+ * every account, emitted on or after the start date (computed from the simulator's data, not the code). */
+export function expectedReceipts(data: QontoData, syncFrom: string, timeZone: string): SimAttachment[] {
+  const from = Date.parse(startOfLocalDay(syncFrom, timeZone));
+  return data
+    .bankAccounts()
+    .flatMap((a) => data.transactionsOf(a.id))
+    .filter((t) => t.status !== 'declined' && Date.parse(t.emittedAt) >= from)
+    .flatMap((t) => data.attachmentsOf(t.id));
+}
+
+const hashes = new Map<string, string>();
+
+/** quickXorHash of the bytes Qonto serves for an attachment, streamed (cached per id and size). */
+export async function sourceHash(a: Pick<SimAttachment, 'id' | 'size'>): Promise<string> {
+  const key = `${a.id}:${a.size}`;
+  let hash = hashes.get(key);
+  if (!hash) {
+    const h = new QuickXorHash();
+    for await (const chunk of attachmentBytes(a.id, a.size)) h.update(chunk as Uint8Array);
+    hash = h.digest();
+    hashes.set(key, hash);
+  }
+  return hash;
+}
+
+/**
+ * The drive holds exactly one file per expected receipt (and nothing else under the app folder), each
+ * with the source's size and quickXorHash, at the path the manifest recorded. Returns a description of
+ * every mismatch (empty when all is well) so a failure says what is wrong.
+ */
+export async function driveMismatches(
+  drive: SimDrive,
+  store: Store,
+  integrationId: string,
+  expected: SimAttachment[],
+  appFolder = 'Apps/Qonto Receipts',
+): Promise<string[]> {
+  const problems: string[] = [];
+  const files = drive.listFiles().filter((f) => f.path.startsWith(`${appFolder}/`));
+  const byId = new Map(files.map((f) => [f.id, f]));
+  const claimed = new Set<string>();
+  for (const a of expected) {
+    const entry = await store.getEntry(integrationId, a.id);
+    if (!entry || entry.state !== 'uploaded' || !entry.driveItemId) {
+      problems.push(`${a.id} (${a.fileName}) is ${entry?.state ?? 'unknown'}`);
+      continue;
+    }
+    const file = byId.get(entry.driveItemId);
+    if (!file) {
+      problems.push(`${a.id} points at missing item ${entry.driveItemId}`);
+      continue;
+    }
+    claimed.add(file.id);
+    if (file.path !== `${appFolder}/${entry.folderPath}/${entry.fileName}`) problems.push(`${a.id} is at ${file.path}`);
+    if (file.size !== a.size) problems.push(`${a.id}: size ${file.size} != ${a.size}`);
+    const want = await sourceHash(a);
+    if (file.quickXorHash !== want) problems.push(`${a.id}: hash ${file.quickXorHash} != ${want}`);
+  }
+  for (const f of files) if (!claimed.has(f.id)) problems.push(`unexpected file ${f.path}`);
+  return problems;
+}

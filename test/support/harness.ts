@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createServices, type Services } from '../../src/services.js';
+import type { SimUser } from '../../src/simulators/identity/directory.js';
+import { startSimulators, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
+import { signInWithSimulator } from '../../src/simulators/sign-in.js';
+
+export interface Harness {
+  sims: Simulators;
+  config: Config;
+  services: Services;
+  dataDir: string;
+  /** Environment that points a separate worker process at the same simulators and store. */
+  env: Record<string, string>;
+  /** A fresh personal Microsoft user (so every test has its own drive). */
+  newUser(name: string): SimUser;
+  /** Creates the integration and signs `user` in for it, as Connect would. */
+  connect(integrationId: string, user: SimUser): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export async function startHarness(opts: SimulatorsOptions = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'receipts-test-'));
+  const sims = await startSimulators({ storageDir: join(dataDir, 'drive'), ...opts });
+  const env = {
+    ...sims.env,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: 'test-admin-token',
+    ENCRYPTION_KEY,
+    SANDBOX: 'false',
+  };
+  const config = loadConfig(env);
+  const services = await createServices(config);
+  return {
+    sims,
+    config,
+    services,
+    dataDir,
+    env,
+    newUser: (name) => sims.directory.addUser({ username: `${name}@outlook.com`, name, kind: 'personal' }),
+    async connect(integrationId, user) {
+      await services.store.createIntegration({ id: integrationId });
+      const account = await signInWithSimulator(services.microsoftAuth, integrationId, user.username);
+      await services.store.updateIntegration(integrationId, { microsoftAccount: account });
+    },
+    async close() {
+      await services.close();
+      await sims.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import type { ExportResult } from '../activities/types.js';
+import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
+import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
+import {
+  initialState,
+  type CarriedState,
+  type IntegrationInput,
+  type IntegrationView,
+  type LastRun,
+  type RunKind,
+  type RunOutcome,
+} from './state.js';
+
+const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
+
+/** Long I/O activities: they heartbeat, so a dead worker is noticed within a minute and a revocation
+ * reaches them; transient failures are retried with back-off (or the server's Retry-After). */
+const io = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Short bookkeeping activities. */
+const quick = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export interface IntegrationOutcome {
+  status: 'revoked';
+  lastRun: LastRun | null;
+}
+
+/**
+ * One workflow per integration (`integration-<id>`): backfill, then a run every day at SYNC_TIME in the
+ * integration's zone, until consent is revoked. Continues as new after every run, so history stays small.
+ */
+export async function integrationWorkflow(input: IntegrationInput): Promise<IntegrationOutcome> {
+  return new Integration(input).run();
+}
+
+class Integration {
+  private readonly s: CarriedState;
+  private readonly id: string;
+  private revoked = false;
+  private reconnectRequested = false;
+  private phase = 'starting';
+  private nextRunAt: number | null = null;
+  private runScope: CancellationScope | null = null;
+
+  constructor(private readonly input: IntegrationInput) {
+    this.id = input.integrationId;
+    this.s = input.carried ?? initialState(input);
+    setHandler(reconfigureSignal, (args) => {
+      this.s.pendingReconfigure = { ...this.s.pendingReconfigure, ...args };
+    });
+    setHandler(revokeSignal, () => {
+      this.revoked = true;
+      this.runScope?.cancel();
+    });
+    setHandler(reconnectSignal, () => {
+      this.reconnectRequested = true;
+    });
+    setHandler(syncNowSignal, () => {
+      this.s.syncNowRequested = true;
+    });
+    setHandler(statusQuery, () => this.view());
+  }
+
+  async run(): Promise<IntegrationOutcome> {
+    for (;;) {
+      if (this.revoked) return this.finishRevoked();
+
+      if (this.s.status === 'reconnect_required') {
+        this.show('waiting for the user to sign in again');
+        this.nextRunAt = null;
+        await condition(() => this.revoked || this.reconnectRequested);
+        if (this.revoked) continue;
+        this.s.runDue ??= 'sync';
+      }
+      this.reconnectRequested = false;
+
+      const kind = this.s.runDue ?? this.requestedRun() ?? (await this.sleepUntilDue());
+      if (kind === null) continue;
+
+      const cut = await this.runOnce(kind);
+      if (this.revoked) continue;
+      this.s.runDue = cut ? kind : null;
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof integrationWorkflow>({ ...this.input, carried: this.s });
+    }
+  }
+
+  private requestedRun(): RunKind | null {
+    if (this.s.pendingReconfigure) return 'reconfigure';
+    if (this.s.syncNowRequested || this.reconnectRequested) return 'sync';
+    return null;
+  }
+
+  /** Sleeps until the next daily run, or until a message asks for something sooner. */
+  private async sleepUntilDue(): Promise<RunKind | null> {
+    const { hour, minute } = parseSyncTime(this.input.settings.syncTime);
+    const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
+    this.nextRunAt = nextLocalTime(Date.now(), zone, hour, minute);
+    this.show(`sleeping until ${new Date(this.nextRunAt).toISOString()} (${this.input.settings.syncTime} ${zone})`);
+    const woken = await condition(
+      () => this.revoked || this.s.syncNowRequested || this.reconnectRequested || this.s.pendingReconfigure !== null,
+      this.nextRunAt - Date.now(),
+    );
+    if (this.revoked) return null;
+    return woken ? this.requestedRun() : 'sync';
+  }
+
+  /** One run: verify the drive, discover new receipts, export them in batches. Returns true when cut
+   * short for continue-as-new (the same run resumes in the next execution). */
+  private async runOnce(kind: RunKind): Promise<boolean> {
+    const resuming = this.s.currentRun !== null;
+    this.nextRunAt = null;
+    if (!resuming) {
+      const startedAt = new Date().toISOString();
+      this.s.runNumber += 1;
+      this.s.syncNowRequested = false;
+      this.s.lastError = null;
+      if (kind === 'reconfigure') this.applyReconfigure();
+      this.s.currentRun = { kind, startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
+    }
+    const run = this.s.currentRun!;
+    this.s.runDue = kind;
+    await this.setStatus(this.s.backfilled ? 'syncing' : 'backfilling');
+    if (this.revoked) return false;
+
+    let cut = false;
+    const scope = new CancellationScope();
+    this.runScope = scope;
+    try {
+      await scope.run(async () => {
+        if (kind === 'reconfigure' && !resuming) {
+          this.show('reconfigured: importing everything again from the start date');
+          await quick.resetForReimport(this.id);
+          this.s.cursors = {};
+        }
+        cut = await this.syncSteps(run);
+      });
+    } catch (error) {
+      run.outcome = this.classify(error);
+      if (run.outcome !== 'revoked') {
+        this.s.lastError = describe(error);
+        log.warn('run ended early', { outcome: run.outcome, error: this.s.lastError });
+      }
+    } finally {
+      this.runScope = null;
+    }
+    if (cut) return true;
+
+    run.finishedAt = new Date().toISOString();
+    this.s.lastRun = run;
+    this.s.currentRun = null;
+    if (run.outcome === 'revoked') return false;
+    if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
+    await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
+    return false;
+  }
+
+  private async syncSteps(run: LastRun): Promise<boolean> {
+    this.show('reading the organization');
+    const org = await quick.loadOrganization({
+      integrationId: this.id,
+      timeZone: this.s.configuredTimeZone,
+      defaultTimeZone: this.input.settings.defaultTimeZone,
+    });
+    this.s.timeZone = org.timeZone;
+
+    this.show('checking the drive for deleted files and folders');
+    const verified = await io.verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
+    this.s.deltaLink = verified.deltaLink;
+    run.requeued += verified.requeued;
+    run.dismissed += verified.dismissed;
+
+    for (const account of org.accounts) {
+      this.show(`listing receipts of ${account.name}`);
+      const found = await io.discoverAccount({
+        integrationId: this.id,
+        account,
+        cursor: this.s.cursors[account.id] ?? null,
+        syncFrom: this.s.syncFrom,
+        timeZone: org.timeZone,
+      });
+      if (found.cursor) this.s.cursors[account.id] = found.cursor;
+    }
+
+    const check = await quick.checkQuota(this.id);
+    this.s.quota = check.quota;
+    this.s.counts = check.counts;
+    if (check.full) {
+      run.outcome = 'quota_exceeded';
+      this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
+      return false;
+    }
+
+    for (;;) {
+      this.show(`exporting receipts (${this.s.counts.pending} pending)`);
+      const batch: ExportResult = await io.exportBatch({
+        integrationId: this.id,
+        runNumber: this.s.runNumber,
+        batchSize: this.input.settings.batchSize,
+      });
+      run.exported += batch.exported;
+      run.failed += batch.failed;
+      run.bytes += batch.bytes;
+      this.s.counts = batch.counts;
+      if (batch.lastError) this.s.lastError = batch.lastError;
+      if (batch.quotaExceeded) {
+        run.outcome = 'quota_exceeded';
+        const check = await quick.checkQuota(this.id);
+        this.s.quota = check.quota;
+        this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
+        return false;
+      }
+      if (batch.remaining === 0) return false;
+      if (this.historyIsLong()) return true;
+    }
+  }
+
+  private applyReconfigure(): void {
+    const change = this.s.pendingReconfigure;
+    if (!change) return;
+    if (change.syncFrom) this.s.syncFrom = change.syncFrom;
+    if (change.timeZone) {
+      this.s.configuredTimeZone = change.timeZone;
+      this.s.timeZone = change.timeZone;
+    }
+    this.s.pendingReconfigure = null;
+  }
+
+  private classify(error: unknown): RunOutcome {
+    if (this.revoked && isCancellation(error)) return 'revoked';
+    const type = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.type : null;
+    if (type === 'ReconnectRequired') return 'reconnect_required';
+    if (type === 'QuotaExceeded') return 'quota_exceeded';
+    return 'failed';
+  }
+
+  private historyIsLong(): boolean {
+    const info = workflowInfo();
+    const max = this.input.settings.maxHistoryEvents;
+    return info.continueAsNewSuggested || (max !== undefined && info.historyLength > max);
+  }
+
+  private async setStatus(status: CarriedState['status']): Promise<void> {
+    this.s.status = status;
+    await CancellationScope.nonCancellable(() => quick.setStatus({ integrationId: this.id, status }));
+  }
+
+  private async finishRevoked(): Promise<IntegrationOutcome> {
+    this.show('consent withdrawn: deleting stored tokens');
+    this.nextRunAt = null;
+    this.s.status = 'revoked';
+    await CancellationScope.nonCancellable(() => quick.revokeConsent(this.id));
+    this.show('consent withdrawn: stopped; exported files stay in the drive');
+    await condition(allHandlersFinished);
+    return { status: 'revoked', lastRun: this.s.lastRun };
+  }
+
+  private show(phase: string): void {
+    this.phase = phase;
+    setCurrentDetails(`**${this.s.status}**: ${phase}`);
+  }
+
+  private view(): IntegrationView {
+    const c = this.s.counts;
+    return {
+      id: this.id,
+      status: this.s.status,
+      phase: this.phase,
+      syncFrom: this.s.syncFrom,
+      timeZone: this.s.timeZone,
+      nextRunAt: this.nextRunAt === null ? null : new Date(this.nextRunAt).toISOString(),
+      lastRun: this.s.lastRun,
+      counts: { exported: c.exported, failed: c.failed, pending: c.pending, dismissed: c.dismissed },
+      backfill: { done: this.s.backfilled, exported: c.exported, pending: c.pending + c.failed },
+      quota: this.s.quota,
+      lastError: this.s.lastError,
+      runNumber: this.s.runNumber,
+    };
+  }
+}
+
+function quotaMessage(remaining: number, pendingBytes: number): string {
+  return `The OneDrive is full: ${remaining} bytes free, ${pendingBytes} bytes of receipts waiting. Free some space; the next run (or "sync now") continues.`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

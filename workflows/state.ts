@@ -1,0 +1,104 @@
+import type { QuotaInfo } from '../activities/types.js';
+import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { ReconfigureArgs } from './messages.js';
+
+/** Settings fixed when the workflow starts (from the service's configuration), carried unchanged. */
+export interface IntegrationSettings {
+  /** Daily run time, HH:MM in the integration's zone (SYNC_TIME). */
+  syncTime: string;
+  /** Zone used when neither the user nor the organization's country gives one (DEFAULT_TIME_ZONE). */
+  defaultTimeZone: string;
+  /** Receipts per export activity: bounds history growth and the work lost to a crash. */
+  batchSize: number;
+  /** Continue-as-new past this many history events even before the server suggests it (tests lower it). */
+  maxHistoryEvents?: number;
+}
+
+export type RunKind = 'backfill' | 'sync' | 'reconfigure';
+export type RunOutcome = 'completed' | 'quota_exceeded' | 'reconnect_required' | 'failed' | 'revoked';
+
+export interface LastRun {
+  kind: RunKind;
+  startedAt: string;
+  finishedAt: string;
+  outcome: RunOutcome;
+  exported: number;
+  failed: number;
+  bytes: number;
+  /** Files the user deleted that were put back, and receipts left out with a deleted folder. */
+  requeued: number;
+  dismissed: number;
+}
+
+/** Everything that survives continue-as-new. Small by design: the manifest lives in the store. */
+export interface CarriedState {
+  status: IntegrationStatus;
+  syncFrom: string;
+  /** The zone the user chose (null: follow the organization's country). */
+  configuredTimeZone: string | null;
+  /** The zone in effect, once known. */
+  timeZone: string | null;
+  /** Per bank account, `updated_at` of the newest transaction seen. */
+  cursors: Record<string, string>;
+  deltaLink: string | null;
+  runNumber: number;
+  backfilled: boolean;
+  /** A run that must happen before sleeping again (the first backfill, or one cut short by continue-as-new). */
+  runDue: RunKind | null;
+  /** The run under way, carried across continue-as-new so its totals are not lost. */
+  currentRun: LastRun | null;
+  pendingReconfigure: ReconfigureArgs | null;
+  syncNowRequested: boolean;
+  lastRun: LastRun | null;
+  lastError: string | null;
+  quota: QuotaInfo | null;
+  counts: ManifestCounts;
+}
+
+export interface IntegrationInput {
+  integrationId: string;
+  syncFrom: string;
+  timeZone?: string | null;
+  settings: IntegrationSettings;
+  /** Set by continue-as-new only. */
+  carried?: CarriedState;
+}
+
+/** What the status query answers (the API's `GET /api/integrations/:id` builds on it). */
+export interface IntegrationView {
+  id: string;
+  status: IntegrationStatus;
+  phase: string;
+  syncFrom: string;
+  timeZone: string | null;
+  nextRunAt: string | null;
+  lastRun: LastRun | null;
+  counts: { exported: number; failed: number; pending: number; dismissed: number };
+  backfill: { done: boolean; exported: number; pending: number };
+  quota: QuotaInfo | null;
+  lastError: string | null;
+  runNumber: number;
+}
+
+export const EMPTY_COUNTS: ManifestCounts = { exported: 0, failed: 0, pending: 0, dismissed: 0, pendingBytes: 0 };
+
+export function initialState(input: IntegrationInput): CarriedState {
+  return {
+    status: 'backfilling',
+    syncFrom: input.syncFrom,
+    configuredTimeZone: input.timeZone ?? null,
+    timeZone: input.timeZone ?? null,
+    cursors: {},
+    deltaLink: null,
+    runNumber: 0,
+    backfilled: false,
+    runDue: 'backfill',
+    currentRun: null,
+    pendingReconfigure: null,
+    syncNowRequested: false,
+    lastRun: null,
+    lastError: null,
+    quota: null,
+    counts: EMPTY_COUNTS,
+  };
+}
