@@ -11,6 +11,7 @@ import type { QontoClient } from '../src/qonto/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import type { ActivityDeps } from './deps.js';
 import { FolderResolver } from './folders.js';
+import { keepHeartbeating } from './heartbeat.js';
 import { settleAll } from './settle.js';
 import type { ExportInput, ExportResult } from './types.js';
 
@@ -49,11 +50,13 @@ export function exportActivities(deps: ActivityDeps) {
       let failed = 0;
       let bytes = 0;
       let lastError: string | null = null;
+      let done = 0;
+      const beat = keepHeartbeating(ctx);
       const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
         const outcome = await exportOne(entry);
-        ctx.heartbeat({ done: exported + failed });
+        beat.progress({ done: ++done });
         return outcome;
-      });
+      }).finally(() => beat.stop());
       for (const outcome of outcomes) {
         if (outcome.kind === 'exported') (exported += 1), (bytes += outcome.bytes);
         else if (outcome.kind === 'failed') (failed += 1), (lastError = outcome.error);
@@ -72,8 +75,13 @@ export function exportActivities(deps: ActivityDeps) {
 
       async function exportOne(entry: ManifestEntry): Promise<Outcome> {
         try {
-          const { item, folderId, quickXorHash, size } = await upload(entry, drive, qonto, folders, (uploadUrl) =>
-            store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
+          const { item, folderId, quickXorHash, size } = await upload(
+            entry,
+            drive,
+            qonto,
+            folders,
+            (uploadUrl) => store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
+            (sent) => beat.progress({ done, attachmentId: entry.attachmentId, sent }),
           );
           await store.updateEntry(integrationId, entry.attachmentId, {
             state: 'uploaded',
@@ -121,6 +129,7 @@ async function upload(
   qonto: QontoClient,
   folders: FolderResolver,
   persistSession: (uploadUrl: string) => Promise<void>,
+  onProgress: (sent: number) => void,
 ) {
   const ctx = Context.current();
   const attempt = async (folderId: string, resumeUploadUrl: string | undefined) => {
@@ -131,7 +140,7 @@ async function upload(
       open: async (signal) => (await qonto.openAttachment(entry.attachmentId, signal)).body,
       resumeUploadUrl,
       onSession: persistSession,
-      onProgress: (sent) => ctx.heartbeat({ attachmentId: entry.attachmentId, sent }),
+      onProgress,
       signal: ctx.cancellationSignal,
     });
     return { ...result, folderId };

@@ -142,6 +142,7 @@ class Integration {
     }
     const run = this.s.currentRun!;
     this.s.runDue = kind;
+    this.show(`${kind} run ${this.s.runNumber} starting`);
     await this.setStatus(this.s.backfilled ? 'syncing' : 'backfilling');
     if (this.revoked) return false;
 

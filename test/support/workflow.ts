@@ -15,19 +15,17 @@ export async function waitForStatus(
   let last: IntegrationView | undefined;
   for (;;) {
     try {
-      last = await handle.query(statusQuery);
+      // A deadline per query: on the test server a query racing a continue-as-new can hang.
+      last = await client.connection.withDeadline(Date.now() + 3_000, () => handle.query(statusQuery));
       if (done(last)) return last;
     } catch (error) {
-      // Between continue-as-new and the next run's first task a query can find no handler yet.
+      // Between continue-as-new and the next run's first task a query can fail or time out.
       if (Date.now() > deadline) throw error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-export const idleAfterRun = (runNumber: number) => (v: IntegrationView) =>
-  v.runNumber >= runNumber && v.lastRun !== null && v.status !== 'syncing' && v.status !== 'backfilling' && v.phase.startsWith('sleeping');
 
 export function handleOf(client: Client, integrationId: string): WorkflowHandle {
   return client.workflow.getHandle(workflowIdFor(integrationId));
