@@ -2,15 +2,16 @@ import { Context } from '@temporalio/activity';
 import { FatalError, NotFoundError } from '../src/errors.js';
 import type { Attachment, Transaction } from '../src/qonto/schemas.js';
 import type { DiscoveredReceipt } from '../src/store/types.js';
-import { accountFolderName, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
+import { periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
 import { periodOf, startOfLocalDay } from '../src/sync/periods.js';
 import type { ActivityDeps } from './deps.js';
+import { keepHeartbeating } from './heartbeat.js';
 import type { AccountRef, DiscoverInput, DiscoverResult } from './types.js';
 
 /** Where a receipt goes and what it is called: decided once, at discovery, and kept in the manifest,
  * so a later change to the transaction (a pending one completing) never renames an exported file. */
 export function placeReceipt(account: AccountRef, tx: Transaction, attachment: Attachment, timeZone: string): DiscoveredReceipt {
-  const folderPath = [accountFolderName(account), ...periodFolderSegments(periodOf(tx.emitted_at, timeZone))].join('/');
+  const folderPath = [account.folderName, ...periodFolderSegments(periodOf(tx.emitted_at, timeZone))].join('/');
   const naming = {
     attachmentId: attachment.id,
     fileName: attachment.file_name,
@@ -49,42 +50,47 @@ export function discoverActivities(deps: ActivityDeps) {
       let discovered = 0;
       let skipped = 0;
       const { log } = Context.current();
-      // Keyset paging on updated_at: after each page the next query starts at the last updated_at
-      // seen, so a transaction updated while we page (it jumps to the end) cannot shift another one
-      // onto a page already read. Page numbers are only followed while updated_at does not move.
-      let from = input.cursor ?? undefined;
-      for (let page: number | null = 1, pages = 0; page !== null; pages++) {
-        const result = await qonto.listTransactionsPage({
-          bankAccountId: input.account.id,
-          updatedAtFrom: from,
-          emittedAtFrom: emittedFrom,
-          statuses: ['completed', 'pending'],
-          page,
-        });
-        const receipts: DiscoveredReceipt[] = [];
-        for (const tx of result.transactions) {
-          transactions += 1;
-          if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
-          if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
-          for (const attachment of await attachmentsOf(qonto, tx)) {
-            try {
-              receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
-            } catch (error) {
-              // Data no file can be named from (an absurd amount, an id of a new shape) must not
-              // block the account's other receipts.
-              if (!(error instanceof FatalError)) throw error;
-              skipped += 1;
-              log.warn('receipt skipped', { attachmentId: attachment.id, transactionId: tx.id, reason: error.message });
+      const beat = keepHeartbeating(Context.current());
+      try {
+        // Keyset paging on updated_at: after each page the next query starts at the last updated_at
+        // seen, so a transaction updated while we page (it jumps to the end) cannot shift another one
+        // onto a page already read. Page numbers are only followed while updated_at does not move.
+        let from = input.cursor ?? undefined;
+        for (let page: number | null = 1, pages = 0; page !== null; pages++) {
+          const result = await qonto.listTransactionsPage({
+            bankAccountId: input.account.id,
+            updatedAtFrom: from,
+            emittedAtFrom: emittedFrom,
+            statuses: ['completed', 'pending'],
+            page,
+          });
+          const receipts: DiscoveredReceipt[] = [];
+          for (const tx of result.transactions) {
+            transactions += 1;
+            if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
+            if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
+            for (const attachment of await attachmentsOf(qonto, tx)) {
+              try {
+                receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
+              } catch (error) {
+                // Data no file can be named from (an absurd amount, an id of a new shape) must not
+                // block the account's other receipts.
+                if (!(error instanceof FatalError)) throw error;
+                skipped += 1;
+                log.warn('receipt skipped', { attachmentId: attachment.id, transactionId: tx.id, reason: error.message });
+              }
             }
           }
-        }
-        discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
-        Context.current().heartbeat({ pages, transactions });
+          discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
+          beat.progress({ pages, transactions });
 
-        const last = result.transactions.at(-1)?.updated_at;
-        if (result.nextPage === null || last === undefined) page = null;
-        else if (last !== from) (from = last), (page = 1);
-        else page = result.nextPage;
+          const last = result.transactions.at(-1)?.updated_at;
+          if (result.nextPage === null || last === undefined) page = null;
+          else if (last !== from) (from = last), (page = 1);
+          else page = result.nextPage;
+        }
+      } finally {
+        beat.stop();
       }
       return { cursor, transactions, discovered, skipped };
     },

@@ -1,3 +1,4 @@
+import { accountFolderName } from '../src/sync/naming.js';
 import { timeZoneForCountry } from '../src/sync/timezones.js';
 import type { ActivityDeps } from './deps.js';
 import type { OrganizationInfo } from './types.js';
@@ -15,7 +16,7 @@ export function organizationActivities(deps: ActivityDeps) {
       await deps.store.updateIntegration(input.integrationId, { timeZone });
       return {
         timeZone,
-        accounts: org.bank_accounts.map((a) => ({ id: a.id, name: a.name, iban: a.iban ?? null })),
+        accounts: org.bank_accounts.map((a) => ({ id: a.id, name: a.name, folderName: accountFolderName({ name: a.name, iban: a.iban }) })),
       };
     },
   };

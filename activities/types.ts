@@ -2,10 +2,12 @@
  * shared by the workflow (as types only) and the activity implementations. */
 import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
 
+/** A bank account as the workflow sees it: no IBAN, only the folder name derived from it, so workflow
+ * history (visible in the Temporal UI) carries no bank details. */
 export interface AccountRef {
   id: string;
   name: string;
-  iban: string | null;
+  folderName: string;
 }
 
 export interface OrganizationInfo {

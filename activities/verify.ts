@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { DeltaResyncRequiredError } from '../src/onedrive/delta.js';
 import type { DriveItem } from '../src/onedrive/client.js';
 import type { ActivityDeps } from './deps.js';
+import { keepHeartbeating } from './heartbeat.js';
 import type { VerifyResult } from './types.js';
 
 /**
@@ -24,31 +25,36 @@ export function verifyActivities(deps: ActivityDeps) {
       let deleted = new Set<string>();
       let present = new Set<string>();
       let deltaLink: string | undefined;
-      for (let pages = 0; deltaLink === undefined; pages++) {
-        let page: { items: DriveItem[]; nextLink?: string; deltaLink?: string };
-        try {
-          page = await drive.deltaPage(link);
-        } catch (error) {
-          if (!(error instanceof DeltaResyncRequiredError) || fullScan) throw error;
-          link = { folder: 'approot' };
-          fullScan = true;
-          deleted = new Set();
-          present = new Set();
-          continue;
-        }
-        for (const item of page.items) {
-          if (item.deleted) {
-            deleted.add(item.id);
-            present.delete(item.id);
-          } else {
-            present.add(item.id);
-            deleted.delete(item.id);
+      const beat = keepHeartbeating(ctx);
+      try {
+        for (let pages = 0; deltaLink === undefined; pages++) {
+          let page: { items: DriveItem[]; nextLink?: string; deltaLink?: string };
+          try {
+            page = await drive.deltaPage(link);
+          } catch (error) {
+            if (!(error instanceof DeltaResyncRequiredError) || fullScan) throw error;
+            link = { folder: 'approot' };
+            fullScan = true;
+            deleted = new Set();
+            present = new Set();
+            continue;
           }
+          for (const item of page.items) {
+            if (item.deleted) {
+              deleted.add(item.id);
+              present.delete(item.id);
+            } else {
+              present.add(item.id);
+              deleted.delete(item.id);
+            }
+          }
+          beat.progress({ pages });
+          if (page.nextLink) link = page.nextLink;
+          else if (page.deltaLink) deltaLink = page.deltaLink;
+          else throw new Error('delta page without nextLink or deltaLink');
         }
-        ctx.heartbeat({ pages });
-        if (page.nextLink) link = page.nextLink;
-        else if (page.deltaLink) deltaLink = page.deltaLink;
-        else throw new Error('delta page without nextLink or deltaLink');
+      } finally {
+        beat.stop();
       }
 
       const { store } = deps;

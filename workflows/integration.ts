@@ -28,11 +28,12 @@ import {
 
 const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
 
-/** Long I/O activities: they heartbeat, so a dead worker is noticed within a minute and a revocation
- * reaches them; transient failures are retried with back-off (or the server's Retry-After). */
+/** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
+ * moves to another worker) and a revocation reaches them; transient failures are retried with
+ * back-off (or the server's Retry-After). */
 const io = proxyActivities<SyncActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
