@@ -1,27 +1,16 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError, ReconnectRequiredError, RetryableError } from '../../src/errors.js';
 import { QontoClient, type QontoAuth, type QontoClientOptions } from '../../src/qonto/client.js';
 import { attachmentBuffer, attachmentSha256 } from '../../src/simulators/qonto/content.js';
-import type { SimBankAccount } from '../../src/simulators/qonto/data.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
-import { startQontoSimulator, type QontoSimulator, type QontoSimulatorOptions } from '../../src/simulators/qonto/server.js';
+import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
+import type { QontoSimulator } from '../../src/simulators/qonto/server.js';
 
-const KEY = { login: 'acme-sas-4242', secret: '0123456789abcdef0123456789abcdef' };
 const FAST_RETRY = { attempts: 5, baseDelayMs: 1, maxDelayMs: 5 };
 const T0 = Date.parse('2025-03-15T12:00:00.000Z');
 
-let sims: QontoSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-});
-
-async function simulator(opts: QontoSimulatorOptions = {}): Promise<{ sim: QontoSimulator; account: SimBankAccount }> {
-  const sim = await startQontoSimulator({ apiKeys: [KEY], ...opts });
-  sims.push(sim);
-  return { sim, account: sim.data.addBankAccount() };
-}
+const simulator = useQontoSimulators();
 
 function client(sim: QontoSimulator, extra: Partial<QontoClientOptions> = {}): QontoClient {
   const auth: QontoAuth = { kind: 'apiKey', ...KEY };
@@ -340,7 +329,6 @@ describe('QontoClient against the simulator', () => {
   it('turns a refused server into a RetryableError', async () => {
     const { sim } = await simulator();
     await sim.close();
-    sims = [];
     const error = await caught(client(sim, { retry: { ...FAST_RETRY, attempts: 2 } }).getOrganization());
     expect(error).toBeInstanceOf(RetryableError);
   });

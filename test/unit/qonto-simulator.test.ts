@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attachmentBuffer, attachmentBytes, attachmentSha256 } from '../../src/simulators/qonto/content.js';
-import { QontoData, frenchIban, type SimBankAccount } from '../../src/simulators/qonto/data.js';
+import { QontoData, frenchIban } from '../../src/simulators/qonto/data.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
+import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 import { startQontoSimulator, type QontoSimulator, type QontoSimulatorOptions } from '../../src/simulators/qonto/server.js';
 
-const KEY = { login: 'acme-sas-4242', secret: '0123456789abcdef0123456789abcdef' };
 const AUTH = { authorization: `${KEY.login}:${KEY.secret}` };
 const T0 = Date.parse('2025-03-15T12:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -15,17 +15,7 @@ interface ErrorBody {
   trace_id: string;
 }
 
-let sims: QontoSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-});
-
-async function simulator(opts: QontoSimulatorOptions = {}): Promise<{ sim: QontoSimulator; account: SimBankAccount }> {
-  const sim = await startQontoSimulator({ apiKeys: [KEY], ...opts });
-  sims.push(sim);
-  return { sim, account: sim.data.addBankAccount() };
-}
+const simulator = useQontoSimulators();
 
 async function get(sim: QontoSimulator, path: string, headers: Record<string, string> = AUTH) {
   const res = await fetch(`${sim.url}${path}`, { headers });
