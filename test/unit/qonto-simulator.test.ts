@@ -4,7 +4,7 @@ import { attachmentBuffer, attachmentBytes, attachmentSha256 } from '../../src/s
 import { QontoData, frenchIban } from '../../src/simulators/qonto/data.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
-import { startQontoSimulator, type QontoSimulator, type QontoSimulatorOptions } from '../../src/simulators/qonto/server.js';
+import type { QontoSimulator, QontoSimulatorOptions } from '../../src/simulators/qonto/server.js';
 
 const AUTH = { authorization: `${KEY.login}:${KEY.secret}` };
 const T0 = Date.parse('2025-03-15T12:00:00.000Z');
