@@ -55,8 +55,11 @@ export function discoverActivities(deps: ActivityDeps) {
         // Keyset paging on updated_at: after each page the next query starts at the last updated_at
         // seen, so a transaction updated while we page (it jumps to the end) cannot shift another one
         // onto a page already read. Page numbers are only followed while updated_at does not move.
-        let from = input.cursor ?? undefined;
-        for (let page: number | null = 1, pages = 0; page !== null; pages++) {
+        // A retried attempt (a worker died, the activity timed out) resumes where the last one got to.
+        const checkpoint = Context.current().info.heartbeatDetails as Checkpoint | undefined;
+        let from = checkpoint?.from ?? overlap(input.cursor);
+        if (checkpoint?.cursor) cursor = checkpoint.cursor;
+        for (let page: number | null = checkpoint?.page ?? 1, pages = 0; page !== null; pages++) {
           const result = await qonto.listTransactionsPage({
             bankAccountId: input.account.id,
             updatedAtFrom: from,
@@ -82,12 +85,12 @@ export function discoverActivities(deps: ActivityDeps) {
             }
           }
           discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
-          beat.progress({ pages, transactions });
 
           const last = result.transactions.at(-1)?.updated_at;
           if (result.nextPage === null || last === undefined) page = null;
           else if (last !== from) (from = last), (page = 1);
           else page = result.nextPage;
+          if (page !== null) beat.progress({ from, page, cursor } satisfies Checkpoint);
         }
       } finally {
         beat.stop();
@@ -95,6 +98,20 @@ export function discoverActivities(deps: ActivityDeps) {
       return { cursor, transactions, discovered, skipped };
     },
   };
+}
+
+interface Checkpoint {
+  from: string | undefined;
+  page: number;
+  cursor: string | null;
+}
+
+/** Transactions can become visible with an `updated_at` a little in the past (clock skew, a write
+ * committed late): re-read a few minutes before the cursor; known receipts are skipped anyway. */
+const CURSOR_OVERLAP_MS = 5 * 60_000;
+
+function overlap(cursor: string | null): string | undefined {
+  return cursor === null ? undefined : new Date(Date.parse(cursor) - CURSOR_OVERLAP_MS).toISOString();
 }
 
 /** The embedded attachments, plus any listed by id but not embedded (fetched one by one). */

@@ -15,7 +15,14 @@ import { keepHeartbeating } from './heartbeat.js';
 import { settleAll } from './settle.js';
 import type { ExportInput, ExportResult } from './types.js';
 
-type Outcome = { kind: 'exported'; bytes: number } | { kind: 'failed'; error: string } | { kind: 'quota' };
+type Outcome =
+  | { kind: 'exported'; bytes: number }
+  | { kind: 'failed'; error: string }
+  | { kind: 'quota' }
+  /** Its folder was deleted by the user during the run, or Qonto no longer has it. */
+  | { kind: 'dismissed' }
+  /** Not tried: the drive filled up earlier in this batch. */
+  | { kind: 'skipped' };
 
 /**
  * Exports the next batch of receipts: stream each from Qonto's signed URL into the drive, verify size and
@@ -51,6 +58,7 @@ export function exportActivities(deps: ActivityDeps) {
       let bytes = 0;
       let lastError: string | null = null;
       let done = 0;
+      let quotaHit = false;
       const beat = keepHeartbeating(ctx);
       const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
         const outcome = await exportOne(entry);
@@ -60,7 +68,7 @@ export function exportActivities(deps: ActivityDeps) {
       for (const outcome of outcomes) {
         if (outcome.kind === 'exported') (exported += 1), (bytes += outcome.bytes);
         else if (outcome.kind === 'failed') (failed += 1), (lastError = outcome.error);
-        else quotaExceeded = true;
+        else if (outcome.kind === 'quota') quotaExceeded = true;
       }
 
       return {
@@ -74,8 +82,9 @@ export function exportActivities(deps: ActivityDeps) {
       };
 
       async function exportOne(entry: ManifestEntry): Promise<Outcome> {
+        if (quotaHit) return { kind: 'skipped' };
         try {
-          const { item, folderId, quickXorHash, size } = await upload(
+          const uploaded = await upload(
             entry,
             drive,
             qonto,
@@ -83,6 +92,13 @@ export function exportActivities(deps: ActivityDeps) {
             (uploadUrl) => store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
             (sent) => beat.progress({ done, attachmentId: entry.attachmentId, sent }),
           );
+          if (uploaded === 'folder-deleted') {
+            // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
+            await store.dismissUnder(integrationId, entry.folderPath);
+            await folders.forget(entry.folderPath);
+            return { kind: 'dismissed' };
+          }
+          const { item, folderId, quickXorHash, size } = uploaded;
           await store.updateEntry(integrationId, entry.attachmentId, {
             state: 'uploaded',
             driveItemId: item.id,
@@ -99,12 +115,18 @@ export function exportActivities(deps: ActivityDeps) {
           if (ctx.cancellationSignal.aborted) throw new CancelledFailure('export cancelled');
           if (error instanceof ReconnectRequiredError) throw error;
           if (error instanceof QuotaExceededError) {
+            quotaHit = true;
             await store.updateEntry(integrationId, entry.attachmentId, { uploadUrl: null });
             return { kind: 'quota' };
           }
+          if (error instanceof NotFoundError) {
+            // Removed from Qonto since it was discovered: nothing left to export (reconfigure tries again).
+            await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
+            return { kind: 'dismissed' };
+          }
           const attempts = entry.attempts + 1;
           const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
-          const transient = error instanceof RetryableError || !(error instanceof FatalError || error instanceof NotFoundError);
+          const transient = error instanceof RetryableError || !(error instanceof FatalError);
           if (transient && attempts % attemptsPerRun !== 0) {
             await store.updateEntry(integrationId, entry.attachmentId, { attempts, lastError: message });
             throw error;
@@ -123,6 +145,8 @@ export function exportActivities(deps: ActivityDeps) {
   };
 }
 
+/** Uploads one receipt into its folder. 'folder-deleted' when the folder vanished since its id was
+ * cached (the user deleted it during this run); a missing app folder is looked up again, once. */
 async function upload(
   entry: ManifestEntry,
   drive: OneDriveClient,
@@ -132,7 +156,8 @@ async function upload(
   onProgress: (sent: number) => void,
 ) {
   const ctx = Context.current();
-  const attempt = async (folderId: string, resumeUploadUrl: string | undefined) => {
+  const attempt = async (resumeUploadUrl: string | undefined) => {
+    const folderId = await folders.resolve(entry.folderPath);
     const result = await drive.uploadFile({
       parentId: folderId,
       name: entry.fileName,
@@ -145,13 +170,15 @@ async function upload(
     });
     return { ...result, folderId };
   };
-  const folderId = await folders.resolve(entry.folderPath);
   try {
-    return await attempt(folderId, entry.uploadUrl ?? undefined);
+    return await attempt(entry.uploadUrl ?? undefined);
   } catch (error) {
-    // The folder was deleted after its id was cached: forget it and make it again, once.
-    if (!(error instanceof NotFoundError) || (await drive.getItem(folderId)) !== null) throw error;
-    await folders.forget(entry.folderPath);
-    return attempt(await folders.resolve(entry.folderPath), undefined);
+    if (!(error instanceof NotFoundError)) throw error;
+    const cached = await folders.cached(entry.folderPath);
+    if (cached !== null && (await drive.getItem(cached)) !== null) throw error;
+    if (cached !== null) return 'folder-deleted' as const;
+    // Nothing cached for the folder itself: a parent (or the app folder) went stale. Start over from the top.
+    await folders.forget('');
+    return attempt(undefined);
   }
 }

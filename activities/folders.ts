@@ -25,6 +25,11 @@ export class FolderResolver {
     return pending;
   }
 
+  /** The cached id of the folder at `path`, without creating anything. */
+  cached(path: string): Promise<string | null> {
+    return this.store.getFolder(this.integrationId, path);
+  }
+
   async forget(path: string): Promise<void> {
     await this.store.forgetFoldersUnder(this.integrationId, path);
   }

@@ -9,12 +9,10 @@ export function lifecycleActivities(deps: ActivityDeps) {
       await deps.store.updateIntegration(integrationId, { status });
     },
 
-    /** Reconfiguration: every receipt from the start date comes back, deleted folders included. The
-     * folder cache goes too: folders still in the drive are found again, deleted ones are re-created. */
+    /** Reconfiguration: every receipt from the start date comes back, deleted folders included (the
+     * drive check that runs first has already forgotten the ids of deleted folders). */
     async resetForReimport(integrationId: string): Promise<number> {
-      const revived = await deps.store.reviveAll(integrationId);
-      await deps.store.forgetFoldersUnder(integrationId, '');
-      return revived;
+      return deps.store.reviveAll(integrationId);
     },
 
     /** Consent withdrawn: delete every stored token. Files already exported stay in the drive. */

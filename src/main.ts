@@ -35,8 +35,9 @@ async function main(): Promise<void> {
   });
 
   if (sandbox) {
-    const client = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
-    await sandbox.ensureDemoIntegration(services, client);
+    const clientConnection = await Connection.connect({ address });
+    await sandbox.ensureDemoIntegration(services, new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }));
+    await clientConnection.close();
   }
 
   const stop = () => worker.shutdown();

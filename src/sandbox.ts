@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { reconnectSignal, workflowIdFor } from '../workflows/messages.js';
+import { reconfigureSignal, reconnectSignal, workflowIdFor } from '../workflows/messages.js';
 import { loadConfig, type Config } from './config.js';
 import type { Services } from './services.js';
 import { startSimulators, type Simulators } from './simulators/index.js';
@@ -21,7 +21,7 @@ export interface Sandbox {
 /**
  * The simulators with the demo organization on fixed local ports, and the configuration that points the
  * service at them. Simulator state lives in memory: after a restart the demo user signs in again and the
- * workflow finds an empty drive, which its verification pass fills again.
+ * integration is reconfigured, which imports everything into the new, empty drive.
  */
 export async function startSandbox(config: Config): Promise<Sandbox> {
   const simulators = await startSimulators({
@@ -38,19 +38,22 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     async ensureDemoIntegration(services, client) {
       const { store, microsoftAuth } = services;
       const existing = await store.getIntegration(DEMO_INTEGRATION);
+      if (existing?.status === 'revoked') return;
       await store.createIntegration({ id: DEMO_INTEGRATION });
       const account = await signInWithSimulator(microsoftAuth, DEMO_INTEGRATION, simulators.users.personal.username);
       const syncFrom = existing?.syncFrom ?? firstDayMonthsAgo(3);
       await store.updateIntegration(DEMO_INTEGRATION, { microsoftAccount: account, syncFrom });
-      if (existing?.status === 'revoked') return;
       await startIntegration(client, sandboxConfig.TEMPORAL_TASK_QUEUE, {
         integrationId: DEMO_INTEGRATION,
         syncFrom,
         timeZone: existing?.timeZone ?? null,
         settings: settingsFrom(sandboxConfig),
       });
-      if (existing?.status === 'reconnect_required') {
-        await client.workflow.getHandle(workflowIdFor(DEMO_INTEGRATION)).signal(reconnectSignal);
+      if (existing) {
+        // The simulated drive and directory started empty: import everything again, with the new sign-in.
+        const handle = client.workflow.getHandle(workflowIdFor(DEMO_INTEGRATION));
+        await handle.signal(reconnectSignal);
+        await handle.signal(reconfigureSignal, { syncFrom });
       }
       console.log(`Sandbox: demo integration "${DEMO_INTEGRATION}" syncing receipts since ${syncFrom} for ${account.username}`);
     },

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -14,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { ExportResult } from '../activities/types.js';
-import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
+import { isValidTimeZone, nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
 import {
   initialState,
@@ -34,7 +35,15 @@ const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
 const io = proxyActivities<SyncActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '20 seconds',
+  // A revocation waits until the upload under way has really stopped before the tokens go.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Deleting the tokens must happen, however long the store is unavailable. */
+const revocation = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
 /** Short bookkeeping activities. */
@@ -60,7 +69,6 @@ class Integration {
   private readonly s: CarriedState;
   private readonly id: string;
   private revoked = false;
-  private reconnectRequested = false;
   private phase = 'starting';
   private nextRunAt: number | null = null;
   private runScope: CancellationScope | null = null;
@@ -69,6 +77,12 @@ class Integration {
     this.id = input.integrationId;
     this.s = input.carried ?? initialState(input);
     setHandler(reconfigureSignal, (args) => {
+      // The API validates too; a bad value reaching the workflow must not wedge it.
+      const problem = reconfigureProblem(args);
+      if (problem) {
+        this.s.lastError = `Reconfiguration ignored: ${problem}`;
+        return;
+      }
       this.s.pendingReconfigure = { ...this.s.pendingReconfigure, ...args };
     });
     setHandler(revokeSignal, () => {
@@ -76,7 +90,7 @@ class Integration {
       this.runScope?.cancel();
     });
     setHandler(reconnectSignal, () => {
-      this.reconnectRequested = true;
+      this.s.reconnectRequested = true;
     });
     setHandler(syncNowSignal, () => {
       this.s.syncNowRequested = true;
@@ -91,11 +105,11 @@ class Integration {
       if (this.s.status === 'reconnect_required') {
         this.show('waiting for the user to sign in again');
         this.nextRunAt = null;
-        await condition(() => this.revoked || this.reconnectRequested);
+        await condition(() => this.revoked || this.s.reconnectRequested);
         if (this.revoked) continue;
         this.s.runDue ??= 'sync';
       }
-      this.reconnectRequested = false;
+      this.s.reconnectRequested = false;
 
       const kind = this.s.runDue ?? this.requestedRun() ?? (await this.sleepUntilDue());
       if (kind === null) continue;
@@ -110,7 +124,7 @@ class Integration {
 
   private requestedRun(): RunKind | null {
     if (this.s.pendingReconfigure) return 'reconfigure';
-    if (this.s.syncNowRequested || this.reconnectRequested) return 'sync';
+    if (this.s.syncNowRequested || this.s.reconnectRequested) return 'sync';
     return null;
   }
 
@@ -121,7 +135,7 @@ class Integration {
     this.nextRunAt = nextLocalTime(Date.now(), zone, hour, minute);
     this.show(`sleeping until ${new Date(this.nextRunAt).toISOString()} (${this.input.settings.syncTime} ${zone})`);
     const woken = await condition(
-      () => this.revoked || this.s.syncNowRequested || this.reconnectRequested || this.s.pendingReconfigure !== null,
+      () => this.revoked || this.s.syncNowRequested || this.s.reconnectRequested || this.s.pendingReconfigure !== null,
       this.nextRunAt - Date.now(),
     );
     if (this.revoked) return null;
@@ -138,7 +152,7 @@ class Integration {
       this.s.runNumber += 1;
       this.s.syncNowRequested = false;
       this.s.lastError = null;
-      if (kind === 'reconfigure') this.applyReconfigure();
+      if (kind === 'reconfigure') this.applyReconfigure(this.s.pendingReconfigure);
       this.s.currentRun = { kind, startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
     }
     const run = this.s.currentRun!;
@@ -152,12 +166,7 @@ class Integration {
     this.runScope = scope;
     try {
       await scope.run(async () => {
-        if (kind === 'reconfigure' && !resuming) {
-          this.show('reconfigured: importing everything again from the start date');
-          await quick.resetForReimport(this.id);
-          this.s.cursors = {};
-        }
-        cut = await this.syncSteps(run);
+        cut = await this.syncSteps(run, kind === 'reconfigure' && !resuming ? this.s.pendingReconfigure : null);
       });
     } catch (error) {
       run.outcome = this.classify(error);
@@ -179,7 +188,9 @@ class Integration {
     return false;
   }
 
-  private async syncSteps(run: LastRun): Promise<boolean> {
+  /** `reconfigured`: the reconfiguration this run applies (its reset comes after the drive check, so
+   * folders the user deleted are still recognised by their cached ids). */
+  private async syncSteps(run: LastRun, reconfigured: CarriedState['pendingReconfigure']): Promise<boolean> {
     this.show('reading the organization');
     const org = await quick.loadOrganization({
       integrationId: this.id,
@@ -193,6 +204,14 @@ class Integration {
     this.s.deltaLink = verified.deltaLink;
     run.requeued += verified.requeued;
     run.dismissed += verified.dismissed;
+
+    if (reconfigured) {
+      this.show('reconfigured: importing everything again from the start date');
+      await quick.resetForReimport(this.id);
+      this.s.cursors = {};
+      // Only now is the request done; one that arrived meanwhile waits for its own run.
+      if (this.s.pendingReconfigure === reconfigured) this.s.pendingReconfigure = null;
+    }
 
     for (const account of org.accounts) {
       this.show(`listing receipts of ${account.name}`);
@@ -239,15 +258,13 @@ class Integration {
     }
   }
 
-  private applyReconfigure(): void {
-    const change = this.s.pendingReconfigure;
+  private applyReconfigure(change: CarriedState['pendingReconfigure']): void {
     if (!change) return;
     if (change.syncFrom) this.s.syncFrom = change.syncFrom;
     if (change.timeZone) {
       this.s.configuredTimeZone = change.timeZone;
       this.s.timeZone = change.timeZone;
     }
-    this.s.pendingReconfigure = null;
   }
 
   private classify(error: unknown): RunOutcome {
@@ -273,7 +290,7 @@ class Integration {
     this.show('consent withdrawn: deleting stored tokens');
     this.nextRunAt = null;
     this.s.status = 'revoked';
-    await CancellationScope.nonCancellable(() => quick.revokeConsent(this.id));
+    await CancellationScope.nonCancellable(() => revocation.revokeConsent(this.id));
     this.show('consent withdrawn: stopped; exported files stay in the drive');
     await condition(allHandlersFinished);
     return { status: 'revoked', lastRun: this.s.lastRun };
@@ -301,6 +318,16 @@ class Integration {
       runNumber: this.s.runNumber,
     };
   }
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function reconfigureProblem(args: CarriedState['pendingReconfigure']): string | null {
+  if (args?.syncFrom !== undefined && (!DAY.test(args.syncFrom) || Number.isNaN(Date.parse(`${args.syncFrom}T00:00:00Z`)))) {
+    return `syncFrom ${JSON.stringify(args.syncFrom)} is not a YYYY-MM-DD date`;
+  }
+  if (args?.timeZone !== undefined && !isValidTimeZone(args.timeZone)) return `${JSON.stringify(args.timeZone)} is not an IANA time zone`;
+  return null;
 }
 
 function quotaMessage(remaining: number, pendingBytes: number): string {

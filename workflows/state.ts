@@ -49,6 +49,8 @@ export interface CarriedState {
   currentRun: LastRun | null;
   pendingReconfigure: ReconfigureArgs | null;
   syncNowRequested: boolean;
+  /** The user signed in again; carried so a signal arriving as the run continues as new is not lost. */
+  reconnectRequested: boolean;
   lastRun: LastRun | null;
   lastError: string | null;
   quota: QuotaInfo | null;
@@ -96,6 +98,7 @@ export function initialState(input: IntegrationInput): CarriedState {
     currentRun: null,
     pendingReconfigure: null,
     syncNowRequested: false,
+    reconnectRequested: false,
     lastRun: null,
     lastError: null,
     quota: null,

@@ -161,6 +161,20 @@ describe('integration workflow', () => {
     });
   });
 
+  it('ignores a reconfiguration with a bad time zone or date instead of wedging', async () => {
+    const t = await bed.start('bad-reconfigure');
+    await t.run(async () => {
+      await t.status(sleepingAfter(1), 'the backfill');
+      await handleOf(bed.env.client, t.id).signal(reconfigureSignal, { timeZone: 'Mars/Olympus_Mons' });
+      await handleOf(bed.env.client, t.id).signal(reconfigureSignal, { syncFrom: '2026-13-45' });
+      const ignored = await t.status((v) => v.lastError?.includes('2026-13-45') === true, 'the rejection');
+      expect(ignored).toMatchObject({ timeZone: ZONE, syncFrom: SYNC_FROM, runNumber: 1 });
+      await handleOf(bed.env.client, t.id).signal(syncNowSignal);
+      const next = await t.status(sleepingAfter(2), 'a run after the bad signals');
+      expect(next).toMatchObject({ status: 'idle', timeZone: ZONE, lastError: null });
+    });
+  });
+
   it('continues as new during a long backfill without duplicating a receipt', async () => {
     const t = await bed.start('can', { batchSize: 2, maxHistoryEvents: 40 });
     await t.run(async () => {
