@@ -17,7 +17,7 @@ export interface Services {
 }
 
 /** Where the SQLite file is: DATABASE_URL (sqlite:/file:) or DATA_DIR. Postgres is designed for
- * (the Store interface) but not implemented yet: refuse it clearly rather than fall back silently. */
+ * (the Store interface) but not available yet: refuse it clearly rather than fall back silently. */
 export function sqlitePath(config: Config): string {
   const url = config.DATABASE_URL;
   if (!url) return join(config.dataDir, 'receipts.sqlite');

@@ -154,7 +154,7 @@ export class QontoData {
       slug: `${this.organization.slug}-bank-account-${n}`,
       name: n === 1 ? 'Compte principal' : `Compte ${n}`,
       iban: frenchIban(n),
-      bic: 'QNTOFRP1XXX',
+      bic: 'QNTOFRP1',
       currency: 'EUR',
       status: 'active',
       main: this.accounts.size === 0,
