@@ -1,13 +1,16 @@
+import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { createApp } from './api/app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createServices } from './services.js';
 import { startSandbox } from './sandbox.js';
 import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
+import { settingsFrom } from './temporal/integrations.js';
 import { bundleWorkflows, createWorker } from './temporal/worker.js';
 
 /**
- * `npm start`: the worker (the HTTP API joins it with the next issue), against TEMPORAL_ADDRESS, or an
+ * `npm start`: the HTTP API and the worker, against TEMPORAL_ADDRESS, or an
  * embedded Temporal dev server with its database in DATA_DIR and the UI on TEMPORAL_UI_PORT. With
  * SANDBOX on, the Qonto and Microsoft simulators run in-process with a demo organization.
  */
@@ -34,17 +37,30 @@ async function main(): Promise<void> {
     workflowBundle: await bundleWorkflows(),
   });
 
-  if (sandbox) {
-    const clientConnection = await Connection.connect({ address });
-    await sandbox.ensureDemoIntegration(services, new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }));
-    await clientConnection.close();
-  }
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  if (sandbox) await sandbox.ensureDemoIntegration(services, client);
 
-  const stop = () => worker.shutdown();
+  if (!config.ADMIN_TOKEN) throw new ConfigError(['ADMIN_TOKEN is required: API callers present it as a bearer token']);
+  const api = createApp({
+    ...services,
+    temporal: client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    settings: settingsFrom(config),
+    adminToken: config.ADMIN_TOKEN,
+  });
+  const server = serve({ fetch: api.fetch, port: config.PORT });
+  console.log(`API on ${config.PUBLIC_URL} (port ${config.PORT})`);
+
+  const stop = () => {
+    server.close();
+    worker.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   console.log(`Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`);
   await worker.run();
+  await clientConnection.close();
   await connection.close();
   await services.close();
   await sandbox?.close();

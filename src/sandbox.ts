@@ -31,6 +31,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
   });
   const sandboxConfig = loadConfig({ ...process.env, ...simulators.env, ADMIN_TOKEN: config.ADMIN_TOKEN ?? 'sandbox', SANDBOX: 'true' });
   console.log(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
+  if (!config.ADMIN_TOKEN) console.log('Sandbox: API admin token is "sandbox" (Authorization: Bearer sandbox)');
 
   return {
     config: sandboxConfig,

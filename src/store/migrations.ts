@@ -50,4 +50,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX folders_item ON folders (integration_id, drive_item_id);
   `,
+  `
+  CREATE TABLE sign_ins (
+    state          TEXT PRIMARY KEY,
+    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
+    sealed         BLOB NOT NULL,
+    expires_at     INTEGER NOT NULL
+  );
+  `,
 ];

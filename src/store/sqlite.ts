@@ -308,6 +308,26 @@ export function openSqliteStore(file: string): Store {
       );
     },
 
+    async putSignIn(state, { integrationId, sealed, expiresAt }) {
+      db.prepare('INSERT INTO sign_ins (state, integration_id, sealed, expires_at) VALUES (?, ?, ?, ?)').run(
+        state,
+        integrationId,
+        sealed,
+        expiresAt,
+      );
+    },
+    async takeSignIn(state, at) {
+      return db.transaction(() => {
+        db.prepare('DELETE FROM sign_ins WHERE expires_at <= ?').run(at);
+        const row = db
+          .prepare<[string], { integration_id: string; sealed: Buffer }>('SELECT integration_id, sealed FROM sign_ins WHERE state = ?')
+          .get(state);
+        if (!row) return null;
+        db.prepare('DELETE FROM sign_ins WHERE state = ?').run(state);
+        return { integrationId: row.integration_id, sealed: row.sealed };
+      })();
+    },
+
     async close() {
       db.close();
     },

@@ -123,5 +123,10 @@ export interface Store {
   /** Forgets the folder and every folder below it. */
   forgetFoldersUnder(integrationId: string, path: string): Promise<void>;
 
+  /** A Microsoft sign-in under way: its `state`, and the sealed PKCE verifier. Single use. */
+  putSignIn(state: string, signIn: { integrationId: string; sealed: Buffer; expiresAt: number }): Promise<void>;
+  /** Returns and deletes the sign-in (null when unknown, used or expired). */
+  takeSignIn(state: string, now: number): Promise<{ integrationId: string; sealed: Buffer } | null>;
+
   close(): Promise<void>;
 }

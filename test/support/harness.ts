@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -21,6 +22,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export async function startHarness(opts: SimulatorsOptions = {}): Promise<Harness> {
@@ -28,6 +37,7 @@ export async function startHarness(opts: SimulatorsOptions = {}): Promise<Harnes
   const sims = await startSimulators({ storageDir: join(dataDir, 'drive'), ...opts });
   const env = {
     ...sims.env,
+    PORT: String(await freePort()),
     DATA_DIR: dataDir,
     ADMIN_TOKEN: 'test-admin-token',
     ENCRYPTION_KEY,

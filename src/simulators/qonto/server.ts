@@ -2,7 +2,8 @@
  * A local Qonto Business API (read endpoints) plus the S3-style host of its attachment downloads,
  * on one plain HTTP server. Follows /work/shared/reference/qonto.md §9: key and bearer auth,
  * optional sandbox staging token, per-IP rate limits, Qonto's error format, pre-signed download
- * URLs that expire, and fault injection on every path (API and downloads alike).
+ * URLs that expire, and fault injection on every path (API and downloads alike). The OAuth server
+ * (oauth.ts) shares the port, so the simulator's URL is also QONTO_OAUTH_URL.
  *
  * Faults: `status` answers in the host's own error format (Qonto JSON, or S3 XML on downloads)
  * with Retry-After when given; `drop` destroys the connection before answering; `drop-after-bytes`
@@ -16,6 +17,7 @@ import { Faults } from '../faults.js';
 import { sendJson, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
+import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient } from './oauth.js';
 import { QontoData, type SimOrganization } from './data.js';
 import { paginate, parsePaging } from './paging.js';
 import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
@@ -54,6 +56,8 @@ export interface QontoSimulatorOptions {
   /** How amounts are written; default numbers (see views.ts for the documented variants). */
   amountFormat?: AmountFormat;
   organization?: Partial<SimOrganization>;
+  /** Clients registered with the OAuth server (oauth.ts); default: any client id and secret. */
+  oauthClients?: QontoOAuthClient[];
 }
 
 export interface RecordedRequest {
@@ -102,6 +106,13 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
   const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT);
   const signer = new UrlSigner(now, opts.urlTtlSec ?? 1800);
   const requests: RecordedRequest[] = [];
+  const oauth = new QontoOAuthServer({
+    data,
+    now,
+    clients: opts.oauthClients,
+    issueAccessToken: (membershipId, tokenOpts) => access.issueAccessToken(membershipId, tokenOpts),
+    revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
+  });
 
   const unprocessable = (res: ServerResponse, errors: QontoErrorItem[]): void => sendQontoError(res, 422, errors);
   const notFound = (res: ServerResponse, what: string): void =>
@@ -287,11 +298,15 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     }
     if (fault?.kind === 'status') {
       const headers: Record<string, string> = fault.retryAfterSec === undefined ? {} : { 'retry-after': String(fault.retryAfterSec) };
+      if (oauth.handles(url.pathname)) {
+        return sendOAuthError(res, fault.status, fault.code ?? (fault.status >= 500 ? 'server_error' : fault.status === 429 ? 'temporarily_unavailable' : 'invalid_request'), `Injected fault (HTTP ${fault.status})`, headers);
+      }
       if (download) {
         return sendS3Error(res, fault.status, fault.code ?? defaultS3Code(fault.status), 'Injected fault', url.pathname, headers);
       }
       return sendQontoError(res, fault.status, [{ code: fault.code ?? defaultQontoCode(fault.status), detail: `Injected fault (HTTP ${fault.status})` }], headers);
     }
+    if (oauth.handles(url.pathname)) return oauth.handle(req, res, url);
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
     serveApi(req, res, url);
   }, opts.port ?? 0);

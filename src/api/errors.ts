@@ -1,0 +1,36 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** An answer the caller can act on: 4xx with `{"error": {code, message, details?}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** Every error leaves as JSON; an unexpected one as a 500 that says nothing about the internals. */
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    const code = status === 413 ? 'payload_too_large' : 'bad_request';
+    return c.json(errorBody(code, error.message || 'The request could not be handled'), status);
+  }
+  console.error('unhandled API error', error);
+  return c.json(errorBody('internal_error', 'Something went wrong on our side; nothing was changed by this request'), 500);
+}
+
+export function notFound(c: Context): Response {
+  return c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404);
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import { reconfigureSignal, revokeSignal, statusQuery, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
+import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
+import type { MicrosoftAuth } from '../auth/microsoft.js';
+import type { Sealer } from '../auth/crypto.js';
+import type { Integration, Store } from '../store/types.js';
+import { startIntegration } from '../temporal/integrations.js';
+import { ApiError } from './errors.js';
+import { finishBody, idParam, reconfigureBody } from './schemas.js';
+import { validate } from './validate.js';
+
+export interface IntegrationRoutesDeps {
+  store: Store;
+  sealer: Sealer;
+  microsoftAuth: MicrosoftAuth;
+  temporal: Client;
+  taskQueue: string;
+  settings: IntegrationSettings;
+}
+
+/** How long a Microsoft sign-in may take between Connect and the callback. */
+export const SIGN_IN_TTL_MS = 10 * 60_000;
+
+export interface IntegrationStatusBody {
+  id: string;
+  status: Integration['status'];
+  syncFrom: string | null;
+  timeZone: string | null;
+  nextRunAt: string | null;
+  lastRun: IntegrationView['lastRun'];
+  counts: { exported: number; failed: number; pending: number };
+  quota: IntegrationView['quota'];
+  lastError: string | null;
+  microsoftAccount: string | null;
+}
+
+export function integrationRoutes(deps: IntegrationRoutesDeps) {
+  const { store, temporal } = deps;
+  const app = new Hono();
+  const handle = (id: string) => temporal.workflow.getHandle(workflowIdFor(id));
+
+  async function load(id: string): Promise<Integration> {
+    const integration = await store.getIntegration(id);
+    if (!integration) throw new ApiError(404, 'not_found', `No integration ${id}`);
+    return integration;
+  }
+
+  /** The workflow's own view when a worker answers, else what the store knows. */
+  async function statusOf(integration: Integration): Promise<IntegrationStatusBody> {
+    const counts = await store.counts(integration.id);
+    const base: IntegrationStatusBody = {
+      id: integration.id,
+      status: integration.status,
+      syncFrom: integration.syncFrom,
+      timeZone: integration.timeZone,
+      nextRunAt: null,
+      lastRun: null,
+      counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
+      quota: null,
+      lastError: null,
+      microsoftAccount: integration.microsoftAccount?.username ?? null,
+    };
+    if (integration.status === 'connecting' || integration.status === 'revoked') return base;
+    try {
+      const view = await temporal.connection.withDeadline(Date.now() + 2_000, () => handle(integration.id).query(statusQuery));
+      return { ...base, status: view.status, syncFrom: view.syncFrom, timeZone: view.timeZone, nextRunAt: view.nextRunAt, lastRun: view.lastRun, quota: view.quota, lastError: view.lastError };
+    } catch {
+      return base;
+    }
+  }
+
+  async function signal(id: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new ApiError(409, 'not_running', `Integration ${id} is not running: finish the setup first`);
+      throw error;
+    }
+  }
+
+  app.post('/', async (c) => {
+    const id = randomUUID();
+    await store.createIntegration({ id });
+    const state = randomUUID();
+    const { authorizationUrl, codeVerifier } = await deps.microsoftAuth.beginSignIn(state);
+    await store.putSignIn(state, {
+      integrationId: id,
+      sealed: deps.sealer.seal(Buffer.from(codeVerifier), `sign-in:${state}`),
+      expiresAt: Date.now() + SIGN_IN_TTL_MS,
+    });
+    return c.json({ id, authorizationUrl }, 201);
+  });
+
+  app.get('/', async (c) => {
+    const all = await store.listIntegrations();
+    return c.json({ integrations: await Promise.all(all.map(statusOf)) });
+  });
+
+  app.get('/:id', validate('param', idParam), async (c) => c.json(await statusOf(await load(c.req.valid('param').id))));
+
+  app.post('/:id/finish', validate('param', idParam), validate('json', finishBody), async (c) => {
+    const integration = await load(c.req.valid('param').id);
+    const body = c.req.valid('json');
+    if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
+    if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
+    const timeZone = body.timeZone ?? integration.timeZone;
+    await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
+    const updated = await store.updateIntegration(integration.id, {
+      syncFrom: integration.syncFrom ?? body.syncFrom,
+      timeZone,
+      ...(integration.status === 'connecting' ? { status: 'backfilling' as const } : {}),
+    });
+    return c.json({ id: updated.id, status: updated.status }, 202);
+  });
+
+  app.patch('/:id', validate('param', idParam), validate('json', reconfigureBody), async (c) => {
+    const integration = await load(c.req.valid('param').id);
+    const body = c.req.valid('json');
+    await signal(integration.id, () => handle(integration.id).signal(reconfigureSignal, body));
+    await store.updateIntegration(integration.id, { ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}), ...(body.timeZone ? { timeZone: body.timeZone } : {}) });
+    return c.json({ id: integration.id, accepted: body }, 202);
+  });
+
+  app.post('/:id/sync', validate('param', idParam), async (c) => {
+    const integration = await load(c.req.valid('param').id);
+    await signal(integration.id, () => handle(integration.id).signal(syncNowSignal));
+    return c.json({ id: integration.id, accepted: true }, 202);
+  });
+
+  app.post('/:id/revoke', validate('param', idParam), async (c) => {
+    const integration = await load(c.req.valid('param').id);
+    // Tokens go now, whether or not a worker is running; the workflow stops when it hears of it.
+    await deps.microsoftAuth.forget(integration.id);
+    await store.deleteTokenCaches(integration.id);
+    await store.updateIntegration(integration.id, { status: 'revoked' });
+    try {
+      await handle(integration.id).signal(revokeSignal);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    return c.json({ id: integration.id, status: 'revoked' });
+  });
+
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import { reconnectSignal, workflowIdFor } from '../../workflows/messages.js';
+import type { Sealer } from '../auth/crypto.js';
+import { WorkOrSchoolAccountError, type MicrosoftAuth } from '../auth/microsoft.js';
+import { SyncError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import { ApiError } from './errors.js';
+import { callbackQuery } from './schemas.js';
+import { validate } from './validate.js';
+
+/**
+ * `GET /auth/microsoft/callback`: finishes the Microsoft sign-in started by Connect, then sends the
+ * browser back to the setup page with the outcome in the query string.
+ */
+export function microsoftCallback(deps: { store: Store; sealer: Sealer; microsoftAuth: MicrosoftAuth; temporal: Client }) {
+  const app = new Hono();
+  app.get('/', validate('query', callbackQuery), async (c) => {
+    const q = c.req.valid('query');
+    const signIn = await deps.store.takeSignIn(q.state, Date.now());
+    if (!signIn) throw new ApiError(400, 'invalid_state', 'This sign-in link is unknown, already used or expired: click Connect again');
+    const back = (params: Record<string, string>) => c.redirect(`/?${new URLSearchParams({ integration: signIn.integrationId, ...params })}`, 302);
+    if (q.error || !q.code) return back({ error: q.error ?? 'no_code', message: q.error_description ?? 'Microsoft did not grant access' });
+
+    const codeVerifier = deps.sealer.open(signIn.sealed, `sign-in:${q.state}`).toString();
+    try {
+      const account = await deps.microsoftAuth.completeSignIn(signIn.integrationId, { code: q.code, codeVerifier });
+      const integration = await deps.store.updateIntegration(signIn.integrationId, { microsoftAccount: account });
+      if (integration.status === 'reconnect_required') {
+        await deps.temporal.workflow.getHandle(workflowIdFor(integration.id)).signal(reconnectSignal).catch(() => {});
+      }
+      return back({ connected: account.username });
+    } catch (error) {
+      if (error instanceof WorkOrSchoolAccountError) return back({ error: error.code ?? 'work_or_school_account', message: error.message });
+      if (error instanceof SyncError) return back({ error: error.code ?? 'sign_in_failed', message: error.message });
+      throw error;
+    }
+  });
+  return app;
+}

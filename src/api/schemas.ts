@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { isValidTimeZone } from '../sync/schedule.js';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isRealDay(value: string): boolean {
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
+}
+
+export const syncFromSchema = z
+  .string()
+  .regex(DAY, 'must be a date YYYY-MM-DD')
+  .refine(isRealDay, 'is not a calendar date')
+  // A day ahead of UTC covers every zone's "today".
+  .refine((v) => Date.parse(`${v}T00:00:00Z`) <= Date.now() + 86_400_000, 'must not be in the future');
+
+export const timeZoneSchema = z.string().min(1).max(64).refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Paris');
+
+export const finishBody = z.strictObject({ syncFrom: syncFromSchema, timeZone: timeZoneSchema.optional() });
+
+export const reconfigureBody = z
+  .strictObject({ syncFrom: syncFromSchema.optional(), timeZone: timeZoneSchema.optional() })
+  .refine((b) => b.syncFrom !== undefined || b.timeZone !== undefined, 'give syncFrom, timeZone or both');
+
+export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an integration id') });
+
+export const callbackQuery = z.object({
+  state: z.string().min(1).max(200),
+  code: z.string().min(1).max(4096).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(2000).optional(),
+});

@@ -1,0 +1,237 @@
+/**
+ * Qonto OAuth for an integration (reference §1.4): the authorization URL, the code exchange, and
+ * access tokens kept fresh from a refresh token sealed in the store.
+ *
+ * Tokens are refreshed before they expire rather than after a 401, because Qonto counts 401s
+ * toward throttling. Refresh tokens rotate, so refreshes of one integration run one after another
+ * in this process and the new refresh token is stored before the access token is handed out; a
+ * second caller waiting in line then finds fresh tokens and does not refresh again.
+ */
+import { z } from 'zod';
+import type { Sealer } from './crypto.js';
+import { FatalError, ReconnectRequiredError, RetryableError } from '../errors.js';
+import { parseRetryAfter } from '../http/retry.js';
+import type { Store } from '../store/types.js';
+
+export const DEFAULT_QONTO_SCOPES = ['offline_access', 'organization.read', 'attachment.read', 'membership.read'];
+
+/** Refresh when less than this remains of the access token's life. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+export interface QontoTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch milliseconds at which the access token expires. */
+  expiresAt: number;
+  scopes: string[];
+}
+
+export interface QontoOAuthOptions {
+  /** Base of the OAuth host, e.g. https://oauth.qonto.com (or the simulator's URL). */
+  oauthUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  store: Pick<Store, 'getTokenCache' | 'putTokenCache'>;
+  sealer: Sealer;
+  scopes?: string[];
+  /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its reference samples (§1.1). */
+  tokenPath?: string;
+  revokePath?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+const TokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive(),
+  refresh_token: z.string().min(1).optional(),
+  scope: z.string().optional(),
+  token_type: z.string(),
+});
+
+/** Only a plain OAuth error code is ever quoted: a server's free text could echo a credential. */
+const OAuthErrorSchema = z.looseObject({ error: z.string().regex(/^[\w.-]{1,64}$/), error_description: z.string().optional() });
+
+const StoredTokensSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresAt: z.number(),
+  scopes: z.array(z.string()),
+});
+
+/** Associated data binding the sealed tokens to their integration: they open nowhere else. */
+export function qontoTokensAad(integrationId: string): string {
+  return `token-cache:qonto:${integrationId}`;
+}
+
+type Phase = 'exchange' | 'refresh';
+
+export class QontoOAuth {
+  private readonly oauthUrl: string;
+  private readonly scopes: string[];
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: QontoOAuthOptions) {
+    this.oauthUrl = opts.oauthUrl.replace(/\/+$/, '');
+    const { protocol } = new URL(this.oauthUrl);
+    if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`QONTO_OAUTH_URL must be an http(s) URL, got ${this.oauthUrl}`);
+    this.scopes = opts.scopes ?? DEFAULT_QONTO_SCOPES;
+    this.fetchImpl = opts.fetch ?? fetch;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Where to send the browser; Qonto comes back to `redirectUri?code=…&state=…`. */
+  authorizationUrl(state: string): string {
+    const url = new URL(`${this.oauthUrl}/oauth2/auth`);
+    url.search = new URLSearchParams({
+      client_id: this.opts.clientId,
+      redirect_uri: this.opts.redirectUri,
+      scope: this.scopes.join(' '),
+      response_type: 'code',
+      state,
+    }).toString();
+    return url.toString();
+  }
+
+  /** Redeems an authorization code. Stores nothing: the caller saves once it accepts the member. */
+  exchangeCode(code: string): Promise<QontoTokens> {
+    return this.requestTokens({ grant_type: 'authorization_code', code, redirect_uri: this.opts.redirectUri }, 'exchange');
+  }
+
+  save(integrationId: string, tokens: QontoTokens): Promise<void> {
+    return this.serially(integrationId, () => this.put(integrationId, tokens));
+  }
+
+  /** A valid access token, refreshed (and the rotated refresh token stored) when it nears expiry. */
+  getAccessToken(integrationId: string): Promise<string> {
+    return this.serially(integrationId, async () => {
+      const tokens = await this.load(integrationId);
+      if (!tokens) throw new ReconnectRequiredError('No Qonto account is connected to this integration: sign in with Qonto again.', { code: 'no_tokens' });
+      if (tokens.expiresAt - this.now() > REFRESH_MARGIN_MS) return tokens.accessToken;
+      const fresh = await this.requestTokens({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, 'refresh', tokens.refreshToken);
+      await this.put(integrationId, fresh);
+      return fresh.accessToken;
+    });
+  }
+
+  /** Best effort: asks Qonto to revoke the stored refresh token (and with it the consent's access
+   * tokens). True when Qonto confirmed. Deletes nothing: the caller removes the stored caches. */
+  revoke(integrationId: string): Promise<boolean> {
+    return this.serially(integrationId, async () => {
+      const tokens = await this.load(integrationId).catch(() => null);
+      if (!tokens) return false;
+      try {
+        const res = await this.fetchImpl(`${this.oauthUrl}${this.opts.revokePath ?? '/oauth2/revoke'}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams({ token: tokens.refreshToken, client_id: this.opts.clientId, client_secret: this.opts.clientSecret }),
+          redirect: 'manual',
+        });
+        await res.body?.cancel();
+        return res.ok;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  private async put(integrationId: string, tokens: QontoTokens): Promise<void> {
+    const plain = Buffer.from(JSON.stringify(StoredTokensSchema.parse(tokens)), 'utf8');
+    await this.opts.store.putTokenCache(integrationId, 'qonto', this.opts.sealer.seal(plain, qontoTokensAad(integrationId)));
+  }
+
+  private async load(integrationId: string): Promise<QontoTokens | null> {
+    const sealed = await this.opts.store.getTokenCache(integrationId, 'qonto');
+    if (!sealed) return null;
+    let json: unknown;
+    try {
+      json = JSON.parse(this.opts.sealer.open(sealed, qontoTokensAad(integrationId)).toString('utf8'));
+    } catch (error) {
+      // Unreadable tokens (key changed, or a damaged row) are as good as none: signing in again fixes it.
+      throw new ReconnectRequiredError(`The stored Qonto sign-in cannot be decrypted: ${(error as Error).message}`, { code: 'token_cache_unreadable' });
+    }
+    const parsed = StoredTokensSchema.safeParse(json);
+    if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable' });
+    return parsed.data;
+  }
+
+  /** One call to the token endpoint; failures become typed errors that never quote a token. */
+  private async requestTokens(grant: Record<string, string>, phase: Phase, previousRefreshToken?: string): Promise<QontoTokens> {
+    const what = phase === 'exchange' ? 'code exchange' : 'token refresh';
+    const body = new URLSearchParams({ ...grant, client_id: this.opts.clientId, client_secret: this.opts.clientSecret });
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchImpl(`${this.oauthUrl}${this.opts.tokenPath ?? '/oauth2/token'}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        redirect: 'manual',
+      });
+      text = await res.text();
+    } catch (error) {
+      throw new RetryableError(`Qonto OAuth ${what} failed: network error (${(error as Error).name})`, { code: 'network_error', cause: error });
+    }
+    const json = parseJson(text);
+    if (res.status === 429 || res.status >= 500) {
+      throw new RetryableError(`Qonto OAuth ${what} unavailable (HTTP ${res.status})`, {
+        status: res.status,
+        code: OAuthErrorSchema.safeParse(json).data?.error,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.now()),
+      });
+    }
+    if (!res.ok) throw this.refusal(what, phase, res.status, json);
+    const parsed = TokenResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new FatalError(`Qonto OAuth ${what} answered HTTP ${res.status} with an unexpected body (is the OAuth URL right, or a sandbox staging token missing?)`, {
+        status: res.status,
+      });
+    }
+    const refreshToken = parsed.data.refresh_token ?? previousRefreshToken;
+    if (!refreshToken) {
+      throw new FatalError('Qonto returned no refresh token: the offline_access scope was not granted', { status: res.status, code: 'no_refresh_token' });
+    }
+    return {
+      accessToken: parsed.data.access_token,
+      refreshToken,
+      expiresAt: this.now() + parsed.data.expires_in * 1000,
+      scopes: parsed.data.scope === undefined ? this.scopes : parsed.data.scope.split(/\s+/).filter((s) => s !== ''),
+    };
+  }
+
+  private refusal(what: string, phase: Phase, status: number, json: unknown): Error {
+    const code = OAuthErrorSchema.safeParse(json).data?.error ?? `http_${status}`;
+    if (code === 'invalid_client' || code === 'unauthorized_client') {
+      return new FatalError(`Qonto rejected the application credentials (${code}): check QONTO_CLIENT_ID and QONTO_CLIENT_SECRET`, { status, code });
+    }
+    if (code === 'invalid_grant' && phase === 'refresh') {
+      return new ReconnectRequiredError('Qonto consent expired or was withdrawn (invalid_grant): sign in with Qonto again', { status, code });
+    }
+    if (code === 'invalid_grant') {
+      return new FatalError('Qonto refused the authorization code (invalid_grant: expired, already used or for another redirect URI): start the sign-in again', { status, code });
+    }
+    return new FatalError(`Qonto OAuth ${what} failed (HTTP ${status}, ${code})`, { status, code });
+  }
+
+  private serially<T>(integrationId: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(integrationId) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    this.queues.set(integrationId, next);
+    const cleanup = (): void => {
+      if (this.queues.get(integrationId) === next) this.queues.delete(integrationId);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { settingsFrom } from '../../src/temporal/integrations.js';
+import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+/** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
+const ADMIN = 'test-admin-token';
+const auth = { authorization: `Bearer ${ADMIN}` };
+
+let h: Harness;
+let app: Hono;
+let client: Client;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  h = await startHarness({ demo: { seed: 3, accounts: 1, months: 1, receipts: 6 } });
+  const address = inject('temporalAddress');
+  client = new Client({ connection: await Connection.connect({ address }) });
+  nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `tq-api-${randomUUID().slice(0, 8)}`;
+  worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
+  running = worker.run();
+  app = createApp({ ...h.services, temporal: client, taskQueue, settings: settingsFrom(h.config), adminToken: ADMIN });
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await nativeConnection?.close();
+  await client?.connection.close();
+  await h?.close();
+});
+
+const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = auth): Promise<Response> =>
+  app.request(path, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+/** Plays the browser: follows the authorize URL (the simulator signs `username` in at once) back to our callback. */
+async function signIn(authorizationUrl: string, username: string): Promise<Response> {
+  const url = new URL(authorizationUrl);
+  url.searchParams.set('login_hint', username);
+  const res = await fetch(url, { redirect: 'manual' });
+  const back = new URL(res.headers.get('location')!);
+  return app.request(`${back.pathname}${back.search}`);
+}
+
+async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const v = await get();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('API flow (API-key mode)', () => {
+  it('connects, finishes, reports status, reconfigures, syncs now and revokes', async () => {
+    const created = await call('POST', '/api/integrations');
+    expect(created.status).toBe(201);
+    const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
+    expect(new URL(authorizationUrl).searchParams.get('code_challenge_method')).toBe('S256');
+
+    const user = h.newUser(`api-${id.slice(0, 8)}`);
+    const callback = await signIn(authorizationUrl, user.username);
+    expect(callback.status).toBe(302);
+    expect(callback.headers.get('location')).toContain(`integration=${id}`);
+    expect(callback.headers.get('location')).toContain('connected=');
+
+    const finish = () => call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01', timeZone: 'Europe/Berlin' });
+    expect((await finish()).status).toBe(202);
+    expect((await finish()).status).toBe(202);
+    const idle = await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; counts: { exported: number }; nextRunAt: string | null; timeZone: string }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    expect(idle.counts.exported).toBeGreaterThan(0);
+    expect(idle.timeZone).toBe('Europe/Berlin');
+    const runs = await client.workflow.list({ query: `WorkflowId = 'integration-${id}'` });
+    const executions = [];
+    for await (const e of runs) executions.push(e);
+    expect(new Set(executions.map((e) => e.workflowId)).size).toBe(1);
+
+    expect((await call('PATCH', `/api/integrations/${id}`, { timeZone: 'Europe/Paris' })).status).toBe(202);
+    await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { timeZone: string; status: string }, (s) => s.timeZone === 'Europe/Paris' && s.status === 'idle', 'the reconfiguration');
+    expect((await call('POST', `/api/integrations/${id}/sync`)).status).toBe(202);
+
+    const list = (await (await call('GET', '/api/integrations')).json()) as { integrations: { id: string }[] };
+    expect(list.integrations.map((i) => i.id)).toContain(id);
+
+    const revoked = await call('POST', `/api/integrations/${id}/revoke`);
+    expect(revoked.status).toBe(200);
+    expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+    const handle = client.workflow.getHandle(`integration-${id}`);
+    expect(((await handle.result()) as { status: string }).status).toBe('revoked');
+    expect(((await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string }).status).toBe('revoked');
+  });
+
+  it('refuses a work or school account and stores nothing', async () => {
+    const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
+    const callback = await signIn(authorizationUrl, h.sims.users.work.username);
+    expect(callback.headers.get('location')).toContain('error=work_or_school_account');
+    expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+    expect((await h.services.store.getIntegration(id))?.microsoftAccount).toBeNull();
+    expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(409);
+  });
+
+  it('refuses a replayed or unknown state, and passes on a refusal by the user', async () => {
+    const { authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { authorizationUrl: string };
+    const url = new URL(authorizationUrl);
+    url.searchParams.set('login_hint', h.sims.users.personal.username);
+    const back = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
+    expect((await app.request(`${back.pathname}${back.search}`)).status).toBe(302);
+    const replay = await app.request(`${back.pathname}${back.search}`);
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('invalid_state');
+
+    const { authorizationUrl: second } = (await (await call('POST', '/api/integrations')).json()) as { authorizationUrl: string };
+    const state = new URL(second).searchParams.get('state')!;
+    const denied = await app.request(`/auth/microsoft/callback?state=${state}&error=access_denied&error_description=The+user+declined`);
+    expect(denied.headers.get('location')).toContain('error=access_denied');
+  });
+
+  it('keeps no readable token in the database file', async () => {
+    const db = readFileSync(join(h.dataDir, 'receipts.sqlite'));
+    for (const marker of ['access_token', 'refresh_token', 'RefreshToken', 'AccessToken', 'secret']) {
+      expect(db.includes(Buffer.from(marker))).toBe(false);
+    }
+  });
+});
+
+describe('bad requests get a 4xx JSON error', () => {
+  const future = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  let known: string;
+  beforeAll(async () => {
+    known = ((await (await call('POST', '/api/integrations')).json()) as { id: string }).id;
+  });
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ['no credentials', () => call('GET', '/api/integrations', undefined, {}), 401, 'unauthenticated'],
+    ['wrong token', () => call('GET', '/api/integrations', undefined, { authorization: 'Bearer nope' }), 403, 'forbidden'],
+    ['basic auth', () => call('GET', '/api/integrations', undefined, { authorization: 'Basic YWRtaW46YWRtaW4=' }), 401, 'unauthenticated'],
+    ['unknown id', () => call('GET', '/api/integrations/00000000-0000-0000-0000-000000000000'), 404, 'not_found'],
+    ['malformed id', () => call('GET', '/api/integrations/..%2F..%2Fetc'), 400, 'invalid_request'],
+    ['unknown route', () => call('GET', '/api/nothing-here'), 404, 'not_found'],
+    ['bad JSON', () => call('POST', `/api/integrations/${known}/finish`, '{"syncFrom": '), 400, 'bad_request'],
+    ['missing syncFrom', () => call('POST', `/api/integrations/${known}/finish`, {}), 400, 'invalid_request'],
+    ['syncFrom a number', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: 20260101 }), 400, 'invalid_request'],
+    ['syncFrom malformed', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '01/02/2026' }), 400, 'invalid_request'],
+    ['syncFrom impossible', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-02-30' }), 400, 'invalid_request'],
+    ['syncFrom in the future', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: future }), 400, 'invalid_request'],
+    ['invalid zone', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', timeZone: 'Mars/Olympus' }), 400, 'invalid_request'],
+    ['zone as offset', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', timeZone: '+02:00' }), 400, 'invalid_request'],
+    ['unknown field', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', startNow: true }), 400, 'invalid_request'],
+    ['body is an array', () => call('POST', `/api/integrations/${known}/finish`, [1, 2]), 400, 'invalid_request'],
+    ['finish before sign-in', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01' }), 409, 'not_connected'],
+    ['finish unknown id', () => call('POST', '/api/integrations/abc/finish', { syncFrom: '2026-01-01' }), 404, 'not_found'],
+    ['empty reconfigure', () => call('PATCH', `/api/integrations/${known}`, {}), 400, 'invalid_request'],
+    ['reconfigure bad zone', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Nowhere' }), 400, 'invalid_request'],
+    ['reconfigure not running', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Europe/Paris' }), 409, 'not_running'],
+    ['sync not running', () => call('POST', `/api/integrations/${known}/sync`), 409, 'not_running'],
+    ['oversized body', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', pad: 'x'.repeat(40_000) }), 413, 'payload_too_large'],
+    ['callback without state', async () => app.request('/auth/microsoft/callback?code=abc'), 400, 'invalid_request'],
+    ['callback unknown state', async () => app.request('/auth/microsoft/callback?code=abc&state=forged'), 400, 'invalid_state'],
+  ];
+  it.each(cases)('%s', async (_name, send, status, code) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(code);
+    expect(body.error.message.length).toBeGreaterThan(0);
+  });
+});
