@@ -2,11 +2,12 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app.js';
+import { apiDeps } from './api/deps.js';
+import { createLogger } from './api/request-log.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createServices } from './services.js';
 import { startSandbox } from './sandbox.js';
 import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
-import { settingsFrom } from './temporal/integrations.js';
 import { bundleWorkflows, createWorker } from './temporal/worker.js';
 
 /**
@@ -41,14 +42,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   if (sandbox) await sandbox.ensureDemoIntegration(services, client);
 
-  if (!config.ADMIN_TOKEN) throw new ConfigError(['ADMIN_TOKEN is required: API callers present it as a bearer token']);
-  const api = createApp({
-    ...services,
-    temporal: client,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    settings: settingsFrom(config),
-    adminToken: config.ADMIN_TOKEN,
-  });
+  const api = createApp({ ...apiDeps(config, services, client), logger: createLogger() });
   const server = serve({ fetch: api.fetch, port: config.PORT });
   console.log(`API on ${config.PUBLIC_URL} (port ${config.PORT})`);
 

@@ -1,9 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSealer, loadOrCreateKey, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
 import { OneDriveClient } from './onedrive/client.js';
+import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient } from './qonto/client.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -12,6 +14,10 @@ export interface Services {
   store: Store;
   sealer: Sealer;
   microsoftAuth: MicrosoftAuth;
+  /** OAuth mode only: Qonto sign-in and the per-integration Qonto tokens. */
+  qontoOAuth: QontoOAuth | null;
+  /** Signs session cookies; derived from the encryption key so there is no other secret to manage. */
+  sessionKey: Buffer;
   deps: ActivityDeps;
   close(): Promise<void>;
 }
@@ -27,18 +33,17 @@ export function sqlitePath(config: Config): string {
 
 /** The store, credentials and clients the worker's activities (and later the API) run on. */
 export async function createServices(config: Config): Promise<Services> {
-  if (config.qontoMode === 'oauth') {
-    throw new ConfigError(['QONTO_CLIENT_ID: Qonto OAuth mode is not available yet; use API-key mode (QONTO_API_LOGIN, QONTO_API_SECRET, ADMIN_TOKEN)']);
-  }
-  const { QONTO_API_LOGIN: login, QONTO_API_SECRET: secret, MICROSOFT_CLIENT_ID: clientId, MICROSOFT_CLIENT_SECRET: clientSecret } = config;
+  const { MICROSOFT_CLIENT_ID: clientId, MICROSOFT_CLIENT_SECRET: clientSecret } = config;
   const missing = [
-    ...(!login || !secret ? ['QONTO_API_LOGIN and QONTO_API_SECRET are required (or SANDBOX=true)'] : []),
+    ...(config.qontoMode === 'none' ? ['QONTO_API_LOGIN and QONTO_API_SECRET (API-key mode) or QONTO_CLIENT_ID and QONTO_CLIENT_SECRET (OAuth mode) are required (or SANDBOX=true)'] : []),
     ...(!clientId || !clientSecret ? ['MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET are required (or SANDBOX=true)'] : []),
   ];
-  if (missing.length > 0 || !login || !secret || !clientId || !clientSecret) throw new ConfigError(missing);
+  if (missing.length > 0 || !clientId || !clientSecret) throw new ConfigError(missing);
 
   const store = openSqliteStore(sqlitePath(config));
-  const sealer = createSealer(await loadOrCreateKey({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir }));
+  const key = await loadOrCreateKey({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
+  const sealer = createSealer(key);
+  const sessionKey = createHmac('sha256', key).update('session-key').digest();
   const microsoftAuth = new MicrosoftAuth({
     clientId,
     clientSecret,
@@ -47,20 +52,47 @@ export async function createServices(config: Config): Promise<Services> {
     store,
     sealer,
   });
-  const qonto = new QontoClient({
-    baseUrl: config.QONTO_API_URL,
-    auth: { kind: 'apiKey', login, secret },
-    stagingToken: config.QONTO_STAGING_TOKEN,
-  });
+  const qontoOAuth =
+    config.qontoMode === 'oauth'
+      ? new QontoOAuth({
+          oauthUrl: config.QONTO_OAUTH_URL,
+          clientId: config.QONTO_CLIENT_ID!,
+          clientSecret: config.QONTO_CLIENT_SECRET!,
+          redirectUri: `${config.PUBLIC_URL}/auth/qonto/callback`,
+          store,
+          sealer,
+        })
+      : null;
+  const apiKeyClient =
+    config.QONTO_API_LOGIN && config.QONTO_API_SECRET
+      ? new QontoClient({
+          baseUrl: config.QONTO_API_URL,
+          auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
+          stagingToken: config.QONTO_STAGING_TOKEN,
+        })
+      : null;
+  // OAuth mode: each integration reads Qonto with the tokens of the member who connected it.
+  const qonto = (integrationId: string) =>
+    qontoOAuth
+      ? new QontoClient({
+          baseUrl: config.QONTO_API_URL,
+          auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
+          stagingToken: config.QONTO_STAGING_TOKEN,
+        })
+      : apiKeyClient!;
   const deps: ActivityDeps = {
     store,
-    qonto: () => qonto,
+    qonto,
     onedrive: (integrationId) =>
       new OneDriveClient({
         graphUrl: config.GRAPH_URL,
         getAccessToken: ({ forceRefresh }) => microsoftAuth.getAccessToken(integrationId, { forceRefresh }),
       }),
-    forgetTokens: (integrationId) => microsoftAuth.forget(integrationId),
+    forgetTokens: async (integrationId) => {
+      // The Qonto revocation needs the stored refresh token: before the caches go.
+      await qontoOAuth?.revoke(integrationId);
+      await microsoftAuth.forget(integrationId);
+    },
   };
-  return { store, sealer, microsoftAuth, deps, close: () => store.close() };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKey, deps, close: () => store.close() };
 }

@@ -1,9 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { csrf } from 'hono/csrf';
 import type { IntegrationSettings } from '../../workflows/state.js';
 import type { Sealer } from '../auth/crypto.js';
 import type { MicrosoftAuth } from '../auth/microsoft.js';
+import type { QontoOAuth } from '../auth/qonto-oauth.js';
 import type { Store } from '../store/types.js';
 import { requireAdmin } from './admin-auth.js';
 import { ApiError, notFound, onError } from './errors.js';
@@ -11,24 +14,38 @@ import { integrationRoutes } from './integrations.js';
 import { landingPage } from './landing.js';
 import { microsoftCallback } from './microsoft-callback.js';
 import { openApiDocument } from './openapi.js';
+import { qontoLogin } from './qonto-login.js';
+import { requestLog } from './request-log.js';
+import { Sessions, type Session } from './session.js';
 
-export interface ApiDeps {
+interface CommonDeps {
   store: Store;
   sealer: Sealer;
   microsoftAuth: MicrosoftAuth;
   temporal: Client;
   taskQueue: string;
   settings: IntegrationSettings;
-  adminToken: string;
+  forgetTokens: (integrationId: string) => Promise<void>;
+  publicUrl: string;
+  /** Request logs (one line per request); silent when left out. */
+  logger?: Logger;
 }
+
+/** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
+export type ApiDeps = CommonDeps &
+  (
+    | { mode: 'apiKey'; adminToken: string }
+    | { mode: 'oauth'; qontoOAuth: QontoOAuth; sessionKey: Buffer; qontoApiUrl: string; stagingToken?: string }
+  );
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** The HTTP API (DESIGN.md "Public interface"), API-key mode: callers use `Bearer $ADMIN_TOKEN`. */
+/** The HTTP API (DESIGN.md "Public interface"). */
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.onError(onError);
   app.notFound(notFound);
+  if (deps.logger) app.use('*', requestLog(deps.logger));
   app.use(
     '*',
     bodyLimit({
@@ -42,8 +59,25 @@ export function createApp(deps: ApiDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument));
   app.route('/auth/microsoft/callback', microsoftCallback(deps));
-  app.use('/api/integrations', requireAdmin(deps.adminToken));
-  app.use('/api/integrations/*', requireAdmin(deps.adminToken));
-  app.route('/api/integrations', integrationRoutes(deps));
+
+  let organizationOf: (c: Context) => string | null = () => null;
+  let afterCreate: ((c: Context, id: string) => Promise<void>) | undefined;
+  if (deps.mode === 'apiKey') {
+    app.use('/api/integrations', requireAdmin(deps.adminToken));
+    app.use('/api/integrations/*', requireAdmin(deps.adminToken));
+  } else {
+    const secure = deps.publicUrl.startsWith('https://');
+    const sessions = new Sessions(deps.sessionKey, deps.sealer, secure);
+    const { qontoOAuth } = deps;
+    // Session cookies are SameSite=Lax; this also refuses cross-site form posts by their Origin.
+    app.use('*', csrf({ origin: new URL(deps.publicUrl).origin }));
+    app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
+    app.use('/api/integrations', sessions.require());
+    app.use('/api/integrations/*', sessions.require());
+    const sessionOf = (c: Context) => c.get('session' as never) as Session;
+    organizationOf = (c) => sessionOf(c).organizationId;
+    afterCreate = (c, id) => qontoOAuth.save(id, sessions.tokensOf(sessionOf(c)));
+  }
+  app.route('/api/integrations', integrationRoutes({ ...deps, organizationOf, afterCreate }));
   return app;
 }

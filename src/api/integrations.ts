@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { reconfigureSignal, revokeSignal, statusQuery, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
 import type { MicrosoftAuth } from '../auth/microsoft.js';
@@ -18,6 +18,12 @@ export interface IntegrationRoutesDeps {
   temporal: Client;
   taskQueue: string;
   settings: IntegrationSettings;
+  /** Deletes every stored credential of an integration (and revokes the Qonto one where possible). */
+  forgetTokens: (integrationId: string) => Promise<void>;
+  /** OAuth mode: the caller's organization (integrations of others are invisible); null in API-key mode. */
+  organizationOf: (c: Context) => string | null;
+  /** OAuth mode: gives the new integration the Qonto tokens of the member who connects it. */
+  afterCreate?: (c: Context, integrationId: string) => Promise<void>;
 }
 
 /** How long a Microsoft sign-in may take between Connect and the callback. */
@@ -41,9 +47,12 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   const app = new Hono();
   const handle = (id: string) => temporal.workflow.getHandle(workflowIdFor(id));
 
-  async function load(id: string): Promise<Integration> {
+  async function load(c: Context, id: string): Promise<Integration> {
     const integration = await store.getIntegration(id);
-    if (!integration) throw new ApiError(404, 'not_found', `No integration ${id}`);
+    const organization = deps.organizationOf(c);
+    if (!integration || (organization !== null && integration.organizationId !== organization)) {
+      throw new ApiError(404, 'not_found', `No integration ${id}`);
+    }
     return integration;
   }
 
@@ -82,7 +91,8 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
 
   app.post('/', async (c) => {
     const id = randomUUID();
-    await store.createIntegration({ id });
+    await store.createIntegration({ id, organizationId: deps.organizationOf(c) });
+    await deps.afterCreate?.(c, id);
     const state = randomUUID();
     const { authorizationUrl, codeVerifier } = await deps.microsoftAuth.beginSignIn(state);
     await store.putSignIn(state, {
@@ -94,14 +104,15 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   });
 
   app.get('/', async (c) => {
-    const all = await store.listIntegrations();
+    const organization = deps.organizationOf(c);
+    const all = (await store.listIntegrations()).filter((i) => organization === null || i.organizationId === organization);
     return c.json({ integrations: await Promise.all(all.map(statusOf)) });
   });
 
-  app.get('/:id', validate('param', idParam), async (c) => c.json(await statusOf(await load(c.req.valid('param').id))));
+  app.get('/:id', validate('param', idParam), async (c) => c.json(await statusOf(await load(c, c.req.valid('param').id))));
 
   app.post('/:id/finish', validate('param', idParam), validate('json', finishBody), async (c) => {
-    const integration = await load(c.req.valid('param').id);
+    const integration = await load(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
     if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
@@ -116,7 +127,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   });
 
   app.patch('/:id', validate('param', idParam), validate('json', reconfigureBody), async (c) => {
-    const integration = await load(c.req.valid('param').id);
+    const integration = await load(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     await signal(integration.id, () => handle(integration.id).signal(reconfigureSignal, body));
     await store.updateIntegration(integration.id, { ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}), ...(body.timeZone ? { timeZone: body.timeZone } : {}) });
@@ -124,15 +135,15 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   });
 
   app.post('/:id/sync', validate('param', idParam), async (c) => {
-    const integration = await load(c.req.valid('param').id);
+    const integration = await load(c, c.req.valid('param').id);
     await signal(integration.id, () => handle(integration.id).signal(syncNowSignal));
     return c.json({ id: integration.id, accepted: true }, 202);
   });
 
   app.post('/:id/revoke', validate('param', idParam), async (c) => {
-    const integration = await load(c.req.valid('param').id);
+    const integration = await load(c, c.req.valid('param').id);
     // Tokens go now, whether or not a worker is running; the workflow stops when it hears of it.
-    await deps.microsoftAuth.forget(integration.id);
+    await deps.forgetTokens(integration.id);
     await store.deleteTokenCaches(integration.id);
     await store.updateIntegration(integration.id, { status: 'revoked' });
     try {

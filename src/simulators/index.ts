@@ -8,6 +8,8 @@ export interface SimulatorsOptions {
   /** Fixed ports (sandbox); any free port when left out (tests). */
   ports?: { qonto?: number; identity?: number; graph?: number; upload?: number };
   qontoApiKey?: { login: string; secret: string };
+  /** Qonto OAuth clients the simulator accepts (default: the sandbox client). */
+  qontoOAuthClient?: { clientId: string; clientSecret: string };
   microsoftClient?: { clientId: string; clientSecret: string; redirectUris?: string[] };
   appName?: string;
   storageDir?: string;
@@ -24,12 +26,15 @@ export interface Simulators {
   demo: DemoSummary | null;
   /** A personal (outlook.com) and a work account, ready to sign in. */
   users: { personal: SimUser; work: SimUser };
-  /** The configuration that points the service at these simulators. */
+  /** The configuration that points the service at these simulators (API-key mode). */
   env: Record<string, string>;
+  /** The same in OAuth mode ("Sign in with Qonto"). */
+  oauthEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
 export const SANDBOX_QONTO_KEY = { login: 'demo-organization-1', secret: '0123456789abcdef0123456789abcdef' };
+export const SANDBOX_QONTO_OAUTH_CLIENT = { clientId: 'sandbox-qonto-client', clientSecret: 'sandbox-qonto-secret' };
 export const SANDBOX_MICROSOFT_CLIENT = { clientId: '00000000-0000-0000-0000-00000000c1d0', clientSecret: 'sandbox-secret' };
 
 /**
@@ -44,7 +49,8 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     personal: directory.addUser({ username: 'camille.martin@outlook.com', name: 'Camille Martin', kind: 'personal' as const }),
     work: directory.addUser({ username: 'camille@contoso.onmicrosoft.com', name: 'Camille (Contoso)', kind: 'work' as const }),
   };
-  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now });
+  const qontoOAuthClient = opts.qontoOAuthClient ?? SANDBOX_QONTO_OAUTH_CLIENT;
+  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient] });
   const identity = await startIdentitySimulator({
     directory,
     port: opts.ports?.identity,
@@ -69,6 +75,16 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
       QONTO_API_URL: qonto.url,
       QONTO_API_LOGIN: qontoApiKey.login,
       QONTO_API_SECRET: qontoApiKey.secret,
+      MICROSOFT_LOGIN_URL: identity.url,
+      MICROSOFT_CLIENT_ID: client.clientId,
+      MICROSOFT_CLIENT_SECRET: client.clientSecret,
+      GRAPH_URL: graph.url,
+    },
+    oauthEnv: {
+      QONTO_API_URL: qonto.url,
+      QONTO_OAUTH_URL: qonto.url,
+      QONTO_CLIENT_ID: qontoOAuthClient.clientId,
+      QONTO_CLIENT_SECRET: qontoOAuthClient.clientSecret,
       MICROSOFT_LOGIN_URL: identity.url,
       MICROSOFT_CLIENT_ID: client.clientId,
       MICROSOFT_CLIENT_SECRET: client.clientSecret,

@@ -58,4 +58,7 @@ export const MIGRATIONS: readonly string[] = [
     expires_at     INTEGER NOT NULL
   );
   `,
+  `
+  ALTER TABLE integrations ADD COLUMN organization_id TEXT;
+  `,
 ];

@@ -14,6 +14,7 @@ import type {
 
 interface IntegrationRow {
   id: string;
+  organization_id: string | null;
   status: string;
   sync_from: string | null;
   time_zone: string | null;
@@ -63,6 +64,7 @@ const now = () => new Date().toISOString();
 function toIntegration(row: IntegrationRow): Integration {
   return {
     id: row.id,
+    organizationId: row.organization_id,
     status: row.status as IntegrationStatus,
     syncFrom: row.sync_from,
     timeZone: row.time_zone,
@@ -133,11 +135,12 @@ export function openSqliteStore(file: string): Store {
   });
 
   return {
-    async createIntegration({ id, status = 'connecting' }) {
+    async createIntegration({ id, status = 'connecting', organizationId = null }) {
       const at = now();
       db.prepare(
-        'INSERT INTO integrations (id, status, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-      ).run(id, status, at, at);
+        `INSERT INTO integrations (id, status, organization_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run(id, status, organizationId, at, at);
       return toIntegration(getIntegration.get(id)!);
     },
     async getIntegration(id) {

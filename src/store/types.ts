@@ -21,6 +21,8 @@ export interface MicrosoftAccount {
 
 export interface Integration {
   id: string;
+  /** The Qonto organization it belongs to (OAuth mode); null in API-key mode (one organization). */
+  organizationId: string | null;
   status: IntegrationStatus;
   /** First day whose transactions are exported, YYYY-MM-DD. */
   syncFrom: string | null;
@@ -80,7 +82,7 @@ export interface ManifestCounts {
 }
 
 export interface Store {
-  createIntegration(input: { id: string; status?: IntegrationStatus }): Promise<Integration>;
+  createIntegration(input: { id: string; status?: IntegrationStatus; organizationId?: string | null }): Promise<Integration>;
   getIntegration(id: string): Promise<Integration | null>;
   listIntegrations(): Promise<Integration[]>;
   updateIntegration(

@@ -6,7 +6,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import { settingsFrom } from '../../src/temporal/integrations.js';
+import { apiDeps } from '../../src/api/deps.js';
+import { loadConfig } from '../../src/config.js';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   const taskQueue = `tq-api-${randomUUID().slice(0, 8)}`;
   worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
   running = worker.run();
-  app = createApp({ ...h.services, temporal: client, taskQueue, settings: settingsFrom(h.config), adminToken: ADMIN });
+  app = createApp(apiDeps(loadConfig({ ...h.env, TEMPORAL_TASK_QUEUE: taskQueue }), h.services, client));
 });
 
 afterAll(async () => {

@@ -32,11 +32,11 @@ async function freePort(): Promise<number> {
 
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
-export async function startHarness(opts: SimulatorsOptions = {}): Promise<Harness> {
+export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'receipts-test-'));
   const sims = await startSimulators({ storageDir: join(dataDir, 'drive'), ...opts });
   const env = {
-    ...sims.env,
+    ...(opts.qontoMode === 'oauth' ? sims.oauthEnv : sims.env),
     PORT: String(await freePort()),
     DATA_DIR: dataDir,
     ADMIN_TOKEN: 'test-admin-token',

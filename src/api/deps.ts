@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import { ConfigError, type Config } from '../config.js';
+import type { Services } from '../services.js';
+import { settingsFrom } from '../temporal/integrations.js';
+import type { ApiDeps } from './app.js';
+
+/** What the API needs, from the configuration and the services, in the configured mode. */
+export function apiDeps(config: Config, services: Services, temporal: Client): ApiDeps {
+  const common = {
+    store: services.store,
+    sealer: services.sealer,
+    microsoftAuth: services.microsoftAuth,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    settings: settingsFrom(config),
+    forgetTokens: services.deps.forgetTokens,
+    publicUrl: config.PUBLIC_URL,
+  };
+  if (services.qontoOAuth) {
+    return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, sessionKey: services.sessionKey, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN };
+  }
+  if (!config.ADMIN_TOKEN) throw new ConfigError(['ADMIN_TOKEN is required in API-key mode: API callers present it as a bearer token']);
+  return { ...common, mode: 'apiKey', adminToken: config.ADMIN_TOKEN };
+}

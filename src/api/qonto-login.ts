@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import { QontoClient } from '../qonto/client.js';
+import { ApiError } from './errors.js';
+import { ALLOWED_ROLES, type Sessions } from './session.js';
+import { validate } from './validate.js';
+
+const STATE_COOKIE = 'qonto_oauth_state';
+
+const callbackQuery = z.object({
+  state: z.string().min(1).max(200),
+  code: z.string().min(1).max(4096).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(2000).optional(),
+});
+
+/** "Sign in with Qonto" (OAuth mode): `/auth/qonto/login` and `/auth/qonto/callback`. */
+export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; qontoApiUrl: string; stagingToken?: string; secure: boolean }) {
+  const app = new Hono();
+
+  app.get('/login', (c) => {
+    const state = randomUUID();
+    setCookie(c, STATE_COOKIE, state, { httpOnly: true, sameSite: 'Lax', secure: deps.secure, path: '/auth/qonto', maxAge: 600 });
+    return c.redirect(deps.qontoOAuth.authorizationUrl(state), 302);
+  });
+
+  app.get('/callback', validate('query', callbackQuery), async (c) => {
+    const q = c.req.valid('query');
+    const expected = getCookie(c, STATE_COOKIE);
+    deleteCookie(c, STATE_COOKIE, { path: '/auth/qonto' });
+    if (!expected || expected !== q.state) throw new ApiError(400, 'invalid_state', 'This Qonto sign-in is unknown, already used or expired: sign in again');
+    if (q.error || !q.code) return c.redirect(`/?${new URLSearchParams({ error: q.error ?? 'no_code', message: q.error_description ?? 'Qonto did not grant access' })}`, 302);
+
+    const tokens = await deps.qontoOAuth.exchangeCode(q.code);
+    const qonto = new QontoClient({
+      baseUrl: deps.qontoApiUrl,
+      auth: { kind: 'oauth', getAccessToken: async () => tokens.accessToken },
+      stagingToken: deps.stagingToken,
+    });
+    const member = await qonto.getMembership();
+    const role = member.role ?? 'none';
+    if (!(ALLOWED_ROLES as readonly string[]).includes(role)) {
+      throw new ApiError(403, 'forbidden_role', `Your Qonto role is ${role}; only owners, admins and accountants can connect the OneDrive integration`);
+    }
+    const organization = await qonto.getOrganization();
+    const name = [member.first_name, member.last_name].filter(Boolean).join(' ') || member.id;
+    await deps.sessions.start(c, { membershipId: member.id, organizationId: organization.id, name, role }, tokens);
+    return c.redirect('/', 302);
+  });
+
+  return app;
+}

@@ -1,0 +1,86 @@
+import { createHmac } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { Sealer } from '../auth/crypto.js';
+import type { QontoTokens } from '../auth/qonto-oauth.js';
+import { ApiError } from './errors.js';
+
+/** Roles allowed to connect, finish, reconfigure and revoke (like Qonto's own integration). */
+export const ALLOWED_ROLES = ['owner', 'admin', 'accountant'] as const;
+
+const SESSION_COOKIE = 'session';
+const SESSION_TTL_MS = 8 * 3600_000;
+
+const sessionSchema = z.object({
+  membershipId: z.string(),
+  organizationId: z.string(),
+  name: z.string(),
+  role: z.string(),
+  expiresAt: z.number(),
+  /** The Qonto tokens of this sign-in, sealed: handed to the integration the member connects. */
+  sealedTokens: z.string(),
+});
+export type Session = z.infer<typeof sessionSchema>;
+
+export type SessionEnv = { Variables: { session: Session } };
+
+/** Signed, httpOnly, SameSite=Lax cookies; the signing key is derived from the encryption key. */
+export class Sessions {
+  private readonly secret: string;
+
+  constructor(
+    key: Buffer,
+    private readonly sealer: Sealer,
+    private readonly secure: boolean,
+  ) {
+    this.secret = createHmac('sha256', key).update('session-cookie-signing').digest('base64');
+  }
+
+  async start(c: Context, who: Omit<Session, 'expiresAt' | 'sealedTokens'>, tokens: QontoTokens): Promise<void> {
+    const session: Session = {
+      ...who,
+      expiresAt: Date.now() + SESSION_TTL_MS,
+      sealedTokens: this.sealer.seal(Buffer.from(JSON.stringify(tokens)), `session:${who.membershipId}`).toString('base64url'),
+    };
+    await setSignedCookie(c, SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), this.secret, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: this.secure,
+      path: '/',
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+  }
+
+  async read(c: Context): Promise<Session | null> {
+    const raw = await getSignedCookie(c, this.secret, SESSION_COOKIE);
+    if (!raw) return null;
+    try {
+      const session = sessionSchema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString()));
+      return session.expiresAt > Date.now() ? session : null;
+    } catch {
+      return null;
+    }
+  }
+
+  tokensOf(session: Session): QontoTokens {
+    return JSON.parse(this.sealer.open(Buffer.from(session.sealedTokens, 'base64url'), `session:${session.membershipId}`).toString()) as QontoTokens;
+  }
+
+  end(c: Context): void {
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  }
+
+  /** OAuth mode: only a signed-in owner, admin or accountant gets through. */
+  require(): MiddlewareHandler<SessionEnv> {
+    return async (c, next) => {
+      const session = await this.read(c);
+      if (!session) throw new ApiError(401, 'unauthenticated', 'Sign in with Qonto first: GET /auth/qonto/login');
+      if (!(ALLOWED_ROLES as readonly string[]).includes(session.role)) {
+        throw new ApiError(403, 'forbidden_role', `Your Qonto role is ${session.role}; only owners, admins and accountants can manage the OneDrive integration`);
+      }
+      c.set('session', session);
+      await next();
+    };
+  }
+}

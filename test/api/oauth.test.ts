@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { apiDeps } from '../../src/api/deps.js';
+import { loadConfig } from '../../src/config.js';
+import type { DemoSummary } from '../../src/simulators/qonto/demo.js';
+import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+/** OAuth mode: "Sign in with Qonto", role check, session cookies, the whole flow with the real workflow. */
+let h: Harness;
+let app: Hono;
+let client: Client;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let demo: DemoSummary;
+let origin: string;
+
+beforeAll(async () => {
+  h = await startHarness({ qontoMode: 'oauth', demo: { seed: 4, accounts: 1, months: 1, receipts: 6 } });
+  demo = h.sims.demo!;
+  const address = inject('temporalAddress');
+  client = new Client({ connection: await Connection.connect({ address }) });
+  nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `tq-oauth-${randomUUID().slice(0, 8)}`;
+  worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
+  running = worker.run();
+  const config = loadConfig({ ...h.env, TEMPORAL_TASK_QUEUE: taskQueue });
+  origin = new URL(config.PUBLIC_URL).origin;
+  app = createApp(apiDeps(config, h.services, client));
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await nativeConnection?.close();
+  await client?.connection.close();
+  await h?.close();
+});
+
+const cookieOf = (res: Response, name: string) =>
+  res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith(`${name}=`));
+
+/** Signs in with Qonto as the given member, as a browser would; returns the answer of our callback. */
+async function qontoSignIn(membershipId: string): Promise<Response> {
+  const login = await app.request('/auth/qonto/login');
+  expect(login.status).toBe(302);
+  const stateCookie = cookieOf(login, 'qonto_oauth_state')!;
+  const authorize = new URL(login.headers.get('location')!);
+  authorize.searchParams.set('login_hint', membershipId);
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  return app.request(`${back.pathname}${back.search}`, { headers: { cookie: stateCookie } });
+}
+
+async function session(membershipId: string): Promise<string> {
+  const res = await qontoSignIn(membershipId);
+  expect(res.status).toBe(302);
+  return cookieOf(res, 'session')!;
+}
+
+const call = async (cookie: string, method: string, path: string, body?: unknown): Promise<Response> =>
+  app.request(path, {
+    method,
+    headers: { cookie, origin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+describe('OAuth mode', () => {
+  it('lets an owner connect, finish and revoke; the worker reads Qonto with that member’s tokens', async () => {
+    const cookie = await session(demo.membershipIds.owner);
+    const created = await call(cookie, 'POST', '/api/integrations');
+    expect(created.status).toBe(201);
+    const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
+    expect(await h.services.store.getTokenCache(id, 'qonto')).not.toBeNull();
+
+    const user = h.newUser(`oauth-${id.slice(0, 8)}`);
+    const authorize = new URL(authorizationUrl);
+    authorize.searchParams.set('login_hint', user.username);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    expect((await app.request(`${back.pathname}${back.search}`)).headers.get('location')).toContain('connected=');
+
+    expect((await call(cookie, 'POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
+    const deadline = Date.now() + 60_000;
+    let status: { status: string; counts: { exported: number } };
+    do {
+      status = (await (await call(cookie, 'GET', `/api/integrations/${id}`)).json()) as typeof status;
+      if (status.status === 'idle' && status.counts.exported > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    expect(status.status).toBe('idle');
+    expect(status.counts.exported).toBeGreaterThan(0);
+
+    const admin = await session(demo.membershipIds.admin);
+    expect(((await (await call(admin, 'GET', '/api/integrations')).json()) as { integrations: { id: string }[] }).integrations.map((i) => i.id)).toContain(id);
+
+    expect((await call(cookie, 'POST', `/api/integrations/${id}/revoke`)).status).toBe(200);
+    expect(await h.services.store.getTokenCache(id, 'qonto')).toBeNull();
+    expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+  });
+
+  it('refuses an employee with the reason', async () => {
+    const res = await qontoSignIn(demo.membershipIds.employee);
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('forbidden_role');
+    expect(body.error.message).toMatch(/owners, admins and accountants/);
+    expect(cookieOf(res, 'session')).toBeUndefined();
+  });
+
+  it('requires a session, a matching state and a same-site origin', async () => {
+    expect((await app.request('/api/integrations', { method: 'POST', headers: { origin } })).status).toBe(401);
+    const forged = await app.request('/auth/qonto/callback?code=x&state=forged', { headers: { cookie: 'qonto_oauth_state=other' } });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('invalid_state');
+    const tampered = await app.request('/api/integrations', { headers: { cookie: 'session=eyJyb2xlIjoib3duZXIifQ.forged' } });
+    expect(tampered.status).toBe(401);
+    const cookie = await session(demo.membershipIds.accountant);
+    const crossSite = await app.request('/api/integrations', {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=b',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+  });
+});
