@@ -25,11 +25,21 @@ export function microsoftCallback(deps: { store: Store; sealer: Sealer; microsof
     const codeVerifier = deps.sealer.open(signIn.sealed, `sign-in:${q.state}`).toString();
     try {
       const account = await deps.microsoftAuth.completeSignIn(signIn.integrationId, { code: q.code, codeVerifier });
-      const integration = await deps.store.updateIntegration(signIn.integrationId, { microsoftAccount: account });
-      if (integration.status === 'reconnect_required') {
-        await deps.temporal.workflow.getHandle(workflowIdFor(integration.id)).signal(reconnectSignal).catch(() => {});
-      }
-      return back({ connected: account.username });
+      const pending = await deps.store.updateIntegration(signIn.integrationId, { microsoftAccount: account });
+      // The same Microsoft account connected again (after reconnect_required, say): resume that integration.
+      const existing = (await deps.store.listIntegrations()).find(
+        (i) =>
+          i.id !== pending.id &&
+          i.status !== 'revoked' &&
+          i.organizationId === pending.organizationId &&
+          i.microsoftAccount?.homeAccountId === account.homeAccountId,
+      );
+      if (!existing) return back({ connected: account.username });
+      await deps.microsoftAuth.transfer(pending.id, existing.id);
+      await deps.store.updateIntegration(existing.id, { microsoftAccount: account });
+      await deps.store.deleteIntegration(pending.id);
+      await deps.temporal.workflow.getHandle(workflowIdFor(existing.id)).signal(reconnectSignal).catch(() => {});
+      return c.redirect(`/?${new URLSearchParams({ integration: existing.id, connected: account.username, resumed: 'true' })}`, 302);
     } catch (error) {
       if (error instanceof WorkOrSchoolAccountError) return back({ error: error.code ?? 'work_or_school_account', message: error.message });
       if (error instanceof SyncError) return back({ error: error.code ?? 'sign_in_failed', message: error.message });

@@ -17,7 +17,7 @@ import {
 } from '@azure/msal-node';
 import type { Sealer } from './crypto.js';
 import { MICROSOFT_LOGIN_URL, MsalNetworkClient, rewriteLoginUrl, type LastResponse } from './msal-network.js';
-import { saveMicrosoftCache, sealedCachePlugin } from './token-cache.js';
+import { microsoftCacheAad, saveMicrosoftCache, sealedCachePlugin } from './token-cache.js';
 import { FatalError, ReconnectRequiredError, RetryableError, isSyncError } from '../errors.js';
 import { parseRetryAfter } from '../http/retry.js';
 import type { MicrosoftAccount, Store } from '../store/types.js';
@@ -120,6 +120,19 @@ export class MicrosoftAuth {
   }
 
   /** Consent withdrawn: the stored token caches of the integration are deleted. */
+  /** Moves the stored sign-in of one integration to another (re-sealed for its new owner): connecting
+   * again with the same Microsoft account resumes the existing integration. */
+  transfer(fromIntegrationId: string, toIntegrationId: string): Promise<void> {
+    return this.serially(toIntegrationId, async () => {
+      const { store, sealer } = this.opts;
+      const sealed = await store.getTokenCache(fromIntegrationId, 'microsoft');
+      if (!sealed) throw new ReconnectRequiredError('No Microsoft sign-in to transfer', { code: 'no_tokens' });
+      const serialized = sealer.open(sealed, microsoftCacheAad(fromIntegrationId)).toString();
+      await saveMicrosoftCache(store, sealer, toIntegrationId, serialized);
+      await store.deleteTokenCaches(fromIntegrationId);
+    });
+  }
+
   forget(integrationId: string): Promise<void> {
     return this.serially(integrationId, () => this.opts.store.deleteTokenCaches(integrationId));
   }

@@ -147,6 +147,9 @@ export function openSqliteStore(file: string): Store {
       const row = getIntegration.get(id);
       return row ? toIntegration(row) : null;
     },
+    async deleteIntegration(id) {
+      db.prepare('DELETE FROM integrations WHERE id = ?').run(id);
+    },
     async listIntegrations() {
       return db.prepare<[], IntegrationRow>('SELECT * FROM integrations ORDER BY created_at, id').all().map(toIntegration);
     },

@@ -84,6 +84,8 @@ export interface ManifestCounts {
 export interface Store {
   createIntegration(input: { id: string; status?: IntegrationStatus; organizationId?: string | null }): Promise<Integration>;
   getIntegration(id: string): Promise<Integration | null>;
+  /** Removes an integration with everything stored for it (a pending one merged into another). */
+  deleteIntegration(id: string): Promise<void>;
   listIntegrations(): Promise<Integration[]>;
   updateIntegration(
     id: string,

@@ -106,6 +106,26 @@ describe('API flow (API-key mode)', () => {
     expect(((await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string }).status).toBe('revoked');
   });
 
+  it('goes to reconnect_required when consent is withdrawn at Microsoft, and connecting again resumes it', async () => {
+    const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
+    const user = h.newUser(`again-${id.slice(0, 8)}`);
+    await signIn(authorizationUrl, user.username);
+    expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
+    const status = async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null };
+    await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+
+    h.sims.directory.revokeUser(user.id);
+    expect((await call('POST', `/api/integrations/${id}/sync`)).status).toBe(202);
+    await until(status, (s) => s.status === 'reconnect_required', 'reconnect_required');
+
+    const again = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
+    const callback = await signIn(again.authorizationUrl, user.username);
+    expect(callback.headers.get('location')).toContain(`integration=${id}`);
+    expect(callback.headers.get('location')).toContain('resumed=true');
+    expect((await call('GET', `/api/integrations/${again.id}`)).status).toBe(404);
+    await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the run after reconnecting');
+  });
+
   it('refuses a work or school account and stores nothing', async () => {
     const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
     const callback = await signIn(authorizationUrl, h.sims.users.work.username);

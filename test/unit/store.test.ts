@@ -108,4 +108,21 @@ describe('SQLite store', () => {
     await store.updateEntry('i1', 'b', { state: 'failed' });
     expect(await store.counts('i1')).toEqual({ exported: 1, failed: 1, pending: 1, dismissed: 0, pendingBytes: 200 });
   });
+
+  it('hands a sign-in state out once, and never after it expired', async () => {
+    await store.putSignIn('s1', { integrationId: 'i1', sealed: Buffer.from('v'), expiresAt: 2_000 });
+    await store.putSignIn('s2', { integrationId: 'i1', sealed: Buffer.from('w'), expiresAt: 2_000 });
+    expect(await store.takeSignIn('s1', 1_000)).toEqual({ integrationId: 'i1', sealed: Buffer.from('v') });
+    expect(await store.takeSignIn('s1', 1_000)).toBeNull();
+    expect(await store.takeSignIn('s2', 2_000)).toBeNull();
+  });
+
+  it('deletes an integration with everything stored for it', async () => {
+    await store.upsertDiscovered('i1', [receipt('a')]);
+    await store.putTokenCache('i1', 'microsoft', Buffer.from([1]));
+    await store.deleteIntegration('i1');
+    expect(await store.getIntegration('i1')).toBeNull();
+    expect(await store.getEntry('i1', 'a')).toBeNull();
+    expect(await store.getTokenCache('i1', 'microsoft')).toBeNull();
+  });
 });
