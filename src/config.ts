@@ -47,6 +47,7 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_TEST_SERVER_PATH: optionalText,
   QONTO_API_URL: httpUrl('https://thirdparty.qonto.com'),
   QONTO_OAUTH_URL: httpUrl('https://oauth.qonto.com'),
   QONTO_CLIENT_ID: optionalText,
@@ -86,10 +87,38 @@ export class ConfigError extends Error {
   }
 }
 
+/** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|SANDBOX|DATABASE|PUBLIC)_/;
+
+function unknownSettings(env: Record<string, string | undefined>): string[] {
+  const known = Object.keys(envSchema.shape);
+  return Object.keys(env)
+    .filter((name) => OWN_PREFIXES.test(name) && !known.includes(name))
+    .map((name) => {
+      const near = known.find((k) => k.startsWith(name.split('_')[0]!) && editDistance(k, name) <= 2);
+      return `${name}: unknown setting${near ? ` (did you mean ${near}?)` : ''}`;
+    });
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const unknown = unknownSettings(env);
+  if (!parsed.success || unknown.length > 0) {
+    throw new ConfigError([...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)), ...unknown]);
   }
   const e = parsed.data;
   const problems: string[] = [];

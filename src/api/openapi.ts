@@ -44,6 +44,15 @@ export const openApiDocument = {
     },
   },
   paths: {
+    '/': { get: { summary: 'Setup page (HTML); where the sign-ins land', responses: { '200': { description: 'HTML page' } } } },
+    '/auth/qonto/login': { get: { summary: 'OAuth mode: Sign in with Qonto', responses: { '302': { description: 'To Qonto' } } } },
+    '/auth/qonto/callback': {
+      get: {
+        summary: 'OAuth mode: finishes the Qonto sign-in (owners, admins, accountants only)',
+        parameters: ['code', 'state', 'error', 'error_description'].map((name) => ({ name, in: 'query', required: name === 'state', schema: { type: 'string' } })),
+        responses: { '302': { description: 'Signed in: to the setup page' }, '400': { description: 'Unknown or used state', ...json(error) }, '403': { description: 'Role not allowed', ...json(error) } },
+      },
+    },
     '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
     '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI document' } } } },
     '/api/integrations': {

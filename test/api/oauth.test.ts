@@ -105,6 +105,13 @@ describe('OAuth mode', () => {
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
   });
 
+  it('describes every route, Qonto sign-in included, in the OpenAPI document', async () => {
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/:(\w+)/g, '{$1}') }));
+    expect(routes.some((r) => r.path === '/auth/qonto/callback')).toBe(true);
+    for (const r of routes) expect(doc.paths[r.path]?.[r.method], `${r.method} ${r.path}`).toBeDefined();
+  });
+
   it('refuses an employee with the reason', async () => {
     const res = await qontoSignIn(demo.membershipIds.employee);
     expect(res.status).toBe(403);

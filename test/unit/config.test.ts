@@ -46,4 +46,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
   });
+
+  it('names an unknown setting of ours, with the likely intended one', () => {
+    expect(() => loadConfig({ QONTO_API_LOGN: 'x', PATH: '/usr/bin' })).toThrow(/QONTO_API_LOGN: unknown setting \(did you mean QONTO_API_LOGIN\?\)/);
+  });
 });
