@@ -5,7 +5,9 @@ export function lifecycleActivities(deps: ActivityDeps) {
   return {
     /** Mirrors the workflow's status into the store, so the API can answer while no worker runs. */
     async setStatus({ integrationId, status }: StatusInput): Promise<void> {
-      await deps.store.createIntegration({ id: integrationId, status });
+      const current = await deps.store.createIntegration({ id: integrationId, status });
+      // Consent withdrawn through the API is final, whatever a run still reports.
+      if (current.status === 'revoked') return;
       await deps.store.updateIntegration(integrationId, { status });
     },
 

@@ -58,10 +58,10 @@ export function createApp(deps: ApiDeps): Hono {
   app.get('/', landingPage);
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument));
-  app.route('/auth/microsoft/callback', microsoftCallback(deps));
 
   let organizationOf: (c: Context) => string | null = () => null;
-  let afterCreate: ((c: Context, id: string) => Promise<void>) | undefined;
+  let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
+  let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;
   if (deps.mode === 'apiKey') {
     app.use('/api/integrations', requireAdmin(deps.adminToken));
     app.use('/api/integrations/*', requireAdmin(deps.adminToken));
@@ -76,8 +76,14 @@ export function createApp(deps: ApiDeps): Hono {
     app.use('/api/integrations/*', sessions.require());
     const sessionOf = (c: Context) => c.get('session' as never) as Session;
     organizationOf = (c) => sessionOf(c).organizationId;
-    afterCreate = (c, id) => qontoOAuth.save(id, sessions.tokensOf(sessionOf(c)));
+    sessionOrganization = async (c) => (await sessions.read(c))?.organizationId ?? null;
+    beforeCreate = async (c) => {
+      const tokens = await sessions.takeTokens(c, sessionOf(c));
+      if (!tokens) throw new ApiError(409, 'qonto_sign_in_needed', 'Each integration needs its own Qonto sign-in: sign in with Qonto again (GET /auth/qonto/login), then connect');
+      return (id: string) => qontoOAuth.save(id, tokens);
+    };
   }
-  app.route('/api/integrations', integrationRoutes({ ...deps, organizationOf, afterCreate }));
+  app.route('/auth/microsoft/callback', microsoftCallback({ ...deps, organizationOf: sessionOrganization }));
+  app.route('/api/integrations', integrationRoutes({ ...deps, organizationOf, beforeCreate }));
   return app;
 }

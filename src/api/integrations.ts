@@ -22,8 +22,9 @@ export interface IntegrationRoutesDeps {
   forgetTokens: (integrationId: string) => Promise<void>;
   /** OAuth mode: the caller's organization (integrations of others are invisible); null in API-key mode. */
   organizationOf: (c: Context) => string | null;
-  /** OAuth mode: gives the new integration the Qonto tokens of the member who connects it. */
-  afterCreate?: (c: Context, integrationId: string) => Promise<void>;
+  /** OAuth mode: takes the Qonto tokens of the member who connects (or refuses), and returns how to
+   * give them to the new integration. */
+  beforeCreate?: (c: Context) => Promise<(integrationId: string) => Promise<void>>;
 }
 
 /** How long a Microsoft sign-in may take between Connect and the callback. */
@@ -90,9 +91,10 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   }
 
   app.post('/', async (c) => {
+    const giveTokens = await deps.beforeCreate?.(c);
     const id = randomUUID();
     await store.createIntegration({ id, organizationId: deps.organizationOf(c) });
-    await deps.afterCreate?.(c, id);
+    await giveTokens?.(id);
     const state = randomUUID();
     const { authorizationUrl, codeVerifier } = await deps.microsoftAuth.beginSignIn(state);
     await store.putSignIn(state, {
@@ -117,12 +119,16 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
     if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
     const timeZone = body.timeZone ?? integration.timeZone;
-    await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
-    const updated = await store.updateIntegration(integration.id, {
-      syncFrom: integration.syncFrom ?? body.syncFrom,
-      timeZone,
-      ...(integration.status === 'connecting' ? { status: 'backfilling' as const } : {}),
-    });
+    const started = await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
+    const now = await store.getIntegration(integration.id);
+    if (!now || now.status === 'revoked') {
+      // Withdrawn while this request ran: the workflow just started must stop too.
+      await started.signal(revokeSignal).catch(() => {});
+      throw new ApiError(409, 'revoked', 'Consent was withdrawn meanwhile');
+    }
+    // Only the first Finish sets the start date; a repeat leaves the running workflow and its settings alone.
+    if (now.status !== 'connecting') return c.json({ id: now.id, status: now.status }, 202);
+    const updated = await store.updateIntegration(integration.id, { syncFrom: body.syncFrom, timeZone, status: 'backfilling' });
     return c.json({ id: updated.id, status: updated.status }, 202);
   });
 
@@ -143,15 +149,15 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   app.post('/:id/revoke', validate('param', idParam), async (c) => {
     const integration = await load(c, c.req.valid('param').id);
     // Tokens go now, whether or not a worker is running; the workflow stops when it hears of it.
+    await store.updateIntegration(integration.id, { status: 'revoked' });
     await deps.forgetTokens(integration.id);
     await store.deleteTokenCaches(integration.id);
-    await store.updateIntegration(integration.id, { status: 'revoked' });
-    try {
-      await handle(integration.id).signal(revokeSignal);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
-    return c.json({ id: integration.id, status: 'revoked' });
+    // The tokens are already gone; a workflow that cannot be told now fails for want of them and stays revoked.
+    const workflowNotified = await handle(integration.id)
+      .signal(revokeSignal)
+      .then(() => true)
+      .catch((error: unknown) => (error instanceof WorkflowNotFoundError ? null : false));
+    return c.json({ id: integration.id, status: 'revoked', workflowNotified });
   });
 
   return app;

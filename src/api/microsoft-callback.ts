@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { reconnectSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { Sealer } from '../auth/crypto.js';
 import { WorkOrSchoolAccountError, type MicrosoftAuth } from '../auth/microsoft.js';
@@ -13,7 +13,14 @@ import { validate } from './validate.js';
  * `GET /auth/microsoft/callback`: finishes the Microsoft sign-in started by Connect, then sends the
  * browser back to the setup page with the outcome in the query string.
  */
-export function microsoftCallback(deps: { store: Store; sealer: Sealer; microsoftAuth: MicrosoftAuth; temporal: Client }) {
+export function microsoftCallback(deps: {
+  store: Store;
+  sealer: Sealer;
+  microsoftAuth: MicrosoftAuth;
+  temporal: Client;
+  /** OAuth mode: the browser finishing the sign-in must be signed in to the integration's organization. */
+  organizationOf?: (c: Context) => Promise<string | null>;
+}) {
   const app = new Hono();
   app.get('/', validate('query', callbackQuery), async (c) => {
     const q = c.req.valid('query');
@@ -22,9 +29,19 @@ export function microsoftCallback(deps: { store: Store; sealer: Sealer; microsof
     const back = (params: Record<string, string>) => c.redirect(`/?${new URLSearchParams({ integration: signIn.integrationId, ...params })}`, 302);
     if (q.error || !q.code) return back({ error: q.error ?? 'no_code', message: q.error_description ?? 'Microsoft did not grant access' });
 
+    const target = await deps.store.getIntegration(signIn.integrationId);
+    if (!target || target.status === 'revoked') return back({ error: 'revoked', message: 'This integration was withdrawn meanwhile: connect again' });
+    if (deps.organizationOf && (await deps.organizationOf(c)) !== target.organizationId) {
+      throw new ApiError(403, 'forbidden', 'Finish the Microsoft sign-in in the browser that is signed in with Qonto for this organization');
+    }
     const codeVerifier = deps.sealer.open(signIn.sealed, `sign-in:${q.state}`).toString();
     try {
       const account = await deps.microsoftAuth.completeSignIn(signIn.integrationId, { code: q.code, codeVerifier });
+      if ((await deps.store.getIntegration(signIn.integrationId))?.status === 'revoked') {
+        // Withdrawn while the user was at Microsoft: keep nothing.
+        await deps.microsoftAuth.forget(signIn.integrationId);
+        return back({ error: 'revoked', message: 'This integration was withdrawn meanwhile: connect again' });
+      }
       const pending = await deps.store.updateIntegration(signIn.integrationId, { microsoftAccount: account });
       // The same Microsoft account connected again (after reconnect_required, say): resume that integration.
       const existing = (await deps.store.listIntegrations()).find(

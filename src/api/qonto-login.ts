@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import { SyncError } from '../errors.js';
 import { QontoClient } from '../qonto/client.js';
 import { ApiError } from './errors.js';
 import { ALLOWED_ROLES, type Sessions } from './session.js';
@@ -34,18 +35,22 @@ export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; q
     if (!expected || expected !== q.state) throw new ApiError(400, 'invalid_state', 'This Qonto sign-in is unknown, already used or expired: sign in again');
     if (q.error || !q.code) return c.redirect(`/?${new URLSearchParams({ error: q.error ?? 'no_code', message: q.error_description ?? 'Qonto did not grant access' })}`, 302);
 
-    const tokens = await deps.qontoOAuth.exchangeCode(q.code);
-    const qonto = new QontoClient({
-      baseUrl: deps.qontoApiUrl,
-      auth: { kind: 'oauth', getAccessToken: async () => tokens.accessToken },
-      stagingToken: deps.stagingToken,
-    });
-    const member = await qonto.getMembership();
+    let tokens, member, organization;
+    try {
+      tokens = await deps.qontoOAuth.exchangeCode(q.code);
+      const token = tokens.accessToken;
+      const qonto = new QontoClient({ baseUrl: deps.qontoApiUrl, auth: { kind: 'oauth', getAccessToken: async () => token }, stagingToken: deps.stagingToken });
+      member = await qonto.getMembership();
+      organization = await qonto.getOrganization();
+    } catch (error) {
+      // A used or expired code, or Qonto failing: back to the page with the reason, never a 500.
+      if (!(error instanceof SyncError)) throw error;
+      return c.redirect(`/?${new URLSearchParams({ error: error.code ?? 'qonto_sign_in_failed', message: error.message })}`, 302);
+    }
     const role = member.role ?? 'none';
     if (!(ALLOWED_ROLES as readonly string[]).includes(role)) {
       throw new ApiError(403, 'forbidden_role', `Your Qonto role is ${role}; only owners, admins and accountants can connect the OneDrive integration`);
     }
-    const organization = await qonto.getOrganization();
     const name = [member.first_name, member.last_name].filter(Boolean).join(' ') || member.id;
     await deps.sessions.start(c, { membershipId: member.id, organizationId: organization.id, name, role }, tokens);
     return c.redirect('/', 302);

@@ -12,6 +12,7 @@ export const syncFromSchema = z
   .string()
   .regex(DAY, 'must be a date YYYY-MM-DD')
   .refine(isRealDay, 'is not a calendar date')
+  .refine((v) => v >= '2015-01-01', 'must be 2015-01-01 or later (Qonto has no older transactions)')
   // A day ahead of UTC covers every zone's "today".
   .refine((v) => Date.parse(`${v}T00:00:00Z`) <= Date.now() + 86_400_000, 'must not be in the future');
 

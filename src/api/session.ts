@@ -18,7 +18,8 @@ const sessionSchema = z.object({
   name: z.string(),
   role: z.string(),
   expiresAt: z.number(),
-  /** The Qonto tokens of this sign-in, sealed: handed to the integration the member connects. */
+  /** The Qonto tokens of this sign-in, sealed, until one integration takes them ('' afterwards: Qonto
+   * refresh tokens rotate, so two integrations must never share one). */
   sealedTokens: z.string(),
 });
 export type Session = z.infer<typeof sessionSchema>;
@@ -38,17 +39,20 @@ export class Sessions {
   }
 
   async start(c: Context, who: Omit<Session, 'expiresAt' | 'sealedTokens'>, tokens: QontoTokens): Promise<void> {
-    const session: Session = {
+    await this.write(c, {
       ...who,
       expiresAt: Date.now() + SESSION_TTL_MS,
       sealedTokens: this.sealer.seal(Buffer.from(JSON.stringify(tokens)), `session:${who.membershipId}`).toString('base64url'),
-    };
+    });
+  }
+
+  private async write(c: Context, session: Session): Promise<void> {
     await setSignedCookie(c, SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), this.secret, {
       httpOnly: true,
       sameSite: 'Lax',
       secure: this.secure,
       path: '/',
-      maxAge: SESSION_TTL_MS / 1000,
+      maxAge: Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000)),
     });
   }
 
@@ -63,8 +67,12 @@ export class Sessions {
     }
   }
 
-  tokensOf(session: Session): QontoTokens {
-    return JSON.parse(this.sealer.open(Buffer.from(session.sealedTokens, 'base64url'), `session:${session.membershipId}`).toString()) as QontoTokens;
+  /** Hands the sign-in's Qonto tokens over once; null when an integration already took them. */
+  async takeTokens(c: Context, session: Session): Promise<QontoTokens | null> {
+    if (!session.sealedTokens) return null;
+    const tokens = JSON.parse(this.sealer.open(Buffer.from(session.sealedTokens, 'base64url'), `session:${session.membershipId}`).toString()) as QontoTokens;
+    await this.write(c, { ...session, sealedTokens: '' });
+    return tokens;
   }
 
   end(c: Context): void {

@@ -129,6 +129,8 @@ export class QontoOAuth {
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body: new URLSearchParams({ token: tokens.refreshToken, client_id: this.opts.clientId, client_secret: this.opts.clientSecret }),
           redirect: 'manual',
+          // Best effort: a hanging Qonto must not hold up deleting the tokens.
+          signal: AbortSignal.timeout(5_000),
         });
         await res.body?.cancel();
         return res.ok;
@@ -170,6 +172,7 @@ export class QontoOAuth {
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,
         redirect: 'manual',
+        signal: AbortSignal.timeout(30_000),
       });
       text = await res.text();
     } catch (error) {

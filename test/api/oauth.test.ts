@@ -74,9 +74,10 @@ const call = async (cookie: string, method: string, path: string, body?: unknown
 
 describe('OAuth mode', () => {
   it('lets an owner connect, finish and revoke; the worker reads Qonto with that member’s tokens', async () => {
-    const cookie = await session(demo.membershipIds.owner);
+    let cookie = await session(demo.membershipIds.owner);
     const created = await call(cookie, 'POST', '/api/integrations');
     expect(created.status).toBe(201);
+    cookie = cookieOf(created, 'session')!; // the browser keeps the session without the handed-over tokens
     const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
     expect(await h.services.store.getTokenCache(id, 'qonto')).not.toBeNull();
 
@@ -84,7 +85,7 @@ describe('OAuth mode', () => {
     const authorize = new URL(authorizationUrl);
     authorize.searchParams.set('login_hint', user.username);
     const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
-    expect((await app.request(`${back.pathname}${back.search}`)).headers.get('location')).toContain('connected=');
+    expect((await app.request(`${back.pathname}${back.search}`, { headers: { cookie } })).headers.get('location')).toContain('connected=');
 
     expect((await call(cookie, 'POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
     const deadline = Date.now() + 60_000;
@@ -96,6 +97,11 @@ describe('OAuth mode', () => {
     } while (Date.now() < deadline);
     expect(status.status).toBe('idle');
     expect(status.counts.exported).toBeGreaterThan(0);
+
+    // The sign-in's Qonto tokens went to that integration: another one needs its own sign-in.
+    const second = await call(cookie, 'POST', '/api/integrations');
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
 
     const admin = await session(demo.membershipIds.admin);
     expect(((await (await call(admin, 'GET', '/api/integrations')).json()) as { integrations: { id: string }[] }).integrations.map((i) => i.id)).toContain(id);
@@ -112,6 +118,16 @@ describe('OAuth mode', () => {
     for (const r of routes) expect(doc.paths[r.path]?.[r.method], `${r.method} ${r.path}`).toBeDefined();
   });
 
+  it('refuses to finish a Microsoft sign-in in a browser not signed in to the organization', async () => {
+    const cookie = await session(demo.membershipIds.owner);
+    const { authorizationUrl } = (await (await call(cookie, 'POST', '/api/integrations')).json()) as { authorizationUrl: string };
+    const authorize = new URL(authorizationUrl);
+    authorize.searchParams.set('login_hint', h.sims.users.personal.username);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    const res = await app.request(`${back.pathname}${back.search}`);
+    expect(res.status).toBe(403);
+  });
+
   it('refuses an employee with the reason', async () => {
     const res = await qontoSignIn(demo.membershipIds.employee);
     expect(res.status).toBe(403);
@@ -119,6 +135,12 @@ describe('OAuth mode', () => {
     expect(body.error.code).toBe('forbidden_role');
     expect(body.error.message).toMatch(/owners, admins and accountants/);
     expect(cookieOf(res, 'session')).toBeUndefined();
+  });
+
+  it('answers a bad Qonto code with a redirect that says why, not an error page', async () => {
+    const res = await app.request('/auth/qonto/callback?code=garbage&state=s1', { headers: { cookie: 'qonto_oauth_state=s1' } });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('location')!, 'http://x').searchParams.get('error')).toBe('invalid_grant');
   });
 
   it('requires a session, a matching state and a same-site origin', async () => {
