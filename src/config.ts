@@ -116,20 +116,21 @@ function editDistance(a: string, b: string): number {
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  const unknown = unknownSettings(env);
-  if (!parsed.success || unknown.length > 0) {
-    throw new ConfigError([...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)), ...unknown]);
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+  // Every problem at once: types, unknown names and combinations.
+  const set = (name: keyof Env) => Boolean(env[name]?.trim());
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...unknownSettings(env),
+  ];
   const pair = (a: keyof Env, b: keyof Env) => {
-    if (Boolean(e[a]) !== Boolean(e[b])) problems.push(`${a} and ${b} must be set together`);
+    if (set(a) !== set(b)) problems.push(`${a} and ${b} must be set together`);
   };
   pair('QONTO_API_LOGIN', 'QONTO_API_SECRET');
   pair('QONTO_CLIENT_ID', 'QONTO_CLIENT_SECRET');
   pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
-  if (e.QONTO_API_LOGIN && !e.ADMIN_TOKEN) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (set('QONTO_API_LOGIN') && !set('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const hasCredentials = Boolean(e.QONTO_API_LOGIN || e.QONTO_CLIENT_ID || e.MICROSOFT_CLIENT_ID);
   const { SANDBOX, ...rest } = e;

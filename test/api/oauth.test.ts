@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Hono } from 'hono';
@@ -97,6 +99,15 @@ describe('OAuth mode', () => {
     } while (Date.now() < deadline);
     expect(status.status).toBe('idle');
     expect(status.counts.exported).toBeGreaterThan(0);
+    expect((await call(cookie, 'PATCH', `/api/integrations/${id}`, { timeZone: 'Europe/Berlin' })).status).toBe(202);
+    expect((await call(cookie, 'POST', `/api/integrations/${id}/sync`)).status).toBe(202);
+
+    // The Qonto token the worker uses is nowhere readable in the database.
+    const qontoToken = await h.services.qontoOAuth!.getAccessToken(id);
+    for (const file of ['receipts.sqlite', 'receipts.sqlite-wal']) {
+      const bytes = existsSync(join(h.dataDir, file)) ? readFileSync(join(h.dataDir, file)) : Buffer.alloc(0);
+      expect(bytes.includes(Buffer.from(qontoToken))).toBe(false);
+    }
 
     // The sign-in's Qonto tokens went to that integration: another one needs its own sign-in.
     const second = await call(cookie, 'POST', '/api/integrations');

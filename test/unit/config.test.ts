@@ -47,6 +47,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
   });
 
+  it('lists type errors and missing partners together', () => {
+    expect(() => loadConfig({ PORT: 'x', QONTO_API_LOGIN: 'acme-1' })).toThrow(/PORT[\s\S]*QONTO_API_LOGIN and QONTO_API_SECRET/);
+  });
+
   it('names an unknown setting of ours, with the likely intended one', () => {
     expect(() => loadConfig({ QONTO_API_LOGN: 'x', PATH: '/usr/bin' })).toThrow(/QONTO_API_LOGN: unknown setting \(did you mean QONTO_API_LOGIN\?\)/);
   });
