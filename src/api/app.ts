@@ -1,16 +1,11 @@
-import type { Client } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { csrf } from 'hono/csrf';
-import type { IntegrationSettings } from '../../workflows/state.js';
-import type { Sealer } from '../auth/crypto.js';
-import type { MicrosoftAuth } from '../auth/microsoft.js';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
-import type { Store } from '../store/types.js';
 import { requireAdmin } from './admin-auth.js';
 import { ApiError, notFound, onError } from './errors.js';
-import { integrationRoutes } from './integrations.js';
+import { integrationRoutes, type IntegrationRoutesDeps } from './integrations.js';
 import { landingPage } from './landing.js';
 import { microsoftCallback } from './microsoft-callback.js';
 import { openApiDocument } from './openapi.js';
@@ -18,18 +13,11 @@ import { qontoLogin } from './qonto-login.js';
 import { requestLog } from './request-log.js';
 import { Sessions, type Session } from './session.js';
 
-interface CommonDeps {
-  store: Store;
-  sealer: Sealer;
-  microsoftAuth: MicrosoftAuth;
-  temporal: Client;
-  taskQueue: string;
-  settings: IntegrationSettings;
-  forgetTokens: (integrationId: string) => Promise<void>;
+type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> & {
   publicUrl: string;
   /** Request logs (one line per request); silent when left out. */
   logger?: Logger;
-}
+};
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
 export type ApiDeps = CommonDeps &

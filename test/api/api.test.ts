@@ -1,45 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { apiDeps } from '../../src/api/deps.js';
-import { loadConfig } from '../../src/config.js';
-import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiBed, type ApiBed } from '../support/api-bed.js';
+import type { Harness } from '../support/harness.js';
 
 /** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
 const ADMIN = 'test-admin-token';
 const auth = { authorization: `Bearer ${ADMIN}` };
 
+let bed: ApiBed;
 let h: Harness;
 let app: Hono;
 let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
 
 beforeAll(async () => {
-  h = await startHarness({ demo: { seed: 3, accounts: 1, months: 1, receipts: 6 } });
-  const address = inject('temporalAddress');
-  client = new Client({ connection: await Connection.connect({ address }) });
-  nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `tq-api-${randomUUID().slice(0, 8)}`;
-  worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
-  running = worker.run();
-  app = createApp(apiDeps(loadConfig({ ...h.env, TEMPORAL_TASK_QUEUE: taskQueue }), h.services, client));
+  bed = await startApiBed({ demo: { seed: 3, accounts: 1, months: 1, receipts: 6 } });
+  ({ h, app, client } = bed);
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await client?.connection.close();
-  await h?.close();
-});
+afterAll(() => bed?.close());
 
 const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = auth): Promise<Response> =>
   app.request(path, {

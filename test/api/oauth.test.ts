@@ -1,48 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { apiDeps } from '../../src/api/deps.js';
-import { loadConfig } from '../../src/config.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../src/simulators/qonto/demo.js';
-import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { startApiBed, type ApiBed } from '../support/api-bed.js';
+import type { Harness } from '../support/harness.js';
 
 /** OAuth mode: "Sign in with Qonto", role check, session cookies, the whole flow with the real workflow. */
+let bed: ApiBed;
 let h: Harness;
 let app: Hono;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
 let demo: DemoSummary;
 let origin: string;
 
 beforeAll(async () => {
-  h = await startHarness({ qontoMode: 'oauth', demo: { seed: 4, accounts: 1, months: 1, receipts: 6 } });
+  bed = await startApiBed({ qontoMode: 'oauth', demo: { seed: 4, accounts: 1, months: 1, receipts: 6 } });
+  ({ h, app } = bed);
   demo = h.sims.demo!;
-  const address = inject('temporalAddress');
-  client = new Client({ connection: await Connection.connect({ address }) });
-  nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `tq-oauth-${randomUUID().slice(0, 8)}`;
-  worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
-  running = worker.run();
-  const config = loadConfig({ ...h.env, TEMPORAL_TASK_QUEUE: taskQueue });
-  origin = new URL(config.PUBLIC_URL).origin;
-  app = createApp(apiDeps(config, h.services, client));
+  origin = new URL(bed.config.PUBLIC_URL).origin;
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await client?.connection.close();
-  await h?.close();
-});
+afterAll(() => bed?.close());
 
 const cookieOf = (res: Response, name: string) =>
   res.headers
