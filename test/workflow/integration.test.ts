@@ -132,8 +132,8 @@ describe('integration workflow', () => {
       bed.h.sims.directory.revokeUser(t.user.id);
       const before = bed.h.sims.identity.tokenRequests;
       await handleOf(bed.env.client, t.id).signal(syncNowSignal);
-      const waiting = await t.status((v) => v.status === 'reconnect_required', 'reconnect_required');
-      expect(waiting.phase).toMatch(/sign in again/);
+      const waiting = await t.status((v) => v.status === 'reconnect_required' && v.phase.includes('sign in again'), 'the wait for a reconnect');
+      expect(waiting.lastRun?.outcome).toBe('reconnect_required');
       expect(bed.h.sims.identity.tokenRequests - before).toBeLessThanOrEqual(2);
 
       await bed.h.connect(t.id, t.user);
