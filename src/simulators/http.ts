@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -12,9 +13,12 @@ export interface RunningServer {
 
 /** Starts a plain node:http server on 127.0.0.1 (port 0 = any free port). Handler errors become 500s
  * so a simulator bug shows up as a failed request, not a crashed test process. */
-export async function startHttpServer(handler: Handler, port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+export async function startHttpServer(handler: Handler, port = 0, host = '127.0.0.1', opts: { latencyMs?: number } = {}): Promise<RunningServer> {
+  const latency = opts.latencyMs ?? 0;
   const server = createServer((req, res) => {
-    Promise.resolve(handler(req, res)).catch((error: unknown) => {
+    // A simulated network/service latency before each answer (benchmarks).
+    const answered = latency > 0 ? delay(latency).then(() => handler(req, res)) : Promise.resolve(handler(req, res));
+    answered.catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'simulatorError', message: String(error) } });
       else res.destroy();
     });

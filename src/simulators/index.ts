@@ -16,6 +16,8 @@ export interface SimulatorsOptions {
   /** Seeds Qonto with the demo organization unless false. */
   demo?: DemoOptions | false;
   now?: () => number;
+  /** Added before every Qonto and Graph answer (benchmarks). */
+  latencyMs?: number;
 }
 
 export interface Simulators {
@@ -50,7 +52,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     work: directory.addUser({ username: 'camille@contoso.onmicrosoft.com', name: 'Camille (Contoso)', kind: 'work' as const }),
   };
   const qontoOAuthClient = opts.qontoOAuthClient ?? SANDBOX_QONTO_OAUTH_CLIENT;
-  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient] });
+  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient], latencyMs: opts.latencyMs });
   const identity = await startIdentitySimulator({
     directory,
     port: opts.ports?.identity,
@@ -62,6 +64,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     port: opts.ports?.graph,
     uploadPort: opts.ports?.upload,
     storageDir: opts.storageDir,
+    latencyMs: opts.latencyMs,
   });
   const demo = opts.demo === false ? null : seedDemo(qonto.data, opts.demo ?? {});
   return {

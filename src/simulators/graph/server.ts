@@ -51,6 +51,8 @@ export interface GraphSimulatorOptions {
   defaultQuotaBytes?: number;
   /** Where file bodies are written (default: a fresh temp dir, removed on close). */
   storageDir?: string;
+  /** Added before every answer on both hosts (benchmarks). */
+  latencyMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -149,6 +151,8 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
       await handleGraph(ex, address, { record: record(user.userId), sessions: sessions, blobs, urls: urls, origin: graphHost.url });
     }),
     opts.port ?? 0,
+    '127.0.0.1',
+    { latencyMs: opts.latencyMs },
   );
 
   const uploadHost = await startHttpServer(
@@ -163,6 +167,8 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
       await pipeline(createReadStream(item.blobPath), ex.res);
     }),
     opts.uploadPort ?? 0,
+    '127.0.0.1',
+    { latencyMs: opts.latencyMs },
   );
 
   urls.graph = `${graphHost.url}/v1.0`;

@@ -58,6 +58,8 @@ export interface QontoSimulatorOptions {
   organization?: Partial<SimOrganization>;
   /** Clients registered with the OAuth server (oauth.ts); default: any client id and secret. */
   oauthClients?: QontoOAuthClient[];
+  /** Added before every answer (benchmarks). */
+  latencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -309,7 +311,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     if (oauth.handles(url.pathname)) return oauth.handle(req, res, url);
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
     serveApi(req, res, url);
-  }, opts.port ?? 0);
+  }, opts.port ?? 0, '127.0.0.1', { latencyMs: opts.latencyMs });
 
   return {
     url: running.url,
