@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { CODE_TTL_MS, findClient, redirectUriAllowed, type IdentityContext } from './context.js';
+import { redirectUriAllowed } from '../redirect-uri.js';
+import { CODE_TTL_MS, findClient, type IdentityContext } from './context.js';
 import { CONSUMER_TENANT_ID, type SimUser } from './directory.js';
 
 function escapeHtml(text: string): string {

@@ -41,16 +41,6 @@ export function findClient(ctx: IdentityContext, clientId: string): Partial<Clie
   return ctx.clients.find((c) => c.clientId === clientId) ?? null;
 }
 
-export function redirectUriAllowed(client: { redirectUris?: string[] }, redirectUri: string): boolean {
-  if (client.redirectUris) return client.redirectUris.includes(redirectUri);
-  try {
-    const { protocol } = new URL(redirectUri);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 /** Scopes as the client wrote them (short form kept: MSAL caches the response's scope string). */
 export function splitScopes(scope: string): string[] {
   return scope.split(/\s+/).filter((s) => s !== '');

@@ -15,6 +15,7 @@
  * Access tokens come from the API simulator's own machinery, so the API accepts them for the
  * consenting membership with exactly the granted scopes.
  */
+import { redirectUriAllowed } from '../redirect-uri.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from '../http.js';
@@ -138,7 +139,7 @@ export class QontoOAuthServer {
     // Without a known client and an allowed redirect URI the error cannot be sent back: show it here.
     const client = clientId ? this.findClient(clientId) : undefined;
     if (!client) return sendHtml(res, 400, 'Authorization error', `<p>Unknown client_id ${escapeHtml(clientId)}</p>`);
-    if (!redirectAllowed(client, redirectUri)) {
+    if (!redirectUriAllowed(client, redirectUri)) {
       return sendHtml(res, 400, 'Authorization error', `<p>The redirect_uri ${escapeHtml(redirectUri)} is not registered for this client</p>`);
     }
     const fail = (error: string, description: string): void => redirect(res, withParams(redirectUri, { error, error_description: description, state }));
@@ -260,15 +261,5 @@ export class QontoOAuthServer {
       this.deps.revokeAccessTokens(issued.membershipId);
     }
     sendJson(res, 200, {}, { 'cache-control': 'no-store' });
-  }
-}
-
-function redirectAllowed(client: Partial<QontoOAuthClient>, redirectUri: string): boolean {
-  if (client.redirectUris) return client.redirectUris.includes(redirectUri);
-  try {
-    const { protocol } = new URL(redirectUri);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
   }
 }
