@@ -45,7 +45,9 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_UI_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s/]+/.test(v), 'must be an http(s) URL').transform((v) => v?.replace(/\/+$/, '')),
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_TEST_SERVER_PATH: optionalText,
   QONTO_API_URL: httpUrl('https://thirdparty.qonto.com'),
@@ -68,6 +70,7 @@ const envSchema = z.object({
     .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be HH:MM (24-hour)'),
   DEFAULT_TIME_ZONE: z.string().trim().default('Europe/Paris').refine(isTimeZone, 'must be an IANA time zone'),
   SANDBOX: flag,
+  SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
 });
 
 export type Env = z.infer<typeof envSchema>;

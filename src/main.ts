@@ -5,6 +5,7 @@ import { createApp } from './api/app.js';
 import { apiDeps } from './api/deps.js';
 import { createLogger } from './api/request-log.js';
 import { ConfigError, loadConfig } from './config.js';
+import { logProgress } from './progress-log.js';
 import { createServices } from './services.js';
 import { startSandbox } from './sandbox.js';
 import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | null = null;
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
-    embedded = await startEmbeddedServer({ dataDir: config.dataDir, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
+    embedded = await startEmbeddedServer({ dataDir: config.dataDir, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
     address = embedded.address;
     console.log(`Temporal dev server on ${address}, UI on ${embedded.uiUrl}`);
   }
@@ -40,13 +41,18 @@ async function main(): Promise<void> {
 
   const clientConnection = await Connection.connect({ address });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  if (sandbox) await sandbox.ensureDemoIntegration(services, client);
+  if (sandbox) await sandbox.restoreIntegrations(services, client);
 
-  const api = createApp({ ...apiDeps(config, services, client), logger: createLogger() });
+  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
+  const api = createApp({ ...apiDeps(config, services, client, extras), logger: createLogger() });
   const server = serve({ fetch: api.fetch, port: config.PORT });
-  console.log(`API on ${config.PUBLIC_URL} (port ${config.PORT})`);
+  const stopProgress = logProgress(services.store);
+  console.log(`\nOpen ${config.PUBLIC_URL} to set up the sync${sandbox ? ' (sandbox: sign in on the simulators\' pages, no account needed)' : ''}.`);
+  if (embedded) console.log(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);
+  if (sandbox) console.log(`Browse the simulated OneDrive: ${config.PUBLIC_URL}/sandbox/drive\n`);
 
   const stop = () => {
+    stopProgress();
     server.close();
     worker.shutdown();
   };

@@ -1,68 +1,86 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { reconfigureSignal, reconnectSignal, workflowIdFor } from '../workflows/messages.js';
+import type { DriveListing } from './api/pages/sandbox-drive.js';
 import { loadConfig, type Config } from './config.js';
 import type { Services } from './services.js';
 import { startSimulators, type Simulators } from './simulators/index.js';
-import { signInWithSimulator } from './simulators/sign-in.js';
-import { settingsFrom, startIntegration } from './temporal/integrations.js';
+import { signInToQontoWithSimulator, signInWithSimulator } from './simulators/sign-in.js';
 
-export const SANDBOX_PORTS = { qonto: 4010, identity: 4020, graph: 4030, upload: 4031 };
-const DEMO_INTEGRATION = 'demo';
+/** Qonto, Microsoft identity, Graph and its upload host, from SANDBOX_PORT_BASE on. */
+export const sandboxPorts = (base: number) => ({ qonto: base, identity: base + 10, graph: base + 20, upload: base + 21 });
+
+/** The demo organization: two accounts, about 100 receipts over three months, one large file. */
+export const SANDBOX_DEMO = { seed: 42, accounts: 2, months: 3, receipts: 100, bigFile: { bytes: 24 * 1024 * 1024 } };
 
 export interface Sandbox {
   config: Config;
   simulators: Simulators;
-  /** Makes sure the demo integration exists, is signed in and has its workflow running. */
-  ensureDemoIntegration(services: Services, client: Client): Promise<void>;
+  /** After a restart the simulators start empty: signs the integrations in again and re-imports. */
+  restoreIntegrations(services: Services, client: Client): Promise<void>;
+  /** The simulated OneDrive, for the sandbox's drive page. */
+  drives(): DriveListing[];
   close(): Promise<void>;
 }
 
 /**
  * The simulators with the demo organization on fixed local ports, and the configuration that points the
- * service at them. Simulator state lives in memory: after a restart the demo user signs in again and the
- * integration is reconfigured, which imports everything into the new, empty drive.
+ * service at them in OAuth mode: a visitor signs in with Qonto and Microsoft on the simulators' pages
+ * and goes through the real setup. Simulator state lives in memory.
  */
 export async function startSandbox(config: Config): Promise<Sandbox> {
   const simulators = await startSimulators({
-    ports: SANDBOX_PORTS,
+    ports: sandboxPorts(config.SANDBOX_PORT_BASE),
     storageDir: join(config.dataDir, 'sandbox-drive'),
-    demo: { seed: 42, accounts: 2, months: 3, receipts: 60 },
+    demo: SANDBOX_DEMO,
   });
-  const sandboxConfig = loadConfig({ ...process.env, ...simulators.env, ADMIN_TOKEN: config.ADMIN_TOKEN ?? 'sandbox', SANDBOX: 'true' });
+  const sandboxConfig = loadConfig({ ...process.env, ...simulators.oauthEnv, SANDBOX: 'true' });
   console.log(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
-  if (!config.ADMIN_TOKEN) console.log('Sandbox: API admin token is "sandbox" (Authorization: Bearer sandbox)');
 
   return {
     config: sandboxConfig,
     simulators,
-    async ensureDemoIntegration(services, client) {
-      const { store, microsoftAuth } = services;
-      const existing = await store.getIntegration(DEMO_INTEGRATION);
-      if (existing?.status === 'revoked') return;
-      await store.createIntegration({ id: DEMO_INTEGRATION });
-      const account = await signInWithSimulator(microsoftAuth, DEMO_INTEGRATION, simulators.users.personal.username);
-      const syncFrom = existing?.syncFrom ?? firstDayMonthsAgo(3);
-      await store.updateIntegration(DEMO_INTEGRATION, { microsoftAccount: account, syncFrom });
-      await startIntegration(client, sandboxConfig.TEMPORAL_TASK_QUEUE, {
-        integrationId: DEMO_INTEGRATION,
-        syncFrom,
-        timeZone: existing?.timeZone ?? null,
-        settings: settingsFrom(sandboxConfig),
-      });
-      if (existing) {
-        // The simulated drive and directory started empty: import everything again, with the new sign-in.
-        const handle = client.workflow.getHandle(workflowIdFor(DEMO_INTEGRATION));
-        await handle.signal(reconnectSignal);
-        await handle.signal(reconfigureSignal, { syncFrom });
+    async restoreIntegrations(services, client) {
+      const owner = simulators.demo?.membershipIds.owner;
+      const { qontoOAuth } = services;
+      for (const integration of await services.store.listIntegrations()) {
+        const username = integration.microsoftAccount?.username;
+        if (integration.status === 'revoked' || integration.status === 'connecting' || !username || !owner || !qontoOAuth) continue;
+        await signInToQontoWithSimulator(qontoOAuth, integration.id, owner);
+        const account = await signInWithSimulator(services.microsoftAuth, integration.id, username);
+        await services.store.updateIntegration(integration.id, { microsoftAccount: account });
+        const handle = client.workflow.getHandle(workflowIdFor(integration.id));
+        // The simulated drive started empty: import everything again, with the new sign-ins.
+        await handle.signal(reconnectSignal).catch(() => {});
+        if (integration.syncFrom) await handle.signal(reconfigureSignal, { syncFrom: integration.syncFrom }).catch(() => {});
+        console.log(`Sandbox: integration ${integration.id} signed in again as ${username}; re-importing since ${integration.syncFrom}`);
       }
-      console.log(`Sandbox: demo integration "${DEMO_INTEGRATION}" syncing receipts since ${syncFrom} for ${account.username}`);
+    },
+    drives() {
+      return simulators.directory
+        .listUsers()
+        .map((user) => {
+          const drive = simulators.graph.drive(user.id);
+          const folders = new Map<string, { name: string; size: number }[]>();
+          for (const folder of drive.listFolders()) folders.set(folder.path, []);
+          for (const file of drive.listFiles()) {
+            const list = folders.get(dirname(file.path)) ?? [];
+            list.push({ name: basename(file.path), size: file.size });
+            folders.set(dirname(file.path), list);
+          }
+          const quota = drive.quota();
+          return {
+            user: user.username,
+            used: quota.used,
+            total: quota.total,
+            folders: [...folders.entries()]
+              .filter(([, files]) => files.length > 0)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([path, files]) => ({ path, files: files.sort((a, b) => a.name.localeCompare(b.name)) })),
+          };
+        })
+        .filter((d) => d.folders.length > 0);
     },
     close: () => simulators.close(),
   };
-}
-
-function firstDayMonthsAgo(months: number): string {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months + 1, 1)).toISOString().slice(0, 10);
 }

@@ -1,17 +1,62 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import { ApiError } from './errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** API-key mode: callers present `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time. */
-export function requireAdmin(adminToken: string): MiddlewareHandler {
-  const expected = digest(adminToken);
-  return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
-    if (!match) throw new ApiError(401, 'unauthenticated', 'Send Authorization: Bearer <ADMIN_TOKEN>');
-    if (!timingSafeEqual(digest(match[1]!), expected)) throw new ApiError(403, 'forbidden', 'The admin token is not valid');
-    await next();
-  };
+const ADMIN_COOKIE = 'admin_session';
+const ADMIN_SESSION_TTL_MS = 8 * 3600_000;
+
+/**
+ * API-key mode: API callers present `Authorization: Bearer $ADMIN_TOKEN` (compared in constant time);
+ * the pages sign in once with the same token and then carry a signed, httpOnly session cookie.
+ */
+export class AdminAuth {
+  private readonly expected: Buffer;
+  private readonly secret: string;
+
+  constructor(
+    adminToken: string,
+    key: Buffer,
+    private readonly secure: boolean,
+  ) {
+    this.expected = digest(adminToken);
+    this.secret = createHmac('sha256', key).update('admin-cookie-signing').digest('base64');
+  }
+
+  matches(token: string): boolean {
+    return timingSafeEqual(digest(token), this.expected);
+  }
+
+  async startSession(c: Context): Promise<void> {
+    const expiresAt = Date.now() + ADMIN_SESSION_TTL_MS;
+    await setSignedCookie(c, ADMIN_COOKIE, String(expiresAt), this.secret, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: this.secure,
+      path: '/',
+      maxAge: ADMIN_SESSION_TTL_MS / 1000,
+    });
+  }
+
+  async hasSession(c: Context): Promise<boolean> {
+    const raw = await getSignedCookie(c, this.secret, ADMIN_COOKIE);
+    return typeof raw === 'string' && Number(raw) > Date.now();
+  }
+
+  endSession(c: Context): void {
+    deleteCookie(c, ADMIN_COOKIE, { path: '/' });
+  }
+
+  require(): MiddlewareHandler {
+    return async (c, next) => {
+      const header = c.req.header('authorization');
+      if (header === undefined && (await this.hasSession(c))) return next();
+      const match = /^Bearer (.+)$/.exec(header ?? '');
+      if (!match) throw new ApiError(401, 'unauthenticated', 'Send Authorization: Bearer <ADMIN_TOKEN>');
+      if (!this.matches(match[1]!)) throw new ApiError(403, 'forbidden', 'The admin token is not valid');
+      await next();
+    };
+  }
 }

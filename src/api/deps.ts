@@ -3,9 +3,15 @@ import { ConfigError, type Config } from '../config.js';
 import type { Services } from '../services.js';
 import { settingsFrom } from '../temporal/integrations.js';
 import type { ApiDeps } from './app.js';
+import type { DriveListing } from './pages/sandbox-drive.js';
 
 /** What the API needs, from the configuration and the services, in the configured mode. */
-export function apiDeps(config: Config, services: Services, temporal: Client): ApiDeps {
+export function apiDeps(
+  config: Config,
+  services: Services,
+  temporal: Client,
+  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[] } = {},
+): ApiDeps {
   const common = {
     store: services.store,
     sealer: services.sealer,
@@ -15,9 +21,14 @@ export function apiDeps(config: Config, services: Services, temporal: Client): A
     settings: settingsFrom(config),
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
+    sessionKey: services.sessionKey,
+    namespace: config.TEMPORAL_NAMESPACE,
+    defaultTimeZone: config.DEFAULT_TIME_ZONE,
+    temporalUiUrl: config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null,
+    ...(extras.sandboxDrives ? { sandboxDrives: extras.sandboxDrives } : {}),
   };
   if (services.qontoOAuth) {
-    return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, sessionKey: services.sessionKey, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN };
+    return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN };
   }
   if (!config.ADMIN_TOKEN) throw new ConfigError(['ADMIN_TOKEN is required in API-key mode: API callers present it as a bearer token']);
   return { ...common, mode: 'apiKey', adminToken: config.ADMIN_TOKEN };

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
-import { reconfigureSignal, revokeSignal, statusQuery, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
-import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
+import { reconfigureSignal, revokeSignal, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
+import type { IntegrationSettings } from '../../workflows/state.js';
 import type { MicrosoftAuth } from '../auth/microsoft.js';
 import type { Sealer } from '../auth/crypto.js';
 import type { Integration, Store } from '../store/types.js';
 import { startIntegration } from '../temporal/integrations.js';
 import { ApiError } from './errors.js';
 import { finishBody, idParam, reconfigureBody } from './schemas.js';
+import { readStatus } from './status.js';
 import { validate } from './validate.js';
 
 export interface IntegrationRoutesDeps {
@@ -30,19 +31,6 @@ export interface IntegrationRoutesDeps {
 /** How long a Microsoft sign-in may take between Connect and the callback. */
 export const SIGN_IN_TTL_MS = 10 * 60_000;
 
-export interface IntegrationStatusBody {
-  id: string;
-  status: Integration['status'];
-  syncFrom: string | null;
-  timeZone: string | null;
-  nextRunAt: string | null;
-  lastRun: IntegrationView['lastRun'];
-  counts: { exported: number; failed: number; pending: number };
-  quota: IntegrationView['quota'];
-  lastError: string | null;
-  microsoftAccount: string | null;
-}
-
 export function integrationRoutes(deps: IntegrationRoutesDeps) {
   const { store, temporal } = deps;
   const app = new Hono();
@@ -57,29 +45,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     return integration;
   }
 
-  /** The workflow's own view when a worker answers, else what the store knows. */
-  async function statusOf(integration: Integration): Promise<IntegrationStatusBody> {
-    const counts = await store.counts(integration.id);
-    const base: IntegrationStatusBody = {
-      id: integration.id,
-      status: integration.status,
-      syncFrom: integration.syncFrom,
-      timeZone: integration.timeZone,
-      nextRunAt: null,
-      lastRun: null,
-      counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
-      quota: null,
-      lastError: null,
-      microsoftAccount: integration.microsoftAccount?.username ?? null,
-    };
-    if (integration.status === 'connecting' || integration.status === 'revoked') return base;
-    try {
-      const view = await temporal.connection.withDeadline(Date.now() + 2_000, () => handle(integration.id).query(statusQuery));
-      return { ...base, status: view.status, syncFrom: view.syncFrom, timeZone: view.timeZone, nextRunAt: view.nextRunAt, lastRun: view.lastRun, quota: view.quota, lastError: view.lastError };
-    } catch {
-      return base;
-    }
-  }
+  const statusOf = (integration: Integration) => readStatus({ store, temporal }, integration);
 
   async function signal(id: string, send: () => Promise<void>): Promise<void> {
     try {

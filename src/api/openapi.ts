@@ -39,12 +39,20 @@ export const openApiDocument = {
           quota: { type: ['object', 'null'] },
           lastError: { type: ['string', 'null'] },
           microsoftAccount: { type: ['string', 'null'] },
+          phase: { type: ['string', 'null'], description: 'What the workflow is doing, in words' },
+          backfill: { type: ['object', 'null'], properties: { done: { type: 'boolean' }, exported: { type: 'integer' }, pending: { type: 'integer' } } },
         },
       },
     },
   },
   paths: {
-    '/': { get: { summary: 'Setup page (HTML); where the sign-ins land', responses: { '200': { description: 'HTML page' } } } },
+    '/': { get: { summary: 'The setup steps and the dashboard (HTML; ?lang=en|de switches the language); where the sign-ins land', responses: { '200': { description: 'HTML page' } } } },
+    '/integrations/{id}/panel': { get: { summary: "A dashboard's status panel (HTML fragment the page refreshes)", parameters: [id], responses: { '200': { description: 'HTML fragment' }, ...errors } } },
+    '/assets/app.css': { get: { summary: 'Page styles', responses: { '200': { description: 'CSS' } } } },
+    '/assets/app.js': { get: { summary: 'Page script (calls this API)', responses: { '200': { description: 'JavaScript' } } } },
+    '/auth/admin/login': { post: { summary: 'API-key mode: pages sign in with the admin token (form field token)', responses: { '303': { description: 'To the setup page, with a session cookie when the token is right' } } } },
+    '/auth/logout': { post: { summary: 'Ends the page session', responses: { '303': { description: 'To the setup page' } } } },
+    '/sandbox/drive': { get: { summary: 'Sandbox only: the simulated OneDrive, listed (HTML)', responses: { '200': { description: 'HTML page' } } } },
     '/auth/qonto/login': { get: { summary: 'OAuth mode: Sign in with Qonto', responses: { '302': { description: 'To Qonto' } } } },
     '/auth/qonto/callback': {
       get: {

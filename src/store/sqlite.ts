@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import type {
   DiscoveredReceipt,
+  FolderCounts,
   Integration,
   IntegrationStatus,
   ManifestCounts,
@@ -274,6 +275,18 @@ export function openSqliteStore(file: string): Store {
         pendingBytes: (by('pending')?.bytes ?? 0) + (by('failed')?.bytes ?? 0),
       };
       return result;
+    },
+
+    async folderCounts(integrationId) {
+      return db
+        .prepare<[string], FolderCounts>(
+          `SELECT folder_path AS folderPath,
+                  SUM(state = 'uploaded') AS exported, SUM(state = 'failed') AS failed,
+                  SUM(state = 'pending') AS pending, SUM(state = 'dismissed') AS dismissed,
+                  COALESCE(SUM(CASE WHEN state = 'uploaded' THEN size END), 0) AS exportedBytes
+           FROM manifest WHERE integration_id = ? GROUP BY folder_path ORDER BY folder_path`,
+        )
+        .all(integrationId);
     },
 
     async getFolder(integrationId, path) {

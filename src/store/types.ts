@@ -81,6 +81,15 @@ export interface ManifestCounts {
   pendingBytes: number;
 }
 
+export interface FolderCounts {
+  folderPath: string;
+  exported: number;
+  failed: number;
+  pending: number;
+  dismissed: number;
+  exportedBytes: number;
+}
+
 export interface Store {
   createIntegration(input: { id: string; status?: IntegrationStatus; organizationId?: string | null }): Promise<Integration>;
   getIntegration(id: string): Promise<Integration | null>;
@@ -117,6 +126,8 @@ export interface Store {
   /** Reconfiguration: dismissed and failed entries become pending again. */
   reviveAll(integrationId: string): Promise<number>;
   counts(integrationId: string): Promise<ManifestCounts>;
+  /** Receipts per period folder (`<account>/<YYYY>/<YYYY-MM>`), sorted by path. */
+  folderCounts(integrationId: string): Promise<FolderCounts[]>;
 
   /** Drive folder ids by path below the app folder (a cache: the drive is the truth). */
   getFolder(integrationId: string, path: string): Promise<string | null>;

@@ -146,6 +146,6 @@ describe('OAuth mode', () => {
       body: 'a=b',
     });
     expect(crossSite.status).toBe(403);
-    expect(((await crossSite.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    expect(((await crossSite.json()) as { error: { code: string } }).error.code).toBe('cross_origin');
   });
 });

@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortBlock, launchChromium, snap } from '../support/browser.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+
+/**
+ * The product as a newcomer runs it: `npm start` with no credentials (sandbox) from an empty data
+ * directory, its embedded Temporal dev server, and headless Chromium clicking through the pages and
+ * the simulators' sign-in pages. Screenshots of every step land in test/browser/artifacts/.
+ */
+let app: WorkerProcess;
+let browser: Browser;
+let dataDir: string;
+let base: string;
+let uiPort: number;
+
+const firstDayMonthsAgo = (months: number) => {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1)).toISOString().slice(0, 10);
+};
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'browser-sandbox-'));
+  const [port, temporalPort, sandboxBase] = [await freePortBlock(), await freePortBlock([0, 1]), await freePortBlock([0, 10, 20, 21])];
+  uiPort = temporalPort + 1;
+  base = `http://localhost:${port}`;
+  app = await startWorkerProcess(
+    {
+      PORT: String(port),
+      PUBLIC_URL: base,
+      DATA_DIR: dataDir,
+      SANDBOX: 'true',
+      SANDBOX_PORT_BASE: String(sandboxBase),
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+    },
+    120_000,
+  );
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signInWithQonto(page: Page, role: string): Promise<void> {
+  await page.goto(`${base}/?lang=en`);
+  await page.getByRole('link', { name: 'Sign in with Qonto' }).click();
+  await page.waitForURL(/oauth2\/auth/);
+  await page.getByRole('listitem').filter({ hasText: `(${role})` }).getByRole('link').click();
+}
+
+describe('sandbox setup in a browser', () => {
+  it('goes from an empty data directory to receipts in OneDrive, then withdraws consent', async () => {
+    const page = await browser.newPage({ locale: 'en-GB', viewport: { width: 1100, height: 900 } });
+    await page.goto(base);
+    await expect(page.getByRole('link', { name: 'Sandbox' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
+    await snap(page, '01-sign-in');
+
+    await page.getByRole('link', { name: 'Sign in with Qonto' }).click();
+    await page.waitForURL(/oauth2\/auth/);
+    await snap(page, '02-qonto-simulator');
+    await page.getByRole('listitem').filter({ hasText: '(owner)' }).getByRole('link').click();
+
+    // Step 1: Connect.
+    await page.waitForURL(`${base}/`);
+    await expect(page.locator('.steps [aria-current=step]').textContent()).resolves.toContain('Connect');
+    await expect(page.getByText('Only personal Microsoft accounts work').isVisible()).resolves.toBe(true);
+    await snap(page, '03-connect');
+    await page.getByRole('button', { name: 'Connect' }).click();
+
+    // Step 2: the Microsoft sign-in page of the identity simulator.
+    await page.waitForURL(/oauth2\/v2.0\/authorize/);
+    await snap(page, '04-microsoft-simulator');
+    await page.getByRole('link', { name: /camille\.martin@outlook\.com/ }).click();
+
+    // Step 3: the start date; step 4: Finish.
+    await page.waitForURL(new RegExp(`^${base}/\\?`));
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Signed in with Microsoft as camille.martin@outlook.com');
+    await expect(page.locator('.steps [aria-current=step]').textContent()).resolves.toContain('Choose the start date');
+    // Every field has a label a screen reader announces.
+    const unlabelled = await page.locator('input, select').evaluateAll((els) => els.filter((e) => (e as unknown as { labels: ArrayLike<unknown> }).labels.length === 0).length);
+    expect(unlabelled).toBe(0);
+    await page.getByLabel('Sync receipts from').fill(firstDayMonthsAgo(3));
+    await snap(page, '05-choose-date');
+    await page.getByRole('button', { name: 'Finish' }).click();
+
+    // The dashboard refreshes by itself until the backfill is done.
+    await page.waitForURL(`${base}/`);
+    const dashboard = page.locator('section.dashboard');
+    await dashboard.waitFor();
+    await page.locator('.panel[data-status=idle]').waitFor({ timeout: 120_000 });
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Up to date');
+    const exported = await page.locator('td[data-exported]').evaluateAll((cells) => cells.reduce((n, c) => n + Number(c.textContent), 0));
+    expect(exported).toBeGreaterThanOrEqual(90);
+    expect(await page.locator('table.folders caption').count()).toBe(2);
+    await expect(page.getByRole('meter').getAttribute('aria-valuetext')).resolves.toMatch(/used/);
+    const id = await dashboard.getAttribute('data-integration');
+    await expect(page.getByRole('link', { name: 'Inspect the workflow in the Temporal UI' }).getAttribute('href')).resolves.toBe(
+      `http://localhost:${uiPort}/namespaces/default/workflows/integration-${id}`,
+    );
+    await expect(page.locator('.facts').textContent()).resolves.toMatch(/Next run.*23:30/);
+    await snap(page, '06-dashboard');
+
+    // The same receipts, counted in the simulated OneDrive.
+    await page.getByRole('link', { name: 'Browse the simulated OneDrive' }).click();
+    const files = await page.locator('ul.files li').count();
+    expect(files).toBe(exported);
+    await snap(page, '07-simulated-onedrive');
+
+    // German, by the language switch.
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Deutsch' }).click();
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Aktuell');
+    await expect(page.getByRole('button', { name: 'Jetzt synchronisieren' }).isVisible()).resolves.toBe(true);
+    await snap(page, '08-dashboard-de');
+    await page.getByRole('link', { name: 'English' }).click();
+
+    // Sync now answers and the page says so.
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByText('Sync requested.').waitFor();
+    await page.locator('.panel[data-status=idle]').waitFor({ timeout: 60_000 });
+
+    // Withdraw consent: the confirmation says files stay.
+    await page.getByRole('button', { name: 'Withdraw consent' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog.textContent()).resolves.toContain('Files already in your OneDrive stay there.');
+    await snap(page, '09-withdraw-confirm');
+    await dialog.getByRole('button', { name: 'Withdraw consent' }).click();
+    await page.locator('.panel[data-status=revoked]').waitFor({ timeout: 30_000 });
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Consent withdrawn');
+    await expect(page.getByRole('button', { name: 'Sync now' }).count()).resolves.toBe(0);
+    await snap(page, '10-withdrawn');
+
+    // Files stay in OneDrive.
+    await page.goto(`${base}/sandbox/drive`);
+    expect(await page.locator('ul.files li').count()).toBe(files);
+    await page.close();
+  }, 240_000);
+
+  it('refuses a work account and says why', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await signInWithQonto(page, 'accountant');
+    await page.waitForURL(`${base}/`);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.waitForURL(/oauth2\/v2.0\/authorize/);
+    await page.getByRole('link', { name: /contoso\.onmicrosoft\.com/ }).click();
+    await page.waitForURL(new RegExp(`^${base}/\\?`));
+    await expect(page.getByRole('heading', { level: 1 }).first().textContent()).resolves.toBe('This is a work or school account');
+    await expect(page.getByText('Sign in again with a personal Microsoft account').isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Try again' }).isVisible()).resolves.toBe(true);
+    await snap(page, '11-work-account-refused');
+    await context.close();
+  });
+
+  it('shows readable pages for a refused role and an expired link', async () => {
+    const context = await browser.newContext({ locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(`${base}/auth/microsoft/callback?state=gone&code=x`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Dieser Link ist abgelaufen');
+    await snap(page, '12-expired-link-de');
+
+    await page.goto(`${base}/?lang=en`);
+    await page.getByRole('link', { name: 'Sign in with Qonto' }).click();
+    await page.waitForURL(/oauth2\/auth/);
+    await page.getByRole('listitem').filter({ hasText: '(employee)' }).getByRole('link').click();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Not allowed');
+    await expect(page.locator('main').textContent()).resolves.toContain('Your Qonto role is employee');
+    await snap(page, '13-employee-refused');
+
+    // Keyboard: the first Tab reaches the skip link.
+    await page.goto(`${base}/`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).resolves.toBe('Skip to content');
+    await context.close();
+  });
+});

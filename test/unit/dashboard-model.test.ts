@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { dashboardModel, formatBytes, formatInstant } from '../../src/api/pages/dashboard-model.js';
+import { MESSAGES } from '../../src/api/pages/i18n.js';
+import type { IntegrationStatusBody } from '../../src/api/status.js';
+import type { FolderCounts } from '../../src/store/types.js';
+
+const en = MESSAGES.en;
+const GiB = 1024 ** 3;
+
+function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBody {
+  return {
+    id: 'i1',
+    status: 'idle',
+    syncFrom: '2026-01-01',
+    timeZone: 'Europe/Paris',
+    nextRunAt: '2026-11-27T22:30:00.000Z',
+    lastRun: null,
+    counts: { exported: 0, failed: 0, pending: 0 },
+    quota: null,
+    lastError: null,
+    microsoftAccount: 'camille@outlook.com',
+    phase: 'sleeping',
+    backfill: { done: true, exported: 0, pending: 0 },
+    ...over,
+  };
+}
+
+const folder = (folderPath: string, exported: number, failed = 0, pending = 0): FolderCounts => ({ folderPath, exported, failed, pending, dismissed: 0, exportedBytes: 0 });
+
+describe('dashboard model', () => {
+  it('says the state in words and shows times in the integration zone', () => {
+    const m = dashboardModel(
+      status({
+        lastRun: { kind: 'sync', startedAt: '2026-11-26T22:30:00.000Z', finishedAt: '2026-11-26T22:31:00.000Z', outcome: 'completed', exported: 3, failed: 1, bytes: 10, requeued: 0, dismissed: 0 },
+      }),
+      [],
+      'en',
+      en,
+      'UTC',
+    );
+    expect(m.stateText).toBe('Up to date. Your receipts are safe in OneDrive.');
+    expect(m.tone).toBe('ok');
+    // 22:30Z is 23:30 in Paris in November (CET).
+    expect(m.nextRun).toMatch(/27 Nov 2026.*23:30.*CET/);
+    expect(m.lastRun).toMatch(/26 Nov 2026.*23:31.*completed, 3 exported, 1 to retry/);
+  });
+
+  it('uses the fallback zone when the integration has none yet, and German words in German', () => {
+    const m = dashboardModel(status({ timeZone: null }), [], 'de', MESSAGES.de, 'America/New_York');
+    expect(m.nextRun).toMatch(/27\. Nov\. 2026.*17:30/);
+    expect(m.stateText).toBe('Aktuell. Ihre Belege sind sicher in OneDrive.');
+    expect(m.lastRun).toBe('noch keiner');
+  });
+
+  it('shows a progress bar only while the first import runs', () => {
+    const running = dashboardModel(status({ status: 'backfilling', backfill: { done: false, exported: 30, pending: 90 } }), [], 'en', en, 'UTC');
+    expect(running.progress).toEqual({ done: 30, total: 120, percent: 25 });
+    expect(running.refreshSeconds).toBe(2);
+    expect(dashboardModel(status({ status: 'syncing', backfill: { done: true, exported: 30, pending: 1 } }), [], 'en', en, 'UTC').progress).toBeNull();
+    expect(dashboardModel(status({ status: 'backfilling', backfill: null }), [], 'en', en, 'UTC').progress).toBeNull();
+  });
+
+  it('grades the storage gauge and asks for space when full', () => {
+    const quota = (used: number, state: string) => ({ total: 5 * GiB, used, remaining: 5 * GiB - used, deleted: 0, state });
+    const normal = dashboardModel(status({ quota: quota(1 * GiB, 'normal') }), [], 'en', en, 'UTC').gauge!;
+    expect(normal).toMatchObject({ percent: 20, level: 'normal', warning: null, text: '1 GB of 5 GB used, 4 GB free' });
+    expect(dashboardModel(status({ quota: quota(4.6 * GiB, 'nearing') }), [], 'en', en, 'UTC').gauge).toMatchObject({ level: 'nearing', warning: en.storageNearing });
+    expect(dashboardModel(status({ quota: quota(4.9 * GiB, 'critical') }), [], 'en', en, 'UTC').gauge).toMatchObject({ level: 'critical', warning: en.storageCritical });
+    const full = dashboardModel(status({ status: 'quota_exceeded', quota: quota(4.99 * GiB, 'critical') }), [], 'en', en, 'UTC');
+    expect(full.gauge).toMatchObject({ level: 'full', warning: en.storageFull });
+    expect(full.needs).toEqual(['free_space']);
+    expect(full.tone).toBe('attention');
+  });
+
+  it('lists what needs the user', () => {
+    expect(dashboardModel(status({ status: 'reconnect_required' }), [], 'en', en, 'UTC').needs).toEqual(['reconnect']);
+    expect(dashboardModel(status({ status: 'failed' }), [], 'en', en, 'UTC').needs).toEqual(['retry']);
+    expect(dashboardModel(status(), [], 'en', en, 'UTC').needs).toEqual([]);
+  });
+
+  it('plans no run and stops refreshing once consent is withdrawn', () => {
+    const m = dashboardModel(status({ status: 'revoked' }), [], 'en', en, 'UTC');
+    expect(m.nextRun).toBe('not planned');
+    expect(m.refreshSeconds).toBe(0);
+    expect(m.tone).toBe('off');
+  });
+
+  it('groups receipts by account, newest period first', () => {
+    const m = dashboardModel(
+      status(),
+      [folder('Main (1234)/2026/2026-09', 4), folder('Main (1234)/2026/2026-11', 2, 1), folder('Taxes (9876)/2025/2025-12', 1, 0, 3), folder('Main (1234)/2026/2026-10', 7)],
+      'en',
+      en,
+      'UTC',
+    );
+    expect(m.accounts).toEqual([
+      {
+        account: 'Main (1234)',
+        periods: [
+          { period: '2026-11', exported: 2, failed: 1, pending: 0 },
+          { period: '2026-10', exported: 7, failed: 0, pending: 0 },
+          { period: '2026-09', exported: 4, failed: 0, pending: 0 },
+        ],
+      },
+      { account: 'Taxes (9876)', periods: [{ period: '2025-12', exported: 1, failed: 0, pending: 3 }] },
+    ]);
+  });
+});
+
+describe('formatting', () => {
+  it('formats sizes with the locale decimal separator', () => {
+    expect(formatBytes(0, 'en')).toBe('0 B');
+    expect(formatBytes(1536, 'en')).toBe('1.5 KB');
+    expect(formatBytes(1536, 'de')).toBe('1,5 KB');
+    expect(formatBytes(250 * 1024 ** 2, 'en')).toBe('250 MB');
+  });
+
+  it('formats an instant with the zone name so nobody has to guess', () => {
+    expect(formatInstant('2026-07-01T21:30:00.000Z', 'en', 'Europe/Paris')).toMatch(/1 Jul 2026.*23:30.*CEST/);
+    expect(formatInstant('2026-07-01T21:30:00.000Z', 'de', 'Europe/Berlin')).toMatch(/1\. Juli 2026.*23:30.*MESZ/);
+  });
+});
