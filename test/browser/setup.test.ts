@@ -12,6 +12,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
  * the simulators' sign-in pages. Screenshots of every step land in test/browser/artifacts/.
  */
 let app: WorkerProcess;
+let appEnv: Record<string, string>;
 let browser: Browser;
 let dataDir: string;
 let base: string;
@@ -27,18 +28,16 @@ beforeAll(async () => {
   const [port, temporalPort, sandboxBase] = [await freePortBlock(), await freePortBlock([0, 1]), await freePortBlock([0, 10, 20, 21])];
   uiPort = temporalPort + 1;
   base = `http://localhost:${port}`;
-  app = await startWorkerProcess(
-    {
-      PORT: String(port),
-      PUBLIC_URL: base,
-      DATA_DIR: dataDir,
-      SANDBOX: 'true',
-      SANDBOX_PORT_BASE: String(sandboxBase),
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-    },
-    120_000,
-  );
+  appEnv = {
+    PORT: String(port),
+    PUBLIC_URL: base,
+    DATA_DIR: dataDir,
+    SANDBOX: 'true',
+    SANDBOX_PORT_BASE: String(sandboxBase),
+    TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+  };
+  app = await startWorkerProcess(appEnv, 120_000);
   browser = await launchChromium();
 });
 
@@ -113,6 +112,19 @@ describe('sandbox setup in a browser', () => {
     const files = await page.locator('ul.files li').count();
     expect(files).toBe(exported);
     await snap(page, '07-simulated-onedrive');
+
+    // `npm start` again on the same data directory: the session, the integration and its workflow are
+    // still there; the simulators start empty, so the sandbox signs in again and re-imports everything.
+    await app.stop();
+    app = await startWorkerProcess(appEnv, 120_000);
+    expect(app.output()).toContain(`integration ${id} signed in again`);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      await page.goto(`${base}/sandbox/drive`);
+      if ((await page.locator('ul.files li').count()) === files) break;
+      if (Date.now() > deadline) throw new Error('the restarted sandbox did not re-import every receipt');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
 
     // German, by the language switch.
     await page.goto(`${base}/`);

@@ -25,6 +25,21 @@ describe('SQLite store', () => {
   });
   afterEach(() => store.close());
 
+  it('counts receipts per period folder, by state, in path order', async () => {
+    await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c', 'Main (1234)/2026/2026-02'), receipt('d', 'Taxes (9876)/2025/2025-12')]);
+    await store.updateEntry('i1', 'a', { state: 'uploaded' });
+    await store.updateEntry('i1', 'b', { state: 'failed' });
+    await store.updateEntry('i1', 'd', { state: 'dismissed' });
+    await store.createIntegration({ id: 'other' });
+    await store.upsertDiscovered('other', [receipt('z')]);
+    expect(await store.folderCounts('i1')).toEqual([
+      { folderPath: 'Main (1234)/2026/2026-02', exported: 0, failed: 0, pending: 1, dismissed: 0, exportedBytes: 0 },
+      { folderPath: 'Main (1234)/2026/2026-03', exported: 1, failed: 1, pending: 0, dismissed: 0, exportedBytes: 100 },
+      { folderPath: 'Taxes (9876)/2025/2025-12', exported: 0, failed: 0, pending: 0, dismissed: 1, exportedBytes: 0 },
+    ]);
+    expect(await store.folderCounts('nobody')).toEqual([]);
+  });
+
   it('keeps integrations and survives reopening (migrations are idempotent)', async () => {
     await store.updateIntegration('i1', {
       status: 'idle',
