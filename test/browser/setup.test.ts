@@ -169,6 +169,13 @@ describe('sandbox setup in a browser', () => {
     await expect(page.getByText('Sign in again with a personal Microsoft account').isVisible()).resolves.toBe(true);
     await expect(page.getByRole('button', { name: 'Try again' }).isVisible()).resolves.toBe(true);
     await snap(page, '11-work-account-refused');
+    // The refused Connect used this Qonto sign-in's tokens: trying again goes through Qonto first.
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForURL(/oauth2\/auth/);
+    await page.getByRole('listitem').filter({ hasText: '(accountant)' }).getByRole('link').click();
+    await page.waitForURL(`${base}/`);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.waitForURL(/oauth2\/v2.0\/authorize/);
     await context.close();
   });
 

@@ -9,7 +9,11 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((data.error && data.error.message) || `HTTP ${res.status}`);
+  if (!res.ok) {
+    const error = new Error((data.error && data.error.message) || `HTTP ${res.status}`);
+    error.code = data.error && data.error.code;
+    throw error;
+  }
   return data;
 }
 
@@ -90,8 +94,14 @@ document.addEventListener('click', (event) => {
   const id = el.dataset.id;
   if (el.dataset.action === 'connect') {
     busy(el, async () => {
-      const { authorizationUrl } = await api('POST', '/api/integrations');
-      window.location.assign(authorizationUrl);
+      try {
+        const { authorizationUrl } = await api('POST', '/api/integrations');
+        window.location.assign(authorizationUrl);
+      } catch (error) {
+        // OAuth mode: each Connect takes the tokens of a fresh Qonto sign-in; get one, then click again.
+        if (error.code === 'qonto_sign_in_needed') window.location.assign('/auth/qonto/login');
+        else throw error;
+      }
     });
   } else if (el.dataset.action === 'sync') {
     busy(el, async () => {
