@@ -57,22 +57,37 @@ export function discoverActivities(deps: ActivityDeps) {
         // onto a page already read. Page numbers are only followed while updated_at does not move.
         // A retried attempt (a worker died, the activity timed out) resumes where the last one got to.
         const checkpoint = Context.current().info.heartbeatDetails as Checkpoint | undefined;
-        let from = checkpoint?.from ?? overlap(input.cursor);
         if (checkpoint?.cursor) cursor = checkpoint.cursor;
-        for (let page: number | null = checkpoint?.page ?? 1, pages = 0; page !== null; pages++) {
-          const result = await qonto.listTransactionsPage({
+        type Page = Awaited<ReturnType<typeof qonto.listTransactionsPage>>;
+        type Pending = { from: string | undefined; page: number; result: Promise<Page> };
+        const request = (from: string | undefined, page: number): Pending => {
+          const result = qonto.listTransactionsPage({
             bankAccountId: input.account.id,
             updatedAtFrom: from,
             emittedAtFrom: emittedFrom,
             statuses: ['completed', 'pending'],
             page,
           });
+          result.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+          return { from, page, result };
+        };
+        // While one page is recorded, the next one is already being fetched (its query only needs the
+        // last updated_at of this one): the account is listed at the pace of Qonto's answers.
+        let next: Pending | null = request(checkpoint?.from ?? overlap(input.cursor), checkpoint?.page ?? 1);
+        while (next !== null) {
+          const from: string | undefined = next.from;
+          const result: Page = await next.result;
+          const last: string | undefined = result.transactions.at(-1)?.updated_at;
+          if (result.nextPage === null || last === undefined) next = null;
+          else next = last !== from ? request(last, 1) : request(from, result.nextPage);
+
           const receipts: DiscoveredReceipt[] = [];
           for (const tx of result.transactions) {
             transactions += 1;
             if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
             if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
             for (const attachment of await attachmentsOf(qonto, tx)) {
+              deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
                 receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
               } catch (error) {
@@ -85,12 +100,7 @@ export function discoverActivities(deps: ActivityDeps) {
             }
           }
           discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
-
-          const last = result.transactions.at(-1)?.updated_at;
-          if (result.nextPage === null || last === undefined) page = null;
-          else if (last !== from) (from = last), (page = 1);
-          else page = result.nextPage;
-          if (page !== null) beat.progress({ from, page, cursor } satisfies Checkpoint);
+          if (next !== null) beat.progress({ from: next.from, page: next.page, cursor } satisfies Checkpoint);
         }
       } finally {
         beat.stop();

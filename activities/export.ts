@@ -7,9 +7,9 @@ import {
   RetryableError,
 } from '../src/errors.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
-import type { QontoClient } from '../src/qonto/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
-import type { ActivityDeps } from './deps.js';
+import { AttachmentLinks } from './attachment-links.js';
+import { DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
 import { FolderResolver } from './folders.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { settleAll } from './settle.js';
@@ -25,14 +25,15 @@ type Outcome =
   | { kind: 'skipped' };
 
 /**
- * Exports the next batch of receipts: stream each from Qonto's signed URL into the drive, verify size and
- * quickXorHash, record it. Safe to run twice or to die half way: a receipt is only marked exported once
+ * Exports the next batch of receipts, `uploadConcurrency` at a time: stream each from Qonto's signed URL
+ * (the one seen at discovery while fresh) into the drive, verify size and quickXorHash, record it. Safe to run twice or to die half way: a receipt is only marked exported once
  * verified; names are unique per receipt and uploads replace, so a retry never makes a second copy; an
  * upload session is persisted and resumed.
  */
 export function exportActivities(deps: ActivityDeps) {
-  const concurrency = deps.uploadConcurrency ?? 2;
+  const concurrency = deps.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
   const attemptsPerRun = deps.attemptsPerRun ?? 3;
+  const links = deps.attachmentLinks ?? new AttachmentLinks();
 
   return {
     async exportBatch({ integrationId, runNumber, batchSize }: ExportInput): Promise<ExportResult> {
@@ -87,7 +88,7 @@ export function exportActivities(deps: ActivityDeps) {
           const uploaded = await upload(
             entry,
             drive,
-            qonto,
+            (signal) => links.open(qonto, entry.attachmentId, signal),
             folders,
             (uploadUrl) => store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
             (sent) => beat.progress({ done, attachmentId: entry.attachmentId, sent }),
@@ -150,7 +151,7 @@ export function exportActivities(deps: ActivityDeps) {
 async function upload(
   entry: ManifestEntry,
   drive: OneDriveClient,
-  qonto: QontoClient,
+  open: (signal?: AbortSignal) => Promise<ReadableStream<Uint8Array>>,
   folders: FolderResolver,
   persistSession: (uploadUrl: string) => Promise<void>,
   onProgress: (sent: number) => void,
@@ -162,7 +163,7 @@ async function upload(
       parentId: folderId,
       name: entry.fileName,
       size: entry.size,
-      open: async (signal) => (await qonto.openAttachment(entry.attachmentId, signal)).body,
+      open,
       resumeUploadUrl,
       onSession: persistSession,
       onProgress,

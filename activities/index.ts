@@ -1,3 +1,4 @@
+import { AttachmentLinks } from './attachment-links.js';
 import type { ActivityDeps } from './deps.js';
 import { discoverActivities } from './discover.js';
 import { exportActivities } from './export.js';
@@ -10,7 +11,8 @@ import { verifyActivities } from './verify.js';
 export type { ActivityDeps } from './deps.js';
 
 /** Every activity of the integration workflow, closed over injected dependencies. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps = { ...given, attachmentLinks: given.attachmentLinks ?? new AttachmentLinks() };
   return withFailures({
     ...organizationActivities(deps),
     ...discoverActivities(deps),

@@ -1,136 +1,296 @@
 /**
- * `npm run bench`: the real worker (a separate process, as `npm start` runs it), a Temporal dev server
- * and the simulators with a per-request latency; measures the backfill and a daily run with nothing
- * new. Settings: BENCH_RECEIPTS (default 5000), BENCH_LATENCY_MS (default 30).
- * Writes bench/results/<date>.json and prints a table.
+ * `npm run bench`: a Temporal dev server, the simulators with a per-request latency and the product's
+ * worker as its own process. Measures, on one seeded archive: the backfill against the latency bound
+ * and against a naive exporter, Temporal history per receipt, a daily run with nothing new, memory
+ * (backfill, one big upload), and a backfill under Microsoft throttling; then the daily run and the
+ * history again on an archive four times larger. Prints a table, writes bench/results/<date>.json.
+ *
+ * Settings (environment):
+ *   BENCH_RECEIPTS=5000         receipts in the archive (sizes 20 kB–2 MB log-uniform, 0.2 % of 20 MB)
+ *   BENCH_LATENCY_MS=30         added by the simulators before every answer (Qonto and Graph)
+ *   BENCH_NAIVE_RECEIPTS=1000   receipts the naive exporter copies (an even sample; its time is scaled
+ *                               to the whole archive); "all" for every one
+ *   BENCH_THROTTLED_RECEIPTS=300  size of the backfill run with 10 % of Graph requests answered 429
+ *   BENCH_BIG_FILE_MB=200       the single large upload whose memory is measured
+ *   BENCH_LARGER=4              the second archive's size, in multiples of BENCH_RECEIPTS (0: skip it)
+ *   BENCH_WORKER_DEFAULTS=1     run the worker without the proposed runtime settings (bench/archive.ts)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { statusQuery, syncNowSignal, workflowIdFor } from '../workflows/messages.js';
-import type { IntegrationView } from '../workflows/state.js';
+import { DEFAULT_UPLOAD_CONCURRENCY } from '../activities/deps.js';
+import type { ReceiptSizes } from '../src/simulators/qonto/demo.js';
 import { serverExecutable } from '../src/temporal/binaries.js';
-import { settingsFrom, startIntegration } from '../src/temporal/integrations.js';
+import { settingsFrom } from '../src/temporal/integrations.js';
 import { expectedReceipts } from '../test/support/expectations.js';
-import { startHarness } from '../test/support/harness.js';
-import { startWorkerProcess } from '../test/support/worker-process.js';
+import { BenchIntegration, WORKER_RUNTIME, openArchive, trafficSince, type Archive } from './archive.js';
+import { naiveExport } from './naive-exporter.js';
 
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 5000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 30);
-const UPLOAD_CONCURRENCY = 2;
+const NAIVE_SETTING = process.env.BENCH_NAIVE_RECEIPTS ?? '1000';
+const NAIVE_RECEIPTS = NAIVE_SETTING === 'all' ? RECEIPTS : Math.min(RECEIPTS, Number(NAIVE_SETTING));
+const THROTTLED_RECEIPTS = Number(process.env.BENCH_THROTTLED_RECEIPTS ?? 300);
+const BIG_FILE_BYTES = Number(process.env.BENCH_BIG_FILE_MB ?? 200) * 2 ** 20;
+const LARGER = Number(process.env.BENCH_LARGER ?? 4);
+
+const SIZES: ReceiptSizes = { minBytes: 20_000, maxBytes: 2_000_000, largeBytes: 20_000_000, largeShare: 0.002 };
+/** The larger archive only measures costs that do not depend on file sizes: small files keep it quick. */
+const SMALL_SIZES: ReceiptSizes = { minBytes: 1_000, maxBytes: 4_000 };
+const THROTTLE = { fraction: 0.1, retryAfterSec: 1, seed: 7 };
+/** A request arriving this soon after a 429 was written crossed it on the way: it was sent before the
+ * worker's event loop had read the 429, or it waited that long for the simulator's loop to notice it
+ * (both processes share two loaded cores). A client ignoring the window keeps sending through all of
+ * its 1,000 ms. test/unit/graph-throttle.test.ts uses the same bound. */
+const IN_FLIGHT_MS = 100;
 const ZONE = 'Europe/Paris';
 const SYNC_FROM = '2015-01-01';
-const ID = `bench-${Date.now().toString(36)}`;
+const MB = 2 ** 20;
 
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+const seconds = (since: number) => (performance.now() - since) / 1000;
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 async function main(): Promise<void> {
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: serverExecutable('cli') } });
-  const h = await startHarness({ latencyMs: LATENCY_MS, demo: { seed: 99, accounts: 2, months: 12, receipts: RECEIPTS } });
   const client = new Client({ connection: await Connection.connect({ address: env.address }) });
-  const workerEnv = { ...h.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: `tq-${ID}` };
-  const worker = await startWorkerProcess(workerEnv);
-  let peakRss = 0;
-  const sampler = setInterval(() => {
+  try {
+    const a = await openArchive({ address: env.address, receipts: RECEIPTS, sizes: SIZES, latencyMs: LATENCY_MS, seed: 99 });
+    let measured: Awaited<ReturnType<typeof measureArchive>>;
     try {
-      peakRss = Math.max(peakRss, rssOf(worker.child.pid!));
-    } catch {
-      // the worker exited
+      measured = await measureArchive(a, client);
+    } finally {
+      await a.close();
     }
-  }, 100);
-
-  const user = h.sims.users.personal;
-  await h.connect(ID, user);
-  const expected = expectedReceipts(h.sims.qonto.data, SYNC_FROM, ZONE);
-  const bytes = expected.reduce((n, a) => n + a.size, 0);
-  const handle = client.workflow.getHandle(workflowIdFor(ID));
-  const waitFor = async (done: (v: IntegrationView) => boolean) => {
-    for (;;) {
-      try {
-        const v = await handle.query(statusQuery);
-        if (done(v)) return v;
-      } catch {
-        // between continue-as-new and the next run's first task
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
-  const started = performance.now();
-  await startIntegration(client, workerEnv.TEMPORAL_TASK_QUEUE, { integrationId: ID, syncFrom: SYNC_FROM, timeZone: ZONE, settings: settingsFrom(h.config) });
-  const backfill = await waitFor((v) => v.runNumber >= 1 && v.lastRun !== null && v.phase.startsWith('sleeping'));
-  const backfillSeconds = (performance.now() - started) / 1000;
-
-  // Temporal cost: every execution of the backfill chain.
-  let historyEvents = 0;
-  let largestHistory = 0;
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowIdFor(ID)}'` })) {
-    const events = (await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events?.length ?? 0;
-    historyEvents += events;
-    largestHistory = Math.max(largestHistory, events);
+    const larger = LARGER > 0 ? await measureLargerArchive(env.address, client) : null;
+    report(measured, larger);
+  } finally {
+    await client.connection.close();
+    await env.teardown();
   }
-
-  // A daily run with nothing new: requests made to each service.
-  const graphLogBefore = h.sims.graph.requestLog.at(-1);
-  const qontoLogBefore = h.sims.qonto.requests.at(-1);
-  const dailyStarted = performance.now();
-  await handle.signal(syncNowSignal);
-  const daily = await waitFor((v) => v.runNumber >= 2 && v.phase.startsWith('sleeping'));
-  const dailySeconds = (performance.now() - dailyStarted) / 1000;
-  const after = <T>(log: readonly T[], last: T | undefined) => log.length - 1 - (last === undefined ? -1 : log.lastIndexOf(last));
-  const dailyGraphRequests = after(h.sims.graph.requestLog, graphLogBefore);
-  const dailyQontoRequests = after(h.sims.qonto.requests, qontoLogBefore);
-
-  clearInterval(sampler);
-  // Per receipt at least: fetch the attachment, download it, upload it (more for sessions and folders).
-  const boundPerSecond = UPLOAD_CONCURRENCY / ((3 * LATENCY_MS) / 1000);
-  const result = {
-    date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { receipts: expected.length, latencyMs: LATENCY_MS, uploadConcurrency: UPLOAD_CONCURRENCY, batchSize: settingsFrom(h.config).batchSize },
-    backfill: {
-      seconds: round(backfillSeconds),
-      receiptsPerSecond: round(expected.length / backfillSeconds),
-      megabytesPerSecond: round(bytes / 2 ** 20 / backfillSeconds),
-      boundReceiptsPerSecond: round(boundPerSecond),
-      ratioToBound: round(expected.length / backfillSeconds / boundPerSecond),
-      exported: backfill.counts.exported,
-    },
-    temporal: {
-      historyEventsPer100Receipts: round((historyEvents / expected.length) * 100),
-      largestHistory,
-      extrapolatedLargestHistoryFor100k: 'bounded: continue-as-new when suggested (4k events) or after every run',
-    },
-    daily: { seconds: round(dailySeconds), graphRequests: dailyGraphRequests, qontoRequests: dailyQontoRequests, exported: daily.lastRun?.exported ?? 0 },
-    memory: { workerPeakRssMB: round(peakRss / 2 ** 20) },
-  };
-  const file = `bench/results/${result.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.table({
-    'backfill receipts/s': result.backfill.receiptsPerSecond,
-    'backfill MB/s': result.backfill.megabytesPerSecond,
-    'ratio to latency bound': result.backfill.ratioToBound,
-    'history events / 100 receipts': result.temporal.historyEventsPer100Receipts,
-    'largest history': result.temporal.largestHistory,
-    'daily run (nothing new) s': result.daily.seconds,
-    'daily run Graph requests': result.daily.graphRequests,
-    'daily run Qonto requests': result.daily.qontoRequests,
-    'worker peak RSS MB': result.memory.workerPeakRssMB,
-  });
-  console.log(`written ${file}`);
-
-  await handle.terminate('benchmark over');
-  await worker.stop();
-  await client.connection.close();
-  await h.close();
-  await env.teardown();
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+async function measureArchive(a: Archive, client: Client) {
+  const expected = expectedReceipts(a.h.sims.qonto.data, SYNC_FROM, ZONE);
+  const bytes = expected.reduce((n, r) => n + r.size, 0);
+  log(`archive: ${expected.length} receipts, ${round(bytes / MB, 0)} MB, ${expected.filter((r) => r.size >= SIZES.largeBytes!).length} of 20 MB`);
+
+  // 1. Backfill.
+  const engine = await BenchIntegration.connect(a, client, 'engine');
+  const before = a.traffic();
+  const startupPeakMB = a.memory.peakMB();
+  a.memory.resetPeak();
+  const started = performance.now();
+  const backfill = await engine.backfill(SYNC_FROM, ZONE);
+  const backfillSeconds = seconds(started);
+  const backfillPeakMB = a.memory.peakMB();
+  const traffic = trafficSince(before, a.traffic());
+  const counters = a.h.sims.graph.drive(engine.user.id).counters;
+  log(`backfill: ${backfill.lastRun?.exported} exported in ${round(backfillSeconds)} s (${backfill.lastRun?.outcome})`);
+
+  // The latency bound: requests each receipt waits for one after the other (link look-up, download,
+  // upload requests), times the latency, shared by the uploads in flight.
+  const chained = traffic.qontoAttachmentLookups + traffic.qontoDownloads + counters.simpleUploads + counters.createUploadSession + counters.uploadFragments;
+  const requestsPerReceipt = chained / expected.length;
+  const boundPerSecond = DEFAULT_UPLOAD_CONCURRENCY / ((requestsPerReceipt * LATENCY_MS) / 1000);
+  const history = await engine.historyEvents();
+  const phases = await engine.activityTimes();
+  log(`backfill phases: ${JSON.stringify(phases)}`);
+
+  // 2. Daily runs with nothing new: the first also reads the backfill's own uploads back from the
+  // drive's change feed (once); the second is what every later day costs.
+  const firstDaily = await dailyRun(a, engine);
+  const daily = await dailyRun(a, engine);
+
+  // 3. The naive exporter on the same data, into another user's drive.
+  const naiveIntegration = await BenchIntegration.connect(a, client, 'naive');
+  const every = Math.max(1, Math.floor(expected.length / NAIVE_RECEIPTS));
+  const naive = await naiveExport({
+    qontoUrl: a.h.env.QONTO_API_URL!,
+    qontoLogin: a.h.env.QONTO_API_LOGIN!,
+    qontoSecret: a.h.env.QONTO_API_SECRET!,
+    graphUrl: a.h.env.GRAPH_URL!,
+    accessToken: () => a.h.services.microsoftAuth.getAccessToken(naiveIntegration.id, { forceRefresh: false }),
+    folder: 'naive',
+    pick: (index) => index % every === 0,
+  });
+  const naiveSeconds = naive.listSeconds + (naive.exportSeconds * naive.listed) / naive.exported;
+  log(`naive: ${naive.exported} of ${naive.listed} in ${round(naive.listSeconds + naive.exportSeconds)} s → ${round(naiveSeconds)} s for all`);
+
+  // 4. Throttling: 10 % of Graph requests (API and upload host) answered 429 with Retry-After: 1.
+  const recent = expected.map((r) => a.h.sims.qonto.data.transaction(r.transactionId)!.emittedAt).sort().reverse();
+  const throttledFrom = recent[Math.min(recent.length, THROTTLED_RECEIPTS) - 1]!.slice(0, 10);
+  const throttled = await BenchIntegration.connect(a, client, 'throttled');
+  const { faults } = a.h.sims.graph;
+  const servedBefore = faults.served;
+  const windowsBefore = { ...a.h.sims.graph.throttling, sinceAnnouncementMs: [...a.h.sims.graph.throttling.sinceAnnouncementMs] };
+  const graphBefore = a.traffic();
+  const rule = faults.addRandom({}, { kind: 'status', status: 429, retryAfterSec: THROTTLE.retryAfterSec }, THROTTLE);
+  const throttledStarted = performance.now();
+  const throttledView = await throttled.backfill(throttledFrom, ZONE);
+  const throttledSeconds = seconds(throttledStarted);
+  faults.remove(rule);
+  const throttledTraffic = trafficSince(graphBefore, a.traffic());
+  const windows = a.h.sims.graph.throttling;
+  const lateness = windows.sinceAnnouncementMs.slice(windowsBefore.sinceAnnouncementMs.length);
+  const afterItCouldKnow = lateness.filter((ms) => ms >= IN_FLIGHT_MS).length;
+  await throttled.terminate();
+  log(`throttled: ${throttledView.lastRun?.exported} in ${round(throttledSeconds)} s, ${lateness.length} requests arrived in back-off windows (ms after the 429: ${lateness.join(', ')})`);
+
+  // 5. One big upload: what it adds to the worker's memory.
+  const bigTransaction = a.h.sims.qonto.data.addTransaction({ bankAccountId: a.h.sims.qonto.data.bankAccounts()[0]!.id, amount: 99, label: 'Big scan' });
+  a.h.sims.qonto.data.attachReceipt(bigTransaction.id, { fileName: 'big-scan.pdf', contentType: 'application/pdf', size: BIG_FILE_BYTES });
+  await new Promise((r) => setTimeout(r, 2_000)); // let the worker settle before taking its baseline
+  const bigBaselineMB = a.memory.rssMB();
+  a.memory.resetPeak();
+  const bigStarted = performance.now();
+  const big = await engine.syncNow();
+  const bigSeconds = seconds(bigStarted);
+  const bigPeakMB = a.memory.peakMB();
+  log(`big file: ${big.lastRun?.exported} exported in ${round(bigSeconds)} s, RSS ${round(bigBaselineMB)} → peak ${round(bigPeakMB)} MB`);
+  await engine.terminate();
+
+  return {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    settings: {
+      receipts: expected.length,
+      latencyMs: LATENCY_MS,
+      uploadConcurrency: DEFAULT_UPLOAD_CONCURRENCY,
+      batchSize: settingsFrom(a.h.config).batchSize,
+      sizes: SIZES,
+      workerRuntime: WORKER_RUNTIME,
+    },
+    backfill: {
+      seconds: round(backfillSeconds),
+      exported: backfill.lastRun?.exported ?? 0,
+      failed: backfill.lastRun?.failed ?? 0,
+      outcome: backfill.lastRun?.outcome,
+      megabytes: round(bytes / MB),
+      receiptsPerSecond: round(expected.length / backfillSeconds),
+      megabytesPerSecond: round(bytes / MB / backfillSeconds),
+      requestsPerReceiptInChain: round(requestsPerReceipt, 3),
+      boundReceiptsPerSecond: round(boundPerSecond),
+      ratioToBound: round(expected.length / backfillSeconds / boundPerSecond),
+      traffic,
+    },
+    naive: {
+      receiptsCopied: naive.exported,
+      listed: naive.listed,
+      listSeconds: round(naive.listSeconds),
+      copySeconds: round(naive.exportSeconds),
+      secondsForAll: round(naiveSeconds),
+      receiptsPerSecond: round(naive.exported / naive.exportSeconds),
+      engineSpeedup: round(naiveSeconds / backfillSeconds, 1),
+    },
+    temporal: {
+      executions: history.length,
+      historyEvents: history.reduce((n, e) => n + e, 0),
+      historyEventsPer100Receipts: round((history.reduce((n, e) => n + e, 0) / expected.length) * 100),
+      largestHistory: Math.max(...history),
+    },
+    daily: { ...daily, firstAfterBackfill: firstDaily },
+    memory: {
+      workerPeakRssAtStartMB: round(startupPeakMB),
+      workerPeakRssDuringBackfillMB: round(backfillPeakMB),
+      bigFileMB: round(BIG_FILE_BYTES / MB),
+      bigFileSeconds: round(bigSeconds),
+      rssBeforeBigFileMB: round(bigBaselineMB),
+      peakRssDuringBigFileMB: round(bigPeakMB),
+      bigFileAddsMB: round(bigPeakMB - bigBaselineMB),
+    },
+    throttling: {
+      fractionAnswered429: THROTTLE.fraction,
+      retryAfterSec: THROTTLE.retryAfterSec,
+      exported: throttledView.lastRun?.exported ?? 0,
+      seconds: round(throttledSeconds),
+      receiptsPerSecond: round((throttledView.lastRun?.exported ?? 0) / throttledSeconds),
+      answered429: faults.served - servedBefore,
+      graphRequests: throttledTraffic.graphRequests + throttledTraffic.uploadHostRequests,
+      backoffWindows: windows.windows - windowsBefore.windows,
+      requestsArrivingInBackoffWindows: windows.requestsInWindows - windowsBefore.requestsInWindows,
+      requestsSentDuringBackoff: afterItCouldKnow,
+      msAfterAnnouncement: lateness,
+    },
+  };
+}
+
+async function dailyRun(a: Archive, integration: BenchIntegration) {
+  const before = a.traffic();
+  const started = performance.now();
+  const view = await integration.syncNow();
+  const t = trafficSince(before, a.traffic());
+  return {
+    seconds: round(seconds(started)),
+    exported: view.lastRun?.exported ?? 0,
+    qontoRequests: t.qontoApi + t.qontoDownloads,
+    graphRequests: t.graphRequests + t.uploadHostRequests,
+  };
+}
+
+async function measureLargerArchive(address: string, client: Client) {
+  const a = await openArchive({ address, receipts: RECEIPTS * LARGER, sizes: SMALL_SIZES, latencyMs: LATENCY_MS, seed: 98 });
+  try {
+    const expected = expectedReceipts(a.h.sims.qonto.data, SYNC_FROM, ZONE);
+    const integration = await BenchIntegration.connect(a, client, 'larger');
+    const started = performance.now();
+    const view = await integration.backfill(SYNC_FROM, ZONE);
+    const backfillSeconds = seconds(started);
+    log(`larger archive: ${view.lastRun?.exported} exported in ${round(backfillSeconds)} s`);
+    const history = await integration.historyEvents();
+    const firstDaily = await dailyRun(a, integration);
+    const daily = await dailyRun(a, integration);
+    await integration.terminate();
+    return {
+      receipts: expected.length,
+      backfillSeconds: round(backfillSeconds),
+      receiptsPerSecond: round(expected.length / backfillSeconds),
+      historyEvents: history.reduce((n, e) => n + e, 0),
+      largestHistory: Math.max(...history),
+      daily: { ...daily, firstAfterBackfill: firstDaily },
+    };
+  } finally {
+    await a.close();
+  }
+}
+
+function report(m: Awaited<ReturnType<typeof measureArchive>>, larger: Awaited<ReturnType<typeof measureLargerArchive>> | null): void {
+  // History grows linearly with receipts (a fixed part per run, a part per batch): fit it on the two
+  // archives and extrapolate to a backfill of 100,000 receipts in one execution.
+  const slope = larger ? (larger.largestHistory - m.temporal.largestHistory) / (larger.receipts - m.settings.receipts) : null;
+  const fixed = slope === null ? null : m.temporal.largestHistory - slope * m.settings.receipts;
+  const for100k = slope === null || fixed === null ? null : Math.round(fixed + slope * 100_000);
+  const result = {
+    date: new Date().toISOString(),
+    ...m,
+    temporal: { ...m.temporal, eventsPerReceipt: slope === null ? null : round(slope, 4), fixedEventsPerRun: fixed === null ? null : Math.round(fixed), largestHistoryFor100kReceipts: for100k },
+    larger,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${result.date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+  const th = m.throttling;
+  const rows: [string, string | number, string][] = [
+    ['backfill receipts/s', m.backfill.receiptsPerSecond, `${m.backfill.exported} receipts, ${m.backfill.megabytes} MB in ${m.backfill.seconds} s`],
+    ['backfill MB/s', m.backfill.megabytesPerSecond, ''],
+    ['ratio to latency bound', m.backfill.ratioToBound, `bound ${m.backfill.boundReceiptsPerSecond}/s: ${m.settings.uploadConcurrency} in flight, ${m.backfill.requestsPerReceiptInChain} requests × ${m.settings.latencyMs} ms per receipt (target ≥ 0.7)`],
+    ['speed-up over naive exporter', m.naive.engineSpeedup, `naive ${m.naive.receiptsPerSecond} receipts/s, ${m.naive.secondsForAll} s for all (${m.naive.receiptsCopied} copied) (target ≥ 10)`],
+    ['history events / 100 receipts', m.temporal.historyEventsPer100Receipts, `${m.temporal.historyEvents} events in ${m.temporal.executions} executions (target ≤ 10)`],
+    ['largest history', m.temporal.largestHistory, larger ? `${larger.largestHistory} at ${larger.receipts} receipts` : ''],
+    ['largest history at 100k receipts', for100k ?? 'n/a', slope === null ? '' : `${round(slope, 4)} events/receipt + ${Math.round(fixed!)} per run (limit 50,000)`],
+    ['daily run, nothing new: Qonto / Graph requests', `${m.daily.qontoRequests} / ${m.daily.graphRequests}`, `${m.settings.receipts} receipts, ${m.daily.seconds} s (first after the backfill: ${m.daily.firstAfterBackfill.qontoRequests} / ${m.daily.firstAfterBackfill.graphRequests})`],
+    ...(larger
+      ? [['same at the larger archive', `${larger.daily.qontoRequests} / ${larger.daily.graphRequests}`, `${larger.receipts} receipts, ${larger.daily.seconds} s (first after the backfill: ${larger.daily.firstAfterBackfill.qontoRequests} / ${larger.daily.firstAfterBackfill.graphRequests})`] as [string, string, string]]
+      : []),
+    ['worker peak RSS in backfill (MB)', m.memory.workerPeakRssDuringBackfillMB, 'target < 300'],
+    [`${m.memory.bigFileMB} MB upload adds (MB)`, m.memory.bigFileAddsMB, `${m.memory.rssBeforeBigFileMB} → ${m.memory.peakRssDuringBigFileMB} MB, ${m.memory.bigFileSeconds} s (target < 50)`],
+    ['throttled: receipts/s', th.receiptsPerSecond, `${th.exported} receipts, ${th.answered429} answers 429 of ${th.graphRequests} Graph requests`],
+    ['throttled: requests sent in back-off windows', th.requestsSentDuringBackoff, `${th.backoffWindows} windows; ${th.requestsArrivingInBackoffWindows - th.requestsSentDuringBackoff} more crossed a 429 on the way (< ${IN_FLIGHT_MS} ms) (target 0)`],
+  ];
+  console.table(Object.fromEntries(rows.map(([name, value, note]) => [name, { value, note }])));
+  console.log(`written ${file}`);
+}
 
 main().catch((error: unknown) => {
   console.error(error);

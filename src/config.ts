@@ -69,6 +69,7 @@ const envSchema = z.object({
     .default('23:30')
     .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be HH:MM (24-hour)'),
   DEFAULT_TIME_ZONE: z.string().trim().default('Europe/Paris').refine(isTimeZone, 'must be an IANA time zone'),
+  UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(10),
   SANDBOX: flag,
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
 });
@@ -91,7 +92,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|SANDBOX|DATABASE|PUBLIC)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
 
 function unknownSettings(env: Record<string, string | undefined>): string[] {
   const known = Object.keys(envSchema.shape);

@@ -4,6 +4,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { createSealer, loadOrCreateKey, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
+import { gatesByKey } from './http/backoff-gate.js';
 import { OneDriveClient } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient } from './qonto/client.js';
@@ -80,13 +81,17 @@ export async function createServices(config: Config): Promise<Services> {
           stagingToken: config.QONTO_STAGING_TOKEN,
         })
       : apiKeyClient!;
+  // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).
+  const driveGate = gatesByKey();
   const deps: ActivityDeps = {
     store,
+    uploadConcurrency: config.UPLOAD_CONCURRENCY,
     qonto,
     onedrive: (integrationId) =>
       new OneDriveClient({
         graphUrl: config.GRAPH_URL,
         getAccessToken: ({ forceRefresh }) => microsoftAuth.getAccessToken(integrationId, { forceRefresh }),
+        gate: driveGate(integrationId),
       }),
     forgetTokens: async (integrationId) => {
       // The Qonto revocation needs the stored refresh token: before the caches go.

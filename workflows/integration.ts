@@ -8,13 +8,14 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { ExportResult } from '../activities/types.js';
+import type { ExportResult, OrganizationInfo } from '../activities/types.js';
 import { isValidTimeZone, nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
 import {
@@ -28,6 +29,9 @@ import {
 } from './state.js';
 
 const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
+
+/** Patch: bank accounts are discovered concurrently (executions started before list them one by one). */
+const DISCOVER_ACCOUNTS_AT_ONCE = 'discover-accounts-at-once';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -213,8 +217,7 @@ class Integration {
       if (this.s.pendingReconfigure === reconfigured) this.s.pendingReconfigure = null;
     }
 
-    for (const account of org.accounts) {
-      this.show(`listing receipts of ${account.name}`);
+    const discover = async (account: OrganizationInfo['accounts'][number]) => {
       const found = await io.discoverAccount({
         integrationId: this.id,
         account,
@@ -223,6 +226,16 @@ class Integration {
         timeZone: org.timeZone,
       });
       if (found.cursor) this.s.cursors[account.id] = found.cursor;
+    };
+    if (patched(DISCOVER_ACCOUNTS_AT_ONCE)) {
+      // Each listing waits on Qonto page after page: the accounts are listed side by side.
+      this.show(`listing receipts of ${org.accounts.map((a) => a.name).join(', ')}`);
+      await Promise.all(org.accounts.map(discover));
+    } else {
+      for (const account of org.accounts) {
+        this.show(`listing receipts of ${account.name}`);
+        await discover(account);
+      }
     }
 
     const check = await quick.checkQuota(this.id);

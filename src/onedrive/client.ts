@@ -1,9 +1,11 @@
 /**
  * The OneDrive (Microsoft Graph) client the activities use: drive and quota, the app folder, folders,
  * uploads, delta and deletes. Typed errors (src/errors.ts) say what to do next; transient failures
- * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up.
+ * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up. Every
+ * request, to Graph and to upload URLs, passes the drive's back-off gate (src/http/backoff-gate.ts).
  */
 import { FatalError, NotFoundError, RetryableError } from '../errors.js';
+import { BackoffGate } from '../http/backoff-gate.js';
 import type { RetryOptions } from '../http/retry.js';
 import { childPath, driveItemSchema, driveSchema, parseGraph, type DriveItem, type Quota } from './drive-item.js';
 import { fetchDeltaPage, type DeltaPage, type DeltaStart } from './delta.js';
@@ -27,6 +29,11 @@ export interface OneDriveClientOptions {
   fragmentSize?: number;
   /** Largest file sent with a single PUT. Default 4 MiB. */
   simpleUploadMax?: number;
+  /**
+   * The back-off shared by every client of the same drive: a 429/503 with Retry-After on any request
+   * (Graph or upload URL) holds all of them until the window ends. Default: one for this client.
+   */
+  gate?: BackoffGate;
 }
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRetryAfterMs: 60_000 };
@@ -49,7 +56,7 @@ export class OneDriveClient {
 
   constructor(opts: OneDriveClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...opts.retry, signal: undefined };
-    const fetchImpl = opts.fetch ?? globalThis.fetch;
+    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(opts.fetch ?? globalThis.fetch, retry.maxRetryAfterMs);
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

@@ -10,7 +10,7 @@
  * RequestState for `GraphApi.send` to rethrow as is.
  */
 import { Client, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
-import { FatalError, ReconnectRequiredError } from '../errors.js';
+import { FatalError, ReconnectRequiredError, SyncError } from '../errors.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { errorFromResponse, networkError } from './graph-errors.js';
 
@@ -49,7 +49,14 @@ class FailureCapture extends Link {
   }
 }
 
+/** How long one access token serves this client's requests. MSAL hands out tokens valid at least five
+ * more minutes; asking it per request would read and decrypt the token cache each time, one request
+ * at a time (it serialises per integration), which holds back concurrent uploads. */
+const TOKEN_REUSE_MS = 60_000;
+
 class BearerAuth extends Link {
+  private token: { value: Promise<string>; at: number } | null = null;
+
   constructor(
     private readonly base: URL,
     private readonly getAccessToken: AccessTokenGetter,
@@ -60,14 +67,36 @@ class BearerAuth extends Link {
   async execute(context: Context): Promise<void> {
     if (!isUnder(requestUrl(context), this.base)) return this.next.execute(context);
     // A getter failure (e.g. ReconnectRequiredError from the token cache) propagates untouched.
-    setHeader(context, 'Authorization', `Bearer ${await this.getAccessToken({ forceRefresh: false })}`);
+    const used = this.current();
+    setHeader(context, 'Authorization', `Bearer ${await used}`);
     try {
       await this.next.execute(context);
     } catch (error) {
       if (!(error instanceof ReconnectRequiredError && error.status === 401)) throw error;
-      setHeader(context, 'Authorization', `Bearer ${await this.getAccessToken({ forceRefresh: true })}`);
+      setHeader(context, 'Authorization', `Bearer ${await this.refreshed(used)}`);
       await this.next.execute(context); // a second 401 propagates as ReconnectRequiredError
     }
+  }
+
+  /** The token in use, asked for again after TOKEN_REUSE_MS; concurrent requests share one ask. */
+  private current(): Promise<string> {
+    if (this.token === null || Date.now() - this.token.at >= TOKEN_REUSE_MS) this.remember(this.getAccessToken({ forceRefresh: false }));
+    return this.token!.value;
+  }
+
+  /** After a 401 with `rejected`: a forced refresh, unless another request already got a new token. */
+  private refreshed(rejected: Promise<string>): Promise<string> {
+    if (this.token === null || this.token.value === rejected) this.remember(this.getAccessToken({ forceRefresh: true }));
+    return this.token!.value;
+  }
+
+  private remember(value: Promise<string>): void {
+    const token = { value, at: Date.now() };
+    this.token = token;
+    // A failed ask is not kept: the next request asks again.
+    value.catch(() => {
+      if (this.token === token) this.token = null;
+    });
   }
 }
 
@@ -99,13 +128,14 @@ class FetchHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const signal = context.options?.signal;
     try {
-      const response = await this.fetchImpl(context.request, context.options);
+      const response = await this.fetchImpl(context.request, withStreamedBody(context.options));
       // Graph answers here are small JSON: read them whole so a connection cut mid-body is a network
       // error inside the retry loop rather than a parse error after it.
       const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
       context.response = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
-      if (signal?.aborted) throw error;
+      // Aborted, or refused before sending (the drive's back-off gate): not a network failure.
+      if (signal?.aborted || error instanceof SyncError) throw error;
       throw networkError(describe(context), error);
     }
   }
@@ -155,6 +185,25 @@ export class GraphApi {
     if (path.startsWith(`${this.baseUrl}/`)) return path.slice(this.baseUrl.length);
     throw new FatalError(`Graph link outside ${this.baseUrl}: ${new URL(path).origin}`);
   }
+}
+
+/**
+ * A file body (simple upload) handed to fetch as a one-chunk stream with its Content-Length: fetch
+ * copies a Buffer body before sending it, a stream chunk goes to the socket as it is. A fresh stream
+ * per attempt, so a retried request sends the same bytes again.
+ */
+function withStreamedBody(options: RequestInit | undefined): RequestInit | undefined {
+  const body = options?.body;
+  if (!(body instanceof Uint8Array)) return options;
+  const headers = new Headers(options!.headers);
+  headers.set('Content-Length', String(body.byteLength));
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(body);
+      controller.close();
+    },
+  });
+  return { ...options, headers, body: stream, duplex: 'half' } as RequestInit;
 }
 
 function requestUrl(context: Context): URL {

@@ -7,7 +7,7 @@
  * one. The result is verified against the locally computed quickXorHash.
  */
 import { z } from 'zod';
-import { FatalError, NotFoundError, RetryableError } from '../errors.js';
+import { FatalError, NotFoundError, RetryableError, SyncError } from '../errors.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-item.js';
 import type { GraphApi } from './graph-client.js';
@@ -259,7 +259,8 @@ async function exchange(fetchImpl: typeof fetch, url: string, init: RequestInit,
     const res = await fetchImpl(url, init);
     return { ok: res.ok, status: res.status, headers: res.headers, text: await res.text() };
   } catch (error) {
-    if (init.signal?.aborted) throw error;
+    // Aborted, or refused before sending (the drive's back-off gate): not a network failure.
+    if (init.signal?.aborted || error instanceof SyncError) throw error;
     throw networkError(what, error);
   }
 }

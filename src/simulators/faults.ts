@@ -20,7 +20,17 @@ interface Rule {
   id: number;
   match: FaultMatch;
   action: FaultAction;
+  /** Infinity for a random rule (it stays until removed). */
   remaining: number;
+  /** Random rule: the draw deciding whether this matching request suffers the fault. */
+  hits?: () => boolean;
+}
+
+export interface RandomFault {
+  /** Share of matching requests that suffer the fault, 0..1. */
+  fraction: number;
+  /** Seeds the draws, so the same sequence of requests suffers the same faults in every run. */
+  seed?: number;
 }
 
 export class Faults {
@@ -35,6 +45,18 @@ export class Faults {
     return id;
   }
 
+  /**
+   * A fault suffered by a random share of the matching requests, until removed (a service throttling
+   * under load). A request the draw spares goes on to the other rules.
+   */
+  addRandom(match: FaultMatch, action: FaultAction, { fraction, seed = 1 }: RandomFault): number {
+    if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fault fraction ${fraction} is not within 0..1`);
+    const id = this.nextId++;
+    const draw = mulberry32(seed);
+    this.rules.push({ id, match, action, remaining: Number.POSITIVE_INFINITY, hits: () => draw() < fraction });
+    return id;
+  }
+
   remove(id: number): void {
     this.rules = this.rules.filter((r) => r.id !== id);
   }
@@ -43,12 +65,13 @@ export class Faults {
     this.rules = [];
   }
 
+  /** Faults still queued by count (random rules are open-ended and not included). */
   pending(): number {
-    return this.rules.reduce((n, r) => n + r.remaining, 0);
+    return this.rules.reduce((n, r) => (r.hits ? n : n + r.remaining), 0);
   }
 
   take(method: string, path: string): FaultAction | undefined {
-    const rule = this.rules.find((r) => matches(r.match, method, path));
+    const rule = this.rules.find((r) => matches(r.match, method, path) && (r.hits?.() ?? true));
     if (!rule) return undefined;
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
@@ -61,4 +84,16 @@ function matches(m: FaultMatch, method: string, path: string): boolean {
   if (m.method && m.method.toUpperCase() !== method.toUpperCase()) return false;
   if (m.path === undefined) return true;
   return typeof m.path === 'string' ? path.includes(m.path) : m.path.test(path);
+}
+
+/** mulberry32: a small, well-mixed 32-bit PRNG (deterministic per seed). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

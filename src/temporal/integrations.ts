@@ -4,7 +4,7 @@ import { workflowIdFor } from '../../workflows/messages.js';
 import type { IntegrationInput, IntegrationSettings } from '../../workflows/state.js';
 import type { Config } from '../config.js';
 
-export const DEFAULT_BATCH_SIZE = 100;
+export const DEFAULT_BATCH_SIZE = 500;
 
 export function settingsFrom(config: Pick<Config, 'SYNC_TIME' | 'DEFAULT_TIME_ZONE'>): IntegrationSettings {
   return { syncTime: config.SYNC_TIME, defaultTimeZone: config.DEFAULT_TIME_ZONE, batchSize: DEFAULT_BATCH_SIZE };

@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import { loadWorkflowBundle } from './workflow-bundle.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
-/** Bundling runs webpack (seconds): do it once per process and share the bundle between workers. */
+/** The workflow bundle: built by webpack in a child process when the sources changed, else read from
+ * disk (workflow-bundle.ts). Share it between the workers of a process. */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return loadWorkflowBundle(WORKFLOWS_PATH);
 }
 
 export interface WorkerOptions {
@@ -37,12 +39,3 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '1 second',
   });
 }
-
-const quietBundlerLogger = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
-  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
-  log: () => {},
-};

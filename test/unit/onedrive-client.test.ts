@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FatalError, NotFoundError, QuotaExceededError, ReconnectRequiredError, RetryableError } from '../../src/errors.js';
+import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { DeltaResyncRequiredError, OneDriveClient, type OneDriveClientOptions } from '../../src/onedrive/client.js';
 import { QuickXorHash, quickXorHash } from '../../src/onedrive/quickxorhash.js';
 import { startGraphSimulator } from '../../src/simulators/graph/server.js';
@@ -249,7 +250,9 @@ describe('OneDriveClient against the Graph simulator', () => {
   });
 
   it('keeps the session when a long Retry-After goes up to the caller, who then resumes it', async () => {
-    const od = sessionClient({ retry: { ...FAST_RETRY, maxRetryAfterMs: 1_000 } });
+    // The drive's back-off gate on a clock the test moves: the caller resumes once the window is over.
+    let now = Date.now();
+    const od = sessionClient({ retry: { ...FAST_RETRY, maxRetryAfterMs: 1_000 }, gate: new BackoffGate(() => now) });
     const app = await od.getAppFolder();
     const data = randomBytes(5 * UNIT);
     let uploadUrl: string | undefined;
@@ -271,7 +274,11 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as RetryableError).retryAfterMs).toBe(120_000);
     expect(sim.drive('u1').uploadSessionCount()).toBe(1);
+    // Within the window the client refuses to send anything, without a request.
+    const early = await attempt(uploadUrl).catch((e: unknown) => e);
+    expect((early as RetryableError).retryAfterMs).toBeGreaterThan(100_000);
 
+    now += 120_000;
     const result = await attempt(uploadUrl);
     expect(result.quickXorHash).toBe(quickXorHash(data));
     expect(sim.drive('u1').counters.createUploadSession).toBe(1);

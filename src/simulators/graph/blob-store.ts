@@ -1,6 +1,7 @@
 /**
- * File bodies live on disk under the storage directory, never in memory: a committed file owns one
- * blob, an upload session owns one part file until it completes (the part file then becomes the blob).
+ * File bodies live on disk under the storage directory, never whole in memory (a simple upload, at
+ * most 4 MiB, excepted): a committed file owns one blob, an upload session owns one part file until it
+ * completes (the part file then becomes the blob).
  */
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';

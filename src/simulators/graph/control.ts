@@ -9,7 +9,8 @@
  *   POST /__sim/drives/:userId/delete {path}|{id}   → 204 (to the recycle bin, as the user)
  *   POST /__sim/drives/:userId/quota {total?,used?} → the quota
  *   POST /__sim/drives/:userId/expire-delta-tokens | /expire-upload-sessions → 204
- *   POST /__sim/faults {method?, path?, action, times?} → {id};  DELETE /__sim/faults → 204
+ *   POST /__sim/faults {method?, path?, action, times? | fraction, seed?} → {id};  DELETE /__sim/faults → 204
+ *     (`fraction`: that share of matching requests, drawn from `seed`, until the faults are cleared)
  */
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
@@ -32,6 +33,8 @@ const faultBody = z.looseObject({
   method: z.string().optional(),
   path: z.string().optional(),
   times: z.number().int().positive().optional(),
+  fraction: z.number().min(0).max(1).optional(),
+  seed: z.number().int().optional(),
   action: z.discriminatedUnion('kind', [
     z.looseObject({ kind: z.literal('status'), status: z.number().int(), retryAfterSec: z.number().nonnegative().optional(), code: z.string().optional() }),
     z.looseObject({ kind: z.literal('drop') }),
@@ -49,7 +52,11 @@ export async function handleControl(ex: Exchange, deps: ControlDeps): Promise<vo
   const route = `${ex.method} ${parts[0] ?? ''}${parts.length > 2 ? `/:user/${parts[2]}` : parts.length === 2 ? '/:user' : ''}`;
   if (route === 'POST faults') {
     const body = await ex.json(faultBody);
-    const id = deps.faults.add({ method: body.method, path: body.path }, body.action, body.times);
+    const match = { method: body.method, path: body.path };
+    const id =
+      body.fraction === undefined
+        ? deps.faults.add(match, body.action, body.times)
+        : deps.faults.addRandom(match, body.action, { fraction: body.fraction, seed: body.seed });
     return ex.send(200, { id });
   }
   if (route === 'DELETE faults') {

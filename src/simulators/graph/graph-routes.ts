@@ -3,10 +3,10 @@
  * lookup, children listing and folder creation, simple upload and download, upload-session
  * creation, delete to the recycle bin, and delta.
  */
-import { open } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Address, Base } from './addressing.js';
-import { type BlobStore, writeChunks } from './blob-store.js';
+import type { BlobStore } from './blob-store.js';
 import { DEFAULT_TOP } from './delta.js';
 import type { DriveRecord } from './drive-record.js';
 import type { ConflictBehavior, Item } from './drive.js';
@@ -167,8 +167,10 @@ function writeTarget(ctx: GraphContext, base: Item, path: string[]): { from: Ite
 
 /**
  * `PUT …/content`: up to 4 MiB, default conflictBehavior replace; missing parent folders are
- * created (path-based upsert, as OneDrive does). The body goes to a new blob while it is hashed;
- * nothing becomes visible unless the whole body arrived.
+ * created (path-based upsert, as OneDrive does). The body (at most 4 MiB) is read and hashed, then
+ * written to a new blob in one file operation: chunk-by-chunk writes through the file-system thread
+ * pool made every upload wait when many arrived at once. Nothing becomes visible unless the whole
+ * body arrived.
  */
 async function simpleUpload(ex: Exchange, ctx: GraphContext, base: Item, path: string[]): Promise<void> {
   const { drive } = ctx.record;
@@ -185,19 +187,19 @@ async function simpleUpload(ex: Exchange, ctx: GraphContext, base: Item, path: s
   const room = drive.remaining() + (replaces?.size ?? 0);
   if (declared > room) throw quotaLimitReached();
 
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ex.body()) {
+    size += chunk.length;
+    if (size > SIMPLE_UPLOAD_MAX_BYTES) throw tooLarge();
+    if (size > room) throw quotaLimitReached();
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks, size);
+  const hash = new QuickXorHash().update(body);
   const blobPath = ctx.blobs.newPath('blob');
-  const hash = new QuickXorHash();
   try {
-    const file = await open(blobPath, 'w');
-    let size: number;
-    try {
-      size = await writeChunks(ex.body(), file, 0, hash, (total) => {
-        if (total > SIMPLE_UPLOAD_MAX_BYTES) throw tooLarge();
-        if (total > room) throw quotaLimitReached();
-      });
-    } finally {
-      await file.close();
-    }
+    await writeFile(blobPath, body);
     const folder = drive.ensureFolders(target.from, target.folders);
     const { item, created } = await drive.commitFile(folder, target.name, behavior, { blobPath, size, quickXorHash: hash.digest() });
     ctx.record.counters.simpleUploads++;

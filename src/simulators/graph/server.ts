@@ -17,12 +17,15 @@
  * - Deleting a folder reports it and every descendant as deleted in delta.
  * - Recycle-bin bytes are part of `quota.used` as well as `quota.deleted`.
  * - parentReference.path is percent-encoded per segment; delta items carry no path.
+ *
+ * Throttling is per drive: an answer 429/503 with Retry-After (an injected fault) opens a window for
+ * that drive on both hosts, and requests for the drive arriving inside it are counted (`throttling`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Faults } from '../faults.js';
-import { startHttpServer } from '../http.js';
+import { type RunningServer, startHttpServer } from '../http.js';
 import { parseAddress } from './addressing.js';
 import { BlobStore } from './blob-store.js';
 import { handleControl } from './control.js';
@@ -35,10 +38,12 @@ import { handleGraph } from './graph-routes.js';
 import type { PublicUrls } from './item-json.js';
 import { type SimDrive, createSimDrive } from './sim-drive.js';
 import { UploadSessions } from './upload-sessions.js';
+import { type ThrottleReport, ThrottleWindows } from './throttle-windows.js';
 
 export type { SimDrive, SimEntry, SimFile, SimFolder } from './sim-drive.js';
 export type { Quota, QuotaState } from './drive.js';
 export type { Counters } from './drive-record.js';
+export type { ThrottleReport } from './throttle-windows.js';
 
 export interface GraphSimulatorOptions {
   /** Maps a bearer access token to the user that owns it; null → 401 (InvalidAuthenticationToken). */
@@ -72,11 +77,16 @@ export interface GraphSimulator {
   drive(userId: string): SimDrive;
   /** The most recent requests on both hosts (last 1000), oldest first. */
   readonly requestLog: readonly RequestLogEntry[];
+  /** Requests and TCP connections since start, per host (connection reuse shows as few connections). */
+  readonly traffic: { requests: Record<RequestLogEntry['host'], number>; connections: Record<RequestLogEntry['host'], number> };
+  /** Back-off windows announced per drive and the requests that arrived inside them. */
+  readonly throttling: ThrottleReport;
   close(): Promise<void>;
 }
 
 const DEFAULT_QUOTA = 5 * 1024 ** 3;
 const REQUEST_LOG_SIZE = 1000;
+const KEEP_ALIVE_MS = 5_000;
 
 export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<GraphSimulator> {
   const appName = opts.appName ?? 'Qonto Receipts';
@@ -85,6 +95,10 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
   const records = new Map<string, DriveRecord>();
   const simDrives = new Map<string, SimDrive>();
   const requestLog: RequestLogEntry[] = [];
+  const traffic = { requests: { graph: 0, upload: 0 }, connections: { graph: 0, upload: 0 } };
+  const windows = new ThrottleWindows();
+  /** The drive each request is for, when known as it arrives. */
+  const arrivals = new WeakMap<IncomingMessage, string>();
   // The public URLs embed the ports, known once both servers listen: filled in below, read per request.
   const urls: PublicUrls = { graph: '', upload: '' };
   const sessions = new UploadSessions(blobs, urls);
@@ -118,6 +132,31 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
     return true;
   };
 
+  /** The drive a request is for: the token's user on the Graph host, the path on the upload host. */
+  const driveIdOf = (host: RequestLogEntry['host'], req: IncomingMessage): string | undefined => {
+    const url = req.url ?? '';
+    if (host === 'upload') return /^\/(?:rup|download)\/([^/?]+)\//.exec(url)?.[1];
+    if (url.startsWith('/__sim/')) return undefined;
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const user = auth ? opts.resolveToken(auth[1]!.trim()) : null;
+    return user ? record(user.userId).drive.id : undefined;
+  };
+
+  /** Stamps each request as its headers arrive, before the simulated latency delays its handling. */
+  const watch = (host: RequestLogEntry['host'], server: RunningServer['server']): void => {
+    // fetch (undici) keeps a connection only if the server's keep-alive hint exceeds one second;
+    // Graph and its upload hosts do keep connections, so must the simulator.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.on('connection', () => (traffic.connections[host] += 1));
+    server.prependListener('request', (req: IncomingMessage) => {
+      traffic.requests[host] += 1;
+      const driveId = driveIdOf(host, req);
+      if (driveId === undefined) return;
+      arrivals.set(req, driveId);
+      windows.arrived(driveId);
+    });
+  };
+
   const serve =
     (host: RequestLogEntry['host'], handler: (ex: Exchange) => Promise<void>) =>
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -134,6 +173,11 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
         await ex.fail(error).catch((e: unknown) => {
           if (!(e instanceof ConnectionDropped)) throw e;
         });
+        const retryAfterSec = Number(error.headers['retry-after']);
+        const driveId = arrivals.get(req);
+        if ((error.status === 429 || error.status === 503) && retryAfterSec >= 0 && driveId !== undefined && res.headersSent) {
+          windows.announce(driveId, retryAfterSec * 1000);
+        }
       }
     };
 
@@ -173,6 +217,8 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
 
   urls.graph = `${graphHost.url}/v1.0`;
   urls.upload = uploadHost.url;
+  watch('graph', graphHost.server);
+  watch('upload', uploadHost.server);
 
   return {
     url: urls.graph,
@@ -180,6 +226,8 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
     faults,
     drive: simDrive,
     requestLog,
+    traffic,
+    throttling: windows.report,
     close: async () => {
       await Promise.all([graphHost.close(), uploadHost.close()]);
       await sessions.closeAll();

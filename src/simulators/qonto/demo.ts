@@ -21,6 +21,17 @@ export interface DemoOptions {
   receipts?: number;
   /** Adds one transaction this month whose single receipt is a PDF of this many bytes. */
   bigFile?: { bytes: number };
+  /** Receipt sizes; default uniform between 8 kB and 900 kB. */
+  sizes?: ReceiptSizes;
+}
+
+/** Sizes spread as receipts are (many small scans, few large ones): log-uniform between `minBytes`
+ * and `maxBytes`, except a `largeShare` (0..1) of receipts that are `largeBytes`. */
+export interface ReceiptSizes {
+  minBytes: number;
+  maxBytes: number;
+  largeBytes?: number;
+  largeShare?: number;
 }
 
 export interface DemoSummary {
@@ -146,7 +157,14 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
     return tx;
   };
 
-  const attach = (tx: SimTransaction, attachedAt: number, size = int(8_000, 900_000)): string => {
+  const sizes = opts.sizes;
+  const receiptSize = (): number => {
+    if (!sizes) return int(8_000, 900_000);
+    if (sizes.largeBytes !== undefined && chance(sizes.largeShare ?? 0)) return sizes.largeBytes;
+    return Math.round(sizes.minBytes * (sizes.maxBytes / sizes.minBytes) ** random());
+  };
+
+  const attach = (tx: SimTransaction, attachedAt: number, size = receiptSize()): string => {
     const kind = pickWeighted(FILE_KINDS, random);
     fileNo++;
     const attachment = data.attachReceipt(tx.id, {

@@ -1,0 +1,63 @@
+import { fetchSignedUrl, guardStream } from '../src/qonto/download.js';
+import type { QontoClient } from '../src/qonto/client.js';
+
+/** Qonto signs download links for 30 minutes: leave a margin for the download itself. */
+const LINK_TTL_MS = 25 * 60_000;
+/** Enough for a large backfill's first batches (a signed link is a few hundred bytes). */
+const DEFAULT_CAPACITY = 20_000;
+
+/**
+ * Download links of receipts, as the transactions listing embeds them at discovery, kept so the
+ * export can download at once instead of asking Qonto for a fresh link per receipt. Qonto allows
+ * 1,000 requests per 10 s and 10,000 per 10 minutes per IP: one request per receipt would cap a
+ * backfill at ~17 receipts/s sustained. A link older than 25 minutes is not used; one the storage
+ * refuses falls back to a fresh one. Per worker process and bounded: when full, new links are not
+ * kept (receipts are exported in discovery order, so the kept ones are needed first); a receipt whose
+ * link is missing (another worker discovered it) simply gets a fresh one.
+ */
+export class AttachmentLinks {
+  private readonly links = new Map<string, { url: string; at: number }>();
+
+  constructor(
+    private readonly capacity = DEFAULT_CAPACITY,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  remember(attachmentId: string, url: string): void {
+    if (this.links.size >= this.capacity) this.dropExpired();
+    if (this.links.size < this.capacity || this.links.has(attachmentId)) this.links.set(attachmentId, { url, at: this.now() });
+  }
+
+  /** The link if still fresh; it is handed out once (a retry gets a fresh link from Qonto). */
+  take(attachmentId: string): string | undefined {
+    const link = this.links.get(attachmentId);
+    if (!link) return undefined;
+    this.links.delete(attachmentId);
+    return this.now() - link.at < LINK_TTL_MS ? link.url : undefined;
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  private dropExpired(): void {
+    const cutoff = this.now() - LINK_TTL_MS;
+    for (const [id, link] of this.links) if (link.at <= cutoff) this.links.delete(id);
+  }
+
+  /** The receipt's bytes, streamed: through the kept link when there is one that works, else through
+   * a fresh link from Qonto (which also retries transient failures). */
+  async open(qonto: QontoClient, attachmentId: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const url = this.take(attachmentId);
+    if (url !== undefined) {
+      const what = `download of attachment ${attachmentId}`;
+      const res = await fetchSignedUrl(fetch, what, url, signal).catch((error: unknown) => {
+        if (signal?.aborted) throw error;
+        return undefined;
+      });
+      if (res?.ok && res.body) return guardStream(res.body, what, signal);
+      await res?.body?.cancel();
+    }
+    return (await qonto.openAttachment(attachmentId, signal)).body;
+  }
+}

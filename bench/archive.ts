@@ -1,0 +1,212 @@
+/**
+ * One benchmarked archive: the simulators seeded with receipts, the store, and the product's worker as
+ * its own process (what `npm start` runs), plus what the benchmark reads off them: traffic counters
+ * and the worker's memory.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { statusQuery, syncNowSignal, workflowIdFor } from '../workflows/messages.js';
+import type { IntegrationView } from '../workflows/state.js';
+import type { ReceiptSizes } from '../src/simulators/qonto/demo.js';
+import type { SimUser } from '../src/simulators/identity/directory.js';
+import { DOWNLOAD_PATH_PREFIX } from '../src/simulators/qonto/signed-url.js';
+import { settingsFrom, startIntegration } from '../src/temporal/integrations.js';
+import { startHarness, type Harness } from '../test/support/harness.js';
+import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process.js';
+
+/**
+ * The runtime settings proposed for `npm start`. A worker moving files at full speed allocates and
+ * frees buffers of every size: glibc's per-thread malloc arenas and its sliding mmap threshold keep
+ * the freed memory resident, and V8's 16 MB young generation adds its own. BENCH_WORKER_DEFAULTS=1
+ * runs the worker without them.
+ */
+export const WORKER_RUNTIME: Record<string, string> =
+  process.env.BENCH_WORKER_DEFAULTS === '1'
+    ? {}
+    : { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=1' };
+
+export interface Traffic {
+  /** Qonto API requests (listing, organization) and among them attachment look-ups. */
+  qontoApi: number;
+  qontoAttachmentLookups: number;
+  /** Downloads from Qonto's signed links. */
+  qontoDownloads: number;
+  graphRequests: number;
+  uploadHostRequests: number;
+  graphConnections: number;
+  uploadHostConnections: number;
+}
+
+export interface Archive {
+  h: Harness;
+  worker: WorkerProcess;
+  taskQueue: string;
+  traffic(): Traffic;
+  memory: WorkerMemory;
+  close(): Promise<void>;
+}
+
+export async function openArchive(opts: {
+  address: string;
+  receipts: number;
+  sizes: ReceiptSizes;
+  latencyMs: number;
+  seed: number;
+}): Promise<Archive> {
+  const h = await startHarness({
+    latencyMs: opts.latencyMs,
+    demo: { seed: opts.seed, accounts: 2, months: 12, receipts: opts.receipts, sizes: opts.sizes },
+  });
+  // The simulator keeps only its last 1000 requests: count them all as they are recorded.
+  const qonto = { api: 0, lookups: 0, downloads: 0 };
+  const log = h.sims.qonto.requests;
+  const record = log.push.bind(log);
+  log.push = (...entries) => {
+    for (const { path } of entries) {
+      if (path.startsWith(DOWNLOAD_PATH_PREFIX)) qonto.downloads += 1;
+      else if (path.startsWith('/v2/')) {
+        qonto.api += 1;
+        if (path.startsWith('/v2/attachments/')) qonto.lookups += 1;
+      }
+    }
+    return record(...entries);
+  };
+  const taskQueue = `bench-${Date.now().toString(36)}`;
+  const worker = await startWorkerProcess({ ...h.env, ...WORKER_RUNTIME, TEMPORAL_ADDRESS: opts.address, TEMPORAL_TASK_QUEUE: taskQueue });
+  const { traffic } = h.sims.graph;
+  return {
+    h,
+    worker,
+    taskQueue,
+    traffic: () => ({
+      qontoApi: qonto.api,
+      qontoAttachmentLookups: qonto.lookups,
+      qontoDownloads: qonto.downloads,
+      graphRequests: traffic.requests.graph,
+      uploadHostRequests: traffic.requests.upload,
+      graphConnections: traffic.connections.graph,
+      uploadHostConnections: traffic.connections.upload,
+    }),
+    memory: new WorkerMemory(worker.child.pid!),
+    async close() {
+      await worker.stop();
+      await h.close();
+    },
+  };
+}
+
+export function trafficSince(before: Traffic, after: Traffic): Traffic {
+  const delta = { ...after };
+  for (const key of Object.keys(delta) as (keyof Traffic)[]) delta[key] -= before[key];
+  return delta;
+}
+
+/**
+ * The worker's resident memory from /proc: VmRSS now, VmHWM the peak, which the kernel tracks (no
+ * sampling gap) and which can be reset to the current RSS to measure one phase (clear_refs 5).
+ */
+export class WorkerMemory {
+  constructor(private readonly pid: number) {}
+
+  private field(name: 'VmRSS' | 'VmHWM'): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return (Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024) / 2 ** 20;
+  }
+
+  rssMB(): number {
+    return this.field('VmRSS');
+  }
+
+  peakMB(): number {
+    return this.field('VmHWM');
+  }
+
+  resetPeak(): void {
+    writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+  }
+}
+
+/** An integration of the archive, driven and observed through Temporal. */
+export class BenchIntegration {
+  readonly id: string;
+  readonly user: SimUser;
+
+  private constructor(
+    private readonly archive: Archive,
+    private readonly client: Client,
+    name: string,
+  ) {
+    this.id = `${name}-${Date.now().toString(36)}`;
+    this.user = archive.h.newUser(this.id);
+  }
+
+  static async connect(archive: Archive, client: Client, name: string): Promise<BenchIntegration> {
+    const integration = new BenchIntegration(archive, client, name);
+    await archive.h.connect(integration.id, integration.user);
+    return integration;
+  }
+
+  get workflowId(): string {
+    return workflowIdFor(this.id);
+  }
+
+  /** Starts the workflow and waits for the backfill to finish. */
+  async backfill(syncFrom: string, timeZone: string): Promise<IntegrationView> {
+    const { h, taskQueue } = this.archive;
+    await startIntegration(this.client, taskQueue, { integrationId: this.id, syncFrom, timeZone, settings: settingsFrom(h.config) });
+    return this.waitFor((v) => v.runNumber >= 1 && v.lastRun !== null && v.phase.startsWith('sleeping'));
+  }
+
+  /** "Sync now", waiting for that run to finish. */
+  async syncNow(): Promise<IntegrationView> {
+    const handle = this.client.workflow.getHandle(this.workflowId);
+    const before = await this.waitFor(() => true);
+    await handle.signal(syncNowSignal);
+    return this.waitFor((v) => v.runNumber > before.runNumber && v.phase.startsWith('sleeping'));
+  }
+
+  /** Events of every execution of the workflow so far (the chain of continue-as-new). */
+  async historyEvents(): Promise<number[]> {
+    const events: number[] = [];
+    for await (const execution of this.client.workflow.list({ query: `WorkflowId = '${this.workflowId}'` })) {
+      const history = await this.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      events.push(history.events?.length ?? 0);
+    }
+    return events;
+  }
+
+  /** Seconds spent in each kind of activity (scheduled to closed) over the workflow's executions. */
+  async activityTimes(): Promise<Record<string, number>> {
+    const times: Record<string, number> = {};
+    for await (const execution of this.client.workflow.list({ query: `WorkflowId = '${this.workflowId}'` })) {
+      const events = (await this.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events ?? [];
+      const scheduled = new Map<string, { type: string; at: number }>();
+      for (const event of events) {
+        const at = Number(event.eventTime?.seconds ?? 0) + (event.eventTime?.nanos ?? 0) / 1e9;
+        const a = event.activityTaskScheduledEventAttributes;
+        if (a) scheduled.set(String(event.eventId), { type: a.activityType?.name ?? '?', at });
+        const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+        const started = closed ? scheduled.get(String(closed.scheduledEventId)) : undefined;
+        if (started) times[started.type] = Math.round(((times[started.type] ?? 0) + at - started.at) * 100) / 100;
+      }
+    }
+    return times;
+  }
+
+  async terminate(): Promise<void> {
+    await this.client.workflow.getHandle(this.workflowId).terminate('benchmark over');
+  }
+
+  private async waitFor(done: (v: IntegrationView) => boolean): Promise<IntegrationView> {
+    const handle = this.client.workflow.getHandle(this.workflowId);
+    for (;;) {
+      try {
+        const v = await handle.query(statusQuery);
+        if (done(v)) return v;
+      } catch {
+        // between continue-as-new and the next run's first task
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

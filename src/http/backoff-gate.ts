@@ -1,0 +1,75 @@
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
+import { RetryableError } from '../errors.js';
+import { parseRetryAfter } from './retry.js';
+
+/** Statuses with which a service asks the caller (not just the one request) to slow down. */
+const THROTTLING = new Set([429, 503]);
+
+/**
+ * One pause shared by every request made for one account of a service (a user's drive): when any
+ * answer is 429/503 with Retry-After, nothing more is sent until that window has passed. Requests
+ * already under way finish; new ones, and retries, wait. Retrying only the throttled request while
+ * the others carry on keeps the account throttled (Microsoft counts throttled requests too), hence
+ * one gate per account, as rclone's pacer does.
+ *
+ * A window longer than the caller is willing to wait in process (`maxWaitMs`, the client's
+ * maxRetryAfterMs) is not waited out: the request fails at once with the same RetryableError the
+ * throttled request got, so the activity ends and Temporal retries it after the window.
+ */
+export class BackoffGate {
+  private until = 0;
+
+  /** `now`: a monotonic clock with sub-millisecond precision. Date.now() would do, but its whole
+   * milliseconds can end a window up to 1 ms before the server's. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Closes the gate for `ms` from now; a longer window already announced is kept. */
+  hold(ms: number): void {
+    this.until = Math.max(this.until, this.now() + ms);
+  }
+
+  /** Milliseconds until the gate opens (0 when open). */
+  remaining(): number {
+    return Math.max(0, this.until - this.now());
+  }
+
+  /** Resolves when the gate is open. Re-checks after waking: timers may fire a little early, and the
+   * window may have been extended meanwhile. A window longer than `maxWaitMs` is refused at once. */
+  async pass(signal?: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+    for (;;) {
+      // Let the answers already received in this turn of the event loop be read first: a 429 that
+      // came in alongside whatever led to this request (another answer, the end of a wait) then
+      // closes the gate before the request is sent.
+      await nextTurn(undefined, { signal });
+      const wait = this.remaining();
+      if (wait <= 0) return;
+      if (wait > maxWaitMs) {
+        throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait });
+      }
+      await delay(wait, undefined, { signal });
+    }
+  }
+
+  /** `fetchImpl` behind this gate: every request passes it first, and a throttling answer closes it. */
+  wrap(fetchImpl: typeof fetch, maxWaitMs?: number): typeof fetch {
+    return async (input, init) => {
+      await this.pass(init?.signal ?? undefined, maxWaitMs);
+      const res = await fetchImpl(input, init);
+      if (THROTTLING.has(res.status)) {
+        const ms = parseRetryAfter(res.headers.get('retry-after'));
+        if (ms !== undefined) this.hold(ms);
+      }
+      return res;
+    };
+  }
+}
+
+/** One gate per key (an integration, i.e. one drive), created on first use, for the process. */
+export function gatesByKey(): (key: string) => BackoffGate {
+  const gates = new Map<string, BackoffGate>();
+  return (key) => {
+    let gate = gates.get(key);
+    if (!gate) gates.set(key, (gate = new BackoffGate()));
+    return gate;
+  };
+}

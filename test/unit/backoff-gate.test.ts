@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { RetryableError } from '../../src/errors.js';
+import { BackoffGate, gatesByKey } from '../../src/http/backoff-gate.js';
+
+/** A fetch that records when each request was really sent and answers from `answers` in turn. */
+function scriptedFetch(answers: Array<{ status: number; retryAfter?: string }>) {
+  const sent: number[] = [];
+  const fetchImpl: typeof fetch = async () => {
+    sent.push(Date.now());
+    const answer = answers.shift() ?? { status: 200 };
+    const headers = answer.retryAfter === undefined ? undefined : { 'retry-after': answer.retryAfter };
+    return new Response(answer.status === 204 ? null : '{}', { status: answer.status, headers });
+  };
+  return { sent, fetchImpl };
+}
+
+describe('BackoffGate', () => {
+  it('sends nothing, from any caller, inside the window a 429 with Retry-After announced', async () => {
+    const gate = new BackoffGate();
+    const { sent, fetchImpl } = scriptedFetch([{ status: 429, retryAfter: '0.3' }]);
+    const gated = gate.wrap(fetchImpl);
+
+    const throttled = await gated('http://service/a');
+    const windowEnd = Date.now() + 300;
+    expect(throttled.status).toBe(429);
+    expect(gate.remaining()).toBeGreaterThan(250);
+
+    // Five callers arrive during the window: none of them is sent before it ends.
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => gated(`http://service/${i}`)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(sent).toHaveLength(6);
+    for (const at of sent.slice(1)) expect(at).toBeGreaterThanOrEqual(windowEnd - 5);
+  });
+
+  it('closes on 503 with Retry-After too, but not on other statuses or without Retry-After', async () => {
+    for (const [answer, closes] of [
+      [{ status: 503, retryAfter: '1' }, true],
+      [{ status: 429 }, false],
+      [{ status: 500, retryAfter: '1' }, false],
+      [{ status: 200, retryAfter: '1' }, false],
+    ] as const) {
+      const gate = new BackoffGate();
+      await gate.wrap(scriptedFetch([answer]).fetchImpl)('http://service/');
+      expect(gate.remaining() > 0).toBe(closes);
+    }
+  });
+
+  it('keeps the longer window when another answer announces a shorter one, and waits for an extension', async () => {
+    let now = 1_000_000;
+    const gate = new BackoffGate(() => now);
+    gate.hold(60_000);
+    gate.hold(1_000);
+    expect(gate.remaining()).toBe(60_000);
+
+    const real = new BackoffGate();
+    real.hold(50);
+    const started = Date.now();
+    const passed = real.pass();
+    real.hold(200); // extended while a caller waits
+    await passed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
+    now += 60_000;
+    expect(gate.remaining()).toBe(0);
+  });
+
+  it('refuses at once, without sending, a window longer than the caller waits in process', async () => {
+    let now = 5_000_000;
+    const gate = new BackoffGate(() => now);
+    const { sent, fetchImpl } = scriptedFetch([{ status: 429, retryAfter: '120' }]);
+    const gated = gate.wrap(fetchImpl, 60_000);
+    await gated('http://service/');
+
+    const refused = await gated('http://service/').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RetryableError);
+    expect((refused as RetryableError).retryAfterMs).toBe(120_000);
+    expect(sent).toHaveLength(1);
+
+    now += 120_000;
+    expect((await gated('http://service/')).status).toBe(200);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('stops waiting when the caller aborts', async () => {
+    const gate = new BackoffGate();
+    gate.hold(10_000);
+    const controller = new AbortController();
+    const waiting = gate.pass(controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toThrow();
+  });
+
+  it('gives one gate per key, shared by everyone asking for that key', () => {
+    const gateFor = gatesByKey();
+    expect(gateFor('a')).toBe(gateFor('a'));
+    expect(gateFor('a')).not.toBe(gateFor('b'));
+  });
+});
