@@ -32,6 +32,8 @@ const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
 
 /** Patch: bank accounts are discovered concurrently (executions started before list them one by one). */
 const DISCOVER_ACCOUNTS_AT_ONCE = 'discover-accounts-at-once';
+/** Patch: the drive's quota is read again after a run that exported something. */
+const QUOTA_AFTER_EXPORT = 'quota-after-export';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -266,7 +268,11 @@ class Integration {
         this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
         return false;
       }
-      if (batch.remaining === 0) return false;
+      if (batch.remaining === 0) {
+        // The run's uploads used space: measure again so the status (and the dashboard's gauge) says so.
+        if (run.exported > 0 && patched(QUOTA_AFTER_EXPORT)) this.s.quota = (await quick.checkQuota(this.id)).quota;
+        return false;
+      }
       if (this.historyIsLong()) return true;
     }
   }
