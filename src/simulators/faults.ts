@@ -2,6 +2,8 @@
  * Fault injection shared by the simulators: tests (and the sandbox) queue faults that the next
  * matching requests suffer. A simulator asks `take()` at the start of each request.
  */
+import { mulberry32 } from './prng.js';
+
 export type FaultAction =
   /** Answer with this status in the service's own error format, optionally with Retry-After. */
   | { kind: 'status'; status: number; retryAfterSec?: number; code?: string }
@@ -86,14 +88,3 @@ function matches(m: FaultMatch, method: string, path: string): boolean {
   return typeof m.path === 'string' ? path.includes(m.path) : m.path.test(path);
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG (deterministic per seed). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -8,6 +8,7 @@
  * and declined transactions; transactions with two receipts; receipts attached weeks after the
  * payment (late: found only through the `updated_at` cursor); payments with no receipt at all.
  */
+import { mulberry32 } from '../prng.js';
 import type { QontoData, SimTransaction } from './data.js';
 
 export interface DemoOptions {
@@ -76,20 +77,8 @@ const FILE_KINDS = [
   { weight: 1, contentType: 'image/jpeg', name: () => 'receipt' },
 ];
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
-  const random = prng(opts.seed ?? 42);
+  const random = mulberry32(opts.seed ?? 42);
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number): boolean => random() < p;
