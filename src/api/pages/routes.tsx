@@ -149,8 +149,8 @@ export function pageRoutes(deps: PagesDeps) {
     const viewer = await deps.viewer(c);
     if (!viewer) throw new ApiError(401, 'unauthenticated', 'Sign in first');
     const { id } = c.req.valid('param');
-    const integration = (await visible(viewer)).find((i) => i.id === id);
-    if (!integration) throw new ApiError(404, 'not_found', `No integration ${id}`);
+    const integration = await deps.store.getIntegration(id);
+    if (!integration || (viewer.organizationId !== null && integration.organizationId !== viewer.organizationId)) throw new ApiError(404, 'not_found', `No integration ${id}`);
     const page = pageContext(c, viewer);
     const { status, m } = await dashboardOf(page, integration);
     c.header('cache-control', 'no-store');
