@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.js';
 
-/** Every setting comes from the environment; names are part of the public interface (DESIGN.md). */
+/** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
 
 const optionalText = z
   .string()
