@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { LOG_LEVELS } from './logger.js';
 
-/** Every setting comes from the environment; names are part of the public interface (DESIGN.md). */
+/** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
 
 const optionalText = z
   .string()
@@ -72,6 +73,7 @@ const envSchema = z.object({
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(10),
   SANDBOX: flag,
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
+  LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -29,7 +29,7 @@ export type ApiDeps = CommonDeps &
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** The HTTP API (DESIGN.md "Public interface") and the pages. */
+/** The HTTP API (docs/architecture.md, Public interface) and the pages. */
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const errors = htmlErrors(onError, notFound);

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { logger } from '../logger.js';
 
 /** An answer the caller can act on: 4xx with `{"error": {code, message, details?}}`. */
 export class ApiError extends Error {
@@ -27,7 +28,7 @@ export function onError(error: Error, c: Context): Response {
     const code = status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request';
     return c.json(errorBody(code, error.message || 'The request could not be handled'), status);
   }
-  console.error('unhandled API error', error);
+  logger.error({ err: error }, 'unhandled API error');
   return c.json(errorBody('internal_error', 'Something went wrong on our side; nothing was changed by this request'), 500);
 }
 

@@ -1,4 +1,4 @@
-/** The OpenAPI 3.1 description of the public HTTP interface (DESIGN.md), served at /api/openapi.json. */
+/** The OpenAPI 3.1 description of the public HTTP interface (docs/architecture.md), served at /api/openapi.json. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const errors = {

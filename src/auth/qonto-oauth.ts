@@ -1,5 +1,5 @@
 /**
- * Qonto OAuth for an integration (reference §1.4): the authorization URL, the code exchange, and
+ * Qonto OAuth for an integration (docs/contracts-qonto.md, OAuth 2.0): the authorization URL, the code exchange, and
  * access tokens kept fresh from a refresh token sealed in the store.
  *
  * Tokens are refreshed before they expire rather than after a 401, because Qonto counts 401s
@@ -35,7 +35,7 @@ export interface QontoOAuthOptions {
   store: Pick<Store, 'getTokenCache' | 'putTokenCache'>;
   sealer: Sealer;
   scopes?: string[];
-  /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its reference samples (§1.1). */
+  /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its API samples (docs/contracts-qonto.md, OAuth 2.0). */
   tokenPath?: string;
   revokePath?: string;
   fetch?: typeof fetch;

@@ -22,7 +22,7 @@ export class DeltaResyncRequiredError extends FatalError {
   }
 }
 
-/** Statuses worth trying again (reference §7; rclone's list plus 408). */
+/** Statuses worth trying again (docs/contracts-graph.md, Errors: rclone's list plus 408). */
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 509]);
 
 // One level of `{"error":{code, message, innerError:{code?, innerError?}}}`; docs spell it `innererror`.

@@ -48,7 +48,8 @@ export function networkError(what: string, cause: unknown): RetryableError {
   return new RetryableError(`Qonto ${what} failed: ${reason}`, { cause });
 }
 
-/** The sandbox answers 200 + an HTML login page when `X-Qonto-Staging-Token` is missing (§1.2). */
+/** The sandbox answers 200 + an HTML login page when `X-Qonto-Staging-Token` is missing
+ * (docs/contracts-qonto.md, Sandbox staging token). */
 export function htmlInsteadOfJson(what: string): FatalError {
   return new FatalError(
     `Qonto ${what} answered HTML instead of JSON (missing X-Qonto-Staging-Token? The Qonto sandbox needs it on every call)`,

@@ -42,6 +42,12 @@ describe('loadConfig', () => {
     expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
   });
 
+  it('reads LOG_LEVEL, default info, any case, and refuses an unknown level', () => {
+    expect(loadConfig({}).LOG_LEVEL).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).LOG_LEVEL).toBe('debug');
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
   it('lets SANDBOX be forced either way', () => {
     expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);

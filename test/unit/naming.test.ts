@@ -12,7 +12,7 @@ import {
 import { periodOf } from '../../src/sync/periods.js';
 
 /**
- * OneDrive's naming rules, written independently from reference/graph.md §9 (plus our stricter
+ * OneDrive's naming rules, written independently from docs/contracts-graph.md, Names OneDrive accepts (plus our stricter
  * choices: no leading '~', NFC, at most 255 UTF-16 units per name). Returns the broken rules.
  */
 function brokenRules(name: string): string[] {

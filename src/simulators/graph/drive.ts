@@ -167,7 +167,7 @@ export class Drive {
     return { item, created: true };
   }
 
-  /** mkdir -p below `from` (simple uploads by path create missing parents, reference §4.1). */
+  /** mkdir -p below `from` (simple uploads by path create missing parents, docs/contracts-graph.md, Simple upload). */
   ensureFolders(from: Item, segments: readonly string[]): Item {
     if (!this.get(from.id)) throw itemNotFound('The folder no longer exists.');
     let current = from;
