@@ -24,7 +24,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
   if (error instanceof HTTPException) {
-    const status = error.status as ContentfulStatusCode;
+    const status = error.status;
     const code = status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request';
     return c.json(errorBody(code, error.message || 'The request could not be handled'), status);
   }

@@ -157,12 +157,15 @@ export function openSqliteStore(file: string): Store {
     async updateIntegration(id, patch) {
       const sets: string[] = [];
       const values: unknown[] = [];
-      if (patch.status !== undefined) (sets.push('status = ?'), values.push(patch.status));
-      if (patch.syncFrom !== undefined) (sets.push('sync_from = ?'), values.push(patch.syncFrom));
-      if (patch.timeZone !== undefined) (sets.push('time_zone = ?'), values.push(patch.timeZone));
+      const set = (column: string, value: unknown) => {
+        sets.push(`${column} = ?`);
+        values.push(value);
+      };
+      if (patch.status !== undefined) set('status', patch.status);
+      if (patch.syncFrom !== undefined) set('sync_from', patch.syncFrom);
+      if (patch.timeZone !== undefined) set('time_zone', patch.timeZone);
       if (patch.microsoftAccount !== undefined)
-        (sets.push('microsoft_account = ?'),
-          values.push(patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null));
+        set('microsoft_account', patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null);
       sets.push('updated_at = ?');
       values.push(now(), id);
       const { changes } = db.prepare(`UPDATE integrations SET ${sets.join(', ')} WHERE id = ?`).run(...values);

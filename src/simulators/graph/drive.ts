@@ -247,7 +247,7 @@ export class Drive {
     }
     const parent = this.parentOf(item);
     if (parent) this.stamp(parent, seq);
-    await Promise.all(removed.map((it) => (it.blobPath ? this.blobs.remove(it.blobPath) : undefined)));
+    await Promise.all(removed.flatMap((it) => (it.blobPath ? [this.blobs.remove(it.blobPath)] : [])));
   }
 
   setQuota(opts: { total?: number; used?: number }): void {
@@ -293,7 +293,7 @@ export class Drive {
     this.liveBytes += item.size;
     if (parent) {
       let map = this.children.get(parent.id);
-      if (!map) this.children.set(parent.id, (map = new Map()));
+      if (!map) this.children.set(parent.id, (map = new Map<string, Item>()));
       map.set(nameKey(name), item);
       this.stamp(parent, seq);
     }
