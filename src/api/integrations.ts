@@ -45,6 +45,13 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     return integration;
   }
 
+  /** A withdrawn integration takes no more orders, even while its workflow has not ended yet. */
+  async function loadActive(c: Context, id: string): Promise<Integration> {
+    const integration = await load(c, id);
+    if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
+    return integration;
+  }
+
   const statusOf = (integration: Integration) => readStatus({ store, temporal }, integration);
 
   async function signal(id: string, send: () => Promise<void>): Promise<void> {
@@ -80,10 +87,9 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   app.get('/:id', validate('param', idParam), async (c) => c.json(await statusOf(await load(c, c.req.valid('param').id))));
 
   app.post('/:id/finish', validate('param', idParam), validate('json', finishBody), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+    const integration = await loadActive(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
-    if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
     const timeZone = body.timeZone ?? integration.timeZone;
     const started = await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
     const now = await store.getIntegration(integration.id);
@@ -99,7 +105,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   });
 
   app.patch('/:id', validate('param', idParam), validate('json', reconfigureBody), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+    const integration = await loadActive(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     await signal(integration.id, () => handle(integration.id).signal(reconfigureSignal, body));
     await store.updateIntegration(integration.id, { ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}), ...(body.timeZone ? { timeZone: body.timeZone } : {}) });
@@ -107,7 +113,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   });
 
   app.post('/:id/sync', validate('param', idParam), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+    const integration = await loadActive(c, c.req.valid('param').id);
     await signal(integration.id, () => handle(integration.id).signal(syncNowSignal));
     return c.json({ id: integration.id, accepted: true }, 202);
   });

@@ -104,6 +104,31 @@ describe('API flow (API-key mode)', () => {
     await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the run after reconnecting');
   });
 
+  it('answers 409 revoked to sync and reconfigure of a withdrawn integration, and signals nothing', async () => {
+    const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
+    await signIn(authorizationUrl, h.newUser(`withdrawn-${id.slice(0, 8)}`).username);
+    expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
+    await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    const handle = client.workflow.getHandle(`integration-${id}`);
+    const { runId } = await handle.describe();
+
+    // Withdrawn in the store while its workflow still runs (the revoke signal has not reached it yet).
+    await h.services.store.updateIntegration(id, { status: 'revoked' });
+    for (const res of [await call('POST', `/api/integrations/${id}/sync`), await call('PATCH', `/api/integrations/${id}`, { syncFrom: '2021-01-01' })]) {
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('revoked');
+    }
+
+    const after = await handle.describe();
+    expect(after.status.name).toBe('RUNNING');
+    expect(after.runId).toBe(runId);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes)).toEqual([]);
+    expect((await h.services.store.getIntegration(id))?.syncFrom).toBe('2020-01-01');
+    await handle.signal('revoke');
+    await handle.result();
+  });
+
   it('refuses a work or school account and stores nothing', async () => {
     const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
     const callback = await signIn(authorizationUrl, h.sims.users.work.username);
