@@ -62,7 +62,7 @@ export function createApp(deps: ApiDeps): Hono {
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {
-    const sessions = new Sessions(deps.sessionKey, deps.sealer, secure);
+    const sessions = new Sessions(deps.sessionKey, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
     app.use('/api/integrations', sessions.require());
