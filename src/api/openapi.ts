@@ -41,7 +41,7 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
     method: 'get',
     path: '/',
     summary: 'The setup steps and the dashboard; where the sign-ins land',
-    request: { query: z.object({ lang: z.enum(['en', 'de']).optional().openapi({ description: 'Switches the language (remembered in a cookie)' }) }) },
+    request: { query: z.object({ lang: z.string().optional().openapi({ description: 'en or de switches the language (remembered in a cookie); another value is ignored' }) }) },
     responses: { 200: html('The page') },
   });
   registry.registerPath({
@@ -69,8 +69,9 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
       method: 'post',
       path: '/auth/admin/login',
       summary: 'The pages sign in with the admin token',
-      request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ token: z.string() }) } } } },
-      responses: { ...redirect(303, 'To the setup page, with a session cookie when the token is right'), ...posted },
+      // Any form is answered with a redirect: a missing or wrong token lands on the page that says so.
+      request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ token: z.string().optional() }) } } } },
+      responses: { ...redirect(303, 'To the setup page: with a session cookie when the token is right, else to say it is wrong'), ...posted },
     });
   }
   registry.registerPath({
