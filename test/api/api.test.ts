@@ -178,6 +178,15 @@ describe('API flow (API-key mode)', () => {
     expect(routes.length).toBeGreaterThan(8);
     for (const r of routes) expect(doc.paths[r.path]?.[r.method], `${r.method} ${r.path}`).toBeDefined();
   });
+
+  it('documents each answer of a route, error codes included, from the schemas that validate', async () => {
+    type Answer = { content?: Record<string, { schema: { properties?: { error?: { properties: { code: { enum?: string[] } } } } } }> };
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, { responses: Record<string, Answer> }>> };
+    const sync = doc.paths['/api/integrations/{id}/sync']!.post!.responses;
+    expect(Object.keys(sync).sort()).toEqual(['202', '400', '401', '403', '404', '409', '413', '429']);
+    expect(sync['409']!.content!['application/json']!.schema.properties!.error!.properties.code.enum).toEqual(['not_running', 'revoked']);
+    expect(Object.keys(doc.paths['/api/integrations/{id}/finish']!.post!.responses)).toContain('415');
+  });
 });
 
 describe('bad requests get a 4xx JSON error', () => {
@@ -210,6 +219,8 @@ describe('bad requests get a 4xx JSON error', () => {
     ['reconfigure bad zone', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Nowhere' }), 400, 'invalid_request'],
     ['reconfigure not running', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Europe/Paris' }), 409, 'not_running'],
     ['sync not running', () => call('POST', `/api/integrations/${known}/sync`), 409, 'not_running'],
+    ['body not JSON', () => call('PATCH', `/api/integrations/${known}`, undefined, { ...auth, 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+    ['method not allowed', () => call('DELETE', `/api/integrations/${known}`), 405, 'method_not_allowed'],
     ['oversized body', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', pad: 'x'.repeat(40_000) }), 413, 'payload_too_large'],
     ['callback without state', async () => app.request('/auth/microsoft/callback?code=abc'), 400, 'invalid_request'],
     ['callback unknown state', async () => app.request('/auth/microsoft/callback?code=abc&state=forged'), 400, 'invalid_state'],
