@@ -7,7 +7,7 @@
  * with schemathesis's code: any 5xx, undocumented status or response not matching its schema fails.
  *
  * Needs schemathesis (`python3 -m pip install schemathesis`) and the Temporal CLI (see the README).
- * FUZZ_MAX_EXAMPLES (default 30) and FUZZ_MAX_TIME (seconds, default 150) bound the run.
+ * FUZZ_MAX_EXAMPLES (default 30) and FUZZ_MAX_TIME (seconds, default 120) bound the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
         '-m',
         'schemathesis.cli',
         '--config-file',
-        'schemathesis.toml',
+        join(root, 'scripts/fuzz/schemathesis.toml'),
         'run',
         `${base}/api/openapi.json`,
         '--checks',
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
         '--max-examples',
         process.env.FUZZ_MAX_EXAMPLES ?? '30',
         '--max-time',
-        process.env.FUZZ_MAX_TIME ?? '150',
+        process.env.FUZZ_MAX_TIME ?? '120',
         '--max-redirects',
         '0',
         '--seed',
@@ -91,7 +91,8 @@ async function main(): Promise<number> {
         '--report-dir',
         join(dataDir, 'schemathesis-report'),
       ],
-      { cwd: join(root, 'scripts/fuzz'), env: { ...process.env, SCHEMATHESIS_HOOKS: 'hooks' }, stdio: 'inherit' },
+      // Run in the scratch directory: schemathesis keeps a cache of failures in its working directory.
+      { cwd: dataDir, env: { ...process.env, PYTHONPATH: join(root, 'scripts/fuzz'), SCHEMATHESIS_HOOKS: 'hooks' }, stdio: 'inherit' },
     );
     code = await exited(st);
     return code;

@@ -33,6 +33,8 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
       ...redirect(302, 'Back to the setup page, with the outcome in the query string'),
       400: errorResponse('A missing, unknown, used or expired state', ['invalid_request', 'invalid_state'], { html: true }),
       ...(forbidden ? { 403: errorResponse('Not allowed to finish this sign-in', forbidden, { html: true }) } : {}),
+      // Node's HTTP server answers it before the app sees the request (a long `code`, percent-encoded).
+      431: { description: 'The request line and headers are larger than the server takes (16 KiB)' },
     },
   });
 
