@@ -1,4 +1,6 @@
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, Hono } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
@@ -7,7 +9,8 @@ import { ApiError, notFound, onError } from './errors.js';
 import { htmlErrors } from './html-errors.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from './integrations.js';
 import { microsoftCallback } from './microsoft-callback.js';
-import { openApiDocument } from './openapi.js';
+import { methodAware } from './method-not-allowed.js';
+import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
 import { requestLog } from './request-log.js';
@@ -31,8 +34,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /** The HTTP API (docs/architecture.md, Public interface) and the pages. */
 export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
-  const errors = htmlErrors(onError, notFound);
+  const app = new OpenAPIHono<BlankEnv>();
+  const errors = htmlErrors(onError, methodAware(notFound, () => app.routes));
   app.onError(errors.onError);
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
@@ -48,7 +51,7 @@ export function createApp(deps: ApiDeps): Hono {
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument));
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined });
 
   const secure = deps.publicUrl.startsWith('https://');
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
@@ -62,7 +65,7 @@ export function createApp(deps: ApiDeps): Hono {
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {
-    const sessions = new Sessions(deps.sessionKey, deps.sealer, secure);
+    const sessions = new Sessions(deps.sessionKey, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
     app.use('/api/integrations', sessions.require());

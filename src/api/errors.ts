@@ -20,12 +20,15 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** Codes of the errors Hono's middleware throws (body limit, media type of a JSON route). */
+const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = { 403: 'forbidden', 413: 'payload_too_large', 415: 'unsupported_media_type' };
+
 /** Every error leaves as JSON; an unexpected one as a 500 that says nothing about the internals. */
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
   if (error instanceof HTTPException) {
-    const status = error.status;
-    const code = status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request';
+    const status = error.status as ContentfulStatusCode;
+    const code = HTTP_EXCEPTION_CODES[status] ?? 'bad_request';
     return c.json(errorBody(code, error.message || 'The request could not be handled'), status);
   }
   logger.error({ err: error }, 'unhandled API error');

@@ -1,25 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { statusQuery, workflowIdFor } from '../../workflows/messages.js';
-import type { IntegrationView } from '../../workflows/state.js';
+import type { z } from '@hono/zod-openapi';
 import type { Integration, Store } from '../store/types.js';
+import type { integrationStatus } from './response-schemas.js';
 
 /** `GET /api/integrations/:id`, also what the dashboard shows. */
-export interface IntegrationStatusBody {
-  id: string;
-  status: Integration['status'];
-  syncFrom: string | null;
-  timeZone: string | null;
-  nextRunAt: string | null;
-  lastRun: IntegrationView['lastRun'];
-  counts: { exported: number; failed: number; pending: number };
-  quota: IntegrationView['quota'];
-  lastError: string | null;
-  microsoftAccount: string | null;
-  /** What the workflow is doing right now, in words (null when no worker answered). */
-  phase: string | null;
-  /** Progress of the first import (null when no worker answered). */
-  backfill: IntegrationView['backfill'] | null;
-}
+export type IntegrationStatusBody = z.infer<typeof integrationStatus>;
 
 /** How long a status query may wait for a worker before the store's view is used instead. */
 const QUERY_DEADLINE_MS = 2_000;

@@ -61,4 +61,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE integrations ADD COLUMN organization_id TEXT;
   `,
+  `
+  CREATE TABLE qonto_sign_ins (
+    id         TEXT PRIMARY KEY,
+    sealed     BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

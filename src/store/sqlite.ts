@@ -350,6 +350,18 @@ export function openSqliteStore(file: string): Store {
       })();
     },
 
+    async putQontoSignIn(id, { sealed, expiresAt }) {
+      db.prepare('DELETE FROM qonto_sign_ins WHERE expires_at <= ?').run(Date.now());
+      db.prepare('INSERT INTO qonto_sign_ins (id, sealed, expires_at) VALUES (?, ?, ?)').run(id, sealed, expiresAt);
+    },
+    async takeQontoSignIn(id, at) {
+      // One statement: the row goes to whichever DELETE runs first, whatever process sent it.
+      const row = db
+        .prepare<[string, number], { sealed: Buffer }>('DELETE FROM qonto_sign_ins WHERE id = ? AND expires_at > ? RETURNING sealed')
+        .get(id, at);
+      return row?.sealed ?? null;
+    },
+
     async close() {
       db.close();
     },

@@ -100,6 +100,21 @@ describe('OAuth mode', () => {
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
   });
 
+  it('gives one Qonto sign-in to one integration, whether the cookie is sent twice at once or replayed', async () => {
+    const cookie = await session(demo.membershipIds.admin);
+    const both = await Promise.all([call(cookie, 'POST', '/api/integrations'), call(cookie, 'POST', '/api/integrations')]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const refused = both.find((r) => r.status === 409)!;
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
+    const { id } = (await both.find((r) => r.status === 201)!.json()) as { id: string };
+    expect(await h.services.store.getTokenCache(id, 'qonto')).not.toBeNull();
+
+    // The browser's cookie from before the hand-over, replayed later.
+    const replay = await call(cookie, 'POST', '/api/integrations');
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
+  });
+
   it('describes every route, Qonto sign-in included, in the OpenAPI document', async () => {
     const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method.toLowerCase(), path: r.path.replace(/:(\w+)/g, '{$1}') }));
