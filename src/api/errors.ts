@@ -27,7 +27,7 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = { 403: 'forbidden'
 export function onError(error: Error, c: Context): Response {
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message, error.details), error.status);
   if (error instanceof HTTPException) {
-    const status = error.status as ContentfulStatusCode;
+    const status = error.status;
     const code = HTTP_EXCEPTION_CODES[status] ?? 'bad_request';
     return c.json(errorBody(code, error.message || 'The request could not be handled'), status);
   }
