@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
 import { AdminAuth } from './admin-auth.js';
+import { bodyLimit } from './body-limit.js';
 import { ApiError, notFound, onError } from './errors.js';
 import { htmlErrors } from './html-errors.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from './integrations.js';
@@ -28,6 +28,11 @@ export type ApiDeps = CommonDeps &
   ({ mode: 'apiKey'; adminToken: string } | { mode: 'oauth'; qontoOAuth: QontoOAuth; qontoApiUrl: string; stagingToken?: string });
 
 export const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * How much of an oversized body is read (and thrown away) so that its sender reads the 413: three
+ * times the 5 MB of a mistaken upload of a receipt or an export; beyond it we hang up.
+ */
+export const DISCARD_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The HTTP API (DESIGN.md "Public interface") and the pages. */
 export function createApp(deps: ApiDeps): Hono {
@@ -36,15 +41,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError(errors.onError);
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use('*', bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES));
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
