@@ -14,6 +14,8 @@ export interface IntegrationStatusBody {
   counts: { exported: number; failed: number; pending: number };
   quota: IntegrationView['quota'];
   lastError: string | null;
+  /** While `reconnect_required`: whose sign-in ended and must be renewed (null when not known). */
+  signInEnded: IntegrationView['signInEnded'];
   microsoftAccount: string | null;
   /** What the workflow is doing right now, in words (null when no worker answered). */
   phase: string | null;
@@ -37,6 +39,7 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
     quota: null,
     lastError: null,
+    signInEnded: null,
     microsoftAccount: integration.microsoftAccount?.username ?? null,
     phase: null,
     backfill: null,
@@ -45,8 +48,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
   try {
     const handle = deps.temporal.workflow.getHandle(workflowIdFor(integration.id));
     const view = await deps.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
-    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill } = view;
-    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill };
+    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded, phase, backfill } = view;
+    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded: status === 'reconnect_required' ? signInEnded : null, phase, backfill };
   } catch {
     return base;
   }

@@ -26,7 +26,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
           <h3>{t.needsYou}</h3>
           {m.needs.includes('reconnect') && (
             <p>
-              {t.reconnectText}{' '}
+              {m.reconnectText}{' '}
               <button type="button" class="primary" data-action="connect" data-busy={t.connecting}>
                 {t.reconnectButton}
               </button>
