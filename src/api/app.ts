@@ -10,6 +10,7 @@ import { microsoftCallback } from './microsoft-callback.js';
 import { openApiDocument } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
 import { Sessions, type Session } from './session.js';
@@ -21,6 +22,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     sessionKey: Buffer;
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
+    /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
+    limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -52,10 +55,17 @@ export function createApp(deps: ApiDeps): Hono {
   let organizationOf: (c: Context) => string | null = () => null;
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;
+  // One counter per address for both callbacks: each request may make us call a token endpoint.
+  const callbacks = requestLimit(deps.limits?.signInCallbacks ?? SIGN_IN_CALLBACKS);
+  app.use('/auth/qonto/callback', callbacks);
+  app.use('/auth/microsoft/callback', callbacks);
   if (deps.mode === 'apiKey') {
-    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure);
-    app.use('/api/integrations', adminAuth.require());
-    app.use('/api/integrations/*', adminAuth.require());
+    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure, deps.store);
+    // One counter per address for every way of guessing the token.
+    const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
+    app.use('/auth/admin/login', failures);
+    app.use('/api/integrations', failures, adminAuth.require());
+    app.use('/api/integrations/*', failures, adminAuth.require());
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {

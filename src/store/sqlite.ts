@@ -347,6 +347,13 @@ export function openSqliteStore(file: string): Store {
       })();
     },
 
+    async adminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('SELECT epoch FROM admin_sessions WHERE id = 1').get()!.epoch;
+    },
+    async bumpAdminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('UPDATE admin_sessions SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch').get()!.epoch;
+    },
+
     async close() {
       db.close();
     },

@@ -143,5 +143,10 @@ export interface Store {
   /** Returns and deletes the sign-in (null when unknown, used or expired). */
   takeSignIn(state: string, now: number): Promise<{ integrationId: string; sealed: Buffer } | null>;
 
+  /** API-key mode: admin session cookies carry this number; only cookies with the current one are valid. */
+  adminSessionEpoch(): Promise<number>;
+  /** Ends every admin session issued so far (sign-out); returns the new epoch. */
+  bumpAdminSessionEpoch(): Promise<number>;
+
   close(): Promise<void>;
 }

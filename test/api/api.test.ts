@@ -4,10 +4,10 @@ import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
-import type { Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 
 /** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
-const ADMIN = 'test-admin-token';
+const ADMIN = ADMIN_TOKEN;
 const auth = { authorization: `Bearer ${ADMIN}` };
 
 let bed: ApiBed;

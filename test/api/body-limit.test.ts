@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { apiDeps } from '../../src/api/deps.js';
 import { listen } from '../../src/api/listen.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
 
 /** A body far over the limit, sent over real HTTP: every client must read the 413, not a reset. */
 const TRIES = 6;
@@ -94,7 +94,7 @@ describe('an oversized body over real HTTP', () => {
     for (let i = 0; i < TRIES; i++) {
       const res = await fetch(`${base}/api/integrations/x/finish`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
         body: FIVE_MB,
       });
       expect(res.status).toBe(413);
