@@ -13,6 +13,7 @@ import { qontoLogin } from './qonto-login.js';
 import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
+import { securityHeaders } from './security-headers.js';
 import { Sessions, type Session } from './session.js';
 
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError(errors.onError);
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
+  app.use('*', securityHeaders(deps.publicUrl));
   app.use('*', bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES));
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
