@@ -44,16 +44,21 @@ export function bodyLimit(maxBytes: number, discardBytes: number): MiddlewareHan
   };
 }
 
-/** Reads the rest of a body without keeping it; false (and stops) once more than `bound` bytes came. */
+/** Reads the rest of a body without keeping it; false (and stops) once more than `bound` bytes came,
+ * or when the client went away meanwhile. */
 async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, already: number, bound: number): Promise<boolean> {
   let size = already;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return true;
-    size += value.length;
-    if (size > bound) {
-      await reader.cancel();
-      return false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      size += value.length;
+      if (size > bound) {
+        await reader.cancel();
+        return false;
+      }
     }
+  } catch {
+    return false;
   }
 }
