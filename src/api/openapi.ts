@@ -38,6 +38,7 @@ export const openApiDocument = {
           counts: { type: 'object', properties: { exported: { type: 'integer' }, failed: { type: 'integer' }, pending: { type: 'integer' } } },
           quota: { type: ['object', 'null'] },
           lastError: { type: ['string', 'null'] },
+          signInEnded: { enum: ['qonto', 'microsoft', null], description: 'while reconnect_required: whose sign-in ended' },
           microsoftAccount: { type: ['string', 'null'] },
           phase: { type: ['string', 'null'], description: 'What the workflow is doing, in words' },
           backfill: { type: ['object', 'null'], properties: { done: { type: 'boolean' }, exported: { type: 'integer' }, pending: { type: 'integer' } } },
