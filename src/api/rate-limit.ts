@@ -28,15 +28,27 @@ export const ADMIN_FAILURES: Limit = { limit: 10, windowMs: 15 * 60_000 };
 export const SIGN_IN_CALLBACKS: Limit = { limit: 30, windowMs: 10 * 60_000 };
 
 /**
- * The TCP peer's address. Behind a reverse proxy every client shares the proxy's: forwarded headers are
- * not trusted, because any client can write them.
+ * Who is counted: the TCP peer's address, an IPv6 one by its /64 (one subscriber's network: otherwise
+ * each of its 2^64 addresses would get a counter of its own). Behind a reverse proxy every client
+ * shares the proxy's: forwarded headers are not trusted, because any client can write them.
  */
 export function clientAddress(c: Context): string {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return addressKey(getConnInfo(c).remote.address ?? 'unknown');
   } catch {
     return 'unknown'; // no socket (app.request() in tests)
   }
+}
+
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.replace(/%.*$/, '').toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 function refuse(c: Context): never {
