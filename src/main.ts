@@ -1,8 +1,8 @@
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app.js';
 import { apiDeps } from './api/deps.js';
+import { listen } from './api/listen.js';
 import { logger } from './logger.js';
 import { ConfigError, loadConfig } from './config.js';
 import { logProgress } from './progress-log.js';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
   const extras = { temporalUiUrl: embedded?.uiUrl ?? null, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
   const api = createApp({ ...apiDeps(config, services, client, extras), logger });
-  const server = serve({ fetch: api.fetch, port: config.PORT });
+  const { server } = await listen(api, config.PORT);
   const stopProgress = logProgress(services.store);
   logger.info(`Open ${config.PUBLIC_URL} to set up the sync${sandbox ? ' (sandbox: sign in on the simulators\' pages, no account needed)' : ''}.`);
   if (embedded) logger.info(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);

@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
+import type { SignInProvider } from '../src/errors.js';
 import type { ExportResult, OrganizationInfo } from '../activities/types.js';
 import { isValidTimeZone, nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
@@ -158,6 +159,7 @@ class Integration {
       this.s.runNumber += 1;
       this.s.syncNowRequested = false;
       this.s.lastError = null;
+      this.s.signInEnded = null;
       if (kind === 'reconfigure') this.applyReconfigure(this.s.pendingReconfigure);
       this.s.currentRun = { kind, startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
     }
@@ -176,6 +178,7 @@ class Integration {
       });
     } catch (error) {
       run.outcome = this.classify(error);
+      if (run.outcome === 'reconnect_required') this.s.signInEnded = signInEndedBy(error);
       if (run.outcome !== 'revoked') {
         this.s.lastError = describe(error);
         log.warn('run ended early', { outcome: run.outcome, error: this.s.lastError });
@@ -334,6 +337,7 @@ class Integration {
       backfill: { done: this.s.backfilled, exported: c.exported, pending: c.pending + c.failed },
       quota: this.s.quota,
       lastError: this.s.lastError,
+      signInEnded: this.s.signInEnded ?? null,
       runNumber: this.s.runNumber,
     };
   }
@@ -351,6 +355,13 @@ function reconfigureProblem(args: CarriedState['pendingReconfigure']): string | 
 
 function quotaMessage(remaining: number, pendingBytes: number): string {
   return `The OneDrive is full: ${remaining} bytes free, ${pendingBytes} bytes of receipts waiting. Free some space; the next run (or "sync now") continues.`;
+}
+
+/** The provider named by a ReconnectRequired failure (activities/failures.ts puts it in the details). */
+function signInEndedBy(error: unknown): SignInProvider | null {
+  const details = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
+  const provider = (details?.[0] as { provider?: unknown } | undefined)?.provider;
+  return provider === 'qonto' || provider === 'microsoft' ? provider : null;
 }
 
 function describe(error: unknown): string {

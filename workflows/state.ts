@@ -1,4 +1,5 @@
 import type { QuotaInfo } from '../activities/types.js';
+import type { SignInProvider } from '../src/errors.js';
 import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
 import type { ReconfigureArgs } from './messages.js';
 
@@ -53,6 +54,8 @@ export interface CarriedState {
   reconnectRequested: boolean;
   lastRun: LastRun | null;
   lastError: string | null;
+  /** Whose sign-in ended, while `reconnect_required` (absent in states carried by older executions). */
+  signInEnded?: SignInProvider | null;
   quota: QuotaInfo | null;
   counts: ManifestCounts;
 }
@@ -79,6 +82,8 @@ export interface IntegrationView {
   backfill: { done: boolean; exported: number; pending: number };
   quota: QuotaInfo | null;
   lastError: string | null;
+  /** Whose sign-in must be renewed (Qonto's or Microsoft's), while `reconnect_required`. */
+  signInEnded: SignInProvider | null;
   runNumber: number;
 }
 
@@ -101,6 +106,7 @@ export function initialState(input: IntegrationInput): CarriedState {
     reconnectRequested: false,
     lastRun: null,
     lastError: null,
+    signInEnded: null,
     quota: null,
     counts: EMPTY_COUNTS,
   };

@@ -56,6 +56,10 @@ export const integrationStatus = z
     counts: z.object({ exported: count, failed: count, pending: count }),
     quota: quota.nullable(),
     lastError: z.string().nullable(),
+    signInEnded: z
+      .enum(['qonto', 'microsoft'])
+      .nullable()
+      .openapi({ description: 'While reconnect_required: whose sign-in ended and must be renewed (null when not known)' }),
     microsoftAccount: z.string().nullable(),
     phase: z.string().nullable().openapi({ description: 'What the workflow is doing right now, in words (null when no worker answered)' }),
     backfill: z

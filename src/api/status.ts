@@ -23,6 +23,7 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
     quota: null,
     lastError: null,
+    signInEnded: null,
     microsoftAccount: integration.microsoftAccount?.username ?? null,
     phase: null,
     backfill: null,
@@ -31,8 +32,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
   try {
     const handle = deps.temporal.workflow.getHandle(workflowIdFor(integration.id));
     const view = await deps.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
-    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill } = view;
-    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill };
+    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded, phase, backfill } = view;
+    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded: status === 'reconnect_required' ? signInEnded : null, phase, backfill };
   } catch {
     return base;
   }

@@ -81,7 +81,7 @@ function classify(status: number, details: GraphErrorDetails, headers: Headers, 
   if (TRANSIENT.has(status)) {
     return new RetryableError(summary, { ...info, retryAfterMs: parseRetryAfter(headers.get('retry-after')) });
   }
-  if (status === 401) return new ReconnectRequiredError(summary, info);
+  if (status === 401) return new ReconnectRequiredError(summary, { ...info, provider: 'microsoft' });
   if (status === 404) return new NotFoundError(summary, info);
   if (status === 410) {
     return new DeltaResyncRequiredError(summary, { ...info, restartLink: headers.get('location') ?? undefined });

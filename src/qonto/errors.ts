@@ -33,7 +33,7 @@ export async function errorFromResponse(what: string, res: Response): Promise<Sy
   const body = await readErrorBody(res);
   const info = { status: res.status, code: body.errors?.[0]?.code };
   const message = `Qonto ${what} answered ${res.status}${describe(body)}`;
-  if (res.status === 401) return new ReconnectRequiredError(`${message} (credentials rejected: reconnect Qonto)`, info);
+  if (res.status === 401) return new ReconnectRequiredError(`${message} (credentials rejected: reconnect Qonto)`, { ...info, provider: 'qonto' });
   if (res.status === 403) return new FatalError(message, info);
   if (res.status === 404) return new NotFoundError(message, info);
   if (res.status === 429 || res.status >= 500) {

@@ -68,4 +68,11 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE admin_sessions (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+  );
+  INSERT INTO admin_sessions (id, epoch) VALUES (1, 0);
+  `,
 ];

@@ -361,6 +361,12 @@ export function openSqliteStore(file: string): Store {
         .get(id, at);
       return row?.sealed ?? null;
     },
+    async adminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('SELECT epoch FROM admin_sessions WHERE id = 1').get()!.epoch;
+    },
+    async bumpAdminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('UPDATE admin_sessions SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch').get()!.epoch;
+    },
 
     async close() {
       db.close();

@@ -149,6 +149,10 @@ export interface Store {
   /** Returns and deletes them in one atomic step, so that of concurrent takes (from any process) exactly
    * one gets them; null when unknown, taken or expired. */
   takeQontoSignIn(id: string, now: number): Promise<Buffer | null>;
+  /** API-key mode: admin session cookies carry this number; only cookies with the current one are valid. */
+  adminSessionEpoch(): Promise<number>;
+  /** Ends every admin session issued so far (sign-out); returns the new epoch. */
+  bumpAdminSessionEpoch(): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -4,10 +4,10 @@ import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
-import type { Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 
 /** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
-const ADMIN = 'test-admin-token';
+const ADMIN = ADMIN_TOKEN;
 const auth = { authorization: `Bearer ${ADMIN}` };
 
 let bed: ApiBed;
@@ -89,12 +89,12 @@ describe('API flow (API-key mode)', () => {
     const user = h.newUser(`again-${id.slice(0, 8)}`);
     await signIn(authorizationUrl, user.username);
     expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
-    const status = async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null };
+    const status = async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null; signInEnded: string | null };
     await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
 
     h.sims.directory.revokeUser(user.id);
     expect((await call('POST', `/api/integrations/${id}/sync`)).status).toBe(202);
-    await until(status, (s) => s.status === 'reconnect_required', 'reconnect_required');
+    expect((await until(status, (s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('microsoft');
 
     const again = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
     const callback = await signIn(again.authorizationUrl, user.username);

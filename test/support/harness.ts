@@ -31,6 +31,7 @@ async function freePort(): Promise<number> {
 }
 
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const ADMIN_TOKEN = 'test-admin-token-of-32-characters';
 
 export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'receipts-test-'));
@@ -39,7 +40,7 @@ export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiK
     ...(opts.qontoMode === 'oauth' ? sims.oauthEnv : sims.env),
     PORT: String(await freePort()),
     DATA_DIR: dataDir,
-    ADMIN_TOKEN: 'test-admin-token',
+    ADMIN_TOKEN,
     ENCRYPTION_KEY,
     SANDBOX: 'false',
   };

@@ -18,6 +18,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     counts: { exported: 0, failed: 0, pending: 0 },
     quota: null,
     lastError: null,
+    signInEnded: null,
     microsoftAccount: 'camille@outlook.com',
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
@@ -70,6 +71,19 @@ describe('dashboard model', () => {
     expect(full.gauge).toMatchObject({ level: 'full', warning: en.storageFull });
     expect(full.needs).toEqual(['free_space']);
     expect(full.tone).toBe('attention');
+  });
+
+  it('names the provider whose sign-in ended, in English and German', () => {
+    const qonto = dashboardModel(status({ status: 'reconnect_required', signInEnded: 'qonto' }), [], 'en', en, 'UTC');
+    expect(qonto.stateText).toBe('Qonto access has ended: sign in again to resume.');
+    expect(qonto.reconnectText).toMatch(/^Qonto no longer accepts/);
+    const microsoft = dashboardModel(status({ status: 'reconnect_required', signInEnded: 'microsoft' }), [], 'de', MESSAGES.de, 'UTC');
+    expect(microsoft.stateText).toBe('Der Microsoft-Zugriff ist abgelaufen: melden Sie sich erneut an.');
+    expect(microsoft.reconnectText).toMatch(/^Microsoft akzeptiert/);
+    const unknown = dashboardModel(status({ status: 'reconnect_required' }), [], 'en', en, 'UTC');
+    expect(unknown.stateText).toBe('Access has ended: sign in again to resume.');
+    expect(unknown.stateText).not.toMatch(/Microsoft|Qonto/);
+    expect(dashboardModel(status(), [], 'en', en, 'UTC').reconnectText).toBeNull();
   });
 
   it('lists what needs the user', () => {

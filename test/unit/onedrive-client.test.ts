@@ -460,7 +460,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     await expect(client({ getAccessToken: revoked }).getDrive()).rejects.toBeInstanceOf(ReconnectRequiredError);
     expect(revoked.mock.calls.map(([o]) => o.forceRefresh)).toEqual([false, true]);
 
-    const fromCache = new ReconnectRequiredError('consent withdrawn');
+    const fromCache = new ReconnectRequiredError('consent withdrawn', { provider: 'microsoft' });
     await expect(client({ getAccessToken: async () => Promise.reject(fromCache) }).getDrive()).rejects.toBe(fromCache);
   });
 

@@ -148,6 +148,13 @@ describe('SQLite store', () => {
     }
   });
 
+  it('keeps the admin session epoch, and bumps it', async () => {
+    expect(await store.adminSessionEpoch()).toBe(0);
+    expect(await store.bumpAdminSessionEpoch()).toBe(1);
+    expect(await store.bumpAdminSessionEpoch()).toBe(2);
+    expect(await store.adminSessionEpoch()).toBe(2);
+  });
+
   it('deletes an integration with everything stored for it', async () => {
     await store.upsertDiscovered('i1', [receipt('a')]);
     await store.putTokenCache('i1', 'microsoft', Buffer.from([1]));

@@ -95,6 +95,7 @@ describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
       await handleOf(bed.env.client, t.id).signal(syncNowSignal);
       const waiting = await t.status((v) => v.status === 'reconnect_required' && v.phase.includes('sign in again'), 'the wait for a reconnect');
       expect(waiting.lastRun?.outcome).toBe('reconnect_required');
+      expect(waiting.signInEnded).toBe('microsoft');
       expect(bed.h.sims.identity.tokenRequests - before).toBeLessThanOrEqual(2);
 
       await bed.h.connect(t.id, t.user);
@@ -103,6 +104,7 @@ describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
       await handleOf(bed.env.client, t.id).signal(reconnectSignal);
       const resumed = await t.status((v) => v.status === 'idle' && v.runNumber >= 3 && v.phase.startsWith('sleeping'), 'the run after reconnect');
       expect(resumed.lastRun).toMatchObject({ outcome: 'completed', exported: 1 });
+      expect(resumed.signInEnded).toBeNull();
     });
   });
 

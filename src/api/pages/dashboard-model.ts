@@ -29,6 +29,8 @@ export interface DashboardModel {
   progress: { done: number; total: number; percent: number } | null;
   gauge: { percent: number; level: GaugeLevel; text: string; warning: string | null } | null;
   needs: Need[];
+  /** With the `reconnect` need: whose sign-in ended and what to do, in words. */
+  reconnectText: string | null;
   accounts: { account: string; periods: { period: string; exported: number; failed: number; pending: number }[] }[];
   /** Seconds until the page asks again: often while work is under way. */
   refreshSeconds: number;
@@ -115,12 +117,13 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
   return {
     status: status.status,
     tone: TONES[status.status],
-    stateText: t.states[status.status],
+    stateText: status.status === 'reconnect_required' && status.signInEnded ? t.signInEnded[status.signInEnded] : t.states[status.status],
     lastRun,
     nextRun,
     progress,
     gauge: status.quota ? gaugeOf(status.quota, status.status, t, locale) : null,
     needs,
+    reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[status.signInEnded ?? 'unknown'] : null,
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
   };
