@@ -18,7 +18,7 @@ const guarded = {
     'forbidden_role',
     'cross_origin',
   ]),
-  429: errorResponse('Too many failed sign-ins from this address: retry after `Retry-After` seconds', null),
+  429: errorResponse('Too many failed sign-ins from this address: retry after `Retry-After` seconds', ['too_many_requests']),
 } as const;
 
 const oneIntegration = {

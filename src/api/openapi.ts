@@ -35,6 +35,7 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
       ...(forbidden ? { 403: errorResponse('Not allowed to finish this sign-in', forbidden, { html: true }) } : {}),
       // Node's HTTP server answers it before the app sees the request (a long `code`, percent-encoded).
       431: { description: 'The request line and headers are larger than the server takes (16 KiB)' },
+      429: errorResponse('Too many sign-in callbacks from this address: retry after `Retry-After` seconds', ['too_many_requests'], { html: true }),
     },
   });
 
@@ -73,7 +74,11 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
       summary: 'The pages sign in with the admin token',
       // Any form is answered with a redirect: a missing or wrong token lands on the page that says so.
       request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ token: z.string().optional() }) } } } },
-      responses: { ...redirect(303, 'To the setup page: with a session cookie when the token is right, else to say it is wrong'), ...posted },
+      responses: {
+        ...redirect(303, 'To the setup page: with a session cookie when the token is right, else to say it is wrong'),
+        ...posted,
+        429: errorResponse('Too many wrong tokens from this address: retry after `Retry-After` seconds', ['too_many_requests'], { html: true }),
+      },
     });
   }
   registry.registerPath({
