@@ -48,11 +48,18 @@ export interface CarriedState {
   /** The run under way, carried across continue-as-new so its totals are not lost. */
   currentRun: LastRun | null;
   pendingReconfigure: ReconfigureArgs | null;
+  /** A reconfigure signal arrived since the last run started (the pending change itself stays until a
+   * run applies it; this says the user asked again). Absent in executions started before it existed. */
+  reconfigureRequested?: boolean;
   syncNowRequested: boolean;
   /** The user signed in again; carried so a signal arriving as the run continues as new is not lost. */
   reconnectRequested: boolean;
   lastRun: LastRun | null;
   lastError: string | null;
+  /** Failed runs in a row (0 once a run ends any other way), and when the next try is due: until
+   * then only the daily run or a user action starts a run. Absent before back-off existed. */
+  failedRuns?: number;
+  retryAt?: string | null;
   quota: QuotaInfo | null;
   counts: ManifestCounts;
 }
@@ -97,10 +104,13 @@ export function initialState(input: IntegrationInput): CarriedState {
     runDue: 'backfill',
     currentRun: null,
     pendingReconfigure: null,
+    reconfigureRequested: false,
     syncNowRequested: false,
     reconnectRequested: false,
     lastRun: null,
     lastError: null,
+    failedRuns: 0,
+    retryAt: null,
     quota: null,
     counts: EMPTY_COUNTS,
   };
