@@ -66,6 +66,7 @@ export function isBetweenTasks(events: HistoryEvent[]): boolean {
     if (closed) activities.delete(String(closed.scheduledEventId));
   }
   const last = events.at(-1);
+  if (last?.workflowExecutionContinuedAsNewEventAttributes) return false;
   const closedRun = Boolean(
     last?.workflowExecutionCompletedEventAttributes ??
       last?.workflowExecutionTerminatedEventAttributes ??
