@@ -49,6 +49,9 @@ export interface CarriedState {
   /** The run under way, carried across continue-as-new so its totals are not lost. */
   currentRun: LastRun | null;
   pendingReconfigure: ReconfigureArgs | null;
+  /** A reconfigure signal arrived since the last run started (the pending change itself stays until a
+   * run applies it; this says the user asked again). Absent in executions started before it existed. */
+  reconfigureRequested?: boolean;
   syncNowRequested: boolean;
   /** The user signed in again; carried so a signal arriving as the run continues as new is not lost. */
   reconnectRequested: boolean;
@@ -56,6 +59,10 @@ export interface CarriedState {
   lastError: string | null;
   /** Whose sign-in ended, while `reconnect_required` (absent in states carried by older executions). */
   signInEnded?: SignInProvider | null;
+  /** Failed runs in a row (0 once a run ends any other way), and when the next try is due: until
+   * then only the daily run or a user action starts a run. Absent before back-off existed. */
+  failedRuns?: number;
+  retryAt?: string | null;
   quota: QuotaInfo | null;
   counts: ManifestCounts;
 }
@@ -102,11 +109,14 @@ export function initialState(input: IntegrationInput): CarriedState {
     runDue: 'backfill',
     currentRun: null,
     pendingReconfigure: null,
+    reconfigureRequested: false,
     syncNowRequested: false,
     reconnectRequested: false,
     lastRun: null,
     lastError: null,
     signInEnded: null,
+    failedRuns: 0,
+    retryAt: null,
     quota: null,
     counts: EMPTY_COUNTS,
   };

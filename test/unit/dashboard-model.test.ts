@@ -92,6 +92,21 @@ describe('dashboard model', () => {
     expect(dashboardModel(status(), [], 'en', en, 'UTC').needs).toEqual([]);
   });
 
+  it('says when a failed run is tried again by itself, and why it failed', () => {
+    const failed = dashboardModel(
+      status({ status: 'failed', nextRunAt: '2026-11-27T10:05:00.000Z', lastError: 'drive check: HTTP 403' }),
+      [],
+      'en',
+      en,
+      'UTC',
+    );
+    expect(failed.retryAt).toMatch(/27 Nov 2026.*11:05.*CET/);
+    expect(failed.nextRun).toBe(failed.retryAt);
+    expect(en.retryText(failed.retryAt!)).toContain(failed.retryAt!);
+    expect(dashboardModel(status({ status: 'failed', nextRunAt: null }), [], 'en', en, 'UTC').retryAt).toBeNull();
+    expect(dashboardModel(status(), [], 'en', en, 'UTC').retryAt).toBeNull();
+  });
+
   it('plans no run and stops refreshing once consent is withdrawn', () => {
     const m = dashboardModel(status({ status: 'revoked' }), [], 'en', en, 'UTC');
     expect(m.nextRun).toBe('not planned');

@@ -16,10 +16,7 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 afterEach(() => bed.terminateStarted());
 
-// The Java time-skipping server occasionally stalls a test (a query or a skip that never returns; seen
-// about once in twenty suite runs, never on the dev server). Each attempt uses fresh ids and a fresh
-// integration, and a stalled one is terminated, so a retry is a clean re-run, not a hidden race.
-describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
+describe('integration workflow', { timeout: 60_000 }, () => {
   it('puts back a deleted file, leaves a deleted period folder gone, and reconfiguring brings it back', async () => {
     const t = await bed.start('deletes');
     await t.run(async () => {

@@ -25,6 +25,8 @@ export interface DashboardModel {
   stateText: string;
   lastRun: string;
   nextRun: string;
+  /** After a failed run: when it is tried again by itself (the status's next run, formatted). */
+  retryAt: string | null;
   /** During the first import: receipts done of those found so far. */
   progress: { done: number; total: number; percent: number } | null;
   gauge: { percent: number; level: GaugeLevel; text: string; warning: string | null } | null;
@@ -120,6 +122,7 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
     stateText: status.status === 'reconnect_required' && status.signInEnded ? t.signInEnded[status.signInEnded] : t.states[status.status],
     lastRun,
     nextRun,
+    retryAt: status.status === 'failed' && status.nextRunAt ? nextRun : null,
     progress,
     gauge: status.quota ? gaugeOf(status.quota, status.status, t, locale) : null,
     needs,

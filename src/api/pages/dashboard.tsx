@@ -33,7 +33,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
             </p>
           )}
           {m.needs.includes('free_space') && <p>{t.freeSpaceText}</p>}
-          {m.needs.includes('retry') && <p>{t.failedText}</p>}
+          {m.needs.includes('retry') && <p>{m.retryAt ? t.retryText(m.retryAt) : t.failedText}</p>}
         </div>
       )}
       {m.status !== 'revoked' && (

@@ -108,6 +108,7 @@ const en = {
   reconnectButton: 'Sign in again',
   freeSpaceText: 'Free some space in your OneDrive (or get more storage), then click Sync now.',
   failedText: 'Click Sync now to try again. If it keeps failing, the Temporal UI shows what happened.',
+  retryText: (when: string) => `It tries again by itself on ${when}, or at once when you click Sync now. If it keeps failing, the Temporal UI shows what happened.`,
   lastError: 'Last problem',
   byFolder: 'Receipts by account and period',
   folder: 'Account',
@@ -239,6 +240,8 @@ const de: Messages = {
   reconnectButton: 'Erneut anmelden',
   freeSpaceText: 'Schaffen Sie Platz in Ihrem OneDrive (oder erweitern Sie den Speicher) und klicken Sie dann auf „Jetzt synchronisieren“.',
   failedText: 'Klicken Sie auf „Jetzt synchronisieren“, um es erneut zu versuchen. Die Temporal-Oberfläche zeigt, was passiert ist.',
+  retryText: (when: string) =>
+    `Ein neuer Versuch folgt von selbst am ${when}, oder sofort mit „Jetzt synchronisieren“. Wenn es weiter fehlschlägt, zeigt die Temporal-Oberfläche, was passiert ist.`,
   lastError: 'Letztes Problem',
   byFolder: 'Belege nach Konto und Zeitraum',
   folder: 'Konto',
