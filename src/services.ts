@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { ActivityDeps } from '../activities/index.js';
-import { createSealer, loadOrCreateKey, type Sealer } from './auth/crypto.js';
+import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
 import { gatesByKey } from './http/backoff-gate.js';
@@ -17,8 +17,9 @@ export interface Services {
   microsoftAuth: MicrosoftAuth;
   /** OAuth mode only: Qonto sign-in and the per-integration Qonto tokens. */
   qontoOAuth: QontoOAuth | null;
-  /** Signs session cookies; derived from the encryption key so there is no other secret to manage. */
-  sessionKey: Buffer;
+  /** Sign session cookies, derived from the encryption keys so there is no other secret to manage:
+   * the first signs, all verify (they rotate with ENCRYPTION_KEY). */
+  sessionKeys: Buffer[];
   deps: ActivityDeps;
   close(): Promise<void>;
 }
@@ -42,9 +43,9 @@ export async function createServices(config: Config): Promise<Services> {
   if (missing.length > 0 || !clientId || !clientSecret) throw new ConfigError(missing);
 
   const store = openSqliteStore(sqlitePath(config));
-  const key = await loadOrCreateKey({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
-  const sealer = createSealer(key);
-  const sessionKey = createHmac('sha256', key).update('session-key').digest();
+  const keys = await loadOrCreateKeys({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
+  const sealer = createSealer(keys);
+  const sessionKeys = keys.map((key) => createHmac('sha256', key).update('session-key').digest());
   const microsoftAuth = new MicrosoftAuth({
     clientId,
     clientSecret,
@@ -99,5 +100,5 @@ export async function createServices(config: Config): Promise<Services> {
       await microsoftAuth.forget(integrationId);
     },
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKey, deps, close: () => store.close() };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, deps, close: () => store.close() };
 }

@@ -1,7 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { deleteCookie, setSignedCookie } from 'hono/cookie';
 import { ApiError } from './errors.js';
+import { readSignedCookie, signingSecrets } from './signed-cookie.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -14,15 +15,15 @@ const ADMIN_SESSION_TTL_MS = 8 * 3600_000;
  */
 export class AdminAuth {
   private readonly expected: Buffer;
-  private readonly secret: string;
+  private readonly secrets: [string, ...string[]];
 
   constructor(
     adminToken: string,
-    key: Buffer,
+    keys: Buffer[],
     private readonly secure: boolean,
   ) {
     this.expected = digest(adminToken);
-    this.secret = createHmac('sha256', key).update('admin-cookie-signing').digest('base64');
+    this.secrets = signingSecrets(keys, 'admin-cookie-signing');
   }
 
   matches(token: string): boolean {
@@ -31,7 +32,7 @@ export class AdminAuth {
 
   async startSession(c: Context): Promise<void> {
     const expiresAt = Date.now() + ADMIN_SESSION_TTL_MS;
-    await setSignedCookie(c, ADMIN_COOKIE, String(expiresAt), this.secret, {
+    await setSignedCookie(c, ADMIN_COOKIE, String(expiresAt), this.secrets[0], {
       httpOnly: true,
       sameSite: 'Lax',
       secure: this.secure,
@@ -41,7 +42,7 @@ export class AdminAuth {
   }
 
   async hasSession(c: Context): Promise<boolean> {
-    const raw = await getSignedCookie(c, this.secret, ADMIN_COOKIE);
+    const raw = await readSignedCookie(c, this.secrets, ADMIN_COOKIE);
     return typeof raw === 'string' && Number(raw) > Date.now();
   }
 

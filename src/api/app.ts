@@ -17,8 +17,8 @@ import { Sessions, type Session } from './session.js';
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
   Pick<PagesDeps, 'namespace' | 'defaultTimeZone' | 'temporalUiUrl' | 'sandboxDrives'> & {
     publicUrl: string;
-    /** Signs session cookies (pages in both modes). */
-    sessionKey: Buffer;
+    /** Sign session cookies (pages in both modes): the first signs, all verify. */
+    sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
   };
@@ -56,13 +56,13 @@ export function createApp(deps: ApiDeps): Hono {
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;
   if (deps.mode === 'apiKey') {
-    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure);
+    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKeys, secure);
     app.use('/api/integrations', adminAuth.require());
     app.use('/api/integrations/*', adminAuth.require());
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {
-    const sessions = new Sessions(deps.sessionKey, deps.sealer, secure);
+    const sessions = new Sessions(deps.sessionKeys, deps.sealer, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
     app.use('/api/integrations', sessions.require());

@@ -21,7 +21,7 @@ export function apiDeps(
     settings: settingsFrom(config),
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
-    sessionKey: services.sessionKey,
+    sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
     temporalUiUrl: config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null,
