@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseKeyList } from './auth/keys.js';
 
 /** Every setting comes from the environment; names are part of the public interface (DESIGN.md). */
 
@@ -63,6 +64,15 @@ const envSchema = z.object({
   MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
   GRAPH_URL: httpUrl('https://graph.microsoft.com/v1.0'),
   ENCRYPTION_KEY: optionalText,
+  // Checked here so that a malformed list is reported with the other problems (never echoing a key).
+  PAYLOAD_KEY: optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      parseKeyList(v, 'PAYLOAD_KEY');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^PAYLOAD_KEY:? ?/, '') });
+    }
+  }),
   SYNC_TIME: z
     .string()
     .trim()
@@ -92,7 +102,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
 
 function unknownSettings(env: Record<string, string | undefined>): string[] {
   const known = Object.keys(envSchema.shape);

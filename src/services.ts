@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
@@ -10,6 +11,8 @@ import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient } from './qonto/client.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
+import { dataConverterFor } from './temporal/data-converter.js';
+import { EncryptionCodec, payloadKeys } from './temporal/payload-codec.js';
 
 export interface Services {
   store: Store;
@@ -20,6 +23,10 @@ export interface Services {
   /** Sign session cookies, derived from the encryption keys so there is no other secret to manage:
    * the first signs, all verify (they rotate with ENCRYPTION_KEY). */
   sessionKeys: Buffer[];
+  /** Encrypts Temporal payloads (PAYLOAD_KEY, else derived from the encryption keys). */
+  payloadCodec: PayloadCodec;
+  /** For every Temporal client and worker of the process. */
+  dataConverter: DataConverter;
   deps: ActivityDeps;
   close(): Promise<void>;
 }
@@ -46,6 +53,7 @@ export async function createServices(config: Config): Promise<Services> {
   const keys = await loadOrCreateKeys({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
   const sealer = createSealer(keys);
   const sessionKeys = keys.map((key) => createHmac('sha256', key).update('session-key').digest());
+  const payloadCodec = new EncryptionCodec(payloadKeys(config.PAYLOAD_KEY, keys));
   const microsoftAuth = new MicrosoftAuth({
     clientId,
     clientSecret,
@@ -100,5 +108,5 @@ export async function createServices(config: Config): Promise<Services> {
       await microsoftAuth.forget(integrationId);
     },
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, deps, close: () => store.close() };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close: () => store.close() };
 }

@@ -21,6 +21,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
+    /** `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts); off when left out. */
+    codecServer?: Hono;
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -45,6 +47,7 @@ export function createApp(deps: ApiDeps): Hono {
       },
     }),
   );
+  if (deps.codecServer) app.route('/codec', deps.codecServer); // before sameOrigin: it admits the Temporal UI's origin itself
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { ConfigError, type Config } from '../config.js';
 import type { Services } from '../services.js';
+import { AdminAuth } from './admin-auth.js';
+import { codecServer } from './codec-server.js';
 import { settingsFrom } from '../temporal/integrations.js';
 import type { ApiDeps } from './app.js';
 import type { DriveListing } from './pages/sandbox-drive.js';
@@ -12,6 +14,17 @@ export function apiDeps(
   temporal: Client,
   extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[] } = {},
 ): ApiDeps {
+  const temporalUiUrl = config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null;
+  // The codec server decodes every integration's payloads: only ADMIN_TOKEN opens it, so it is on when
+  // one is set (required in API-key mode, optional in OAuth mode, where a member's session is not enough).
+  const codec = config.ADMIN_TOKEN
+    ? codecServer({
+        codec: services.payloadCodec,
+        requireAdmin: new AdminAuth(config.ADMIN_TOKEN, services.sessionKeys, config.PUBLIC_URL.startsWith('https://')).require(),
+        allowedOrigins: [config.PUBLIC_URL, ...(temporalUiUrl ? [temporalUiUrl] : [])],
+        namespace: config.TEMPORAL_NAMESPACE,
+      })
+    : undefined;
   const common = {
     store: services.store,
     sealer: services.sealer,
@@ -24,7 +37,8 @@ export function apiDeps(
     sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
-    temporalUiUrl: config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null,
+    temporalUiUrl,
+    ...(codec ? { codecServer: codec } : {}),
     ...(extras.sandboxDrives ? { sandboxDrives: extras.sandboxDrives } : {}),
   };
   if (services.qontoOAuth) {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from './data-converter.js';
 import { sha256, writeAtomically, type BundleManifest } from './workflow-bundle.js';
 
 const [workflowsPath, codePath, manifestPath] = process.argv.slice(2);
@@ -15,6 +16,8 @@ if (!workflowsPath || !codePath || !manifestPath) throw new Error('usage: bundle
 const silent = () => {};
 const { code } = await bundleWorkflowCode({
   workflowsPath,
+  // Failures raised in workflow code are encoded as the worker and the client encode them.
+  failureConverterPath: FAILURE_CONVERTER_PATH,
   logger: { trace: silent, debug: silent, info: silent, log: silent, warn: (m: string) => console.error(m), error: (m: string) => console.error(m) },
 });
 
