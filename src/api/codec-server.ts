@@ -88,3 +88,40 @@ export function codecServer(deps: CodecServerDeps): Hono {
   }
   return app;
 }
+
+const payloadsSchema = {
+  type: 'object',
+  required: ['payloads'],
+  properties: {
+    payloads: {
+      type: 'array',
+      maxItems: MAX_PAYLOADS,
+      items: {
+        type: 'object',
+        properties: {
+          metadata: { type: ['object', 'null'], additionalProperties: { type: 'string', contentEncoding: 'base64' } },
+          data: { type: ['string', 'null'], contentEncoding: 'base64' },
+        },
+      },
+    },
+  },
+};
+
+/** The codec server's part of the OpenAPI document (served when ADMIN_TOKEN is set). */
+export const codecServerPaths = Object.fromEntries(
+  (['encode', 'decode'] as const).map((direction) => [
+    `/codec/${direction}`,
+    {
+      post: {
+        summary: `Temporal remote codec: ${direction === 'encode' ? 'encrypts' : 'decrypts'} payloads (Temporal UI and CLI; needs ADMIN_TOKEN)`,
+        security: [{ adminToken: [] }],
+        parameters: [{ name: 'X-Namespace', in: 'header', required: false, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: payloadsSchema } } },
+        responses: Object.fromEntries([
+          ['200', { description: `The payloads, ${direction}d`, content: { 'application/json': { schema: payloadsSchema } } }],
+          ...(['400', '401', '403'] as const).map((status) => [status, { description: 'Refused', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+        ]),
+      },
+    },
+  ]),
+);

@@ -1,3 +1,5 @@
+import { codecServerPaths } from './codec-server.js';
+
 /** The OpenAPI 3.1 description of the public HTTP interface (DESIGN.md), served at /api/openapi.json. */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -83,5 +85,6 @@ export const openApiDocument = {
         responses: { '302': { description: 'Back to the setup page' }, '400': { description: 'Unknown or used state', ...json(error) } },
       },
     },
+    ...codecServerPaths,
   },
 } as const;
