@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { accountFolderName } from '../../src/sync/naming.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { workflowIdFor } from '../../workflows/messages.js';
@@ -79,4 +84,25 @@ it('a backfill leaves no account name, IBAN, counterparty or file name in any hi
   expect(Buffer.from(decoded[0]!.metadata.encoding!, 'base64').toString()).toBe('json/plain');
   const organization = JSON.parse(Buffer.from(decoded[0]!.data, 'base64').toString()) as { accounts: Array<{ folderName: string }> };
   expect(organization.accounts.map((a) => a.folderName).sort()).toEqual(h.sims.qonto.data.bankAccounts().map(accountFolderName).sort());
+
+  // The operator's way: `temporal workflow show` reads the raw history, and decodes it through the
+  // codec server over HTTP when given its endpoint and the admin token.
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec`;
+    const show = async (...extra: string[]) =>
+      (
+        await promisify(execFile)(
+          findTemporalBinary('cli')!,
+          ['workflow', 'show', '--workflow-id', workflowIdFor(id), '--run-id', started.firstExecutionRunId, '--address', inject('temporalAddress'), '--output', 'json', ...extra],
+          { maxBuffer: 64 * 1024 * 1024 },
+        )
+      ).stdout;
+    expect(leaks(await show(), personal)).toEqual([]);
+    const decodedByCli = await show('--codec-endpoint', endpoint, '--codec-auth', `Bearer ${ADMIN}`);
+    expect(leaks(decodedByCli, personal)).toEqual(expect.arrayContaining(h.sims.qonto.data.bankAccounts().map(accountFolderName)));
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
