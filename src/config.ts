@@ -26,6 +26,18 @@ const flag = z
   .transform((v) => (v === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(v)))
   .optional();
 
+/** One key or `id:key,…` (auth/keys.ts), checked here so that a malformed one is reported with the
+ * other problems, never echoing a key. */
+const keyList = (name: string) =>
+  optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      parseKeyList(v, name);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(new RegExp(`^${name}:? ?`), '') });
+    }
+  });
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -63,16 +75,8 @@ const envSchema = z.object({
   MICROSOFT_CLIENT_SECRET: optionalText,
   MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
   GRAPH_URL: httpUrl('https://graph.microsoft.com/v1.0'),
-  ENCRYPTION_KEY: optionalText,
-  // Checked here so that a malformed list is reported with the other problems (never echoing a key).
-  PAYLOAD_KEY: optionalText.superRefine((v, ctx) => {
-    if (v === undefined) return;
-    try {
-      parseKeyList(v, 'PAYLOAD_KEY');
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^PAYLOAD_KEY:? ?/, '') });
-    }
-  }),
+  ENCRYPTION_KEY: keyList('ENCRYPTION_KEY'),
+  PAYLOAD_KEY: keyList('PAYLOAD_KEY'),
   SYNC_TIME: z
     .string()
     .trim()
