@@ -23,6 +23,7 @@ import { DEFAULT_UPLOAD_CONCURRENCY } from '../activities/deps.js';
 import type { ReceiptSizes } from '../src/simulators/qonto/demo.js';
 import { serverExecutable } from '../src/temporal/binaries.js';
 import { settingsFrom } from '../src/temporal/integrations.js';
+import { dataConverter } from '../test/support/harness.js';
 import { expectedReceipts } from '../test/support/expectations.js';
 import { BenchIntegration, WORKER_RUNTIME, openArchive, trafficSince, type Archive } from './archive.js';
 import { naiveExport } from './naive-exporter.js';
@@ -54,7 +55,7 @@ const log = (message: string) => console.log(`[bench ${new Date().toISOString().
 
 async function main(): Promise<void> {
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: serverExecutable('cli') } });
-  const client = new Client({ connection: await Connection.connect({ address: env.address }) });
+  const client = new Client({ connection: await Connection.connect({ address: env.address }), dataConverter });
   try {
     const a = await openArchive({ address: env.address, receipts: RECEIPTS, sizes: SIZES, latencyMs: LATENCY_MS, seed: 99 });
     let measured: Awaited<ReturnType<typeof measureArchive>>;

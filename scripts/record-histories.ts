@@ -6,7 +6,9 @@
  * real activities against the simulators, and writes the executions that matter as CLI-compatible JSON
  * to test/fixtures/histories/<scenario>-<n>.json, where n is the execution's position in the
  * continue-as-new chain (1 = the first run, the backfill). Every written execution is closed, so its
- * last workflow task is complete and replay checks all of it. Fails if a history holds a credential.
+ * last workflow task is complete and replay checks all of it. Payloads are encrypted with the tests'
+ * fixed PAYLOAD_KEY (test/support/harness.ts), which the replay test decodes them with. Fails if a
+ * history holds a credential or personal data (account names, IBANs, counterparties, file names).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +19,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { serverExecutable } from '../src/temporal/binaries.js';
 import { settingsFrom, startIntegration } from '../src/temporal/integrations.js';
 import { bundleWorkflows, createWorker } from '../src/temporal/worker.js';
-import { startHarness, type Harness } from '../test/support/harness.js';
+import { dataConverter, startHarness, type Harness } from '../test/support/harness.js';
+import { leaks, personalData } from '../test/support/personal-data.js';
 import { SYNC_FROM, ZONE, sleepingAfter } from '../test/support/testbed.js';
 import { waitForStatus } from '../test/support/workflow.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, syncNowSignal, workflowIdFor } from '../workflows/messages.js';
@@ -101,7 +104,7 @@ const scenarios: Scenario[] = [
 async function main(): Promise<void> {
   // Before anything creates the runtime: workers' state changes would drown the summary.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: serverExecutable('cli') } });
+  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: serverExecutable('cli') }, client: { dataConverter } });
   const h = await startHarness({ demo: { seed: 5, accounts: 1, months: 1, receipts: 6 } });
   try {
     const bundle = await bundleWorkflows();
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
       const user = h.newUser(id);
       await h.connect(id, user);
       const taskQueue = `tq-${id}`;
-      const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: bundle });
+      const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: bundle, dataConverter });
       const started = await startIntegration(env.client, taskQueue, {
         integrationId: id,
         syncFrom: SYNC_FROM,
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
         const history = chain[n - 1]!;
         const file = `${scenario.name}-${n}.json`;
         assertClosed(file, history);
-        assertNoSecrets(file, history, forbidden);
+        assertNoSecrets(file, history, [...forbidden, ...(await personalData(h, id))]);
         outputs.push({ file, json: `${historyToJSON(history)}\n` });
         written.push({ file, events: history.events?.length ?? 0 });
       }
@@ -170,18 +173,9 @@ function forbiddenStrings(h: Harness): string[] {
   return ['Bearer', 'access_token', 'refresh_token', 'accessToken', 'refreshToken', QONTO_API_SECRET!, MICROSOFT_CLIENT_SECRET!, ENCRYPTION_KEY!, ADMIN_TOKEN!];
 }
 
-/** Payload data is base64 in the JSON form: search the decoded text too. */
+/** Payload data is base64 in the JSON form: the decoded text is searched too. */
 function assertNoSecrets(file: string, history: History, forbidden: string[]): void {
-  const json = historyToJSON(history);
-  const texts = [json];
-  JSON.parse(json, (_key, value: unknown) => {
-    if (typeof value === 'string' && value.length >= 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
-      texts.push(Buffer.from(value, 'base64').toString('utf8'));
-    }
-    return value;
-  });
-  const text = texts.join('\n').toLowerCase();
-  const leaked = forbidden.filter((s) => text.includes(s.toLowerCase()));
+  const leaked = leaks(historyToJSON(history), forbidden);
   if (leaked.length > 0) throw new Error(`${file}: the history contains ${leaked.map((s) => JSON.stringify(s)).join(', ')}`);
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.js';
+import { parseKeyList } from './auth/keys.js';
 
 /** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
 
@@ -25,6 +26,18 @@ const flag = z
   .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
   .transform((v) => (v === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(v)))
   .optional();
+
+/** One key or `id:key,…` (auth/keys.ts), checked here so that a malformed one is reported with the
+ * other problems, never echoing a key. */
+const keyList = (name: string) =>
+  optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      parseKeyList(v, name);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(new RegExp(`^${name}:? ?`), '') });
+    }
+  });
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -69,7 +82,8 @@ const envSchema = z.object({
   MICROSOFT_CLIENT_SECRET: optionalText,
   MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
   GRAPH_URL: httpUrl('https://graph.microsoft.com/v1.0'),
-  ENCRYPTION_KEY: optionalText,
+  ENCRYPTION_KEY: keyList('ENCRYPTION_KEY'),
+  PAYLOAD_KEY: keyList('PAYLOAD_KEY'),
   SYNC_TIME: z
     .string()
     .trim()
@@ -100,7 +114,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
 
 function unknownSettings(env: Record<string, string | undefined>): string[] {
   const known = Object.keys(envSchema.shape);

@@ -27,7 +27,14 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | null = null;
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
-    embedded = await startEmbeddedServer({ dataDir: config.dataDir, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE }).catch(
+    embedded = await startEmbeddedServer({
+      dataDir: config.dataDir,
+      port: config.TEMPORAL_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      // The UI decodes the encrypted payloads through the codec server, which exists with an ADMIN_TOKEN.
+      codecEndpoint: config.ADMIN_TOKEN ? `${config.PUBLIC_URL}/codec` : undefined,
+    }).catch(
       (error: unknown) => {
         throw new StartupError(
           `The embedded Temporal dev server did not start: ${error instanceof Error ? error.message : String(error)}\n` +
@@ -47,10 +54,11 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: services.deps,
     workflowBundle: await bundleWorkflows(),
+    dataConverter: services.dataConverter,
   });
 
   const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: services.dataConverter });
   if (sandbox) await sandbox.restoreIntegrations(services, client);
 
   const extras = { temporalUiUrl: embedded?.uiUrl ?? null, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
-import { createSealer, loadOrCreateKey, type Sealer } from './auth/crypto.js';
+import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
 import { gatesByKey } from './http/backoff-gate.js';
@@ -10,6 +11,8 @@ import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient } from './qonto/client.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
+import { dataConverterFor } from './temporal/data-converter.js';
+import { EncryptionCodec, payloadKeys } from './temporal/payload-codec.js';
 
 export interface Services {
   store: Store;
@@ -17,8 +20,13 @@ export interface Services {
   microsoftAuth: MicrosoftAuth;
   /** OAuth mode only: Qonto sign-in and the per-integration Qonto tokens. */
   qontoOAuth: QontoOAuth | null;
-  /** Signs session cookies; derived from the encryption key so there is no other secret to manage. */
-  sessionKey: Buffer;
+  /** Sign session cookies, derived from the encryption keys so there is no other secret to manage:
+   * the first signs, all verify (they rotate with ENCRYPTION_KEY). */
+  sessionKeys: Buffer[];
+  /** Encrypts Temporal payloads (PAYLOAD_KEY, else derived from the encryption keys). */
+  payloadCodec: PayloadCodec;
+  /** For every Temporal client and worker of the process. */
+  dataConverter: DataConverter;
   deps: ActivityDeps;
   close(): Promise<void>;
 }
@@ -42,9 +50,10 @@ export async function createServices(config: Config): Promise<Services> {
   if (missing.length > 0 || !clientId || !clientSecret) throw new ConfigError(missing);
 
   const store = openSqliteStore(sqlitePath(config));
-  const key = await loadOrCreateKey({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
-  const sealer = createSealer(key);
-  const sessionKey = createHmac('sha256', key).update('session-key').digest();
+  const keys = await loadOrCreateKeys({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
+  const sealer = createSealer(keys);
+  const sessionKeys = keys.map((key) => createHmac('sha256', key).update('session-key').digest());
+  const payloadCodec = new EncryptionCodec(payloadKeys(config.PAYLOAD_KEY, keys));
   const microsoftAuth = new MicrosoftAuth({
     clientId,
     clientSecret,
@@ -99,5 +108,5 @@ export async function createServices(config: Config): Promise<Services> {
       await microsoftAuth.forget(integrationId);
     },
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKey, deps, close: () => store.close() };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close: () => store.close() };
 }

@@ -253,11 +253,11 @@ class Integration {
     };
     if (patched(DISCOVER_ACCOUNTS_AT_ONCE)) {
       // Each listing waits on Qonto page after page: the accounts are listed side by side.
-      this.show(`listing receipts of ${org.accounts.map((a) => a.name).join(', ')}`);
+      this.show(`listing receipts of ${org.accounts.length} account(s)`);
       await Promise.all(org.accounts.map(discover));
     } else {
-      for (const account of org.accounts) {
-        this.show(`listing receipts of ${account.name}`);
+      for (const [i, account] of org.accounts.entries()) {
+        this.show(`listing receipts of account ${i + 1} of ${org.accounts.length}`);
         await discover(account);
       }
     }
@@ -349,6 +349,7 @@ class Integration {
     return { status: 'revoked', lastRun: this.s.lastRun };
   }
 
+  /** Current details are not encoded (the UI shows them as they are): never personal data in `phase`. */
   private show(phase: string): void {
     this.phase = phase;
     setCurrentDetails(`**${this.s.status}**: ${phase}`);

@@ -1,8 +1,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { deleteCookie, setSignedCookie } from 'hono/cookie';
 import type { Store } from '../store/types.js';
 import { ApiError } from './errors.js';
+import { readSignedCookie, signingSecrets } from './signed-cookie.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -19,18 +20,19 @@ const ADMIN_SESSION_TTL_MS = 8 * 3600_000;
  */
 export class AdminAuth {
   private readonly expected: Buffer;
-  private readonly secret: string;
+  private readonly secrets: [string, ...string[]];
   private readonly tokenTag: string;
 
   constructor(
     adminToken: string,
-    key: Buffer,
+    keys: Buffer[],
     private readonly secure: boolean,
     private readonly epochs: Pick<Store, 'adminSessionEpoch' | 'bumpAdminSessionEpoch'>,
   ) {
     this.expected = digest(adminToken);
-    this.secret = createHmac('sha256', key).update('admin-cookie-signing').digest('base64');
-    this.tokenTag = createHmac('sha256', key).update('admin-token-binding').update(adminToken).digest('base64url').slice(0, 22);
+    this.secrets = signingSecrets(keys, 'admin-cookie-signing');
+    // Keyed by the token itself, so that a key rotation (cookies signed by an older key stay valid) keeps it.
+    this.tokenTag = createHmac('sha256', adminToken).update('admin-token-binding').digest('base64url').slice(0, 22);
   }
 
   matches(token: string): boolean {
@@ -39,7 +41,7 @@ export class AdminAuth {
 
   async startSession(c: Context): Promise<void> {
     const expiresAt = Date.now() + ADMIN_SESSION_TTL_MS;
-    await setSignedCookie(c, ADMIN_COOKIE, `${expiresAt}.${await this.epochs.adminSessionEpoch()}.${this.tokenTag}`, this.secret, {
+    await setSignedCookie(c, ADMIN_COOKIE, `${expiresAt}.${await this.epochs.adminSessionEpoch()}.${this.tokenTag}`, this.secrets[0], {
       httpOnly: true,
       sameSite: 'Lax',
       secure: this.secure,
@@ -49,7 +51,7 @@ export class AdminAuth {
   }
 
   async hasSession(c: Context): Promise<boolean> {
-    const raw = await getSignedCookie(c, this.secret, ADMIN_COOKIE);
+    const raw = await readSignedCookie(c, this.secrets, ADMIN_COOKIE);
     if (typeof raw !== 'string') return false;
     const [expiresAt, epoch, tag] = raw.split('.');
     return Number(expiresAt) > Date.now() && tag === this.tokenTag && Number(epoch) === (await this.epochs.adminSessionEpoch());

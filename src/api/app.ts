@@ -1,10 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import type { BlankEnv } from 'hono/types';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
 import { AdminAuth } from './admin-auth.js';
 import { bodyLimit } from './body-limit.js';
+import { codecServer } from './codec-server.js';
 import { ApiError, notFound, onError } from './errors.js';
 import { htmlErrors } from './html-errors.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from './integrations.js';
@@ -22,12 +24,14 @@ import { Sessions, type Session } from './session.js';
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
   Pick<PagesDeps, 'namespace' | 'defaultTimeZone' | 'temporalUiUrl' | 'sandboxDrives'> & {
     publicUrl: string;
-    /** Signs session cookies (pages in both modes). */
-    sessionKey: Buffer;
+    /** Sign session cookies (pages in both modes): the first signs, all verify. */
+    sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
     /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
     limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
+    /** `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN; off when left out. */
+    codec?: { codec: PayloadCodec; adminToken: string; allowedOrigins: string[] };
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -50,12 +54,20 @@ export function createApp(deps: ApiDeps): Hono {
   if (deps.logger) app.use('*', requestLog(deps.logger));
   app.use('*', securityHeaders(deps.publicUrl));
   app.use('*', bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES));
+  const secure = deps.publicUrl.startsWith('https://');
+  // One counter per address for every way of guessing the admin token.
+  const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
+  // Before sameOrigin: the codec server admits the Temporal UI's origin itself.
+  if (deps.codec) {
+    const admin = new AdminAuth(deps.codec.adminToken, deps.sessionKeys, secure, deps.store);
+    app.use('/codec/*', failures);
+    app.route('/codec', codecServer({ codec: deps.codec.codec, requireAdmin: admin.require(), allowedOrigins: deps.codec.allowedOrigins, namespace: deps.namespace }));
+  }
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined });
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec !== undefined });
 
-  const secure = deps.publicUrl.startsWith('https://');
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
   let organizationOf: (c: Context) => string | null = () => null;
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
@@ -65,16 +77,14 @@ export function createApp(deps: ApiDeps): Hono {
   app.use('/auth/qonto/callback', callbacks);
   app.use('/auth/microsoft/callback', callbacks);
   if (deps.mode === 'apiKey') {
-    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure, deps.store);
-    // One counter per address for every way of guessing the token.
-    const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
+    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKeys, secure, deps.store);
     app.use('/auth/admin/login', failures);
     app.use('/api/integrations', failures, adminAuth.require());
     app.use('/api/integrations/*', failures, adminAuth.require());
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {
-    const sessions = new Sessions(deps.sessionKey, deps.sealer, deps.store, secure);
+    const sessions = new Sessions(deps.sessionKeys, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
     app.use('/api/integrations', sessions.require());

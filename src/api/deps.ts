@@ -12,6 +12,12 @@ export function apiDeps(
   temporal: Client,
   extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[] } = {},
 ): ApiDeps {
+  const temporalUiUrl = config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null;
+  // The codec server decodes every integration's payloads: only ADMIN_TOKEN opens it, so it is on when
+  // one is set (required in API-key mode, optional in OAuth mode, where a member's session is not enough).
+  const codec = config.ADMIN_TOKEN
+    ? { codec: services.payloadCodec, adminToken: config.ADMIN_TOKEN, allowedOrigins: [config.PUBLIC_URL, ...(temporalUiUrl ? [temporalUiUrl] : [])] }
+    : undefined;
   const common = {
     store: services.store,
     sealer: services.sealer,
@@ -21,10 +27,11 @@ export function apiDeps(
     settings: settingsFrom(config),
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
-    sessionKey: services.sessionKey,
+    sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
-    temporalUiUrl: config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null,
+    temporalUiUrl,
+    ...(codec ? { codec } : {}),
     ...(extras.sandboxDrives ? { sandboxDrives: extras.sandboxDrives } : {}),
   };
   if (services.qontoOAuth) {

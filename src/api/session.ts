@@ -1,11 +1,12 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { deleteCookie, setSignedCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { Sealer } from '../auth/crypto.js';
 import type { QontoTokens } from '../auth/qonto-oauth.js';
 import type { Store } from '../store/types.js';
 import { ApiError } from './errors.js';
+import { readSignedCookie, signingSecrets } from './signed-cookie.js';
 
 /** Roles allowed to connect, finish, reconfigure and revoke (like Qonto's own integration). */
 export const ALLOWED_ROLES = ['owner', 'admin', 'accountant'] as const;
@@ -27,17 +28,18 @@ export type Session = z.infer<typeof sessionSchema>;
 
 export type SessionEnv = { Variables: { session: Session } };
 
-/** Signed, httpOnly, SameSite=Lax cookies; the signing key is derived from the encryption key. */
+/** Signed, httpOnly, SameSite=Lax cookies; the signing keys are derived from the encryption keys
+ * (the first signs, all verify). */
 export class Sessions {
-  private readonly secret: string;
+  private readonly secrets: [string, ...string[]];
 
   constructor(
-    key: Buffer,
+    keys: Buffer[],
     private readonly sealer: Sealer,
     private readonly store: Store,
     private readonly secure: boolean,
   ) {
-    this.secret = createHmac('sha256', key).update('session-cookie-signing').digest('base64');
+    this.secrets = signingSecrets(keys, 'session-cookie-signing');
   }
 
   async start(c: Context, who: Omit<Session, 'expiresAt' | 'qontoSignIn'>, tokens: QontoTokens): Promise<void> {
@@ -48,7 +50,7 @@ export class Sessions {
   }
 
   private async write(c: Context, session: Session): Promise<void> {
-    await setSignedCookie(c, SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), this.secret, {
+    await setSignedCookie(c, SESSION_COOKIE, Buffer.from(JSON.stringify(session)).toString('base64url'), this.secrets[0], {
       httpOnly: true,
       sameSite: 'Lax',
       secure: this.secure,
@@ -58,7 +60,7 @@ export class Sessions {
   }
 
   async read(c: Context): Promise<Session | null> {
-    const raw = await getSignedCookie(c, this.secret, SESSION_COOKIE);
+    const raw = await readSignedCookie(c, this.secrets, SESSION_COOKIE);
     if (!raw) return null;
     try {
       const session = sessionSchema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString()));

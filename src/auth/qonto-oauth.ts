@@ -167,6 +167,8 @@ export class QontoOAuth {
     }
     const parsed = StoredTokensSchema.safeParse(json);
     if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable', provider: 'qonto' });
+    // Sealed with a key that is being rotated out: seal it again with the current one.
+    if (!this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
     return parsed.data;
   }
 

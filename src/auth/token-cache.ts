@@ -22,8 +22,9 @@ export async function saveMicrosoftCache(store: CacheStore, sealer: Sealer, inte
 async function loadMicrosoftCache(store: CacheStore, sealer: Sealer, integrationId: string): Promise<string | null> {
   const sealed = await store.getTokenCache(integrationId, 'microsoft');
   if (!sealed) return null;
+  let serialized: string;
   try {
-    return sealer.open(sealed, microsoftCacheAad(integrationId)).toString('utf8');
+    serialized = sealer.open(sealed, microsoftCacheAad(integrationId)).toString('utf8');
   } catch (error) {
     // Unreadable tokens (key changed, or a damaged row) are as good as none: signing in again fixes it.
     throw new ReconnectRequiredError(`The stored Microsoft sign-in cannot be decrypted: ${(error as Error).message}`, {
@@ -31,6 +32,9 @@ async function loadMicrosoftCache(store: CacheStore, sealer: Sealer, integration
       provider: 'microsoft',
     });
   }
+  // Sealed with a key that is being rotated out: seal it again with the current one.
+  if (!sealer.isCurrent(sealed)) await saveMicrosoftCache(store, sealer, integrationId, serialized);
+  return serialized;
 }
 
 /** MSAL calls this around every cache access: load before, save after a change. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pino from 'pino';
 import { createLogger } from '../logger.js';
+import { FAILURE_CONVERTER_PATH } from './data-converter.js';
 import { sha256, writeAtomically, type BundleManifest } from './workflow-bundle.js';
 
 const [workflowsPath, codePath, manifestPath] = process.argv.slice(2);
@@ -19,6 +20,8 @@ const silent = () => {};
 const log = createLogger({ destination: pino.destination(2) });
 const { code } = await bundleWorkflowCode({
   workflowsPath,
+  // Failures raised in workflow code are encoded as the worker and the client encode them.
+  failureConverterPath: FAILURE_CONVERTER_PATH,
   logger: { trace: silent, debug: silent, info: silent, log: silent, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
 });
 

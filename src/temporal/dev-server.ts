@@ -14,7 +14,14 @@ export interface EmbeddedServer {
  * `<dataDir>/temporal.sqlite` (survives restarts), UI on `uiPort`. Found through TEMPORAL_CLI_PATH,
  * PATH or Python's scripts folder; otherwise the SDK downloads it (needs internet).
  */
-export async function startEmbeddedServer(opts: { dataDir: string; port?: number; uiPort: number; namespace: string }): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(opts: {
+  dataDir: string;
+  port?: number;
+  uiPort: number;
+  namespace: string;
+  /** The codec server the UI asks to decode payloads (`<PUBLIC_URL>/codec`), when there is one. */
+  codecEndpoint?: string;
+}): Promise<EmbeddedServer> {
   mkdirSync(opts.dataDir, { recursive: true });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -24,6 +31,7 @@ export async function startEmbeddedServer(opts: { dataDir: string; port?: number
       port: opts.port ?? 7233,
       uiPort: opts.uiPort,
       log: { format: 'pretty', level: 'warn' },
+      extraArgs: opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : [],
     },
   });
   return {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { loadWorkflowBundle } from './workflow-bundle.js';
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
   workflowBundle: WorkflowBundle;
+  /** Encrypts payloads (data-converter.ts): the same as the clients'. */
+  dataConverter: DataConverter;
   /** Upper bound of activities run at once by this worker (uploads are also bounded per batch). */
   maxConcurrentActivities?: number;
 }
@@ -27,6 +30,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
+    dataConverter: opts.dataConverter,
     activities: createActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
     // Let an in-flight upload finish (or reach a heartbeat) on a graceful stop.

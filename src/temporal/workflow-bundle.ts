@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAILURE_CONVERTER_PATH } from './data-converter.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILDER = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url));
@@ -24,7 +25,8 @@ export const sha256 = (data: string | Buffer): string => createHash('sha256').up
 
 /** Where the bundle of `workflowsPath` is kept: node_modules/.cache (per checkout), else the temp dir. */
 export async function bundleCacheFiles(workflowsPath: string): Promise<{ codePath: string; manifestPath: string }> {
-  const name = `workflows-${sha256(resolve(workflowsPath)).slice(0, 12)}`;
+  // The bundler's options are part of the name: a bundle built with other options is another bundle.
+  const name = `workflows-${sha256(`${resolve(workflowsPath)}\0failureConverterPath=${FAILURE_CONVERTER_PATH}`).slice(0, 12)}`;
   for (const dir of [join(PROJECT_ROOT, 'node_modules', '.cache', 'qonto-onedrive-sync'), join(tmpdir(), 'qonto-onedrive-sync')]) {
     try {
       await mkdir(dir, { recursive: true });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { apiDeps } from '../../src/api/deps.js';
 import { loadConfig } from '../../src/config.js';
-import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, dataConverter, startHarness, type Harness } from '../support/harness.js';
 
 // The simulators' clock is ours here, so a Microsoft authorization code can be let expire (10 min).
 let now = Date.now();
@@ -12,7 +12,7 @@ let client: Client;
 
 beforeAll(async () => {
   h = await startHarness({ demo: false, now: () => now });
-  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter });
 });
 afterAll(async () => {
   await client?.connection.close();

@@ -4,7 +4,7 @@ import { settingsFrom, startIntegration } from '../../src/temporal/integrations.
 import { reconfigureSignal, syncNowSignal } from '../../workflows/messages.js';
 import type { IntegrationView } from '../../workflows/state.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { dataConverter, startHarness, type Harness } from '../support/harness.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { handleOf, waitForStatus } from '../support/workflow.js';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   h = await startHarness({ demo: { seed: 21, accounts: 2, months: 3, receipts: 210, bigFile: { bytes: BIG } } });
   const address = inject('temporalAddress');
   workerEnv = { ...h.env, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: `tq-${ID}` };
-  client = new Client({ connection: await Connection.connect({ address }) });
+  client = new Client({ connection: await Connection.connect({ address }), dataConverter });
 });
 
 afterAll(async () => {

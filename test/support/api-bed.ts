@@ -8,7 +8,7 @@ import { apiDeps } from '../../src/api/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { SimulatorsOptions } from '../../src/simulators/index.js';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
-import { startHarness, type Harness } from './harness.js';
+import { dataConverter, startHarness, type Harness } from './harness.js';
 
 export interface ApiBed {
   h: Harness;
@@ -22,10 +22,10 @@ export interface ApiBed {
 export async function startApiBed(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' }): Promise<ApiBed> {
   const h = await startHarness(opts);
   const address = inject('temporalAddress');
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const client = new Client({ connection: await Connection.connect({ address }), dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `tq-api-${randomUUID().slice(0, 8)}`;
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows() });
+  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, deps: h.services.deps, workflowBundle: await bundleWorkflows(), dataConverter });
   const running = worker.run();
   const config = loadConfig({ ...h.env, TEMPORAL_TASK_QUEUE: taskQueue });
   return {

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseKeyList } from '../../src/auth/keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
 import { startSimulators, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
 import { signInWithSimulator } from '../../src/simulators/sign-in.js';
+import { dataConverterFor } from '../../src/temporal/data-converter.js';
+import { EncryptionCodec } from '../../src/temporal/payload-codec.js';
 
 export interface Harness {
   sims: Simulators;
@@ -32,6 +35,9 @@ async function freePort(): Promise<number> {
 
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 export const ADMIN_TOKEN = 'test-admin-token-of-32-characters';
+/** Every test's workers and clients encrypt payloads with this key (the product's codec). */
+export const PAYLOAD_KEY = `test:${Buffer.alloc(32, 9).toString('base64')}`;
+export const dataConverter = dataConverterFor(new EncryptionCodec(parseKeyList(PAYLOAD_KEY, 'PAYLOAD_KEY')));
 
 export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'receipts-test-'));
@@ -42,6 +48,7 @@ export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiK
     DATA_DIR: dataDir,
     ADMIN_TOKEN,
     ENCRYPTION_KEY,
+    PAYLOAD_KEY,
     SANDBOX: 'false',
   };
   const config = loadConfig(env);

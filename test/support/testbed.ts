@@ -5,7 +5,7 @@ import { serverExecutable } from '../../src/temporal/binaries.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
 import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
-import { startHarness, type Harness } from './harness.js';
+import { dataConverter, startHarness, type Harness } from './harness.js';
 import { waitForStatus } from './workflow.js';
 
 export const ZONE = 'Europe/Paris';
@@ -35,8 +35,8 @@ export class Testbed {
   static async create(server: 'time-skipping' | { devServerAddress: string } = 'time-skipping'): Promise<Testbed> {
     const env =
       server === 'time-skipping'
-        ? await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: serverExecutable('test-server') } })
-        : await TestWorkflowEnvironment.createFromExistingServer({ address: server.devServerAddress });
+        ? await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: serverExecutable('test-server') }, client: { dataConverter } })
+        : await TestWorkflowEnvironment.createFromExistingServer({ address: server.devServerAddress, client: { dataConverter } });
     const h = await startHarness({ demo: { seed: 11, accounts: 2, months: 3, receipts: 24 } });
     return new Testbed(env, h, await bundleWorkflows());
   }
@@ -58,6 +58,7 @@ export class Testbed {
       taskQueue,
       deps: h.services.deps,
       workflowBundle: this.bundle,
+      dataConverter,
     });
     const handle = await startIntegration(env.client, taskQueue, {
       integrationId: id,

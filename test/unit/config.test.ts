@@ -66,4 +66,23 @@ describe('loadConfig', () => {
   it('names an unknown setting of ours, with the likely intended one', () => {
     expect(() => loadConfig({ QONTO_API_LOGN: 'x', PATH: '/usr/bin' })).toThrow(/QONTO_API_LOGN: unknown setting \(did you mean QONTO_API_LOGIN\?\)/);
   });
+
+  it('takes ENCRYPTION_KEY and PAYLOAD_KEY as one key or an id:key list, and says what is wrong with a bad one without echoing it', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(loadConfig({ PAYLOAD_KEY: key }).PAYLOAD_KEY).toBe(key);
+    expect(loadConfig({ PAYLOAD_KEY: `new:${key},old:${Buffer.alloc(32, 4).toString('hex')}` }).PAYLOAD_KEY).toContain('new:');
+    const short = Buffer.alloc(16, 5).toString('hex');
+    const error = (() => {
+      try {
+        loadConfig({ PAYLOAD_KEY: `k1:${short}` });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.join('\n')).toMatch(/PAYLOAD_KEY.*must encode exactly 32 bytes/);
+    expect(error!.problems.join('\n')).not.toContain(short);
+    expect(() => loadConfig({ PAYLOAD_KEYS: key })).toThrow(/PAYLOAD_KEYS: unknown setting/);
+    expect(() => loadConfig({ ENCRYPTION_KEY: `a:${key},a:${key}` })).toThrow(/ENCRYPTION_KEY.*"a" appears twice/);
+  });
 });

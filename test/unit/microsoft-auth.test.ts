@@ -226,6 +226,21 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     expect(await store.getTokenCache('int-2', 'microsoft')).toBeNull();
   });
 
+  it('after a key rotation (B,A) opens a cache sealed with A, seals it again with B, and B alone then opens it', async () => {
+    const keyA = randomBytes(32);
+    const keyB = randomBytes(32);
+    await connect(newAuth({ sealer: createSealer([keyA]) }), 'int-1');
+    const sealedByA = (await store.getTokenCache('int-1', 'microsoft'))!;
+
+    const token = await newAuth({ sealer: createSealer([keyB, keyA]) }).getAccessToken('int-1');
+    expect(directory.resolveAccessToken(token)?.userId).toBe(alice.id);
+    const resealed = (await store.getTokenCache('int-1', 'microsoft'))!;
+    expect(resealed.equals(sealedByA)).toBe(false);
+    expect(createSealer([keyB]).isCurrent(resealed)).toBe(true);
+
+    expect(await newAuth({ sealer: createSealer([keyB]) }).getAccessToken('int-1')).toBe(token);
+  });
+
   it('turns an undecryptable stored cache into ReconnectRequired', async () => {
     await connect(newAuth(), 'int-1');
     const otherKey = newAuth({ sealer: createSealer(randomBytes(32)) });

@@ -353,4 +353,18 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect(moved).toBeInstanceOf(ReconnectRequiredError);
     expect(moved.code).toBe('token_cache_unreadable');
   });
+
+  it('after a key rotation (B,A) opens tokens sealed with A, seals them again with B, and B alone then opens them', async () => {
+    const keyA = randomBytes(32);
+    const keyB = randomBytes(32);
+    const tokens = await connect(newAuth({ sealer: createSealer([keyA]) }), 'int-1', owner.email);
+    const sealedByA = (await store.getTokenCache('int-1', 'qonto'))!;
+
+    expect(await newAuth({ sealer: createSealer([keyB, keyA]) }).getAccessToken('int-1')).toBe(tokens.accessToken);
+    const resealed = (await store.getTokenCache('int-1', 'qonto'))!;
+    expect(resealed.equals(sealedByA)).toBe(false);
+    expect(createSealer([keyB]).isCurrent(resealed)).toBe(true);
+
+    expect(await newAuth({ sealer: createSealer([keyB]) }).getAccessToken('int-1')).toBe(tokens.accessToken);
+  });
 });

@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reconfigureSignal, reconnectSignal, revokeSignal, syncNowSignal } from '../../workflows/messages.js';
+import { dataConverter } from '../support/harness.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
 import { SYNC_FROM, Testbed, ZONE, sleepingAfter } from '../support/testbed.js';
 import { handleOf } from '../support/workflow.js';
@@ -112,7 +113,7 @@ describe('integration workflow', { timeout: 60_000 }, () => {
       await handleOf(bed.env.client, t.id).signal(revokeSignal);
       // A plain client: the test environment's result() unlocks time skipping while it waits, which
       // would fast-forward every other timer on this server.
-      const outcome = (await handleOf(new Client({ connection: bed.env.connection }), t.id).result()) as { status: string };
+      const outcome = (await handleOf(new Client({ connection: bed.env.connection, dataConverter }), t.id).result()) as { status: string };
       expect(outcome.status).toBe('revoked');
       const expected = expectedReceipts(bed.h.sims.qonto.data, SYNC_FROM, ZONE);
       expect(await driveMismatches(bed.h.sims.graph.drive(t.user.id), bed.h.services.store, t.id, expected)).toEqual([]);

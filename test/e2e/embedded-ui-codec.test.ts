@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { startEmbeddedServer } from '../../src/temporal/dev-server.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+it("points the embedded Temporal UI at the service's codec server", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'embedded-ui-'));
+  const server = await startEmbeddedServer({ dataDir, port: await freePort(), uiPort: await freePort(), namespace: 'default', codecEndpoint: 'http://localhost:3000/codec' });
+  try {
+    // What the UI's browser code reads to know where to decode payloads.
+    const settings = (await (await fetch(`${server.uiUrl}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe('http://localhost:3000/codec');
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
