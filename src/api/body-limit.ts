@@ -15,7 +15,8 @@ import { ApiError } from './errors.js';
 export function bodyLimit(maxBytes: number, discardBytes: number): MiddlewareHandler {
   const tooLarge = () => new ApiError(413, 'payload_too_large', `Request bodies are limited to ${maxBytes} bytes`);
   return async (c, next) => {
-    const body = c.req.raw.body;
+    // Typed as the bytes Node delivers (the DOM typing says `any`).
+    const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
     if (!body) return next();
     const declared = c.req.raw.headers.has('transfer-encoding') ? null : c.req.header('content-length');
     if (declared != null) {

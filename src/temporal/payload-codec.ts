@@ -72,7 +72,7 @@ export class EncryptionCodec implements PayloadCodec {
       } catch {
         throw new ValueError('encrypted payload failed authentication');
       }
-      return proto.temporal.api.common.v1.Payload.decode(plain) as Payload;
+      return proto.temporal.api.common.v1.Payload.decode(plain);
     });
   }
 }

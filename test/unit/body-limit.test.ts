@@ -21,7 +21,7 @@ function chunked(text: string): ReadableStream<Uint8Array> {
 }
 
 const post = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
-  app.request('/echo', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(typeof body === 'string' ? {} : { 'transfer-encoding': 'chunked' }), ...headers }, duplex: 'half' } as RequestInit);
+  app.request('/echo', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(typeof body === 'string' ? {} : { 'transfer-encoding': 'chunked' }), ...headers }, duplex: 'half' });
 
 describe('bodyLimit', () => {
   it('passes a body within the limit, declared or chunked', async () => {
