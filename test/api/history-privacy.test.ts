@@ -11,6 +11,7 @@ import { accountFolderName } from '../../src/sync/naming.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { workflowIdFor } from '../../workflows/messages.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
+import { ADMIN_TOKEN } from '../support/harness.js';
 import { leaks, personalData } from '../support/personal-data.js';
 import { sleepingAfter } from '../support/testbed.js';
 import { waitForStatus } from '../support/workflow.js';
@@ -19,7 +20,7 @@ import { waitForStatus } from '../support/workflow.js';
  * What the Temporal server stores (and its UI shows) of a backfill holds no personal data in plaintext:
  * every payload is encrypted by the codec; the codec server decodes them back for the admin.
  */
-const ADMIN = 'test-admin-token';
+const ADMIN = ADMIN_TOKEN;
 
 let bed: ApiBed;
 beforeAll(async () => {
