@@ -6,6 +6,7 @@ import {
   ReconnectRequiredError,
   RetryableError,
 } from '../src/errors.js';
+import { isThrottling } from '../src/http/backoff-gate.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
@@ -125,6 +126,10 @@ export function exportActivities(deps: ActivityDeps) {
             await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
             return { kind: 'dismissed' };
           }
+          // Throttled (a 429/503, or waiting behind the drive's back-off window): the receipt did
+          // nothing wrong. The activity ends so that Temporal retries it after the window, and this
+          // receipt's attempts stay as they were.
+          if (isThrottling(error)) throw error;
           const attempts = entry.attempts + 1;
           const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
           const transient = error instanceof RetryableError || !(error instanceof FatalError);
