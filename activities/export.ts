@@ -62,11 +62,15 @@ export function exportActivities(deps: ActivityDeps) {
       let done = 0;
       let quotaHit = false;
       const beat = keepHeartbeating(ctx);
-      const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
-        const outcome = await exportOne(entry);
-        beat.progress({ done: ++done });
-        return outcome;
-      }).finally(() => beat.stop());
+      const outcomes = await beat
+        .run(() =>
+          settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
+            const outcome = await exportOne(entry);
+            beat.progress({ done: ++done });
+            return outcome;
+          }),
+        )
+        .finally(() => beat.stop());
       for (const outcome of outcomes) {
         if (outcome.kind === 'exported') (exported += 1), (bytes += outcome.bytes);
         else if (outcome.kind === 'failed') (failed += 1), (lastError = outcome.error);

@@ -7,7 +7,7 @@ import { ConfigError, type Config } from './config.js';
 import { gatesByKey } from './http/backoff-gate.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
-import { QontoClient } from './qonto/client.js';
+import { QontoClient, type QontoClientOptions } from './qonto/client.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 
@@ -25,7 +25,8 @@ export interface Services {
 
 /** Client settings the configuration does not expose (tests shorten retries and deadlines). */
 export interface ClientTuning {
-  graph?: Pick<OneDriveClientOptions, 'retry'>;
+  graph?: Pick<OneDriveClientOptions, 'retry' | 'deadlines'>;
+  qonto?: Pick<QontoClientOptions, 'retry' | 'deadlines'>;
 }
 
 /** Where the SQLite file is: DATABASE_URL (sqlite:/file:) or DATA_DIR. Postgres is designed for
@@ -75,6 +76,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          ...tuning.qonto,
         })
       : null;
   // OAuth mode: each integration reads Qonto with the tokens of the member who connected it.
@@ -84,6 +86,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          ...tuning.qonto,
         })
       : apiKeyClient!;
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).

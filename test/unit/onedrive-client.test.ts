@@ -517,6 +517,37 @@ describe('OneDriveClient against the Graph simulator', () => {
   });
 });
 
+describe('OneDriveClient deadlines', () => {
+  // The default fetch (with deadlines), not the recording one.
+  const withDeadlines = (overrides: Partial<OneDriveClientOptions> = {}) => client({ fetch: undefined, deadlines: { idleMs: 300 }, ...overrides });
+
+  it('retries a Graph request that is never answered, and one whose answer stalls midway', async () => {
+    const od = withDeadlines();
+    sim.faults.add({ method: 'GET', path: '/special/approot' }, { kind: 'stall' });
+    sim.faults.add({ method: 'GET', path: '/special/approot' }, { kind: 'stall-body', bytes: 10 });
+    const app = await od.getAppFolder();
+    expect(app.folder).toBeDefined();
+    expect(sim.faults.pending()).toBe(0);
+    expect(sim.requestLog.filter((r) => r.path.endsWith('/special/approot'))).toHaveLength(3);
+  });
+
+  it('retries an upload whose PUT is never answered, and a session fragment likewise, then completes', async () => {
+    const app = await withDeadlines().getAppFolder();
+    const small = randomBytes(100_000);
+    sim.faults.add({ method: 'PUT', path: '/content' }, { kind: 'stall' });
+    const simple = await withDeadlines().uploadFile({ parentId: app.id, name: 'small.pdf', size: small.length, open: sourceOf(small).open });
+    expect(simple.quickXorHash).toBe(quickXorHash(small));
+
+    const big = randomBytes(5 * UNIT + 123);
+    sim.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'stall' });
+    const od = withDeadlines({ fragmentSize: 2 * UNIT, simpleUploadMax: 64 * 1024 });
+    const session = await od.uploadFile({ parentId: app.id, name: 'big.pdf', size: big.length, open: sourceOf(big).open });
+    expect(session.item.file?.hashes?.quickXorHash).toBe(quickXorHash(big));
+    expect(sim.faults.pending()).toBe(0);
+    expect(sim.drive('u1').listFiles().map((f) => f.quickXorHash).sort()).toEqual([quickXorHash(small), quickXorHash(big)].sort());
+  });
+});
+
 describe('OneDriveClient memory', () => {
   it('streams a 50 MB upload with memory bounded by the fragment, not the file', async () => {
     // Live memory, measured after a full GC at every confirmed fragment: garbage the source or the

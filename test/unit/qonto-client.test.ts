@@ -237,6 +237,33 @@ describe('QontoClient against the simulator', () => {
     expect(got.equals(attachmentBuffer(receipt.id, got.length))).toBe(true);
   });
 
+  it('retries an API request and a download that are never answered', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Hung' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'hung.pdf', contentType: 'application/pdf', size: 200_000 });
+    sim.faults.add({ path: '/v2/attachments/' }, { kind: 'stall' });
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'stall' });
+    const download = await client(sim, { deadlines: { idleMs: 300 } }).openAttachment(receipt.id);
+    expect(await sha256(download.body)).toEqual({ hex: attachmentSha256(receipt.id, 200_000), bytes: 200_000 });
+    expect(sim.faults.pending()).toBe(0);
+  });
+
+  it('fails a download whose body stalls midway with a RetryableError, after the bytes that came', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Stalled' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'stalled.pdf', contentType: 'application/pdf', size: 2 * 1024 * 1024 });
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'stall-body', bytes: 100_000 });
+    const download = await client(sim, { deadlines: { idleMs: 300 } }).openAttachment(receipt.id);
+    let received = 0;
+    const error = await caught(
+      (async () => {
+        for await (const chunk of download.body) received += chunk.byteLength;
+      })(),
+    );
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(received).toBe(100_000);
+  });
+
   it('stops a download when the caller aborts, with the abort reason rather than a retryable error', async () => {
     const { sim, account } = await simulator();
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Abort' });

@@ -8,10 +8,12 @@ let dev: Testbed;
 beforeAll(async () => {
   // A Retry-After above a second is "long" here: not waited in process, so the activity ends and
   // Temporal retries it after the window, as a Retry-After over a minute does in production.
-  // One upload at a time, so that the three windows come one after another.
+  // One upload at a time, so that the three windows come one after another. Deadlines of a second
+  // (instead of 15 s) so that a hung request fails over quickly.
+  const deadlines = { idleMs: 1_000 };
   dev = await Testbed.create(
     { devServerAddress: inject('temporalAddress') },
-    { tuning: { graph: { retry: { maxRetryAfterMs: 1_000 } } }, extraEnv: { UPLOAD_CONCURRENCY: '1' } },
+    { tuning: { graph: { retry: { maxRetryAfterMs: 1_000 }, deadlines }, qonto: { deadlines } }, extraEnv: { UPLOAD_CONCURRENCY: '1' } },
   );
 });
 afterAll(() => dev?.close());
@@ -30,6 +32,23 @@ it('three long Retry-After windows in a row leave every receipt exported, none f
     expect(done.counts).toMatchObject({ failed: 0, pending: 0, exported: expected.length });
     expect(done.lastRun).toMatchObject({ outcome: 'completed', failed: 0 });
     expect(done.lastError).toBeNull();
+    expect(await driveMismatches(graph.drive(t.user.id), dev.h.services.store, t.id, expected)).toEqual([]);
+  });
+});
+
+it('hung connections (no answer, or an answer that stalls midway) to Qonto, its storage and Graph fail over, and every receipt arrives', async () => {
+  const { graph, qonto } = dev.h.sims;
+  const t = await dev.start('stalled');
+  qonto.faults.add({ path: '/v2/transactions' }, { kind: 'stall' });
+  qonto.faults.add({ path: '/s3/attachments/' }, { kind: 'stall' });
+  qonto.faults.add({ path: '/s3/attachments/' }, { kind: 'stall-body', bytes: 1_000 });
+  graph.faults.add({ method: 'GET', path: '/me/drive' }, { kind: 'stall-body', bytes: 5 });
+  graph.faults.add({ method: 'PUT' }, { kind: 'stall' });
+  await t.run(async () => {
+    const done = await t.status(sleepingAfter(1), 'the backfill');
+    const expected = expectedReceipts(dev.h.sims.qonto.data, SYNC_FROM, ZONE);
+    expect(qonto.faults.pending() + graph.faults.pending()).toBe(0);
+    expect(done.counts).toMatchObject({ failed: 0, pending: 0, exported: expected.length });
     expect(await driveMismatches(graph.drive(t.user.id), dev.h.services.store, t.id, expected)).toEqual([]);
   });
 });
