@@ -89,17 +89,30 @@ export function exportActivities(deps: ActivityDeps) {
 
       async function exportOne(entry: ManifestEntry): Promise<Outcome> {
         if (quotaHit) return { kind: 'skipped' };
+        // The upload session this receipt holds on the drive, as persisted for resumption.
+        let session = entry.uploadUrl;
+        /** Giving up on the receipt (for this run or for good): its session goes too, or it would sit
+         * on the drive, half written, until it expires. */
+        const dropSession = async () => {
+          if (session === null) return;
+          await drive.cancelUploadSession(session).catch(() => undefined);
+          session = null;
+        };
         try {
           const uploaded = await upload(
             entry,
             drive,
             (signal) => links.open(qonto, entry.attachmentId, signal),
             folders,
-            (uploadUrl) => store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
+            (uploadUrl) => {
+              session = uploadUrl;
+              return store.updateEntry(integrationId, entry.attachmentId, { uploadUrl });
+            },
             (sent) => beat.progress({ done, attachmentId: entry.attachmentId, sent }),
           );
           if (uploaded === 'folder-deleted') {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
+            await dropSession();
             await store.dismissUnder(integrationId, entry.folderPath);
             await folders.forget(entry.folderPath);
             return { kind: 'dismissed' };
@@ -122,11 +135,13 @@ export function exportActivities(deps: ActivityDeps) {
           if (error instanceof ReconnectRequiredError) throw error;
           if (error instanceof QuotaExceededError) {
             quotaHit = true;
+            await dropSession();
             await store.updateEntry(integrationId, entry.attachmentId, { uploadUrl: null });
             return { kind: 'quota' };
           }
           if (error instanceof NotFoundError) {
             // Removed from Qonto since it was discovered: nothing left to export (reconfigure tries again).
+            await dropSession();
             await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
             return { kind: 'dismissed' };
           }
@@ -141,6 +156,7 @@ export function exportActivities(deps: ActivityDeps) {
             await store.updateEntry(integrationId, entry.attachmentId, { attempts, lastError: message });
             throw error;
           }
+          await dropSession();
           await store.updateEntry(integrationId, entry.attachmentId, {
             state: 'failed',
             attempts,

@@ -25,7 +25,7 @@ export interface Services {
 
 /** Client settings the configuration does not expose (tests shorten retries and deadlines). */
 export interface ClientTuning {
-  graph?: Pick<OneDriveClientOptions, 'retry' | 'deadlines'>;
+  graph?: Pick<OneDriveClientOptions, 'retry' | 'deadlines' | 'simpleUploadMax' | 'fragmentSize'>;
   qonto?: Pick<QontoClientOptions, 'retry' | 'deadlines'>;
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
 import { SYNC_FROM, Testbed, ZONE, sleepingAfter } from '../support/testbed.js';
 
@@ -50,5 +50,36 @@ it('hung connections (no answer, or an answer that stalls midway) to Qonto, its 
     expect(qonto.faults.pending() + graph.faults.pending()).toBe(0);
     expect(done.counts).toMatchObject({ failed: 0, pending: 0, exported: expected.length });
     expect(await driveMismatches(graph.drive(t.user.id), dev.h.services.store, t.id, expected)).toEqual([]);
+  });
+});
+
+describe('upload sessions', () => {
+  // Files above 64 KiB go through upload sessions; one try per request and per run, so that a
+  // receipt whose fragments keep failing is given up on at once.
+  let bed: Testbed;
+  beforeAll(async () => {
+    bed = await Testbed.create(
+      { devServerAddress: inject('temporalAddress') },
+      { tuning: { graph: { simpleUploadMax: 64 * 1024, retry: { attempts: 1 } } } },
+    );
+    bed.h.services.deps.attemptsPerRun = 1;
+  });
+  afterAll(() => bed?.close());
+  afterEach(() => bed.terminateStarted());
+
+  it('cancels the upload session of a receipt it gives up on instead of leaving it on the drive', async () => {
+    const graph = bed.h.sims.graph;
+    const t = await bed.start('sessions');
+    const rule = graph.faults.addRandom({ method: 'PUT', path: '/rup/' }, { kind: 'status', status: 500 }, { fraction: 1 });
+    try {
+      await t.run(async () => {
+        const done = await t.status(sleepingAfter(1), 'the backfill');
+        expect(done.counts.failed).toBeGreaterThan(0);
+        expect(graph.drive(t.user.id).counters.createUploadSession).toBeGreaterThan(0);
+        expect(graph.drive(t.user.id).uploadSessionCount()).toBe(0);
+      });
+    } finally {
+      graph.faults.remove(rule);
+    }
   });
 });
