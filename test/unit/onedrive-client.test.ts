@@ -517,6 +517,57 @@ describe('OneDriveClient against the Graph simulator', () => {
   });
 });
 
+/** Global fetch that flips the first byte of every body sent to an upload (same size, other bytes). */
+const corruptingFetch: typeof fetch = (input, init) => {
+  const body = init?.body;
+  if (init?.method !== 'PUT' || !(body instanceof ReadableStream)) return fetch(input, init);
+  let first = true;
+  const flipped = (body as ReadableStream<Uint8Array>).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (first && chunk.length > 0) {
+          chunk = Uint8Array.from(chunk);
+          chunk[0] = chunk[0]! ^ 0xff;
+          first = false;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return fetch(input, { ...init, body: flipped });
+};
+
+describe('OneDriveClient verifying an answer without quickXorHash', () => {
+  it('reads the item again, and failing that hashes its content, before accepting the upload', async () => {
+    const od = client();
+    const app = await od.getAppFolder();
+    const data = randomBytes(100_000);
+
+    sim.drive('u1').withholdHashes(1); // the upload's answer only
+    const reread = await od.uploadFile({ parentId: app.id, name: 'a.pdf', size: data.length, open: sourceOf(data).open });
+    expect(reread.quickXorHash).toBe(quickXorHash(data));
+    expect(sent.at(-1)).toMatchObject({ method: 'GET', url: `${sim.url}/me/drive/items/${encodeURIComponent(reread.item.id)}` });
+
+    sim.drive('u1').withholdHashes(2); // the upload's answer and the item read again
+    const downloaded = await od.uploadFile({ parentId: app.id, name: 'b.pdf', size: data.length, open: sourceOf(data).open });
+    expect(downloaded.quickXorHash).toBe(quickXorHash(data));
+    expect(sent.at(-1)).toMatchObject({ method: 'GET', authorization: null });
+    expect(sent.at(-1)!.url.startsWith(`${sim.uploadUrl}/download/`)).toBe(true);
+  });
+
+  it('refuses an upload whose bytes differ though its size matches, found by reading the item again or its content', async () => {
+    const od = client({ fetch: corruptingFetch });
+    const app = await od.getAppFolder();
+    const data = randomBytes(100_000);
+    for (const withheld of [1, 2]) {
+      sim.drive('u1').withholdHashes(withheld);
+      const error = await od.uploadFile({ parentId: app.id, name: `c${withheld}.pdf`, size: data.length, open: sourceOf(data).open }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect((error as Error).message).toMatch(/hash mismatch/);
+    }
+  });
+});
+
 describe('OneDriveClient deadlines', () => {
   // The default fetch (with deadlines), not the recording one.
   const withDeadlines = (overrides: Partial<OneDriveClientOptions> = {}) => client({ fetch: undefined, deadlines: { idleMs: 300 }, ...overrides });
