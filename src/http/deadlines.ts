@@ -12,6 +12,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { RetryableError } from '../errors.js';
+import { publicOnlyLookup } from './address-guard.js';
 
 export interface RequestDeadlines {
   /** To establish the connection (TCP and TLS). */
@@ -29,21 +30,35 @@ const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIME
 /** One pool of connections per pair of deadlines, for the process (clients are made per activity). */
 const agents = new Map<string, Agent>();
 
-function agentFor({ connectMs, idleMs }: RequestDeadlines): Dispatcher {
-  const key = `${connectMs}/${idleMs}`;
+function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
+  const key = `${connectMs}/${idleMs}/${publicOnly}`;
   let agent = agents.get(key);
   if (!agent) {
-    agent = new Agent({ connectTimeout: connectMs, headersTimeout: idleMs, bodyTimeout: idleMs });
+    agent = new Agent({
+      connectTimeout: connectMs,
+      headersTimeout: idleMs,
+      bodyTimeout: idleMs,
+      ...(publicOnly ? { connect: { lookup: publicOnlyLookup } } : {}),
+    });
     agents.set(key, agent);
   }
   return agent;
 }
 
+export interface DeadlineOptions {
+  /** Connect only to names that resolve to public addresses (downloads from links we were given). */
+  publicOnly?: boolean;
+}
+
 /** `fetchImpl` (Node's fetch by default) with these deadlines; a missed deadline is a RetryableError
  * naming the host only (a path may hold a file name, a query a signature). */
-export function withDeadlines(deadlines: Partial<RequestDeadlines> = {}, fetchImpl: typeof fetch = globalThis.fetch): typeof fetch {
+export function withDeadlines(
+  deadlines: Partial<RequestDeadlines> = {},
+  fetchImpl: typeof fetch = globalThis.fetch,
+  { publicOnly = false }: DeadlineOptions = {},
+): typeof fetch {
   const limits = { ...DEFAULT_DEADLINES, ...deadlines };
-  const dispatcher = agentFor(limits);
+  const dispatcher = agentFor(limits, publicOnly);
   return async (input, init) => {
     const host = hostOf(input);
     try {

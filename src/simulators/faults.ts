@@ -15,7 +15,9 @@ export type FaultAction =
   | { kind: 'stall' }
   /** Answer as usual, but send only the headers and the first `bytes` of the body, then nothing more
    * while keeping the connection open (a transfer that stalls midway). */
-  | { kind: 'stall-body'; bytes: number };
+  | { kind: 'stall-body'; bytes: number }
+  /** Answer `status` (default 302) with this Location (a storage host sending the client elsewhere). */
+  | { kind: 'redirect'; location: string; status?: number };
 
 export interface FaultMatch {
   method?: string;

@@ -135,6 +135,11 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
       stallAfter(ex.res, action.bytes);
       return true;
     }
+    if (action.kind === 'redirect') {
+      await ex.discardBody();
+      ex.send(action.status ?? 302, undefined, { location: action.location });
+      return false;
+    }
     ex.armDrop(action.bytes);
     if (ex.method !== 'PUT' && ex.method !== 'POST') await ex.discardBody();
     return true;

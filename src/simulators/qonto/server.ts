@@ -301,6 +301,10 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     }
     // A hung server: the request is read, nothing is ever answered.
     if (fault?.kind === 'stall') return;
+    if (fault?.kind === 'redirect') {
+      res.writeHead(fault.status ?? 302, { location: fault.location, 'content-length': '0' });
+      return void res.end();
+    }
     if (fault?.kind === 'stall-body') stallAfter(res, fault.bytes);
     if (fault?.kind === 'status') {
       const headers: Record<string, string> = fault.retryAfterSec === undefined ? {} : { 'retry-after': String(fault.retryAfterSec) };
