@@ -72,9 +72,13 @@ export function exportActivities(deps: ActivityDeps) {
         )
         .finally(() => beat.stop());
       for (const outcome of outcomes) {
-        if (outcome.kind === 'exported') (exported += 1), (bytes += outcome.bytes);
-        else if (outcome.kind === 'failed') (failed += 1), (lastError = outcome.error);
-        else if (outcome.kind === 'quota') quotaExceeded = true;
+        if (outcome.kind === 'exported') {
+          exported += 1;
+          bytes += outcome.bytes;
+        } else if (outcome.kind === 'failed') {
+          failed += 1;
+          lastError = outcome.error;
+        } else if (outcome.kind === 'quota') quotaExceeded = true;
       }
 
       return {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { RetryableError, SyncError } from '../src/errors.js';
+import { ReconnectRequiredError, RetryableError, SyncError } from '../src/errors.js';
 
 /**
  * Turns the clients' typed errors into Temporal failures whose `type` says what to do:
@@ -13,7 +13,8 @@ export function toFailure(error: unknown): unknown {
     type: error.kind,
     nonRetryable: !(error instanceof RetryableError),
     nextRetryDelay: error instanceof RetryableError ? error.retryAfterMs : undefined,
-    details: [{ status: error.status ?? null, code: error.code ?? null }],
+    // `provider` tells the workflow (and the dashboard) whose sign-in ended.
+    details: [{ status: error.status ?? null, code: error.code ?? null, ...(error instanceof ReconnectRequiredError ? { provider: error.provider } : {}) }],
   });
 }
 

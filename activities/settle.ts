@@ -9,7 +9,7 @@ export async function settleAll<T, R>(
   signal: AbortSignal,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | null = null;
   const lane = async () => {

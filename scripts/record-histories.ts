@@ -80,6 +80,22 @@ const scenarios: Scenario[] = [
       await waitForStatus(client, id, (v) => v.lastRun?.kind === 'reconfigure' && sleepingAfter(2)(v), 'the reconfigure run');
     },
   },
+  {
+    // Execution 2's reconfiguration fails (Graph answers 403) and continues as new with a retry time;
+    // execution 3 sleeps until then, is woken by "sync now" once the fault is gone and applies it.
+    name: 'failed-reconfigure',
+    executions: [2, 3],
+    async drive({ client, h, id }) {
+      await waitForStatus(client, id, sleepingAfter(1), 'the backfill');
+      const handle = client.workflow.getHandle(workflowIdFor(id));
+      const fault = h.sims.graph.faults.add({}, { kind: 'status', status: 403, code: 'accessDenied' }, Number.POSITIVE_INFINITY);
+      await handle.signal(reconfigureSignal, { syncFrom: '2020-02-01' });
+      await waitForStatus(client, id, (v) => v.status === 'failed' && sleepingAfter(2)(v), 'the failed reconfiguration');
+      h.sims.graph.faults.remove(fault);
+      await handle.signal(syncNowSignal);
+      await waitForStatus(client, id, (v) => v.lastRun?.outcome === 'completed' && sleepingAfter(3)(v), 'the reconfiguration, once the fault is gone');
+    },
+  },
 ];
 
 async function main(): Promise<void> {

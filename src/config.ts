@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { LOG_LEVELS } from './logger.js';
 
-/** Every setting comes from the environment; names are part of the public interface (DESIGN.md). */
+/** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
 
 const optionalText = z
   .string()
@@ -34,6 +35,8 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PUBLIC_URL: httpUrl('http://localhost:3000'),
@@ -57,7 +60,11 @@ const envSchema = z.object({
   QONTO_API_LOGIN: optionalText,
   QONTO_API_SECRET: optionalText,
   QONTO_STAGING_TOKEN: optionalText,
-  ADMIN_TOKEN: optionalText,
+  // 32 characters: 128 bits when random hex (`openssl rand -hex 16`), out of reach of online guessing
+  // even before the per-address limit on failed attempts.
+  ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= ADMIN_TOKEN_MIN_LENGTH, {
+    message: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters: it guards bank data and is the only password of API-key mode; generate one with \`openssl rand -hex 32\``,
+  }),
   MICROSOFT_CLIENT_ID: optionalText,
   MICROSOFT_CLIENT_SECRET: optionalText,
   MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
@@ -72,6 +79,7 @@ const envSchema = z.object({
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(10),
   SANDBOX: flag,
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
+  LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -45,9 +45,17 @@ export class NotFoundError extends SyncError {
   readonly kind = 'NotFound' as const;
 }
 
-/** Consent revoked or expired: the user must sign in again; retrying cannot help. */
+/** Whose sign-in an integration holds: Qonto's (OAuth tokens or the API key) and Microsoft's. */
+export type SignInProvider = 'qonto' | 'microsoft';
+
+/** Consent revoked or expired at `provider`: the user must sign in there again; retrying cannot help. */
 export class ReconnectRequiredError extends SyncError {
   readonly kind = 'ReconnectRequired' as const;
+  readonly provider: SignInProvider;
+  constructor(message: string, info: ErrorInfo & { provider: SignInProvider }) {
+    super(message, info);
+    this.provider = info.provider;
+  }
 }
 
 /** The drive is full (HTTP 507 quotaLimitReached, or not enough room for what is pending). */

@@ -1,14 +1,15 @@
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './api/app.js';
 import { apiDeps } from './api/deps.js';
-import { createLogger } from './api/request-log.js';
+import { listen } from './api/listen.js';
+import { logger } from './logger.js';
 import { ConfigError, loadConfig } from './config.js';
 import { logProgress } from './progress-log.js';
 import { createServices } from './services.js';
 import { startSandbox } from './sandbox.js';
 import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
+import { installTemporalLogging } from './temporal/runtime-logging.js';
 import { bundleWorkflows, createWorker } from './temporal/worker.js';
 
 /**
@@ -18,6 +19,8 @@ import { bundleWorkflows, createWorker } from './temporal/worker.js';
  */
 async function main(): Promise<void> {
   let config = loadConfig();
+  logger.level = config.LOG_LEVEL;
+  installTemporalLogging(logger);
   const sandbox = config.sandbox ? await startSandbox(config) : null;
   if (sandbox) config = sandbox.config;
 
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
       },
     );
     address = embedded.address;
-    console.log(`Temporal dev server on ${address}, UI on ${embedded.uiUrl}`);
+    logger.info(`Temporal dev server on ${address}, UI on ${embedded.uiUrl}`);
   }
 
   const services = await createServices(config);
@@ -51,12 +54,12 @@ async function main(): Promise<void> {
   if (sandbox) await sandbox.restoreIntegrations(services, client);
 
   const extras = { temporalUiUrl: embedded?.uiUrl ?? null, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
-  const api = createApp({ ...apiDeps(config, services, client, extras), logger: createLogger() });
-  const server = serve({ fetch: api.fetch, port: config.PORT });
+  const api = createApp({ ...apiDeps(config, services, client, extras), logger });
+  const { server } = await listen(api, config.PORT);
   const stopProgress = logProgress(services.store);
-  console.log(`\nOpen ${config.PUBLIC_URL} to set up the sync${sandbox ? ' (sandbox: sign in on the simulators\' pages, no account needed)' : ''}.`);
-  if (embedded) console.log(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);
-  if (sandbox) console.log(`Browse the simulated OneDrive: ${config.PUBLIC_URL}/sandbox/drive\n`);
+  logger.info(`Open ${config.PUBLIC_URL} to set up the sync${sandbox ? ' (sandbox: sign in on the simulators\' pages, no account needed)' : ''}.`);
+  if (embedded) logger.info(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);
+  if (sandbox) logger.info(`Browse the simulated OneDrive: ${config.PUBLIC_URL}/sandbox/drive`);
 
   const stop = () => {
     stopProgress();
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log(`Worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`);
+  logger.info(`Worker polling task queue ${config.TEMPORAL_TASK_QUEUE} in namespace ${config.TEMPORAL_NAMESPACE}`);
   await worker.run();
   await clientConnection.close();
   await connection.close();
@@ -79,9 +82,9 @@ class StartupError extends Error {}
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof StartupError) {
-    console.error(error.message);
+    logger.fatal(error.message);
     process.exit(2);
   }
-  console.error(error);
+  logger.fatal({ err: error }, 'stopped by an unexpected error');
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { logger } from './logger.js';
 import type { Store } from './store/types.js';
 
 const EVERY_MS = 5_000;
@@ -6,7 +7,7 @@ const EVERY_MS = 5_000;
  * Long work shows in the log: while an integration imports or syncs, one line every few seconds with
  * the receipts exported so far, only when the numbers moved. Reads the store, so it needs no worker.
  */
-export function logProgress(store: Store, log: (line: string) => void = console.log): () => void {
+export function logProgress(store: Store, log: (line: string) => void = (line) => logger.info(line)): () => void {
   const last = new Map<string, string>();
   const timer = setInterval(() => {
     void (async () => {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { reconfigureSignal, reconnectSignal, workflowIdFor } from '../workflows/messages.js';
 import type { DriveListing } from './api/pages/sandbox-drive.js';
 import { loadConfig, type Config } from './config.js';
+import { logger } from './logger.js';
 import type { Services } from './services.js';
 import { startSimulators, type Simulators } from './simulators/index.js';
 import { signInToQontoWithSimulator, signInWithSimulator } from './simulators/sign-in.js';
@@ -35,7 +36,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     demo: SANDBOX_DEMO,
   });
   const sandboxConfig = loadConfig({ ...process.env, ...simulators.oauthEnv, SANDBOX: 'true' });
-  console.log(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
+  logger.info(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
 
   return {
     config: sandboxConfig,
@@ -53,7 +54,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
         // The simulated drive started empty: import everything again, with the new sign-ins.
         await handle.signal(reconnectSignal).catch(() => {});
         if (integration.syncFrom) await handle.signal(reconfigureSignal, { syncFrom: integration.syncFrom }).catch(() => {});
-        console.log(`Sandbox: integration ${integration.id} signed in again as ${username}; re-importing since ${integration.syncFrom}`);
+        logger.info(`Sandbox: integration ${integration.id} signed in again; re-importing since ${integration.syncFrom}`);
       }
     },
     drives() {

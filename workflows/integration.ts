@@ -15,7 +15,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
+import type { SignInProvider } from '../src/errors.js';
 import type { ExportResult, OrganizationInfo } from '../activities/types.js';
+import { retryDelayMs } from '../src/sync/retry.js';
 import { isValidTimeZone, nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
 import {
@@ -34,6 +36,10 @@ const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
 const DISCOVER_ACCOUNTS_AT_ONCE = 'discover-accounts-at-once';
 /** Patch: the drive's quota is read again after a run that exported something. */
 const QUOTA_AFTER_EXPORT = 'quota-after-export';
+/** Patch: a failed run is followed by a back-off (src/sync/retry.ts) instead of, for a failed
+ * reconfiguration, the same run again at once and forever. Executions that ended their run before
+ * it keep their old course when replayed. */
+const BACKOFF_AFTER_FAILED_RUN = 'backoff-after-failed-run';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -90,6 +96,7 @@ class Integration {
         return;
       }
       this.s.pendingReconfigure = { ...this.s.pendingReconfigure, ...args };
+      this.s.reconfigureRequested = true;
     });
     setHandler(revokeSignal, () => {
       this.revoked = true;
@@ -128,24 +135,34 @@ class Integration {
     }
   }
 
+  /** The run a message asks for, if any. After a failed run, a reconfiguration still pending from it
+   * waits for the retry: only a message that arrived since that run started counts. */
   private requestedRun(): RunKind | null {
+    const asked = this.s.syncNowRequested || this.s.reconnectRequested;
+    if (this.s.retryAt && !asked && !this.s.reconfigureRequested) return null;
     if (this.s.pendingReconfigure) return 'reconfigure';
-    if (this.s.syncNowRequested || this.s.reconnectRequested) return 'sync';
-    return null;
+    return asked ? 'sync' : null;
   }
 
-  /** Sleeps until the next daily run, or until a message asks for something sooner. */
+  /** Sleeps until the next daily run (or the retry after a failed run, if sooner), or until a message
+   * asks for something sooner. */
   private async sleepUntilDue(): Promise<RunKind | null> {
     const { hour, minute } = parseSyncTime(this.input.settings.syncTime);
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
-    this.nextRunAt = nextLocalTime(Date.now(), zone, hour, minute);
-    this.show(`sleeping until ${new Date(this.nextRunAt).toISOString()} (${this.input.settings.syncTime} ${zone})`);
-    const woken = await condition(
-      () => this.revoked || this.s.syncNowRequested || this.s.reconnectRequested || this.s.pendingReconfigure !== null,
-      this.nextRunAt - Date.now(),
+    const daily = nextLocalTime(Date.now(), zone, hour, minute);
+    const retry = this.s.retryAt ? Date.parse(this.s.retryAt) : null;
+    this.nextRunAt = retry !== null && retry < daily ? retry : daily;
+    const until = new Date(this.nextRunAt).toISOString();
+    this.show(
+      this.nextRunAt === retry
+        ? `sleeping until ${until} (retry after ${this.s.failedRuns ?? 1} failed run${this.s.failedRuns === 1 ? '' : 's'} in a row)`
+        : `sleeping until ${until} (${this.input.settings.syncTime} ${zone})`,
     );
+    const woken = await condition(() => this.revoked || this.requestedRun() !== null, this.nextRunAt - Date.now());
     if (this.revoked) return null;
-    return woken ? this.requestedRun() : 'sync';
+    if (woken) return this.requestedRun();
+    // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
+    return this.s.pendingReconfigure ? 'reconfigure' : 'sync';
   }
 
   /** One run: verify the drive, discover new receipts, export them in batches. Returns true when cut
@@ -157,7 +174,9 @@ class Integration {
       const startedAt = new Date().toISOString();
       this.s.runNumber += 1;
       this.s.syncNowRequested = false;
+      this.s.reconfigureRequested = false;
       this.s.lastError = null;
+      this.s.signInEnded = null;
       if (kind === 'reconfigure') this.applyReconfigure(this.s.pendingReconfigure);
       this.s.currentRun = { kind, startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
     }
@@ -176,9 +195,11 @@ class Integration {
       });
     } catch (error) {
       run.outcome = this.classify(error);
+      if (run.outcome === 'reconnect_required') this.s.signInEnded = signInEndedBy(error);
       if (run.outcome !== 'revoked') {
         this.s.lastError = describe(error);
-        log.warn('run ended early', { outcome: run.outcome, error: this.s.lastError });
+        // The message names files and accounts: it stays in the status, out of the logs.
+        log.warn('run ended early', { outcome: run.outcome, failure: failureType(error) });
       }
     } finally {
       this.runScope = null;
@@ -189,6 +210,7 @@ class Integration {
     this.s.lastRun = run;
     this.s.currentRun = null;
     if (run.outcome === 'revoked') return false;
+    if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
     await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
     return false;
@@ -277,6 +299,18 @@ class Integration {
     }
   }
 
+  /** After a failed run the next one waits for the back-off (or the daily run, or the user); any
+   * other outcome ends the back-off. */
+  private planRetry(run: LastRun): void {
+    if (run.outcome !== 'failed') {
+      this.s.failedRuns = 0;
+      this.s.retryAt = null;
+      return;
+    }
+    this.s.failedRuns = (this.s.failedRuns ?? 0) + 1;
+    this.s.retryAt = new Date(Date.parse(run.finishedAt) + retryDelayMs(this.s.failedRuns)).toISOString();
+  }
+
   private applyReconfigure(change: CarriedState['pendingReconfigure']): void {
     if (!change) return;
     if (change.syncFrom) this.s.syncFrom = change.syncFrom;
@@ -334,6 +368,7 @@ class Integration {
       backfill: { done: this.s.backfilled, exported: c.exported, pending: c.pending + c.failed },
       quota: this.s.quota,
       lastError: this.s.lastError,
+      signInEnded: this.s.signInEnded ?? null,
       runNumber: this.s.runNumber,
     };
   }
@@ -351,6 +386,20 @@ function reconfigureProblem(args: CarriedState['pendingReconfigure']): string | 
 
 function quotaMessage(remaining: number, pendingBytes: number): string {
   return `The OneDrive is full: ${remaining} bytes free, ${pendingBytes} bytes of receipts waiting. Free some space; the next run (or "sync now") continues.`;
+}
+
+/** The provider named by a ReconnectRequired failure (activities/failures.ts puts it in the details). */
+function signInEndedBy(error: unknown): SignInProvider | null {
+  const details = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
+  const provider = (details?.[0] as { provider?: unknown } | undefined)?.provider;
+  return provider === 'qonto' || provider === 'microsoft' ? provider : null;
+}
+
+/** What kind of failure ended a run, without its message (which can name files and accounts). */
+function failureType(error: unknown): string {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return cause.type ?? 'ApplicationFailure';
+  return cause instanceof Error ? cause.name : typeof cause;
 }
 
 function describe(error: unknown): string {

@@ -1,4 +1,5 @@
 import type { QuotaInfo } from '../activities/types.js';
+import type { SignInProvider } from '../src/errors.js';
 import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
 import type { ReconfigureArgs } from './messages.js';
 
@@ -48,11 +49,20 @@ export interface CarriedState {
   /** The run under way, carried across continue-as-new so its totals are not lost. */
   currentRun: LastRun | null;
   pendingReconfigure: ReconfigureArgs | null;
+  /** A reconfigure signal arrived since the last run started (the pending change itself stays until a
+   * run applies it; this says the user asked again). Absent in executions started before it existed. */
+  reconfigureRequested?: boolean;
   syncNowRequested: boolean;
   /** The user signed in again; carried so a signal arriving as the run continues as new is not lost. */
   reconnectRequested: boolean;
   lastRun: LastRun | null;
   lastError: string | null;
+  /** Whose sign-in ended, while `reconnect_required` (absent in states carried by older executions). */
+  signInEnded?: SignInProvider | null;
+  /** Failed runs in a row (0 once a run ends any other way), and when the next try is due: until
+   * then only the daily run or a user action starts a run. Absent before back-off existed. */
+  failedRuns?: number;
+  retryAt?: string | null;
   quota: QuotaInfo | null;
   counts: ManifestCounts;
 }
@@ -79,6 +89,8 @@ export interface IntegrationView {
   backfill: { done: boolean; exported: number; pending: number };
   quota: QuotaInfo | null;
   lastError: string | null;
+  /** Whose sign-in must be renewed (Qonto's or Microsoft's), while `reconnect_required`. */
+  signInEnded: SignInProvider | null;
   runNumber: number;
 }
 
@@ -97,10 +109,14 @@ export function initialState(input: IntegrationInput): CarriedState {
     runDue: 'backfill',
     currentRun: null,
     pendingReconfigure: null,
+    reconfigureRequested: false,
     syncNowRequested: false,
     reconnectRequested: false,
     lastRun: null,
     lastError: null,
+    signInEnded: null,
+    failedRuns: 0,
+    retryAt: null,
     quota: null,
     counts: EMPTY_COUNTS,
   };

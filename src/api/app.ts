@@ -1,17 +1,22 @@
-import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, Hono } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
 import { AdminAuth } from './admin-auth.js';
+import { bodyLimit } from './body-limit.js';
 import { ApiError, notFound, onError } from './errors.js';
 import { htmlErrors } from './html-errors.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from './integrations.js';
 import { microsoftCallback } from './microsoft-callback.js';
-import { openApiDocument } from './openapi.js';
+import { methodAware } from './method-not-allowed.js';
+import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
+import { securityHeaders } from './security-headers.js';
 import { Sessions, type Session } from './session.js';
 
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
@@ -21,6 +26,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     sessionKey: Buffer;
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
+    /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
+    limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -28,41 +35,46 @@ export type ApiDeps = CommonDeps &
   ({ mode: 'apiKey'; adminToken: string } | { mode: 'oauth'; qontoOAuth: QontoOAuth; qontoApiUrl: string; stagingToken?: string });
 
 export const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * How much of an oversized body is read (and thrown away) so that its sender reads the 413: three
+ * times the 5 MB of a mistaken upload of a receipt or an export; beyond it we hang up.
+ */
+export const DISCARD_BODY_BYTES = 16 * 1024 * 1024;
 
-/** The HTTP API (DESIGN.md "Public interface") and the pages. */
+/** The HTTP API (docs/architecture.md, Public interface) and the pages. */
 export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
-  const errors = htmlErrors(onError, notFound);
+  const app = new OpenAPIHono<BlankEnv>();
+  const errors = htmlErrors(onError, methodAware(notFound, () => app.routes));
   app.onError(errors.onError);
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use('*', securityHeaders(deps.publicUrl));
+  app.use('*', bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES));
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument));
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined });
 
   const secure = deps.publicUrl.startsWith('https://');
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
   let organizationOf: (c: Context) => string | null = () => null;
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;
+  // One counter per address for both callbacks: each request may make us call a token endpoint.
+  const callbacks = requestLimit(deps.limits?.signInCallbacks ?? SIGN_IN_CALLBACKS);
+  app.use('/auth/qonto/callback', callbacks);
+  app.use('/auth/microsoft/callback', callbacks);
   if (deps.mode === 'apiKey') {
-    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure);
-    app.use('/api/integrations', adminAuth.require());
-    app.use('/api/integrations/*', adminAuth.require());
+    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKey, secure, deps.store);
+    // One counter per address for every way of guessing the token.
+    const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
+    app.use('/auth/admin/login', failures);
+    app.use('/api/integrations', failures, adminAuth.require());
+    app.use('/api/integrations/*', failures, adminAuth.require());
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
   } else {
-    const sessions = new Sessions(deps.sessionKey, deps.sealer, secure);
+    const sessions = new Sessions(deps.sessionKey, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
     app.use('/api/integrations', sessions.require());

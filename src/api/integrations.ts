@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { Hono, type Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { reconfigureSignal, revokeSignal, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IntegrationSettings } from '../../workflows/state.js';
 import type { MicrosoftAuth } from '../auth/microsoft.js';
@@ -8,9 +9,17 @@ import type { Sealer } from '../auth/crypto.js';
 import type { Integration, Store } from '../store/types.js';
 import { startIntegration } from '../temporal/integrations.js';
 import { ApiError } from './errors.js';
-import { finishBody, idParam, reconfigureBody } from './schemas.js';
+import {
+  createIntegration,
+  finishIntegration,
+  getIntegration,
+  listIntegrations,
+  reconfigureIntegration,
+  revokeIntegration,
+  syncIntegration,
+} from './integration-routes.js';
 import { readStatus } from './status.js';
-import { validate } from './validate.js';
+import { validationHook } from './validate.js';
 
 export interface IntegrationRoutesDeps {
   store: Store;
@@ -33,7 +42,7 @@ export const SIGN_IN_TTL_MS = 10 * 60_000;
 
 export function integrationRoutes(deps: IntegrationRoutesDeps) {
   const { store, temporal } = deps;
-  const app = new Hono();
+  const app = new OpenAPIHono({ defaultHook: validationHook });
   const handle = (id: string) => temporal.workflow.getHandle(workflowIdFor(id));
 
   async function load(c: Context, id: string): Promise<Integration> {
@@ -42,6 +51,13 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     if (!integration || (organization !== null && integration.organizationId !== organization)) {
       throw new ApiError(404, 'not_found', `No integration ${id}`);
     }
+    return integration;
+  }
+
+  /** A withdrawn integration takes no more orders, even while its workflow has not ended yet. */
+  async function loadActive(c: Context, id: string): Promise<Integration> {
+    const integration = await load(c, id);
+    if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
     return integration;
   }
 
@@ -56,7 +72,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     }
   }
 
-  app.post('/', async (c) => {
+  app.openapi(createIntegration, async (c) => {
     const giveTokens = await deps.beforeCreate?.(c);
     const id = randomUUID();
     await store.createIntegration({ id, organizationId: deps.organizationOf(c) });
@@ -71,19 +87,18 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     return c.json({ id, authorizationUrl }, 201);
   });
 
-  app.get('/', async (c) => {
+  app.openapi(listIntegrations, async (c) => {
     const organization = deps.organizationOf(c);
     const all = (await store.listIntegrations()).filter((i) => organization === null || i.organizationId === organization);
-    return c.json({ integrations: await Promise.all(all.map(statusOf)) });
+    return c.json({ integrations: await Promise.all(all.map(statusOf)) }, 200);
   });
 
-  app.get('/:id', validate('param', idParam), async (c) => c.json(await statusOf(await load(c, c.req.valid('param').id))));
+  app.openapi(getIntegration, async (c) => c.json(await statusOf(await load(c, c.req.valid('param').id)), 200));
 
-  app.post('/:id/finish', validate('param', idParam), validate('json', finishBody), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+  app.openapi(finishIntegration, async (c) => {
+    const integration = await loadActive(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
-    if (integration.status === 'revoked') throw new ApiError(409, 'revoked', 'Consent was withdrawn: connect again to start a new integration');
     const timeZone = body.timeZone ?? integration.timeZone;
     const started = await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
     const now = await store.getIntegration(integration.id);
@@ -98,21 +113,21 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     return c.json({ id: updated.id, status: updated.status }, 202);
   });
 
-  app.patch('/:id', validate('param', idParam), validate('json', reconfigureBody), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+  app.openapi(reconfigureIntegration, async (c) => {
+    const integration = await loadActive(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     await signal(integration.id, () => handle(integration.id).signal(reconfigureSignal, body));
     await store.updateIntegration(integration.id, { ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}), ...(body.timeZone ? { timeZone: body.timeZone } : {}) });
     return c.json({ id: integration.id, accepted: body }, 202);
   });
 
-  app.post('/:id/sync', validate('param', idParam), async (c) => {
-    const integration = await load(c, c.req.valid('param').id);
+  app.openapi(syncIntegration, async (c) => {
+    const integration = await loadActive(c, c.req.valid('param').id);
     await signal(integration.id, () => handle(integration.id).signal(syncNowSignal));
-    return c.json({ id: integration.id, accepted: true }, 202);
+    return c.json({ id: integration.id, accepted: true as const }, 202);
   });
 
-  app.post('/:id/revoke', validate('param', idParam), async (c) => {
+  app.openapi(revokeIntegration, async (c) => {
     const integration = await load(c, c.req.valid('param').id);
     // Tokens go now, whether or not a worker is running; the workflow stops when it hears of it.
     await store.updateIntegration(integration.id, { status: 'revoked' });
@@ -123,7 +138,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
       .signal(revokeSignal)
       .then(() => true)
       .catch((error: unknown) => (error instanceof WorkflowNotFoundError ? null : false));
-    return c.json({ id: integration.id, status: 'revoked', workflowNotified });
+    return c.json({ id: integration.id, status: 'revoked' as const, workflowNotified }, 200);
   });
 
   return app;

@@ -2,10 +2,13 @@ import type { Client } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import { reconnectSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { Sealer } from '../auth/crypto.js';
+import type { QontoOAuth } from '../auth/qonto-oauth.js';
 import { WorkOrSchoolAccountError, type MicrosoftAuth } from '../auth/microsoft.js';
 import { SyncError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { ApiError } from './errors.js';
+import { signInsToRestore } from './sign-in-again.js';
+import { readStatus } from './status.js';
 import { callbackQuery } from './schemas.js';
 import { validate } from './validate.js';
 
@@ -18,6 +21,8 @@ export function microsoftCallback(deps: {
   sealer: Sealer;
   microsoftAuth: MicrosoftAuth;
   temporal: Client;
+  /** OAuth mode: the Qonto sign-in Connect took, moved onto an existing integration whose Qonto access ended. */
+  qontoOAuth?: Pick<QontoOAuth, 'transfer'>;
   /** OAuth mode: the browser finishing the sign-in must be signed in to the integration's organization. */
   organizationOf?: (c: Context) => Promise<string | null>;
 }) {
@@ -52,8 +57,17 @@ export function microsoftCallback(deps: {
           i.microsoftAccount?.homeAccountId === account.homeAccountId,
       );
       if (!existing) return back({ connected: account.username });
-      await deps.microsoftAuth.transfer(pending.id, existing.id);
-      await deps.store.updateIntegration(existing.id, { microsoftAccount: account });
+      const current = await readStatus(deps, existing);
+      const ended = current.status === 'reconnect_required' ? (current.signInEnded ?? 'unknown') : null;
+      const restore = signInsToRestore(ended);
+      if (restore.includes('qonto') && deps.qontoOAuth && (await deps.store.getTokenCache(pending.id, 'qonto'))) {
+        await deps.qontoOAuth.transfer(pending.id, existing.id);
+      }
+      if (restore.includes('microsoft')) {
+        await deps.microsoftAuth.transfer(pending.id, existing.id);
+        await deps.store.updateIntegration(existing.id, { microsoftAccount: account });
+      }
+      // With it go the sign-ins not restored.
       await deps.store.deleteIntegration(pending.id);
       await deps.temporal.workflow.getHandle(workflowIdFor(existing.id)).signal(reconnectSignal).catch(() => {});
       return c.redirect(`/?${new URLSearchParams({ integration: existing.id, connected: account.username, resumed: 'true' })}`, 302);

@@ -1,87 +1,115 @@
-/** The OpenAPI 3.1 description of the public HTTP interface (DESIGN.md), served at /api/openapi.json. */
-const error = { $ref: '#/components/schemas/Error' };
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  '400': { description: 'Invalid request', ...json(error) },
-  '401': { description: 'No credentials', ...json(error) },
-  '403': { description: 'Not allowed', ...json(error) },
-  '404': { description: 'Unknown integration', ...json(error) },
-};
-const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const admin = [{ adminToken: [] }];
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { CREDENTIALS } from './integration-routes.js';
+import { errorResponse } from './response-schemas.js';
+import { callbackQuery, idParam } from './schemas.js';
 
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: { title: 'Qonto → OneDrive receipts', version: '0.1.0' },
-  components: {
-    securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (API-key mode)' } },
-    schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+/**
+ * `/api/openapi.json`, generated: the JSON API's routes document themselves (integration-routes.ts);
+ * the pages and sign-in routes, which answer HTML and redirects, are registered here with the same
+ * zod schemas that validate them.
+ */
+export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean }): void {
+  const registry = app.openAPIRegistry;
+  registry.registerComponent(
+    'securitySchemes',
+    CREDENTIALS,
+    opts.mode === 'apiKey'
+      ? { type: 'http', scheme: 'bearer', description: 'API-key mode: ADMIN_TOKEN (the pages use the admin_session cookie instead)' }
+      : { type: 'apiKey', in: 'cookie', name: 'session', description: 'OAuth mode: the session cookie of "Sign in with Qonto"' },
+  );
+  const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+  const redirect = (status: 302 | 303, description: string) => ({ [status]: { description, headers: { location: { schema: { type: 'string' as const } } } } });
+  const page = { tags: ['pages'] };
+  const posted = {
+    403: errorResponse('A request from another site', ['cross_origin'], { html: true }),
+    413: errorResponse('The request body is too large', ['payload_too_large'], { html: true }),
+  };
+  const callback = (summary: string, forbidden: readonly [string, ...string[]] | null) => ({
+    method: 'get' as const,
+    tags: ['sign-in'],
+    summary,
+    request: { query: callbackQuery },
+    responses: {
+      ...redirect(302, 'Back to the setup page, with the outcome in the query string'),
+      400: errorResponse('A missing, unknown, used or expired state', ['invalid_request', 'invalid_state'], { html: true }),
+      ...(forbidden ? { 403: errorResponse('Not allowed to finish this sign-in', forbidden, { html: true }) } : {}),
+      // Node's HTTP server answers it before the app sees the request (a long `code`, percent-encoded).
+      431: { description: 'The request line and headers are larger than the server takes (16 KiB)' },
+      429: errorResponse('Too many sign-in callbacks from this address: retry after `Retry-After` seconds', ['too_many_requests'], { html: true }),
+    },
+  });
+
+  registry.registerPath({
+    ...page,
+    method: 'get',
+    path: '/',
+    summary: 'The setup steps and the dashboard; where the sign-ins land',
+    request: { query: z.object({ lang: z.string().optional().openapi({ description: 'en or de switches the language (remembered in a cookie); another value is ignored' }) }) },
+    responses: { 200: html('The page') },
+  });
+  registry.registerPath({
+    ...page,
+    method: 'get',
+    path: '/integrations/{id}/panel',
+    summary: "A dashboard's status panel (the HTML fragment the page refreshes)",
+    request: { params: idParam },
+    responses: {
+      200: html('The panel'),
+      400: errorResponse('A malformed integration id', ['invalid_request'], { html: true }),
+      401: errorResponse('No page session', ['unauthenticated'], { html: true }),
+      404: errorResponse('No such integration', ['not_found'], { html: true }),
+    },
+  });
+  for (const [path, type, what] of [
+    ['/assets/app.css', 'text/css', 'Page styles'],
+    ['/assets/app.js', 'text/javascript', 'Page script (it calls this API)'],
+  ] as const) {
+    registry.registerPath({ ...page, method: 'get', path, summary: what, responses: { 200: { description: what, content: { [type]: { schema: z.string() } } } } });
+  }
+  if (opts.mode === 'apiKey') {
+    registry.registerPath({
+      ...page,
+      method: 'post',
+      path: '/auth/admin/login',
+      summary: 'The pages sign in with the admin token',
+      // Any form is answered with a redirect: a missing or wrong token lands on the page that says so.
+      request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ token: z.string().optional() }) } } } },
+      responses: {
+        ...redirect(303, 'To the setup page: with a session cookie when the token is right, else to say it is wrong'),
+        ...posted,
+        429: errorResponse('Too many wrong tokens from this address: retry after `Retry-After` seconds', ['too_many_requests'], { html: true }),
       },
-      Settings: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { syncFrom: { type: 'string', format: 'date' }, timeZone: { type: 'string', example: 'Europe/Paris' } },
-      },
-      Status: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          status: { enum: ['connecting', 'backfilling', 'idle', 'syncing', 'quota_exceeded', 'reconnect_required', 'revoked', 'failed'] },
-          syncFrom: { type: ['string', 'null'] },
-          timeZone: { type: ['string', 'null'] },
-          nextRunAt: { type: ['string', 'null'], format: 'date-time' },
-          lastRun: { type: ['object', 'null'] },
-          counts: { type: 'object', properties: { exported: { type: 'integer' }, failed: { type: 'integer' }, pending: { type: 'integer' } } },
-          quota: { type: ['object', 'null'] },
-          lastError: { type: ['string', 'null'] },
-          microsoftAccount: { type: ['string', 'null'] },
-          phase: { type: ['string', 'null'], description: 'What the workflow is doing, in words' },
-          backfill: { type: ['object', 'null'], properties: { done: { type: 'boolean' }, exported: { type: 'integer' }, pending: { type: 'integer' } } },
-        },
-      },
-    },
-  },
-  paths: {
-    '/': { get: { summary: 'The setup steps and the dashboard (HTML; ?lang=en|de switches the language); where the sign-ins land', responses: { '200': { description: 'HTML page' } } } },
-    '/integrations/{id}/panel': { get: { summary: "A dashboard's status panel (HTML fragment the page refreshes)", parameters: [id], responses: { '200': { description: 'HTML fragment' }, ...errors } } },
-    '/assets/app.css': { get: { summary: 'Page styles', responses: { '200': { description: 'CSS' } } } },
-    '/assets/app.js': { get: { summary: 'Page script (calls this API)', responses: { '200': { description: 'JavaScript' } } } },
-    '/auth/admin/login': { post: { summary: 'API-key mode: pages sign in with the admin token (form field token)', responses: { '303': { description: 'To the setup page, with a session cookie when the token is right' } } } },
-    '/auth/logout': { post: { summary: 'Ends the page session', responses: { '303': { description: 'To the setup page' } } } },
-    '/sandbox/drive': { get: { summary: 'Sandbox only: the simulated OneDrive, listed (HTML)', responses: { '200': { description: 'HTML page' } } } },
-    '/auth/qonto/login': { get: { summary: 'OAuth mode: Sign in with Qonto', responses: { '302': { description: 'To Qonto' } } } },
-    '/auth/qonto/callback': {
-      get: {
-        summary: 'OAuth mode: finishes the Qonto sign-in (owners, admins, accountants only)',
-        parameters: ['code', 'state', 'error', 'error_description'].map((name) => ({ name, in: 'query', required: name === 'state', schema: { type: 'string' } })),
-        responses: { '302': { description: 'Signed in: to the setup page' }, '400': { description: 'Unknown or used state', ...json(error) }, '403': { description: 'Role not allowed', ...json(error) } },
-      },
-    },
-    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
-    '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI document' } } } },
-    '/api/integrations': {
-      post: { summary: 'Connect: a pending integration and the Microsoft sign-in URL', security: admin, responses: { '201': { description: 'Created', ...json({ type: 'object', properties: { id: { type: 'string' }, authorizationUrl: { type: 'string' } } }) }, ...errors } },
-      get: { summary: 'All integrations', security: admin, responses: { '200': { description: 'List', ...json({ type: 'object', properties: { integrations: { type: 'array', items: { $ref: '#/components/schemas/Status' } } } }) }, ...errors } },
-    },
-    '/api/integrations/{id}': {
-      get: { summary: 'Status', security: admin, parameters: [id], responses: { '200': { description: 'Status', ...json({ $ref: '#/components/schemas/Status' }) }, ...errors } },
-      patch: { summary: 'Reconfigure: re-imports from the start date', security: admin, parameters: [id], requestBody: { required: true, ...json({ $ref: '#/components/schemas/Settings' }) }, responses: { '202': { description: 'Accepted' }, ...errors } },
-    },
-    '/api/integrations/{id}/finish': {
-      post: { summary: 'Finish: starts the sync (idempotent)', security: admin, parameters: [id], requestBody: { required: true, ...json({ allOf: [{ $ref: '#/components/schemas/Settings' }], required: ['syncFrom'] }) }, responses: { '202': { description: 'Started' }, ...errors } },
-    },
-    '/api/integrations/{id}/sync': { post: { summary: 'Sync now', security: admin, parameters: [id], responses: { '202': { description: 'Accepted' }, ...errors } } },
-    '/api/integrations/{id}/revoke': { post: { summary: 'Withdraw consent: stop, delete tokens; files stay', security: admin, parameters: [id], responses: { '200': { description: 'Revoked' }, ...errors } } },
-    '/auth/microsoft/callback': {
-      get: {
-        summary: 'Finishes the Microsoft sign-in, then redirects to the setup page',
-        parameters: ['code', 'state', 'error', 'error_description'].map((name) => ({ name, in: 'query', required: name === 'state', schema: { type: 'string' } })),
-        responses: { '302': { description: 'Back to the setup page' }, '400': { description: 'Unknown or used state', ...json(error) } },
-      },
-    },
-  },
-} as const;
+    });
+  }
+  registry.registerPath({
+    ...page,
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Ends the page session',
+    responses: { ...redirect(303, 'To the setup page'), ...posted },
+  });
+  if (opts.sandbox) {
+    registry.registerPath({ ...page, method: 'get', path: '/sandbox/drive', summary: 'Sandbox only: the simulated OneDrive, listed', responses: { 200: html('The page') } });
+  }
+  if (opts.mode === 'oauth') {
+    registry.registerPath({ method: 'get', path: '/auth/qonto/login', tags: ['sign-in'], summary: 'Sign in with Qonto', responses: redirect(302, 'To Qonto') });
+    registry.registerPath({ ...callback('Finishes the Qonto sign-in (owners, admins and accountants only)', ['forbidden_role']), path: '/auth/qonto/callback' });
+  }
+  registry.registerPath({
+    ...callback('Finishes the Microsoft sign-in started by Connect', opts.mode === 'oauth' ? ['forbidden'] : null),
+    path: '/auth/microsoft/callback',
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  });
+  app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'Qonto → OneDrive receipts', version: '0.1.0' } });
+}

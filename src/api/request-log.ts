@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import pino from 'pino';
+import type pino from 'pino';
+import { redactedPath } from '../log-redaction.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -14,44 +15,14 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** An incoming id is trusted only when it cannot forge log lines or bloat them. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-/** Query parameters whose values are credentials (OAuth codes, state, tokens): never logged. */
-const SECRET_PARAMS = new Set([
-  'code',
-  'state',
-  'token',
-  'access_token',
-  'refresh_token',
-  'client_secret',
-  'session_state',
-  'id_token',
-]);
-/** Catches variants of the above (e.g. `logout_token`, `api_secret`) that nobody listed yet. */
-const SECRET_PARAM_PATTERN = /token|secret|password/i;
-
-export const REDACTED = '[redacted]';
-
-function isSecretParam(name: string): boolean {
-  return SECRET_PARAMS.has(name.toLowerCase()) || SECRET_PARAM_PATTERN.test(name);
-}
-
-/** The pathname plus its query, with the value of every secret-bearing parameter replaced. */
-export function redactedPath(url: string): string {
-  const { pathname, searchParams } = new URL(url);
-  const pairs: string[] = [];
-  for (const [name, value] of searchParams) {
-    const shown = isSecretParam(name) ? REDACTED : encodeURIComponent(value);
-    pairs.push(`${encodeURIComponent(name)}=${shown}`);
-  }
-  return pairs.length === 0 ? pathname : `${pathname}?${pairs.join('&')}`;
-}
-
 function requestIdFrom(header: string | undefined): string {
   return header !== undefined && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 /**
  * One structured line per request: `{reqId, method, path, status, ms}`. Headers and bodies are
- * never logged, because they carry the admin token, session cookies and OAuth payloads.
+ * never logged, because they carry the admin token, session cookies and OAuth payloads; the query
+ * is logged without credentials and personal data (the username in `?connected=`).
  */
 export function requestLog(logger: pino.Logger): MiddlewareHandler {
   return async (c, next) => {
@@ -81,23 +52,4 @@ export function requestLog(logger: pino.Logger): MiddlewareHandler {
     c.header(REQUEST_ID_HEADER, reqId);
     write(c.res.status);
   };
-}
-
-/** Second line of defence: should a credential ever reach a log call, pino censors it. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.code',
-  '*.secret',
-];
-
-export function createLogger(opts: { level?: string; destination?: pino.DestinationStream } = {}): pino.Logger {
-  const options: pino.LoggerOptions = {
-    level: opts.level ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
-  };
-  return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { isValidTimeZone } from '../sync/schedule.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -11,20 +11,35 @@ function isRealDay(value: string): boolean {
 export const syncFromSchema = z
   .string()
   .regex(DAY, 'must be a date YYYY-MM-DD')
+  .openapi({ format: 'date', description: 'A calendar day from 2015-01-01 to today', example: '2026-01-01' })
   .refine(isRealDay, 'is not a calendar date')
   .refine((v) => v >= '2015-01-01', 'must be 2015-01-01 or later (Qonto has no older transactions)')
   // A day ahead of UTC covers every zone's "today".
   .refine((v) => Date.parse(`${v}T00:00:00Z`) <= Date.now() + 86_400_000, 'must not be in the future');
 
-export const timeZoneSchema = z.string().min(1).max(64).refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Paris');
+/** The zones this runtime knows, for the document (the check below also takes aliases such as UTC). */
+const KNOWN_ZONES = Intl.supportedValuesOf('timeZone').filter(isValidTimeZone) as [string, ...string[]];
 
-export const finishBody = z.strictObject({ syncFrom: syncFromSchema, timeZone: timeZoneSchema.optional() });
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Paris')
+  .openapi({ description: 'An IANA time zone', enum: KNOWN_ZONES, example: 'Europe/Paris' });
+
+export const finishBody = z.strictObject({ syncFrom: syncFromSchema, timeZone: timeZoneSchema.optional() }).openapi('FinishSettings');
 
 export const reconfigureBody = z
   .strictObject({ syncFrom: syncFromSchema.optional(), timeZone: timeZoneSchema.optional() })
-  .refine((b) => b.syncFrom !== undefined || b.timeZone !== undefined, 'give syncFrom, timeZone or both');
+  .refine((b) => b.syncFrom !== undefined || b.timeZone !== undefined, 'give syncFrom, timeZone or both')
+  .openapi('Settings', { minProperties: 1 });
 
-export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an integration id') });
+export const idParam = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'is not an integration id')
+    .openapi({ param: { name: 'id', in: 'path' }, example: '5f0c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f' }),
+});
 
 export const callbackQuery = z.object({
   state: z.string().min(1).max(200),

@@ -1,9 +1,10 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { Sealer } from '../auth/crypto.js';
 import type { QontoTokens } from '../auth/qonto-oauth.js';
+import type { Store } from '../store/types.js';
 import { ApiError } from './errors.js';
 
 /** Roles allowed to connect, finish, reconfigure and revoke (like Qonto's own integration). */
@@ -18,9 +19,9 @@ const sessionSchema = z.object({
   name: z.string(),
   role: z.string(),
   expiresAt: z.number(),
-  /** The Qonto tokens of this sign-in, sealed, until one integration takes them ('' afterwards: Qonto
-   * refresh tokens rotate, so two integrations must never share one). */
-  sealedTokens: z.string(),
+  /** Where the store keeps this sign-in's Qonto tokens until one integration takes them ('' afterwards).
+   * They stay on the server: a cookie sent twice at once, or replayed, must not hand them over twice. */
+  qontoSignIn: z.string(),
 });
 export type Session = z.infer<typeof sessionSchema>;
 
@@ -33,17 +34,17 @@ export class Sessions {
   constructor(
     key: Buffer,
     private readonly sealer: Sealer,
+    private readonly store: Store,
     private readonly secure: boolean,
   ) {
     this.secret = createHmac('sha256', key).update('session-cookie-signing').digest('base64');
   }
 
-  async start(c: Context, who: Omit<Session, 'expiresAt' | 'sealedTokens'>, tokens: QontoTokens): Promise<void> {
-    await this.write(c, {
-      ...who,
-      expiresAt: Date.now() + SESSION_TTL_MS,
-      sealedTokens: this.sealer.seal(Buffer.from(JSON.stringify(tokens)), `session:${who.membershipId}`).toString('base64url'),
-    });
+  async start(c: Context, who: Omit<Session, 'expiresAt' | 'qontoSignIn'>, tokens: QontoTokens): Promise<void> {
+    const qontoSignIn = randomUUID();
+    const expiresAt = Date.now() + SESSION_TTL_MS;
+    await this.store.putQontoSignIn(qontoSignIn, { sealed: this.sealer.seal(Buffer.from(JSON.stringify(tokens)), `qonto-sign-in:${qontoSignIn}`), expiresAt });
+    await this.write(c, { ...who, expiresAt, qontoSignIn });
   }
 
   private async write(c: Context, session: Session): Promise<void> {
@@ -67,12 +68,14 @@ export class Sessions {
     }
   }
 
-  /** Hands the sign-in's Qonto tokens over once; null when an integration already took them. */
+  /** Hands the sign-in's Qonto tokens over once (atomically, in the store); null when an integration
+   * already took them. */
   async takeTokens(c: Context, session: Session): Promise<QontoTokens | null> {
-    if (!session.sealedTokens) return null;
-    const tokens = JSON.parse(this.sealer.open(Buffer.from(session.sealedTokens, 'base64url'), `session:${session.membershipId}`).toString()) as QontoTokens;
-    await this.write(c, { ...session, sealedTokens: '' });
-    return tokens;
+    if (!session.qontoSignIn) return null;
+    const sealed = await this.store.takeQontoSignIn(session.qontoSignIn, Date.now());
+    await this.write(c, { ...session, qontoSignIn: '' });
+    if (!sealed) return null;
+    return JSON.parse(this.sealer.open(sealed, `qonto-sign-in:${session.qontoSignIn}`).toString()) as QontoTokens;
   }
 
   end(c: Context): void {

@@ -1,25 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { statusQuery, workflowIdFor } from '../../workflows/messages.js';
-import type { IntegrationView } from '../../workflows/state.js';
+import type { z } from '@hono/zod-openapi';
 import type { Integration, Store } from '../store/types.js';
+import type { integrationStatus } from './response-schemas.js';
 
 /** `GET /api/integrations/:id`, also what the dashboard shows. */
-export interface IntegrationStatusBody {
-  id: string;
-  status: Integration['status'];
-  syncFrom: string | null;
-  timeZone: string | null;
-  nextRunAt: string | null;
-  lastRun: IntegrationView['lastRun'];
-  counts: { exported: number; failed: number; pending: number };
-  quota: IntegrationView['quota'];
-  lastError: string | null;
-  microsoftAccount: string | null;
-  /** What the workflow is doing right now, in words (null when no worker answered). */
-  phase: string | null;
-  /** Progress of the first import (null when no worker answered). */
-  backfill: IntegrationView['backfill'] | null;
-}
+export type IntegrationStatusBody = z.infer<typeof integrationStatus>;
 
 /** How long a status query may wait for a worker before the store's view is used instead. */
 const QUERY_DEADLINE_MS = 2_000;
@@ -37,6 +23,7 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
     quota: null,
     lastError: null,
+    signInEnded: null,
     microsoftAccount: integration.microsoftAccount?.username ?? null,
     phase: null,
     backfill: null,
@@ -45,8 +32,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
   try {
     const handle = deps.temporal.workflow.getHandle(workflowIdFor(integration.id));
     const view = await deps.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
-    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill } = view;
-    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, phase, backfill };
+    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded, phase, backfill } = view;
+    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded: status === 'reconnect_required' ? signInEnded : null, phase, backfill };
   } catch {
     return base;
   }

@@ -104,7 +104,7 @@ export class MicrosoftAuth {
       const msal = this.msal(network, sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId));
       const cache = msal.getTokenCache();
       const [account] = await cache.getAllAccounts();
-      if (!account) throw new ReconnectRequiredError('No Microsoft account is connected to this integration: sign in again.', { code: 'no_account' });
+      if (!account) throw new ReconnectRequiredError('No Microsoft account is connected to this integration: sign in again.', { code: 'no_account', provider: 'microsoft' });
       try {
         const result = await msal.acquireTokenSilent({ account, scopes: this.scopes, forceRefresh: opts.forceRefresh ?? false });
         return result.accessToken;
@@ -126,7 +126,7 @@ export class MicrosoftAuth {
     return this.serially(toIntegrationId, async () => {
       const { store, sealer } = this.opts;
       const sealed = await store.getTokenCache(fromIntegrationId, 'microsoft');
-      if (!sealed) throw new ReconnectRequiredError('No Microsoft sign-in to transfer', { code: 'no_tokens' });
+      if (!sealed) throw new ReconnectRequiredError('No Microsoft sign-in to transfer', { code: 'no_tokens', provider: 'microsoft' });
       const serialized = sealer.open(sealed, microsoftCacheAad(fromIntegrationId)).toString();
       await saveMicrosoftCache(store, sealer, toIntegrationId, serialized);
       await store.deleteTokenCaches(fromIntegrationId);
@@ -182,7 +182,7 @@ function toSyncError(error: unknown, last: LastResponse | undefined, phase: Phas
   }
   const mustSignIn = error instanceof InteractionRequiredAuthError || code === 'invalid_grant';
   if (mustSignIn && phase === 'silent') {
-    return new ReconnectRequiredError(`Microsoft consent expired or was withdrawn (${code}${sub}): sign in again`, { status, code });
+    return new ReconnectRequiredError(`Microsoft consent expired or was withdrawn (${code}${sub}): sign in again`, { status, code, provider: 'microsoft' });
   }
   if (mustSignIn) {
     return new FatalError(`Microsoft sign-in could not be completed (${code}${sub}): start the sign-in again`, { status, code });

@@ -1,5 +1,5 @@
 /**
- * Qonto OAuth for an integration (reference §1.4): the authorization URL, the code exchange, and
+ * Qonto OAuth for an integration (docs/contracts-qonto.md, OAuth 2.0): the authorization URL, the code exchange, and
  * access tokens kept fresh from a refresh token sealed in the store.
  *
  * Tokens are refreshed before they expire rather than after a 401, because Qonto counts 401s
@@ -36,7 +36,7 @@ export interface QontoOAuthOptions {
   store: Pick<Store, 'getTokenCache' | 'putTokenCache'>;
   sealer: Sealer;
   scopes?: string[];
-  /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its reference samples (§1.1). */
+  /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its API samples (docs/contracts-qonto.md, OAuth 2.0). */
   tokenPath?: string;
   revokePath?: string;
   fetch?: typeof fetch;
@@ -106,11 +106,21 @@ export class QontoOAuth {
     return this.serially(integrationId, () => this.put(integrationId, tokens));
   }
 
+  /** Moves the stored tokens of one integration to another (re-sealed for it); the source keeps its copy
+   * until the caller deletes it. */
+  transfer(fromIntegrationId: string, toIntegrationId: string): Promise<void> {
+    return this.serially(toIntegrationId, async () => {
+      const tokens = await this.load(fromIntegrationId);
+      if (!tokens) throw new ReconnectRequiredError('No Qonto sign-in to transfer', { code: 'no_tokens', provider: 'qonto' });
+      await this.put(toIntegrationId, tokens);
+    });
+  }
+
   /** A valid access token, refreshed (and the rotated refresh token stored) when it nears expiry. */
   getAccessToken(integrationId: string): Promise<string> {
     return this.serially(integrationId, async () => {
       const tokens = await this.load(integrationId);
-      if (!tokens) throw new ReconnectRequiredError('No Qonto account is connected to this integration: sign in with Qonto again.', { code: 'no_tokens' });
+      if (!tokens) throw new ReconnectRequiredError('No Qonto account is connected to this integration: sign in with Qonto again.', { code: 'no_tokens', provider: 'qonto' });
       if (tokens.expiresAt - this.now() > REFRESH_MARGIN_MS) return tokens.accessToken;
       const fresh = await this.requestTokens({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, 'refresh', tokens.refreshToken);
       await this.put(integrationId, fresh);
@@ -154,10 +164,10 @@ export class QontoOAuth {
       json = JSON.parse(this.opts.sealer.open(sealed, qontoTokensAad(integrationId)).toString('utf8'));
     } catch (error) {
       // Unreadable tokens (key changed, or a damaged row) are as good as none: signing in again fixes it.
-      throw new ReconnectRequiredError(`The stored Qonto sign-in cannot be decrypted: ${(error as Error).message}`, { code: 'token_cache_unreadable' });
+      throw new ReconnectRequiredError(`The stored Qonto sign-in cannot be decrypted: ${(error as Error).message}`, { code: 'token_cache_unreadable', provider: 'qonto' });
     }
     const parsed = StoredTokensSchema.safeParse(json);
-    if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable' });
+    if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable', provider: 'qonto' });
     return parsed.data;
   }
 
@@ -212,7 +222,7 @@ export class QontoOAuth {
       return new FatalError(`Qonto rejected the application credentials (${code}): check QONTO_CLIENT_ID and QONTO_CLIENT_SECRET`, { status, code });
     }
     if (code === 'invalid_grant' && phase === 'refresh') {
-      return new ReconnectRequiredError('Qonto consent expired or was withdrawn (invalid_grant): sign in with Qonto again', { status, code });
+      return new ReconnectRequiredError('Qonto consent expired or was withdrawn (invalid_grant): sign in with Qonto again', { status, code, provider: 'qonto' });
     }
     if (code === 'invalid_grant') {
       return new FatalError('Qonto refused the authorization code (invalid_grant: expired, already used or for another redirect URI): start the sign-in again', { status, code });

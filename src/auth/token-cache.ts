@@ -28,6 +28,7 @@ async function loadMicrosoftCache(store: CacheStore, sealer: Sealer, integration
     // Unreadable tokens (key changed, or a damaged row) are as good as none: signing in again fixes it.
     throw new ReconnectRequiredError(`The stored Microsoft sign-in cannot be decrypted: ${(error as Error).message}`, {
       code: 'token_cache_unreadable',
+      provider: 'microsoft',
     });
   }
 }

@@ -62,7 +62,8 @@ export function withDeadlines(
   return async (input, init) => {
     const host = hostOf(input);
     try {
-      const res = await fetchImpl(input, { ...init, dispatcher } as RequestInit);
+      // `dispatcher` is undici's extension of RequestInit, which Node's fetch reads.
+      const res = await fetchImpl(input, { ...init, dispatcher });
       if (!res.body) return res;
       return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (error) {
@@ -73,8 +74,8 @@ export function withDeadlines(
 
 /** The RetryableError for a missed deadline, or undefined when `error` is something else. */
 export function asDeadlineError(error: unknown, host: string, limits: RequestDeadlines): RetryableError | undefined {
-  const cause = error instanceof Error ? (error.cause ?? error) : undefined;
-  const code = (cause as { code?: unknown } | undefined)?.code;
+  const cause: unknown = error instanceof Error ? (error.cause ?? error) : undefined;
+  const code = cause instanceof Error && 'code' in cause ? cause.code : undefined;
   if (typeof code !== 'string' || !DEADLINE_CODES.has(code)) return undefined;
   const message =
     code === 'UND_ERR_CONNECT_TIMEOUT'

@@ -1,5 +1,5 @@
 /**
- * One page of a delta enumeration of the app folder (reference §6). Deleted items come with
+ * One page of a delta enumeration of the app folder (docs/contracts-graph.md, Delta). Deleted items come with
  * `deleted: {}` and often no name or size; an expired token answers 410, surfaced as
  * DeltaResyncRequiredError (its `restartLink` is the server's Location, when it sent one).
  */

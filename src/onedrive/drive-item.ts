@@ -45,7 +45,7 @@ export function parseGraph<T extends z.ZodType>(schema: T, body: unknown, what: 
   return parsed.data;
 }
 
-/** Path addressing of a child by name (reference §3): each segment percent-encoded, `:` closing the path. */
+/** Path addressing of a child by name (docs/contracts-graph.md, Addressing): each segment percent-encoded, `:` closing the path. */
 export function childPath(parentId: string, name: string): string {
   return `/me/drive/items/${encodeURIComponent(parentId)}:/${encodeURIComponent(name)}:`;
 }

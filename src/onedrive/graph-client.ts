@@ -42,8 +42,8 @@ class FailureCapture extends Link {
     try {
       await this.next.execute(context);
     } catch (error) {
-      const state = context.middlewareControl?.getMiddlewareOptions(RequestState) as RequestState | undefined;
-      if (state) state.failure = error;
+      const state = context.middlewareControl?.getMiddlewareOptions(RequestState);
+      if (state instanceof RequestState) state.failure = error;
       throw error;
     }
   }
@@ -128,7 +128,7 @@ class FetchHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const signal = context.options?.signal;
     try {
-      const response = await this.fetchImpl(context.request, withStreamedBody(context.options));
+      const response = await this.fetchImpl(requestOf(context), withStreamedBody(context.options));
       // Graph answers here are small JSON: read them whole so a connection cut mid-body is a network
       // error inside the retry loop rather than a parse error after it.
       const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
@@ -175,6 +175,7 @@ export class GraphApi {
     try {
       return await run(request);
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the chain threw, untouched
       if (state.failure !== undefined) throw state.failure;
       throw new FatalError(`Graph ${path}: unreadable response`, { cause: error });
     }
@@ -203,11 +204,17 @@ function withStreamedBody(options: RequestInit | undefined): RequestInit | undef
       controller.close();
     },
   });
-  return { ...options, headers, body: stream, duplex: 'half' } as RequestInit;
+  return { ...options, headers, body: stream, duplex: 'half' };
+}
+
+/** The Graph client types it with the DOM's RequestInfo, which Node's type declarations lack. */
+function requestOf(context: Context): string | Request {
+  return context.request as string | Request;
 }
 
 function requestUrl(context: Context): URL {
-  return new URL(typeof context.request === 'string' ? context.request : context.request.url);
+  const request = requestOf(context);
+  return new URL(typeof request === 'string' ? request : request.url);
 }
 
 function isUnder(url: URL, base: URL): boolean {

@@ -22,7 +22,7 @@ export class DeltaResyncRequiredError extends FatalError {
   }
 }
 
-/** Statuses worth trying again (reference §7; rclone's list plus 408). */
+/** Statuses worth trying again (docs/contracts-graph.md, Errors: rclone's list plus 408). */
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 509]);
 
 // One level of `{"error":{code, message, innerError:{code?, innerError?}}}`; docs spell it `innererror`.
@@ -81,7 +81,7 @@ function classify(status: number, details: GraphErrorDetails, headers: Headers, 
   if (TRANSIENT.has(status)) {
     return new RetryableError(summary, { ...info, retryAfterMs: parseRetryAfter(headers.get('retry-after')) });
   }
-  if (status === 401) return new ReconnectRequiredError(summary, info);
+  if (status === 401) return new ReconnectRequiredError(summary, { ...info, provider: 'microsoft' });
   if (status === 404) return new NotFoundError(summary, info);
   if (status === 410) {
     return new DeltaResyncRequiredError(summary, { ...info, restartLink: headers.get('location') ?? undefined });

@@ -96,7 +96,8 @@ async function driveHash(ctx: UploadContext, uploaded: DriveItem, name: string, 
     if (!res.ok) throw errorFromAnswer({ status: res.status, headers: res.headers, text: await res.text().catch(() => '') }, `${what}: download`);
     const hash = new QuickXorHash();
     try {
-      for await (const chunk of res.body ?? []) hash.update(chunk);
+      const body = res.body as ReadableStream<Uint8Array> | null;
+      if (body) for await (const chunk of body) hash.update(chunk);
     } catch (error) {
       if (signal?.aborted || error instanceof SyncError) throw error;
       throw networkError(`${what}: download`, error);

@@ -1,4 +1,4 @@
-/** The two ways to authenticate against the Qonto Business API (reference §1.3, §1.4). */
+/** The two ways to authenticate against the Qonto Business API (docs/contracts-qonto.md, Authentication). */
 export type QontoAuth =
   /** Organization API key: header `Authorization: login:secret`, no scheme, no Base64. */
   | { kind: 'apiKey'; login: string; secret: string }

@@ -1,5 +1,5 @@
 /**
- * Client for the read side of the Qonto Business API (reference /work/shared/reference/qonto.md):
+ * Client for the read side of the Qonto Business API (docs/contracts-qonto.md):
  * organization and accounts, transactions with their attachments, attachment downloads, and
  * memberships. Every answer is validated (schemas.ts); failures become the product's typed
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
@@ -196,7 +196,8 @@ export class QontoClient {
         authorization: await authorizationHeader(this.opts.auth),
       };
       if (this.opts.stagingToken) headers['x-qonto-staging-token'] = this.opts.stagingToken;
-      // Never follow redirects with credentials: the sandbox redirects to a login page (§1.2).
+      // Never follow redirects with credentials: the sandbox redirects to a login page
+      // (docs/contracts-qonto.md, Sandbox staging token).
       const res = await unlessOffline(what, signal, () => this.fetchImpl(url, { headers, signal, redirect: 'manual' }));
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel();

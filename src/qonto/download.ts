@@ -1,5 +1,5 @@
 /**
- * Downloads from the pre-signed storage URLs Qonto hands out for attachments (reference §4.2).
+ * Downloads from the pre-signed storage URLs Qonto hands out for attachments (docs/contracts-qonto.md, Attachments).
  * The request carries no Qonto credentials; the answer body is passed on as a stream. The link and
  * each redirect must stay on https and on public addresses (docs/engine-notes.md).
  */

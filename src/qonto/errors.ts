@@ -33,7 +33,7 @@ export async function errorFromResponse(what: string, res: Response): Promise<Sy
   const body = await readErrorBody(res);
   const info = { status: res.status, code: body.errors?.[0]?.code };
   const message = `Qonto ${what} answered ${res.status}${describe(body)}`;
-  if (res.status === 401) return new ReconnectRequiredError(`${message} (credentials rejected: reconnect Qonto)`, info);
+  if (res.status === 401) return new ReconnectRequiredError(`${message} (credentials rejected: reconnect Qonto)`, { ...info, provider: 'qonto' });
   if (res.status === 403) return new FatalError(message, info);
   if (res.status === 404) return new NotFoundError(message, info);
   if (res.status === 429 || res.status >= 500) {
@@ -48,7 +48,8 @@ export function networkError(what: string, cause: unknown): RetryableError {
   return new RetryableError(`Qonto ${what} failed: ${reason}`, { cause });
 }
 
-/** The sandbox answers 200 + an HTML login page when `X-Qonto-Staging-Token` is missing (§1.2). */
+/** The sandbox answers 200 + an HTML login page when `X-Qonto-Staging-Token` is missing
+ * (docs/contracts-qonto.md, Sandbox staging token). */
 export function htmlInsteadOfJson(what: string): FatalError {
   return new FatalError(
     `Qonto ${what} answered HTML instead of JSON (missing X-Qonto-Staging-Token? The Qonto sandbox needs it on every call)`,

@@ -1,5 +1,5 @@
 /**
- * Zod schemas for the Qonto Business API answers we read. Tolerant on purpose (reference §6.4):
+ * Zod schemas for the Qonto Business API answers we read. Tolerant on purpose (docs/contracts-qonto.md, Versioning):
  * unknown fields pass through, enum-like fields accept any string, nullable fields accept null or
  * absence, and the types Qonto documents inconsistently (amounts, file sizes) are normalised.
  */
@@ -116,7 +116,7 @@ export const MembershipSchema = z.looseObject({
 });
 export type Membership = z.infer<typeof MembershipSchema>;
 
-/** Pagination block (§3.2); some endpoints leave `next_page` out instead of sending null. */
+/** Pagination block (docs/contracts-qonto.md, Pagination); some endpoints leave `next_page` out instead of sending null. */
 export const PageMetaSchema = z.looseObject({
   current_page: z.number().int().nullish(),
   next_page: z
@@ -140,7 +140,7 @@ export const MembershipsPageSchema = z.object({
   meta: PageMetaSchema.nullish(),
 });
 
-/** Qonto's error body (§6.2); parsed leniently so a non-conforming body never hides the status. */
+/** Qonto's error body (docs/contracts-qonto.md, Errors); parsed leniently so a non-conforming body never hides the status. */
 export const ErrorBodySchema = z.looseObject({
   errors: z
     .array(

@@ -61,4 +61,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE integrations ADD COLUMN organization_id TEXT;
   `,
+  `
+  CREATE TABLE qonto_sign_ins (
+    id         TEXT PRIMARY KEY,
+    sealed     BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE admin_sessions (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+  );
+  INSERT INTO admin_sessions (id, epoch) VALUES (1, 0);
+  `,
 ];

@@ -157,12 +157,15 @@ export function openSqliteStore(file: string): Store {
     async updateIntegration(id, patch) {
       const sets: string[] = [];
       const values: unknown[] = [];
-      if (patch.status !== undefined) (sets.push('status = ?'), values.push(patch.status));
-      if (patch.syncFrom !== undefined) (sets.push('sync_from = ?'), values.push(patch.syncFrom));
-      if (patch.timeZone !== undefined) (sets.push('time_zone = ?'), values.push(patch.timeZone));
+      const set = (column: string, value: unknown) => {
+        sets.push(`${column} = ?`);
+        values.push(value);
+      };
+      if (patch.status !== undefined) set('status', patch.status);
+      if (patch.syncFrom !== undefined) set('sync_from', patch.syncFrom);
+      if (patch.timeZone !== undefined) set('time_zone', patch.timeZone);
       if (patch.microsoftAccount !== undefined)
-        (sets.push('microsoft_account = ?'),
-          values.push(patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null));
+        set('microsoft_account', patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null);
       sets.push('updated_at = ?');
       values.push(now(), id);
       const { changes } = db.prepare(`UPDATE integrations SET ${sets.join(', ')} WHERE id = ?`).run(...values);
@@ -345,6 +348,24 @@ export function openSqliteStore(file: string): Store {
         db.prepare('DELETE FROM sign_ins WHERE state = ?').run(state);
         return { integrationId: row.integration_id, sealed: row.sealed };
       })();
+    },
+
+    async putQontoSignIn(id, { sealed, expiresAt }) {
+      db.prepare('DELETE FROM qonto_sign_ins WHERE expires_at <= ?').run(Date.now());
+      db.prepare('INSERT INTO qonto_sign_ins (id, sealed, expires_at) VALUES (?, ?, ?)').run(id, sealed, expiresAt);
+    },
+    async takeQontoSignIn(id, at) {
+      // One statement: the row goes to whichever DELETE runs first, whatever process sent it.
+      const row = db
+        .prepare<[string, number], { sealed: Buffer }>('DELETE FROM qonto_sign_ins WHERE id = ? AND expires_at > ? RETURNING sealed')
+        .get(id, at);
+      return row?.sealed ?? null;
+    },
+    async adminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('SELECT epoch FROM admin_sessions WHERE id = 1').get()!.epoch;
+    },
+    async bumpAdminSessionEpoch() {
+      return db.prepare<[], { epoch: number }>('UPDATE admin_sessions SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch').get()!.epoch;
     },
 
     async close() {

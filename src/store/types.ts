@@ -143,5 +143,16 @@ export interface Store {
   /** Returns and deletes the sign-in (null when unknown, used or expired). */
   takeSignIn(state: string, now: number): Promise<{ integrationId: string; sealed: Buffer } | null>;
 
+  /** "Sign in with Qonto": the member's Qonto tokens, sealed, until one integration takes them (Qonto
+   * refresh tokens rotate, so two integrations must never share one). */
+  putQontoSignIn(id: string, signIn: { sealed: Buffer; expiresAt: number }): Promise<void>;
+  /** Returns and deletes them in one atomic step, so that of concurrent takes (from any process) exactly
+   * one gets them; null when unknown, taken or expired. */
+  takeQontoSignIn(id: string, now: number): Promise<Buffer | null>;
+  /** API-key mode: admin session cookies carry this number; only cookies with the current one are valid. */
+  adminSessionEpoch(): Promise<number>;
+  /** Ends every admin session issued so far (sign-out); returns the new epoch. */
+  bumpAdminSessionEpoch(): Promise<number>;
+
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
  * Where a receipt goes in OneDrive: folder and file names derived deterministically from the receipt,
- * always valid under OneDrive's naming rules (reference/graph.md §9) and short enough that
+ * always valid under OneDrive's naming rules (docs/contracts-graph.md, Names OneDrive accepts) and short enough that
  * `Apps/<app name>/<account>/<YYYY>/<YYYY-MM>/<file>` stays under 400 characters. The file name
  * carries the start of the attachment id, so a retry rewrites the same name instead of making
  * "name (1).pdf". Pure: no Node imports, usable in workflow code.

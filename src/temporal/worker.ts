@@ -19,8 +19,6 @@ export interface WorkerOptions {
   workflowBundle: WorkflowBundle;
   /** Upper bound of activities run at once by this worker (uploads are also bounded per batch). */
   maxConcurrentActivities?: number;
-  /** Workflows kept in memory between tasks (0 disables sticky execution). */
-  maxCachedWorkflows?: number;
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -31,7 +29,6 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle: opts.workflowBundle,
     activities: createActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
-    maxCachedWorkflows: opts.maxCachedWorkflows,
     // Let an in-flight upload finish (or reach a heartbeat) on a graceful stop.
     shutdownGraceTime: '10 seconds',
     // Heartbeats are how a cancellation (consent withdrawn) reaches a running upload: send them

@@ -70,7 +70,7 @@ function buildInChild(workflowsPath: string, codePath: string, manifestPath: str
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let errors = '';
-    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.once('error', fail);
     child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`bundling the workflows failed (exit ${code}):\n${errors}`))));
   });

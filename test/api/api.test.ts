@@ -4,10 +4,10 @@ import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
-import type { Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 
 /** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
-const ADMIN = 'test-admin-token';
+const ADMIN = ADMIN_TOKEN;
 const auth = { authorization: `Bearer ${ADMIN}` };
 
 let bed: ApiBed;
@@ -89,12 +89,12 @@ describe('API flow (API-key mode)', () => {
     const user = h.newUser(`again-${id.slice(0, 8)}`);
     await signIn(authorizationUrl, user.username);
     expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
-    const status = async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null };
+    const status = async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null; signInEnded: string | null };
     await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
 
     h.sims.directory.revokeUser(user.id);
     expect((await call('POST', `/api/integrations/${id}/sync`)).status).toBe(202);
-    await until(status, (s) => s.status === 'reconnect_required', 'reconnect_required');
+    expect((await until(status, (s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('microsoft');
 
     const again = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
     const callback = await signIn(again.authorizationUrl, user.username);
@@ -102,6 +102,31 @@ describe('API flow (API-key mode)', () => {
     expect(callback.headers.get('location')).toContain('resumed=true');
     expect((await call('GET', `/api/integrations/${again.id}`)).status).toBe(404);
     await until(status, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the run after reconnecting');
+  });
+
+  it('answers 409 revoked to sync and reconfigure of a withdrawn integration, and signals nothing', async () => {
+    const { id, authorizationUrl } = (await (await call('POST', '/api/integrations')).json()) as { id: string; authorizationUrl: string };
+    await signIn(authorizationUrl, h.newUser(`withdrawn-${id.slice(0, 8)}`).username);
+    expect((await call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
+    await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; nextRunAt: string | null }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    const handle = client.workflow.getHandle(`integration-${id}`);
+    const { runId } = await handle.describe();
+
+    // Withdrawn in the store while its workflow still runs (the revoke signal has not reached it yet).
+    await h.services.store.updateIntegration(id, { status: 'revoked' });
+    for (const res of [await call('POST', `/api/integrations/${id}/sync`), await call('PATCH', `/api/integrations/${id}`, { syncFrom: '2021-01-01' })]) {
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('revoked');
+    }
+
+    const after = await handle.describe();
+    expect(after.status.name).toBe('RUNNING');
+    expect(after.runId).toBe(runId);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes)).toEqual([]);
+    expect((await h.services.store.getIntegration(id))?.syncFrom).toBe('2020-01-01');
+    await handle.signal('revoke');
+    await handle.result();
   });
 
   it('refuses a work or school account and stores nothing', async () => {
@@ -153,6 +178,15 @@ describe('API flow (API-key mode)', () => {
     expect(routes.length).toBeGreaterThan(8);
     for (const r of routes) expect(doc.paths[r.path]?.[r.method], `${r.method} ${r.path}`).toBeDefined();
   });
+
+  it('documents each answer of a route, error codes included, from the schemas that validate', async () => {
+    type Answer = { content?: Record<string, { schema: { properties?: { error?: { properties: { code: { enum?: string[] } } } } } }> };
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, { responses: Record<string, Answer> }>> };
+    const sync = doc.paths['/api/integrations/{id}/sync']!.post!.responses;
+    expect(Object.keys(sync).sort()).toEqual(['202', '400', '401', '403', '404', '409', '413', '429']);
+    expect(sync['409']!.content!['application/json']!.schema.properties!.error!.properties.code.enum).toEqual(['not_running', 'revoked']);
+    expect(Object.keys(doc.paths['/api/integrations/{id}/finish']!.post!.responses)).toContain('415');
+  });
 });
 
 describe('bad requests get a 4xx JSON error', () => {
@@ -185,6 +219,8 @@ describe('bad requests get a 4xx JSON error', () => {
     ['reconfigure bad zone', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Nowhere' }), 400, 'invalid_request'],
     ['reconfigure not running', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Europe/Paris' }), 409, 'not_running'],
     ['sync not running', () => call('POST', `/api/integrations/${known}/sync`), 409, 'not_running'],
+    ['body not JSON', () => call('PATCH', `/api/integrations/${known}`, undefined, { ...auth, 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+    ['method not allowed', () => call('DELETE', `/api/integrations/${known}`), 405, 'method_not_allowed'],
     ['oversized body', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', pad: 'x'.repeat(40_000) }), 413, 'payload_too_large'],
     ['callback without state', async () => app.request('/auth/microsoft/callback?code=abc'), 400, 'invalid_request'],
     ['callback unknown state', async () => app.request('/auth/microsoft/callback?code=abc&state=forged'), 400, 'invalid_state'],

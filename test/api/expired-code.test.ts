@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { apiDeps } from '../../src/api/deps.js';
 import { loadConfig } from '../../src/config.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.js';
 
 // The simulators' clock is ours here, so a Microsoft authorization code can be let expire (10 min).
 let now = Date.now();
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it('refuses an expired Microsoft authorization code and stores nothing', async () => {
   const app = createApp(apiDeps(loadConfig(h.env), h.services, client));
-  const created = await app.request('/api/integrations', { method: 'POST', headers: { authorization: 'Bearer test-admin-token' } });
+  const created = await app.request('/api/integrations', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
   const url = new URL(authorizationUrl);
   url.searchParams.set('login_hint', h.sims.users.personal.username);

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../src/simulators/qonto/demo.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
+import { driveMismatches, expectedReceipts } from '../support/expectations.js';
 import type { Harness } from '../support/harness.js';
 
 /** OAuth mode: "Sign in with Qonto", role check, session cookies, the whole flow with the real workflow. */
@@ -98,6 +99,77 @@ describe('OAuth mode', () => {
     expect((await call(cookie, 'POST', `/api/integrations/${id}/revoke`)).status).toBe(200);
     expect(await h.services.store.getTokenCache(id, 'qonto')).toBeNull();
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+  });
+
+  it('gives one Qonto sign-in to one integration, whether the cookie is sent twice at once or replayed', async () => {
+    const cookie = await session(demo.membershipIds.admin);
+    const both = await Promise.all([call(cookie, 'POST', '/api/integrations'), call(cookie, 'POST', '/api/integrations')]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const refused = both.find((r) => r.status === 409)!;
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
+    const { id } = (await both.find((r) => r.status === 201)!.json()) as { id: string };
+    expect(await h.services.store.getTokenCache(id, 'qonto')).not.toBeNull();
+
+    // The browser's cookie from before the hand-over, replayed later.
+    const replay = await call(cookie, 'POST', '/api/integrations');
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
+  });
+
+  it('names Qonto when its access ended, and signing in again restores exactly that sign-in without re-importing', async () => {
+    type Status = { status: string; nextRunAt: string | null; counts: { exported: number }; signInEnded: string | null; timeZone: string };
+    let cookie = await session(demo.membershipIds.owner);
+    const created = await call(cookie, 'POST', '/api/integrations');
+    cookie = cookieOf(created, 'session')!;
+    const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
+    const user = h.newUser(`healed-${id.slice(0, 8)}`);
+    const microsoftSignIn = async (url: string, withCookie: string) => {
+      const authorize = new URL(url);
+      authorize.searchParams.set('login_hint', user.username);
+      const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+      return app.request(`${back.pathname}${back.search}`, { headers: { cookie: withCookie } });
+    };
+    await microsoftSignIn(authorizationUrl, cookie);
+    expect((await call(cookie, 'POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01' })).status).toBe(202);
+    const status = async () => (await (await call(cookie, 'GET', `/api/integrations/${id}`)).json()) as Status;
+    const until = async (done: (s: Status) => boolean, what: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const s = await status();
+        if (done(s)) return s;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const backfilled = await until((s) => s.status === 'idle' && s.nextRunAt !== null && s.counts.exported > 0, 'the backfill');
+    const microsoftTokens = await h.services.store.getTokenCache(id, 'microsoft');
+
+    // The member withdraws the app's access at Qonto.
+    expect(await h.services.qontoOAuth!.revoke(id)).toBe(true);
+    expect((await call(cookie, 'POST', `/api/integrations/${id}/sync`)).status).toBe(202);
+    expect((await until((s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('qonto');
+    const panel = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'en' } })).text();
+    expect(panel).toContain('Qonto access has ended');
+    expect(panel).not.toContain('Microsoft access has ended');
+
+    // Sign in again: Qonto first (the tokens of the last sign-in went to the integration), then Connect.
+    cookie = await session(demo.membershipIds.owner);
+    const again = await call(cookie, 'POST', '/api/integrations');
+    expect(again.status).toBe(201);
+    cookie = cookieOf(again, 'session')!;
+    const pending = (await again.json()) as { id: string; authorizationUrl: string };
+    const callback = await microsoftSignIn(pending.authorizationUrl, cookie);
+    expect(callback.headers.get('location')).toContain(`integration=${id}`);
+    expect(callback.headers.get('location')).toContain('resumed=true');
+    expect(await h.services.store.getIntegration(pending.id)).toBeNull();
+    // Exactly the Qonto sign-in was restored: the Microsoft one the integration had is untouched.
+    expect(await h.services.store.getTokenCache(id, 'microsoft')).toEqual(microsoftTokens);
+
+    const healed = await until((s) => s.status === 'idle' && s.nextRunAt !== null, 'the run after signing in again');
+    expect(healed.signInEnded).toBeNull();
+    expect(healed.counts.exported).toBe(backfilled.counts.exported);
+    const expected = expectedReceipts(h.sims.qonto.data, '2020-01-01', healed.timeZone);
+    expect(await driveMismatches(h.sims.graph.drive(user.id), h.services.store, id, expected)).toEqual([]);
   });
 
   it('describes every route, Qonto sign-in included, in the OpenAPI document', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortBlock, launchChromium, snap } from '../support/browser.js';
+import { cspViolations, freePortBlock, launchChromium, snap } from '../support/browser.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 /**
@@ -57,7 +57,8 @@ async function signInWithQonto(page: Page, role: string): Promise<void> {
 describe('sandbox setup in a browser', () => {
   it('goes from an empty data directory to receipts in OneDrive, then withdraws consent', async () => {
     const page = await browser.newPage({ locale: 'en-GB', viewport: { width: 1100, height: 900 } });
-    await page.goto(base);
+    const violations = await cspViolations(page);
+    expect((await page.goto(base))?.headers()['content-security-policy']).toContain("script-src 'self'");
     await expect(page.getByRole('link', { name: 'Sandbox' }).isVisible()).resolves.toBe(true);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign in');
     await snap(page, '01-sign-in');
@@ -154,6 +155,8 @@ describe('sandbox setup in a browser', () => {
     // Files stay in OneDrive.
     await page.goto(`${base}/sandbox/drive`);
     expect(await page.locator('ul.files li').count()).toBe(files);
+    // Every page of ours, the dashboard's gauge included, lived within its Content Security Policy.
+    expect(violations).toEqual([]);
     await page.close();
   }, 240_000);
 

@@ -12,6 +12,21 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
 }
 
+/**
+ * Collects the Content Security Policy violations the page reports (Chromium logs each one as a console
+ * error; the init script, which CSP does not govern, also reports `securitypolicyviolation` events).
+ */
+export async function cspViolations(page: Page): Promise<string[]> {
+  const seen: string[] = [];
+  page.on('console', (msg) => {
+    if (/Content Security Policy|securitypolicyviolation/i.test(msg.text())) seen.push(msg.text());
+  });
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('securitypolicyviolation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+  );
+  return seen;
+}
+
 /** Saves a full-page screenshot as a test artifact (test/browser/artifacts/<name>.png). */
 export async function snap(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });

@@ -31,6 +31,7 @@ async function freePort(): Promise<number> {
 }
 
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const ADMIN_TOKEN = 'test-admin-token-of-32-characters';
 
 export interface HarnessOptions extends SimulatorsOptions {
   qontoMode?: 'apiKey' | 'oauth';
@@ -47,7 +48,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(opts.qontoMode === 'oauth' ? sims.oauthEnv : sims.env),
     PORT: String(await freePort()),
     DATA_DIR: dataDir,
-    ADMIN_TOKEN: 'test-admin-token',
+    ADMIN_TOKEN,
     ENCRYPTION_KEY,
     SANDBOX: 'false',
     ...opts.extraEnv,

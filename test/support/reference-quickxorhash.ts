@@ -1,4 +1,4 @@
-/** quickXorHash exactly as the reference describes it (graph.md §5.3), one BigInt shift per byte:
+/** quickXorHash exactly as docs/contracts-graph.md, quickXorHash, describes it, one BigInt shift per byte:
  * slow, but independent of both the client's and the simulator's implementations. */
 export function referenceQuickXorHash(data: Uint8Array): string {
   const mask = (1n << 160n) - 1n;

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       QONTO_API_LOGIN: 'acme-1',
       QONTO_API_SECRET: 's',
-      ADMIN_TOKEN: 't',
+      ADMIN_TOKEN: 'a'.repeat(32),
       MICROSOFT_CLIENT_ID: 'id',
       MICROSOFT_CLIENT_SECRET: 'secret',
       GRAPH_URL: 'http://127.0.0.1:9999/v1.0/',
@@ -40,6 +40,18 @@ describe('loadConfig', () => {
     expect(c.qontoMode).toBe('apiKey');
     expect(c.sandbox).toBe(false);
     expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
+  });
+
+  it('reads LOG_LEVEL, default info, any case, and refuses an unknown level', () => {
+    expect(loadConfig({}).LOG_LEVEL).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).LOG_LEVEL).toBe('debug');
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('refuses an admin token shorter than 32 characters, and says why', () => {
+    const env = { QONTO_API_LOGIN: 'acme-1', QONTO_API_SECRET: 's', ADMIN_TOKEN: 'a'.repeat(31) };
+    expect(() => loadConfig(env)).toThrow(/ADMIN_TOKEN: must be at least 32 characters: it guards bank data/);
+    expect(loadConfig({ ...env, ADMIN_TOKEN: 'a'.repeat(32) }).ADMIN_TOKEN).toBe('a'.repeat(32));
   });
 
   it('lets SANDBOX be forced either way', () => {

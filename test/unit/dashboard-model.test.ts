@@ -18,6 +18,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     counts: { exported: 0, failed: 0, pending: 0 },
     quota: null,
     lastError: null,
+    signInEnded: null,
     microsoftAccount: 'camille@outlook.com',
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
@@ -72,10 +73,38 @@ describe('dashboard model', () => {
     expect(full.tone).toBe('attention');
   });
 
+  it('names the provider whose sign-in ended, in English and German', () => {
+    const qonto = dashboardModel(status({ status: 'reconnect_required', signInEnded: 'qonto' }), [], 'en', en, 'UTC');
+    expect(qonto.stateText).toBe('Qonto access has ended: sign in again to resume.');
+    expect(qonto.reconnectText).toMatch(/^Qonto no longer accepts/);
+    const microsoft = dashboardModel(status({ status: 'reconnect_required', signInEnded: 'microsoft' }), [], 'de', MESSAGES.de, 'UTC');
+    expect(microsoft.stateText).toBe('Der Microsoft-Zugriff ist abgelaufen: melden Sie sich erneut an.');
+    expect(microsoft.reconnectText).toMatch(/^Microsoft akzeptiert/);
+    const unknown = dashboardModel(status({ status: 'reconnect_required' }), [], 'en', en, 'UTC');
+    expect(unknown.stateText).toBe('Access has ended: sign in again to resume.');
+    expect(unknown.stateText).not.toMatch(/Microsoft|Qonto/);
+    expect(dashboardModel(status(), [], 'en', en, 'UTC').reconnectText).toBeNull();
+  });
+
   it('lists what needs the user', () => {
     expect(dashboardModel(status({ status: 'reconnect_required' }), [], 'en', en, 'UTC').needs).toEqual(['reconnect']);
     expect(dashboardModel(status({ status: 'failed' }), [], 'en', en, 'UTC').needs).toEqual(['retry']);
     expect(dashboardModel(status(), [], 'en', en, 'UTC').needs).toEqual([]);
+  });
+
+  it('says when a failed run is tried again by itself, and why it failed', () => {
+    const failed = dashboardModel(
+      status({ status: 'failed', nextRunAt: '2026-11-27T10:05:00.000Z', lastError: 'drive check: HTTP 403' }),
+      [],
+      'en',
+      en,
+      'UTC',
+    );
+    expect(failed.retryAt).toMatch(/27 Nov 2026.*11:05.*CET/);
+    expect(failed.nextRun).toBe(failed.retryAt);
+    expect(en.retryText(failed.retryAt!)).toContain(failed.retryAt!);
+    expect(dashboardModel(status({ status: 'failed', nextRunAt: null }), [], 'en', en, 'UTC').retryAt).toBeNull();
+    expect(dashboardModel(status(), [], 'en', en, 'UTC').retryAt).toBeNull();
   });
 
   it('plans no run and stops refreshing once consent is withdrawn', () => {

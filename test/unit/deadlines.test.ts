@@ -52,7 +52,9 @@ describe('withDeadlines', () => {
       let sent = 0;
       const timer = setInterval(() => {
         res.write('x');
-        if (++sent === 10) clearInterval(timer), res.end();
+        if (++sent < 10) return;
+        clearInterval(timer);
+        res.end();
       }, 100);
     });
     const res = await withDeadlines({ idleMs: 400 })(base);
@@ -73,7 +75,8 @@ describe('withDeadlines', () => {
         if (++pieces === 8) controller.close();
       },
     });
-    const res = await withDeadlines({ idleMs: 400 })(base, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    const init: RequestInit & { duplex: 'half' } = { method: 'PUT', body, duplex: 'half' };
+    const res = await withDeadlines({ idleMs: 400 })(base, init);
     expect(await res.text()).toBe('done');
     expect(received).toBe(80);
   });

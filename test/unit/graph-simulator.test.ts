@@ -351,7 +351,7 @@ describe('upload sessions', () => {
       headers: { 'content-range': `bytes 0-${UNIT - 1}/${TOTAL}` },
       body: new Blob([data.subarray(0, UNIT)]).stream(),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(chunked.status).toBe(400); // no Content-Length
     expect(await status()).toEqual(['0-']);
 

@@ -9,7 +9,7 @@ const RETRY = { attempts: 20, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5
 let sim: GraphSimulator;
 
 beforeEach(async () => {
-  sim = await startGraphSimulator({ resolveToken: (t) => (TOKENS[t] ? { userId: TOKENS[t]! } : null), latencyMs: 20 });
+  sim = await startGraphSimulator({ resolveToken: (t) => (TOKENS[t] ? { userId: TOKENS[t] } : null), latencyMs: 20 });
 });
 
 afterEach(async () => {

@@ -12,7 +12,7 @@ import {
 import { periodOf } from '../../src/sync/periods.js';
 
 /**
- * OneDrive's naming rules, written independently from reference/graph.md §9 (plus our stricter
+ * OneDrive's naming rules, written independently from docs/contracts-graph.md, Names OneDrive accepts (plus our stricter
  * choices: no leading '~', NFC, at most 255 UTF-16 units per name). Returns the broken rules.
  */
 function brokenRules(name: string): string[] {
@@ -21,7 +21,7 @@ function brokenRules(name: string): string[] {
   rule(name.length > 0, 'empty');
   rule(name.length <= 255, 'longer than 255');
   rule(!/["*:<>?/\\|]/.test(name), 'forbidden character');
-  rule(!/[\u0000-\u001f\u007f-\u009f]/.test(name), 'control character');
+  rule(!/\p{Cc}/u.test(name), 'control character'); // U+0000-001F and U+007F-009F
   rule(!/^\s/.test(name) && !/\s$/.test(name), 'leading or trailing whitespace');
   rule(!name.endsWith('.'), 'trailing dot');
   rule(!/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\s*\..*)?$/i.test(name), 'reserved device name');

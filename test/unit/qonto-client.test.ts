@@ -102,7 +102,7 @@ describe('QontoClient against the simulator', () => {
       return sim.data.addTransaction({ bankAccountId: account.id, amount: 10, label, status, emittedAt: at, createdAt: at });
     };
     const old = add('old', 40);
-    const recent = add('recent', 2);
+    add('recent', 2);
     const pending = add('pending', 1, 'pending');
     add('declined', 1, 'declined');
     clock = T0 + 3_600_000;
@@ -335,7 +335,7 @@ describe('QontoClient against the simulator', () => {
     let s3Calls = 0;
     // The clock jumps past the URL's 30 minutes between the metadata call and the first download.
     const slowFetch: typeof fetch = (input, init) => {
-      if (String(input).includes('/s3/') && s3Calls++ === 0) clock += 31 * 60_000;
+      if ((input instanceof Request ? input.url : String(input)).includes('/s3/') && s3Calls++ === 0) clock += 31 * 60_000;
       return fetch(input, init);
     };
     const download = await client(sim, { fetch: slowFetch }).openAttachment(receipt.id);
@@ -346,7 +346,7 @@ describe('QontoClient against the simulator', () => {
     // A URL refused again after the refetch is not retried forever.
     let always = 0;
     const alwaysLate: typeof fetch = (input, init) => {
-      if (String(input).includes('/s3/')) {
+      if ((input instanceof Request ? input.url : String(input)).includes('/s3/')) {
         always++;
         clock += 31 * 60_000;
       }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { createLogger, requestLog } from '../../src/api/request-log.js';
+import { requestLog } from '../../src/api/request-log.js';
+import { createLogger } from '../../src/logger.js';
 
 /** pino's numeric levels. */
 const INFO = 30;
@@ -76,6 +77,14 @@ describe('requestLog', () => {
       status: 302,
     });
     expect(health!.path).toBe('/healthz?access_token=[redacted]&Refresh_Token=[redacted]&client_secret=[redacted]');
+  });
+
+  it('never logs the Microsoft username the sign-in redirects to in ?connected=', async () => {
+    const { app, text, lines } = setup();
+    await app.request('/healthz?integration=abc&connected=camille.martin%40outlook.com&resumed=true');
+    await app.request('/healthz?connected=camille.martin@outlook.com');
+    expect(text()).not.toContain('camille');
+    expect(lines()[0]!.path).toBe('/healthz?integration=abc&connected=[redacted]&resumed=true');
   });
 
   it('never logs Authorization or Cookie header values', async () => {

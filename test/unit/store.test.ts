@@ -132,6 +132,29 @@ describe('SQLite store', () => {
     expect(await store.takeSignIn('s2', 2_000)).toBeNull();
   });
 
+  it('hands a Qonto sign-in\'s tokens to one taker only, also across connections to the same file', async () => {
+    const other = openSqliteStore(file);
+    try {
+      await store.putQontoSignIn('g1', { sealed: Buffer.from('tokens'), expiresAt: 2_000 });
+      const takes = await Promise.all([store.takeQontoSignIn('g1', 1_000), other.takeQontoSignIn('g1', 1_000), store.takeQontoSignIn('g1', 1_000)]);
+      expect(takes.filter((t) => t !== null)).toEqual([Buffer.from('tokens')]);
+      expect(await other.takeQontoSignIn('g1', 1_000)).toBeNull();
+
+      await other.putQontoSignIn('g2', { sealed: Buffer.from('old'), expiresAt: 2_000 });
+      expect(await store.takeQontoSignIn('g2', 2_000)).toBeNull(); // expired
+      expect(await store.takeQontoSignIn('unknown', 1_000)).toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps the admin session epoch, and bumps it', async () => {
+    expect(await store.adminSessionEpoch()).toBe(0);
+    expect(await store.bumpAdminSessionEpoch()).toBe(1);
+    expect(await store.bumpAdminSessionEpoch()).toBe(2);
+    expect(await store.adminSessionEpoch()).toBe(2);
+  });
+
   it('deletes an integration with everything stored for it', async () => {
     await store.upsertDiscovered('i1', [receipt('a')]);
     await store.putTokenCache('i1', 'microsoft', Buffer.from([1]));

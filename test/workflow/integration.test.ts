@@ -16,10 +16,7 @@ beforeAll(async () => {
 afterAll(() => bed?.close());
 afterEach(() => bed.terminateStarted());
 
-// The Java time-skipping server occasionally stalls a test (a query or a skip that never returns; seen
-// about once in twenty suite runs, never on the dev server). Each attempt uses fresh ids and a fresh
-// integration, and a stalled one is terminated, so a retry is a clean re-run, not a hidden race.
-describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
+describe('integration workflow', { timeout: 60_000 }, () => {
   it('puts back a deleted file, leaves a deleted period folder gone, and reconfiguring brings it back', async () => {
     const t = await bed.start('deletes');
     await t.run(async () => {
@@ -95,6 +92,7 @@ describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
       await handleOf(bed.env.client, t.id).signal(syncNowSignal);
       const waiting = await t.status((v) => v.status === 'reconnect_required' && v.phase.includes('sign in again'), 'the wait for a reconnect');
       expect(waiting.lastRun?.outcome).toBe('reconnect_required');
+      expect(waiting.signInEnded).toBe('microsoft');
       expect(bed.h.sims.identity.tokenRequests - before).toBeLessThanOrEqual(2);
 
       await bed.h.connect(t.id, t.user);
@@ -103,6 +101,7 @@ describe('integration workflow', { retry: 2, timeout: 60_000 }, () => {
       await handleOf(bed.env.client, t.id).signal(reconnectSignal);
       const resumed = await t.status((v) => v.status === 'idle' && v.runNumber >= 3 && v.phase.startsWith('sleeping'), 'the run after reconnect');
       expect(resumed.lastRun).toMatchObject({ outcome: 'completed', exported: 1 });
+      expect(resumed.signInEnded).toBeNull();
     });
   });
 

@@ -38,7 +38,7 @@ beforeAll(async () => {
 
 it('has fixtures for every recorded scenario', () => {
   const scenarios = new Set(fixtures.map((f) => f.file.replace(/-\d+\.json$/, '')));
-  expect([...scenarios].sort()).toEqual(expect.arrayContaining(['backfill-then-sync-now', 'reconfigure', 'reconnect', 'revoke-while-sleeping']));
+  expect([...scenarios].sort()).toEqual(expect.arrayContaining(['backfill-then-sync-now', 'failed-reconfigure', 'reconfigure', 'reconnect', 'revoke-while-sleeping']));
 });
 
 it.each(fixtures)('replays $file on the current workflow code', async ({ file, history }) => {

@@ -25,10 +25,14 @@ export interface DashboardModel {
   stateText: string;
   lastRun: string;
   nextRun: string;
+  /** After a failed run: when it is tried again by itself (the status's next run, formatted). */
+  retryAt: string | null;
   /** During the first import: receipts done of those found so far. */
   progress: { done: number; total: number; percent: number } | null;
   gauge: { percent: number; level: GaugeLevel; text: string; warning: string | null } | null;
   needs: Need[];
+  /** With the `reconnect` need: whose sign-in ended and what to do, in words. */
+  reconnectText: string | null;
   accounts: { account: string; periods: { period: string; exported: number; failed: number; pending: number }[] }[];
   /** Seconds until the page asks again: often while work is under way. */
   refreshSeconds: number;
@@ -115,12 +119,14 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
   return {
     status: status.status,
     tone: TONES[status.status],
-    stateText: t.states[status.status],
+    stateText: status.status === 'reconnect_required' && status.signInEnded ? t.signInEnded[status.signInEnded] : t.states[status.status],
     lastRun,
     nextRun,
+    retryAt: status.status === 'failed' && status.nextRunAt ? nextRun : null,
     progress,
     gauge: status.quota ? gaugeOf(status.quota, status.status, t, locale) : null,
     needs,
+    reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[status.signInEnded ?? 'unknown'] : null,
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
   };

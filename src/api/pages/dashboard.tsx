@@ -26,14 +26,14 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
           <h3>{t.needsYou}</h3>
           {m.needs.includes('reconnect') && (
             <p>
-              {t.reconnectText}{' '}
+              {m.reconnectText}{' '}
               <button type="button" class="primary" data-action="connect" data-busy={t.connecting}>
                 {t.reconnectButton}
               </button>
             </p>
           )}
           {m.needs.includes('free_space') && <p>{t.freeSpaceText}</p>}
-          {m.needs.includes('retry') && <p>{t.failedText}</p>}
+          {m.needs.includes('retry') && <p>{m.retryAt ? t.retryText(m.retryAt) : t.failedText}</p>}
         </div>
       )}
       {m.status !== 'revoked' && (
@@ -59,9 +59,9 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
           <h3 id={`storage-title-${id}`}>{t.storage}</h3>
           {m.gauge ? (
             <>
-              <div class={`gauge level-${m.gauge.level}`} role="meter" aria-labelledby={`storage-title-${id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={m.gauge.percent} aria-valuetext={m.gauge.text}>
-                <span style={`width: ${m.gauge.percent}%`}></span>
-              </div>
+              <meter class={`gauge level-${m.gauge.level}`} min={0} max={100} value={m.gauge.percent} aria-labelledby={`storage-title-${id}`} aria-valuetext={m.gauge.text}>
+                {m.gauge.percent}%
+              </meter>
               <p class="help">{m.gauge.text}</p>
               {m.gauge.warning && <p class={m.gauge.level === 'full' ? 'error' : 'warning'}>{m.gauge.warning}</p>}
             </>

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import type { SignInProvider } from '../../errors.js';
 import type { IntegrationStatus } from '../../store/types.js';
 
 export const LOCALES = ['en', 'de'] as const;
@@ -66,10 +67,15 @@ const en = {
     idle: 'Up to date. Your receipts are safe in OneDrive.',
     syncing: 'Syncing new receipts now.',
     quota_exceeded: 'Your OneDrive is full: syncing stopped.',
-    reconnect_required: 'Microsoft access has ended: sign in again to resume.',
+    reconnect_required: 'Access has ended: sign in again to resume.',
     revoked: 'Consent withdrawn: nothing is synced any more. Files already exported stay in your OneDrive.',
     failed: 'The sync stopped after an error.',
   } satisfies Record<IntegrationStatus, string>,
+  /** The state line when it is known whose sign-in ended. */
+  signInEnded: {
+    qonto: 'Qonto access has ended: sign in again to resume.',
+    microsoft: 'Microsoft access has ended: sign in again to resume.',
+  } satisfies Record<SignInProvider, string>,
   lastRun: 'Last run',
   nextRun: 'Next run',
   never: 'not yet',
@@ -94,10 +100,15 @@ const en = {
   storageCritical: 'Your OneDrive is almost full: receipts will soon stop arriving.',
   storageFull: 'Action needed: free some space in OneDrive, then click Sync now.',
   needsYou: 'Needs you',
-  reconnectText: 'Microsoft no longer accepts this sign-in (consent withdrawn or password changed). Sign in again with the same account: syncing resumes where it stopped.',
+  reconnectTexts: {
+    qonto: 'Qonto no longer accepts this integration’s sign-in (access withdrawn in Qonto, or expired). Sign in again, with Qonto and then the same Microsoft account: syncing resumes where it stopped, and nothing is exported twice.',
+    microsoft: 'Microsoft no longer accepts this sign-in (consent withdrawn or password changed). Sign in again with the same account: syncing resumes where it stopped.',
+    unknown: 'This integration’s sign-in has ended. Sign in again with the same Microsoft account: syncing resumes where it stopped.',
+  } satisfies Record<SignInProvider | 'unknown', string>,
   reconnectButton: 'Sign in again',
   freeSpaceText: 'Free some space in your OneDrive (or get more storage), then click Sync now.',
   failedText: 'Click Sync now to try again. If it keeps failing, the Temporal UI shows what happened.',
+  retryText: (when: string) => `It tries again by itself on ${when}, or at once when you click Sync now. If it keeps failing, the Temporal UI shows what happened.`,
   lastError: 'Last problem',
   byFolder: 'Receipts by account and period',
   folder: 'Account',
@@ -189,9 +200,13 @@ const de: Messages = {
     idle: 'Aktuell. Ihre Belege sind sicher in OneDrive.',
     syncing: 'Neue Belege werden gerade synchronisiert.',
     quota_exceeded: 'Ihr OneDrive ist voll: die Synchronisierung wurde angehalten.',
-    reconnect_required: 'Der Microsoft-Zugriff ist abgelaufen: melden Sie sich erneut an.',
+    reconnect_required: 'Der Zugriff ist abgelaufen: melden Sie sich erneut an.',
     revoked: 'Einwilligung widerrufen: es wird nichts mehr synchronisiert. Bereits exportierte Dateien bleiben in Ihrem OneDrive.',
     failed: 'Die Synchronisierung wurde nach einem Fehler angehalten.',
+  },
+  signInEnded: {
+    qonto: 'Der Qonto-Zugriff ist abgelaufen: melden Sie sich erneut an.',
+    microsoft: 'Der Microsoft-Zugriff ist abgelaufen: melden Sie sich erneut an.',
   },
   lastRun: 'Letzter Lauf',
   nextRun: 'Nächster Lauf',
@@ -217,10 +232,16 @@ const de: Messages = {
   storageCritical: 'Ihr OneDrive ist beinahe voll: bald kommen keine Belege mehr an.',
   storageFull: 'Handlung nötig: Schaffen Sie Platz in OneDrive und klicken Sie dann auf „Jetzt synchronisieren“.',
   needsYou: 'Ihre Aktion ist nötig',
-  reconnectText: 'Microsoft akzeptiert diese Anmeldung nicht mehr (Einwilligung widerrufen oder Passwort geändert). Melden Sie sich erneut mit demselben Konto an: die Synchronisierung setzt dort fort, wo sie stand.',
+  reconnectTexts: {
+    qonto: 'Qonto akzeptiert die Anmeldung dieser Integration nicht mehr (Zugriff in Qonto widerrufen oder abgelaufen). Melden Sie sich erneut an, bei Qonto und dann mit demselben Microsoft-Konto: die Synchronisierung setzt dort fort, wo sie stand, und nichts wird doppelt exportiert.',
+    microsoft: 'Microsoft akzeptiert diese Anmeldung nicht mehr (Einwilligung widerrufen oder Passwort geändert). Melden Sie sich erneut mit demselben Konto an: die Synchronisierung setzt dort fort, wo sie stand.',
+    unknown: 'Die Anmeldung dieser Integration ist abgelaufen. Melden Sie sich erneut mit demselben Microsoft-Konto an: die Synchronisierung setzt dort fort, wo sie stand.',
+  },
   reconnectButton: 'Erneut anmelden',
   freeSpaceText: 'Schaffen Sie Platz in Ihrem OneDrive (oder erweitern Sie den Speicher) und klicken Sie dann auf „Jetzt synchronisieren“.',
   failedText: 'Klicken Sie auf „Jetzt synchronisieren“, um es erneut zu versuchen. Die Temporal-Oberfläche zeigt, was passiert ist.',
+  retryText: (when: string) =>
+    `Ein neuer Versuch folgt von selbst am ${when}, oder sofort mit „Jetzt synchronisieren“. Wenn es weiter fehlschlägt, zeigt die Temporal-Oberfläche, was passiert ist.`,
   lastError: 'Letztes Problem',
   byFolder: 'Belege nach Konto und Zeitraum',
   folder: 'Konto',

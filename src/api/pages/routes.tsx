@@ -33,7 +33,7 @@ export interface PagesDeps {
   /** How a visitor signs in: "Sign in with Qonto" (OAuth mode) or the admin token (API-key mode). */
   signIn: { kind: 'qonto' } | { kind: 'adminToken'; adminAuth: AdminAuth };
   /** Ends every session the visitor holds. */
-  signOut: (c: Context) => void;
+  signOut: (c: Context) => void | Promise<void>;
   /** Where the Temporal UI is, for the link to each integration's workflow. */
   temporalUiUrl: string | null;
   /** Sandbox mode: the simulated OneDrive, listed. */
@@ -161,14 +161,14 @@ export function pageRoutes(deps: PagesDeps) {
     const { adminAuth } = deps.signIn;
     app.post('/auth/admin/login', async (c) => {
       const parsed = loginForm.safeParse(await c.req.parseBody().catch(() => ({})));
-      if (!parsed.success || !adminAuth.matches(parsed.data.token)) return c.redirect('/?wrong=1', 303);
+      if (!parsed.success || !adminAuth.check(c, parsed.data.token)) return c.redirect('/?wrong=1', 303);
       await adminAuth.startSession(c);
       return c.redirect('/', 303);
     });
   }
 
-  app.post('/auth/logout', (c) => {
-    deps.signOut(c);
+  app.post('/auth/logout', async (c) => {
+    await deps.signOut(c);
     return c.redirect('/', 303);
   });
 

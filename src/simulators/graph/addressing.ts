@@ -1,5 +1,5 @@
 /**
- * Parses Graph drive addresses (reference §3): `/me/drive` or `/drives/{id}`, then `/root`,
+ * Parses Graph drive addresses (docs/contracts-graph.md, Addressing): `/me/drive` or `/drives/{id}`, then `/root`,
  * `/special/approot` or `/items/{id}`, then an optional `:/relative/path:` (a second colon ends the
  * path), then an optional action. Works on the raw path: each segment is percent-decoded on its own,
  * so `%2F` inside a name never splits it.

@@ -1,5 +1,5 @@
 /**
- * Delta queries (reference §6). A query computes its whole result at once (at the drive's current
+ * Delta queries (docs/contracts-graph.md, Delta). A query computes its whole result at once (at the drive's current
  * change sequence), hands it out in pages linked by `@odata.nextLink`, and ends with a deltaLink
  * whose token remembers that sequence. Tokens are server-side and scoped to the folder they were
  * issued for; an unknown, expired or foreign token answers 410 resyncRequired with a Location

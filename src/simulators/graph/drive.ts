@@ -169,7 +169,7 @@ export class Drive {
     return { item, created: true };
   }
 
-  /** mkdir -p below `from` (simple uploads by path create missing parents, reference §4.1). */
+  /** mkdir -p below `from` (simple uploads by path create missing parents, docs/contracts-graph.md, Simple upload). */
   ensureFolders(from: Item, segments: readonly string[]): Item {
     if (!this.get(from.id)) throw itemNotFound('The folder no longer exists.');
     let current = from;
@@ -249,7 +249,7 @@ export class Drive {
     }
     const parent = this.parentOf(item);
     if (parent) this.stamp(parent, seq);
-    await Promise.all(removed.map((it) => (it.blobPath ? this.blobs.remove(it.blobPath) : undefined)));
+    await Promise.all(removed.flatMap((it) => (it.blobPath ? [this.blobs.remove(it.blobPath)] : [])));
   }
 
   setQuota(opts: { total?: number; used?: number }): void {
@@ -295,7 +295,7 @@ export class Drive {
     this.liveBytes += item.size;
     if (parent) {
       let map = this.children.get(parent.id);
-      if (!map) this.children.set(parent.id, (map = new Map()));
+      if (!map) this.children.set(parent.id, (map = new Map<string, Item>()));
       map.set(nameKey(name), item);
       this.stamp(parent, seq);
     }

@@ -1,6 +1,6 @@
 /**
  * Graph error answers: `{"error":{"code","message","innerError":{code?,date,request-id,client-request-id}}}`
- * (reference §7). Handlers throw GraphError; the server turns it into that body.
+ * (docs/contracts-graph.md, Errors). Handlers throw GraphError; the server turns it into that body.
  */
 export class GraphError extends Error {
   constructor(
@@ -35,7 +35,7 @@ export const unauthenticated = (): GraphError =>
     'www-authenticate': 'Bearer realm="", error="invalid_token"',
   });
 
-/** Codes used when a fault only names a status (reference §7 table). */
+/** Codes used when a fault only names a status (docs/contracts-graph.md, Errors table). */
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'invalidRequest',
   401: 'unauthenticated',

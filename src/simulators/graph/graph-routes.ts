@@ -1,5 +1,5 @@
 /**
- * The Graph drive endpoints (reference §2–§6) for an authenticated user: drive and quota, item
+ * The Graph drive endpoints (docs/contracts-graph.md, Drive and quota to Delta) for an authenticated user: drive and quota, item
  * lookup, children listing and folder creation, simple upload and download, upload-session
  * creation, delete to the recycle bin, and delta.
  */
@@ -17,7 +17,7 @@ import { nameKey } from './names.js';
 import { QuickXorHash } from './quick-xor-hash.js';
 import type { UploadSessions } from './upload-sessions.js';
 
-/** Simple uploads are limited to 4 MiB, as the OneDrive docs, rclone and the Graph SDK assume (reference §4.1). */
+/** Simple uploads: at most 4 MiB, as the OneDrive docs, rclone and the Graph SDK assume (docs/contracts-graph.md, Simple upload). */
 export const SIMPLE_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface GraphContext {

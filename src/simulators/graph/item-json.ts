@@ -1,5 +1,6 @@
 /**
- * The JSON shapes the simulator answers with: drive, driveItem, deleted driveItem (reference §2, §5.1, §6).
+ * The JSON shapes the simulator answers with: drive, driveItem, deleted driveItem
+ * (docs/contracts-graph.md: Drive and quota, driveItem and hashes, Delta).
  */
 import type { Drive, Item } from './drive.js';
 
@@ -84,7 +85,7 @@ export function driveItemJson(drive: Drive, item: Item, urls: PublicUrls, inDelt
   return json;
 }
 
-/** A deleted item as delta reports it: no size, no path (reference §6). */
+/** A deleted item as delta reports it: no size, no path (docs/contracts-graph.md, Delta). */
 export function deletedItemJson(drive: Drive, item: Item): Record<string, unknown> {
   return {
     id: item.id,

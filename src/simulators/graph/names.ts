@@ -1,5 +1,5 @@
 /**
- * OneDrive name rules (reference §3, §9): what the service refuses with 400, how names compare
+ * OneDrive name rules (docs/contracts-graph.md, Names OneDrive accepts): what the service refuses with 400, how names compare
  * (case-insensitively), and how `conflictBehavior: rename` picks a free name.
  */
 import { invalidRequest } from './errors.js';

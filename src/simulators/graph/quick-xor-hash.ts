@@ -1,5 +1,5 @@
 /**
- * quickXorHash (reference §5.3), the simulator's own implementation: the OneDrive client has an
+ * quickXorHash (docs/contracts-graph.md, quickXorHash), the simulator's own implementation: the OneDrive client has an
  * independent one, so the two cross-check each other (and both are checked against the plain
  * definition in the tests). Byte i of the stream is XORed in at bit offset (11·i) mod 160, so bytes
  * 160 apart land on the same bits: they are first XORed together in `lanes` (one byte per offset

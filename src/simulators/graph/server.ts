@@ -4,7 +4,7 @@
  * under `/download/`), different ports standing for different hosts. Faults apply to both hosts
  * (not to `/__sim/`). Drives are created lazily, one per user.
  *
- * Where the reference leaves a choice, the simulator takes the stricter side:
+ * Where the documented contract (docs/contracts-graph.md) leaves a choice, the simulator takes the stricter side:
  * - Simple upload (`PUT …/content`) accepts at most 4 MiB (413 above): larger files need a session.
  *   A path-addressed PUT creates missing parent folders (OneDrive's upsert); createUploadSession
  *   requires the parent to exist (404 itemNotFound), as the OneDrive docs say.

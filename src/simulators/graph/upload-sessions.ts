@@ -1,5 +1,5 @@
 /**
- * Resumable upload sessions (reference §4.2) on the separate upload host. Fragments must come in
+ * Resumable upload sessions (docs/contracts-graph.md, Upload sessions) on the separate upload host. Fragments must come in
  * order, with a constant total, sized in multiples of 320 KiB except the last, each under 60 MiB.
  * A fragment is accepted only once all its bytes arrived: a cut-off fragment is truncated away (file
  * and hash), so nextExpectedRanges points at its start again. Requests to one session are handled

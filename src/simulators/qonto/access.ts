@@ -1,5 +1,5 @@
 /**
- * Who is calling the simulated Qonto API (reference §1.3–§1.5): an organization API key sent as
+ * Who is calling the simulated Qonto API (docs/contracts-qonto.md, Authentication): an organization API key sent as
  * `Authorization: login:secret` (no scheme, no Base64), or an OAuth access token sent as
  * `Authorization: Bearer <token>`, acting as one membership with the scopes it was granted.
  */

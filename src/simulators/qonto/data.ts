@@ -118,7 +118,7 @@ export interface NewReceipt {
 
 export type NewMembership = Partial<SimMembership> & Pick<SimMembership, 'firstName' | 'lastName'>;
 
-/** Qonto's app allows at most five receipts per transaction (reference §4.1). */
+/** Qonto's app allows at most five receipts per transaction (docs/contracts-qonto.md, Attachments). */
 export const MAX_RECEIPTS_PER_TRANSACTION = 5;
 
 const iso = (ms: number): string => new Date(ms).toISOString();

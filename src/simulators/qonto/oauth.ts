@@ -1,5 +1,5 @@
 /**
- * The Qonto OAuth 2.0 server (reference §1.4), served by the Qonto simulator on the same port as
+ * The Qonto OAuth 2.0 server (docs/contracts-qonto.md, OAuth 2.0), served by the Qonto simulator on the same port as
  * the API so that `QONTO_OAUTH_URL` can be the simulator's URL.
  *
  * - `GET /oauth2/auth`: with `login_hint` (a membership id or email) consent is given at once and

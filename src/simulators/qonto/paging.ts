@@ -1,5 +1,5 @@
 /**
- * Page-number pagination as Qonto does it (§3.1, §3.2): `page` (older clients send
+ * Page-number pagination as Qonto does it (docs/contracts-qonto.md, Transactions): `page` (older clients send
  * `current_page`), `per_page` 1..100, and a `meta` block whose `next_page`/`prev_page` are null at
  * the ends (Kaminari semantics: no previous page for the first page or past the last one).
  */

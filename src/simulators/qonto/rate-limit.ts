@@ -1,5 +1,5 @@
 /**
- * Qonto's per-IP limits (reference §6.1): 1 000 requests per 10 s and 10 000 per 10 min, and a
+ * Qonto's per-IP limits (docs/contracts-qonto.md, Rate limits): 1 000 requests per 10 s and 10 000 per 10 min, and a
  * client that collects more than 200 answers with status 401 within an hour is throttled too.
  * Sliding windows over the injected clock, so tests can move time instead of waiting.
  */

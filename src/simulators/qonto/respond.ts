@@ -1,6 +1,6 @@
 /**
- * The answer formats of the simulated Qonto hosts: Qonto's JSON errors with a trace id (§6.2),
- * S3's XML errors for the download URLs, and the sandbox's HTML login page (§1.2).
+ * The answer formats of the simulated Qonto hosts: Qonto's JSON errors with a trace id (docs/contracts-qonto.md, Errors),
+ * S3's XML errors for the download URLs, and the sandbox's HTML login page (same file, Sandbox staging token).
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * A local Qonto Business API (read endpoints) plus the S3-style host of its attachment downloads,
- * on one plain HTTP server. Follows /work/shared/reference/qonto.md §9: key and bearer auth,
+ * on one plain HTTP server. Follows docs/contracts-qonto.md, What the simulator implements: key and bearer auth,
  * optional sandbox staging token, per-IP rate limits, Qonto's error format, pre-signed download
  * URLs that expire, and fault injection on every path (API and downloads alike). The OAuth server
  * (oauth.ts) shares the port, so the simulator's URL is also QONTO_OAUTH_URL.

@@ -1,5 +1,5 @@
 /**
- * Pre-signed download URLs in the style of S3 (reference §4.2): the simulator serves them itself
+ * Pre-signed download URLs in the style of S3 (docs/contracts-qonto.md, Attachments): the simulator serves them itself
  * under /s3/attachments/<id>. The signature is an HMAC over the attachment id, the signing time
  * and the lifetime, so a URL cannot be stretched or pointed at another file.
  */

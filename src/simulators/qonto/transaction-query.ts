@@ -1,5 +1,5 @@
 /**
- * The query language of GET /v2/transactions (reference §3.1): account selection, status filter
+ * The query language of GET /v2/transactions (docs/contracts-qonto.md, Transactions): account selection, status filter
  * (completed only when omitted), side, operation types, date ranges, attachment presence,
  * includes, sorting and paging. Invalid values give Qonto-style errors naming the parameter.
  */

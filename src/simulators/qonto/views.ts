@@ -1,6 +1,6 @@
 /**
- * JSON shapes the simulator serves, field names and types as in the Qonto reference (§2, §3.3,
- * §4.2, §5): snake_case, `file_size` as a string, amounts as numbers unless the simulator is told
+ * JSON shapes the simulator serves, field names and types as in docs/contracts-qonto.md (accounts, transactions,
+ * attachments, memberships): snake_case, `file_size` as a string, amounts as numbers unless the simulator is told
  * to use the documented string variants.
  */
 import type { QontoData, SimAttachment, SimBankAccount, SimMembership, SimTransaction } from './data.js';

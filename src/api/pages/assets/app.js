@@ -35,6 +35,7 @@ function showNotice(el, text) {
   box.hidden = false;
 }
 
+// Never rejects (a failure is shown next to the element), so event handlers fire and forget it.
 async function busy(el, work) {
   const button = el.tagName === 'FORM' ? el.querySelector('button[type=submit]') : el;
   const label = button && button.textContent;
@@ -65,6 +66,7 @@ function settingsFrom(form) {
 
 const panels = new Map();
 
+// Never rejects, and schedules the next refresh itself: callers fire and forget it.
 async function refresh(container) {
   try {
     const res = await fetch(container.dataset.panel, { credentials: 'same-origin', headers: { accept: 'text/html' } });
@@ -85,7 +87,7 @@ async function refresh(container) {
 function schedule(container) {
   const panel = container.querySelector('.panel');
   const seconds = Number(panel && panel.dataset.refreshSeconds) || 0;
-  if (seconds > 0) setTimeout(() => refresh(container), seconds * 1000);
+  if (seconds > 0) setTimeout(() => void refresh(container), seconds * 1000);
 }
 
 document.addEventListener('click', (event) => {
@@ -93,7 +95,7 @@ document.addEventListener('click', (event) => {
   if (!el || el.tagName === 'FORM') return;
   const id = el.dataset.id;
   if (el.dataset.action === 'connect') {
-    busy(el, async () => {
+    void busy(el, async () => {
       try {
         const { authorizationUrl } = await api('POST', '/api/integrations');
         window.location.assign(authorizationUrl);
@@ -104,11 +106,11 @@ document.addEventListener('click', (event) => {
       }
     });
   } else if (el.dataset.action === 'sync') {
-    busy(el, async () => {
+    void busy(el, async () => {
       await api('POST', `/api/integrations/${id}/sync`);
       showNotice(el, scopeOf(el).querySelector('[data-notice]').dataset.syncText);
       const container = scopeOf(el).querySelector('[data-panel]');
-      if (container) refresh(container);
+      if (container) void refresh(container);
     });
   } else if (el.dataset.action === 'withdraw') {
     scopeOf(el).querySelector('dialog').showModal();
@@ -120,7 +122,7 @@ document.addEventListener('close', (event) => {
   if (!(dialog instanceof HTMLDialogElement) || dialog.returnValue !== 'confirm') return;
   const button = dialog.querySelector('[data-confirm-withdraw]');
   const trigger = scopeOf(dialog).querySelector('[data-action=withdraw]');
-  busy(trigger, async () => {
+  void busy(trigger, async () => {
     await api('POST', `/api/integrations/${button.dataset.confirmWithdraw}/revoke`);
     window.location.assign('/');
   });
@@ -132,16 +134,16 @@ document.addEventListener('submit', (event) => {
   event.preventDefault();
   const id = form.dataset.id;
   if (form.dataset.action === 'finish') {
-    busy(form, async () => {
+    void busy(form, async () => {
       await api('POST', `/api/integrations/${id}/finish`, settingsFrom(form));
       window.location.assign('/');
     });
   } else if (form.dataset.action === 'reconfigure') {
-    busy(form, async () => {
+    void busy(form, async () => {
       await api('PATCH', `/api/integrations/${id}`, settingsFrom(form));
       showNotice(form, scopeOf(form).querySelector('[data-notice]').dataset.reconfigureText);
       const container = scopeOf(form).querySelector('[data-panel]');
-      if (container) refresh(container);
+      if (container) void refresh(container);
     });
   }
 });

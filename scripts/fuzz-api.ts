@@ -1,0 +1,115 @@
+/**
+ * `npm run fuzz:api`: fuzzes the running API from its own OpenAPI document with schemathesis.
+ *
+ * Starts the Qonto and Microsoft simulators in this process and the product (`src/main.ts`, as `npm
+ * start` runs it, with its embedded Temporal dev server) as a child process on free ports, in API-key
+ * mode; runs `st run …/api/openapi.json --checks all` with the admin token; stops everything. Exits
+ * with schemathesis's code: any 5xx, undocumented status or response not matching its schema fails.
+ *
+ * Needs schemathesis (`python3 -m pip install schemathesis`) and the Temporal CLI (see the README).
+ * FUZZ_MAX_EXAMPLES (default 30) and FUZZ_MAX_TIME (seconds, default 120) bound the run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSimulators } from '../src/simulators/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForHealth(url: string, app: ChildProcess, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (app.exitCode !== null) throw new Error(`the app exited with code ${app.exitCode} before answering`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${deadlineMs / 1000} s`);
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code ?? 1))));
+
+async function main(): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'receipts-fuzz-'));
+  const sims = await startSimulators({ storageDir: join(dataDir, 'drive'), demo: { seed: 11, accounts: 1, months: 1, receipts: 4 } });
+  const port = await freePort();
+  const adminToken = randomBytes(24).toString('hex');
+  const base = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...sims.env,
+    PORT: String(port),
+    PUBLIC_URL: base,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: adminToken,
+    SANDBOX: 'false',
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+  };
+  // The app's own log goes to a file, shown only when the fuzz fails.
+  const log = openSync(join(dataDir, 'app.log'), 'w');
+  const app = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], { env, stdio: ['ignore', log, log] });
+  let code = 1;
+  try {
+    await waitForHealth(`${base}/healthz`, app, 120_000);
+    const st = spawn(
+      process.env.SCHEMATHESIS_PYTHON ?? 'python3',
+      [
+        '-m',
+        'schemathesis.cli',
+        '--config-file',
+        join(root, 'scripts/fuzz/schemathesis.toml'),
+        'run',
+        `${base}/api/openapi.json`,
+        '--checks',
+        'all',
+        '--header',
+        `Authorization: Bearer ${adminToken}`,
+        '--max-examples',
+        process.env.FUZZ_MAX_EXAMPLES ?? '30',
+        '--max-time',
+        process.env.FUZZ_MAX_TIME ?? '120',
+        '--max-redirects',
+        '0',
+        '--seed',
+        process.env.FUZZ_SEED ?? '11',
+        '--generation-database',
+        'none',
+        '--report-dir',
+        join(dataDir, 'schemathesis-report'),
+      ],
+      // Run in the scratch directory: schemathesis keeps a cache of failures in its working directory.
+      { cwd: dataDir, env: { ...process.env, PYTHONPATH: join(root, 'scripts/fuzz'), SCHEMATHESIS_HOOKS: 'hooks' }, stdio: 'inherit' },
+    );
+    code = await exited(st);
+    return code;
+  } finally {
+    app.kill('SIGTERM');
+    const stopped = await Promise.race([exited(app), new Promise<null>((r) => setTimeout(() => r(null), 20_000).unref())]);
+    if (stopped === null) app.kill('SIGKILL');
+    await sims.close();
+    if (code !== 0) console.error(`\n--- the app's log (last lines) ---\n${readFileSync(join(dataDir, 'app.log'), 'utf8').split('\n').slice(-60).join('\n')}`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { rateLimiter } from 'hono-rate-limiter';
+import { ApiError } from './errors.js';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by a check that refused the caller's credentials: counted by `failureLimit`. */
+    authFailed: boolean;
+  }
+}
+
+export interface Limit {
+  /** How many counted requests an address may make per window. */
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Failed admin sign-ins and bearer checks: 10 per 15 minutes per address. A person who mistypes gets
+ * ten tries; a guesser gets under a thousand a day, against a token of at least 32 characters.
+ */
+export const ADMIN_FAILURES: Limit = { limit: 10, windowMs: 15 * 60_000 };
+/**
+ * `/auth/*\/callback`, every request (each may make us call Qonto's or Microsoft's token endpoint):
+ * 30 per 10 minutes per address, room for a household behind one address signing in a few times.
+ */
+export const SIGN_IN_CALLBACKS: Limit = { limit: 30, windowMs: 10 * 60_000 };
+
+/**
+ * Who is counted: the TCP peer's address, an IPv6 one by its /64 (one subscriber's network: otherwise
+ * each of its 2^64 addresses would get a counter of its own). Behind a reverse proxy every client
+ * shares the proxy's: forwarded headers are not trusted, because any client can write them.
+ */
+export function clientAddress(c: Context): string {
+  try {
+    return addressKey(getConnInfo(c).remote.address ?? 'unknown');
+  } catch {
+    return 'unknown'; // no socket (app.request() in tests)
+  }
+}
+
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.replace(/%.*$/, '').toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+function refuse(c: Context): never {
+  const resetTime = (c.get('rateLimit' as never) as { resetTime?: Date } | undefined)?.resetTime;
+  const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
+  c.header('Retry-After', String(seconds));
+  throw new ApiError(429, 'too_many_requests', `Too many attempts from your address: try again in ${seconds} seconds`);
+}
+
+/**
+ * Counts only the requests a credential check refused (`authFailed`); once over the limit, every
+ * request of that address is refused until the window ends, a right token included. Counters live in
+ * this process (hono-rate-limiter's memory store); several API processes will share them through the
+ * store once it runs on Postgres.
+ */
+export function failureLimit(limit: Limit): MiddlewareHandler {
+  return rateLimiter({
+    ...limit,
+    keyGenerator: clientAddress,
+    standardHeaders: false,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (c) => c.get('authFailed') !== true,
+    handler: refuse,
+  });
+}
+
+/** Counts every request (same in-process store as above). */
+export function requestLimit(limit: Limit): MiddlewareHandler {
+  return rateLimiter({ ...limit, keyGenerator: clientAddress, standardHeaders: false, handler: refuse });
+}

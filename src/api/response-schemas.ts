@@ -1,0 +1,84 @@
+import { z } from '@hono/zod-openapi';
+import { INTEGRATION_STATUSES } from '../store/types.js';
+
+/** What the API answers, as zod schemas: the OpenAPI document is generated from them, and the handlers'
+ * types are checked against them. */
+
+/** `{"error": {code, message, details?}}`, with the codes a response can carry. */
+export const errorBody = (codes: readonly [string, ...string[]] | null) =>
+  z.object({
+    error: z.object({
+      code: codes ? z.enum(codes) : z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  });
+
+/** A JSON error response; pages also answer it as an HTML page to a browser that asks for one. */
+export function errorResponse(description: string, codes: readonly [string, ...string[]] | null, opts: { html?: boolean } = {}) {
+  return {
+    description,
+    content: {
+      'application/json': { schema: errorBody(codes) },
+      ...(opts.html ? { 'text/html': { schema: z.string() } } : {}),
+    },
+  };
+}
+
+const count = z.number().int().nonnegative();
+
+const lastRun = z
+  .object({
+    kind: z.enum(['backfill', 'sync', 'reconfigure']),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    outcome: z.enum(['completed', 'quota_exceeded', 'reconnect_required', 'failed', 'revoked']),
+    exported: count,
+    failed: count,
+    bytes: count,
+    requeued: count,
+    dismissed: count,
+  })
+  .openapi('LastRun');
+
+const quota = z
+  .object({ total: z.number(), used: z.number(), remaining: z.number(), deleted: z.number(), state: z.string() })
+  .openapi('Quota', { description: 'The OneDrive storage, in bytes, as Graph reports it' });
+
+export const integrationStatus = z
+  .object({
+    id: z.string(),
+    status: z.enum(INTEGRATION_STATUSES),
+    syncFrom: z.string().nullable(),
+    timeZone: z.string().nullable(),
+    nextRunAt: z.string().nullable().openapi({ format: 'date-time' }),
+    lastRun: lastRun.nullable(),
+    counts: z.object({ exported: count, failed: count, pending: count }),
+    quota: quota.nullable(),
+    lastError: z.string().nullable(),
+    signInEnded: z
+      .enum(['qonto', 'microsoft'])
+      .nullable()
+      .openapi({ description: 'While reconnect_required: whose sign-in ended and must be renewed (null when not known)' }),
+    microsoftAccount: z.string().nullable(),
+    phase: z.string().nullable().openapi({ description: 'What the workflow is doing right now, in words (null when no worker answered)' }),
+    backfill: z
+      .object({ done: z.boolean(), exported: count, pending: count })
+      .nullable()
+      .openapi({ description: 'Progress of the first import (null when no worker answered)' }),
+  })
+  .openapi('Status');
+
+export const created = z.object({ id: z.string(), authorizationUrl: z.string().url() }).openapi('Created');
+export const integrationList = z.object({ integrations: z.array(integrationStatus) });
+export const finished = z.object({ id: z.string(), status: z.enum(INTEGRATION_STATUSES) });
+export const revoked = z.object({
+  id: z.string(),
+  status: z.literal('revoked'),
+  workflowNotified: z.boolean().nullable().openapi({ description: 'null: no workflow was running' }),
+});
+export const reconfigureAccepted = z.object({
+  id: z.string(),
+  accepted: z.object({ syncFrom: z.string().optional(), timeZone: z.string().optional() }),
+});
+export const syncAccepted = z.object({ id: z.string(), accepted: z.literal(true) });

@@ -1,0 +1,16 @@
+import { Runtime } from '@temporalio/worker';
+import type pino from 'pino';
+import { temporalLogger } from '../logger.js';
+
+/**
+ * Sends everything the Temporal SDK logs through our pino logger, so it is redacted like the rest:
+ * the SDK's messages, activity and workflow `log` calls (the worker's default logger sink writes to
+ * the Runtime's logger) and, forwarded from the native core, its warnings. Must run before the first
+ * connection or test environment creates the Runtime.
+ */
+export function installTemporalLogging(base: pino.Logger): void {
+  Runtime.install({
+    logger: temporalLogger(base.child({ component: 'temporal' })),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
+}
