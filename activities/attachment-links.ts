@@ -1,4 +1,4 @@
-import { fetchSignedUrl, guardStream } from '../src/qonto/download.js';
+import { guardStream } from '../src/qonto/download.js';
 import type { QontoClient } from '../src/qonto/client.js';
 
 /** Qonto signs download links for 30 minutes: leave a margin for the download itself. */
@@ -51,7 +51,7 @@ export class AttachmentLinks {
     const url = this.take(attachmentId);
     if (url !== undefined) {
       const what = `download of attachment ${attachmentId}`;
-      const res = await fetchSignedUrl(fetch, what, url, signal).catch((error: unknown) => {
+      const res = await qonto.fetchDownload(url, what, signal).catch((error: unknown) => {
         if (signal?.aborted) throw error;
         return undefined;
       });

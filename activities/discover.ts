@@ -61,13 +61,15 @@ export function discoverActivities(deps: ActivityDeps) {
         type Page = Awaited<ReturnType<typeof qonto.listTransactionsPage>>;
         type Pending = { from: string | undefined; page: number; result: Promise<Page> };
         const request = (from: string | undefined, page: number): Pending => {
-          const result = qonto.listTransactionsPage({
-            bankAccountId: input.account.id,
-            updatedAtFrom: from,
-            emittedAtFrom: emittedFrom,
-            statuses: ['completed', 'pending'],
-            page,
-          });
+          const result = beat.run(() =>
+            qonto.listTransactionsPage({
+              bankAccountId: input.account.id,
+              updatedAtFrom: from,
+              emittedAtFrom: emittedFrom,
+              statuses: ['completed', 'pending'],
+              page,
+            }),
+          );
           result.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
           return { from, page, result };
         };
@@ -86,7 +88,7 @@ export function discoverActivities(deps: ActivityDeps) {
             transactions += 1;
             if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
             if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
-            for (const attachment of await attachmentsOf(qonto, tx)) {
+            for (const attachment of await beat.run(() => attachmentsOf(qonto, tx))) {
               deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
                 receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));

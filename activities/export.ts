@@ -6,6 +6,7 @@ import {
   ReconnectRequiredError,
   RetryableError,
 } from '../src/errors.js';
+import { isThrottling } from '../src/http/backoff-gate.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
@@ -61,11 +62,15 @@ export function exportActivities(deps: ActivityDeps) {
       let done = 0;
       let quotaHit = false;
       const beat = keepHeartbeating(ctx);
-      const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
-        const outcome = await exportOne(entry);
-        beat.progress({ done: ++done });
-        return outcome;
-      }).finally(() => beat.stop());
+      const outcomes = await beat
+        .run(() =>
+          settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
+            const outcome = await exportOne(entry);
+            beat.progress({ done: ++done });
+            return outcome;
+          }),
+        )
+        .finally(() => beat.stop());
       for (const outcome of outcomes) {
         if (outcome.kind === 'exported') {
           exported += 1;
@@ -88,17 +93,30 @@ export function exportActivities(deps: ActivityDeps) {
 
       async function exportOne(entry: ManifestEntry): Promise<Outcome> {
         if (quotaHit) return { kind: 'skipped' };
+        // The upload session this receipt holds on the drive, as persisted for resumption.
+        let session = entry.uploadUrl;
+        /** Giving up on the receipt (for this run or for good): its session goes too, or it would sit
+         * on the drive, half written, until it expires. */
+        const dropSession = async () => {
+          if (session === null) return;
+          await drive.cancelUploadSession(session).catch(() => undefined);
+          session = null;
+        };
         try {
           const uploaded = await upload(
             entry,
             drive,
             (signal) => links.open(qonto, entry.attachmentId, signal),
             folders,
-            (uploadUrl) => store.updateEntry(integrationId, entry.attachmentId, { uploadUrl }),
+            (uploadUrl) => {
+              session = uploadUrl;
+              return store.updateEntry(integrationId, entry.attachmentId, { uploadUrl });
+            },
             (sent) => beat.progress({ done, attachmentId: entry.attachmentId, sent }),
           );
           if (uploaded === 'folder-deleted') {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
+            await dropSession();
             await store.dismissUnder(integrationId, entry.folderPath);
             await folders.forget(entry.folderPath);
             return { kind: 'dismissed' };
@@ -121,14 +139,20 @@ export function exportActivities(deps: ActivityDeps) {
           if (error instanceof ReconnectRequiredError) throw error;
           if (error instanceof QuotaExceededError) {
             quotaHit = true;
+            await dropSession();
             await store.updateEntry(integrationId, entry.attachmentId, { uploadUrl: null });
             return { kind: 'quota' };
           }
           if (error instanceof NotFoundError) {
             // Removed from Qonto since it was discovered: nothing left to export (reconfigure tries again).
+            await dropSession();
             await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
             return { kind: 'dismissed' };
           }
+          // Throttled (a 429/503, or waiting behind the drive's back-off window): the receipt did
+          // nothing wrong. The activity ends so that Temporal retries it after the window, and this
+          // receipt's attempts stay as they were.
+          if (isThrottling(error)) throw error;
           const attempts = entry.attempts + 1;
           const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
           const transient = error instanceof RetryableError || !(error instanceof FatalError);
@@ -136,6 +160,7 @@ export function exportActivities(deps: ActivityDeps) {
             await store.updateEntry(integrationId, entry.attachmentId, { attempts, lastError: message });
             throw error;
           }
+          await dropSession();
           await store.updateEntry(integrationId, entry.attachmentId, {
             state: 'failed',
             attempts,

@@ -30,7 +30,8 @@ export function verifyActivities(deps: ActivityDeps) {
         for (let pages = 0; deltaLink === undefined; pages++) {
           let page: { items: DriveItem[]; nextLink?: string; deltaLink?: string };
           try {
-            page = await drive.deltaPage(link);
+            const from = link;
+            page = await beat.run(() => drive.deltaPage(from));
           } catch (error) {
             if (!(error instanceof DeltaResyncRequiredError) || fullScan) throw error;
             link = { folder: 'approot' };

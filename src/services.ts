@@ -6,9 +6,9 @@ import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
 import { gatesByKey } from './http/backoff-gate.js';
-import { OneDriveClient } from './onedrive/client.js';
+import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
-import { QontoClient } from './qonto/client.js';
+import { QontoClient, type QontoClientOptions } from './qonto/client.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { dataConverterFor } from './temporal/data-converter.js';
@@ -31,6 +31,12 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** Client settings the configuration does not expose (tests shorten retries and deadlines). */
+export interface ClientTuning {
+  graph?: Pick<OneDriveClientOptions, 'retry' | 'deadlines' | 'simpleUploadMax' | 'fragmentSize'>;
+  qonto?: Pick<QontoClientOptions, 'retry' | 'deadlines'>;
+}
+
 /** Where the SQLite file is: DATABASE_URL (sqlite:/file:) or DATA_DIR. Postgres is designed for
  * (the Store interface) but not available yet: refuse it clearly rather than fall back silently. */
 export function sqlitePath(config: Config): string {
@@ -41,7 +47,7 @@ export function sqlitePath(config: Config): string {
 }
 
 /** The store, credentials and clients the worker's activities (and later the API) run on. */
-export async function createServices(config: Config): Promise<Services> {
+export async function createServices(config: Config, tuning: ClientTuning = {}): Promise<Services> {
   const { MICROSOFT_CLIENT_ID: clientId, MICROSOFT_CLIENT_SECRET: clientSecret } = config;
   const missing = [
     ...(config.qontoMode === 'none' ? ['QONTO_API_LOGIN and QONTO_API_SECRET (API-key mode) or QONTO_CLIENT_ID and QONTO_CLIENT_SECRET (OAuth mode) are required (or SANDBOX=true)'] : []),
@@ -79,6 +85,7 @@ export async function createServices(config: Config): Promise<Services> {
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          ...tuning.qonto,
         })
       : null;
   // OAuth mode: each integration reads Qonto with the tokens of the member who connected it.
@@ -88,6 +95,7 @@ export async function createServices(config: Config): Promise<Services> {
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          ...tuning.qonto,
         })
       : apiKeyClient!;
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).
@@ -101,6 +109,7 @@ export async function createServices(config: Config): Promise<Services> {
         graphUrl: config.GRAPH_URL,
         getAccessToken: ({ forceRefresh }) => microsoftAuth.getAccessToken(integrationId, { forceRefresh }),
         gate: driveGate(integrationId),
+        ...tuning.graph,
       }),
     forgetTokens: async (integrationId) => {
       // The Qonto revocation needs the stored refresh token: before the caches go.

@@ -6,6 +6,7 @@
  * URL instead (e.g. the identity simulator). It also remembers the last HTTP answer, because MSAL's
  * errors do not carry the status or Retry-After that decide whether a failure is worth retrying.
  */
+import { outboundFetch } from '../http/outbound.js';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { z } from 'zod';
 
@@ -44,6 +45,9 @@ export class MsalNetworkClient implements INetworkModule {
   /** The last answer received, or undefined when the last request got none (connection failure). */
   lastResponse?: LastResponse;
 
+  /** Connect and idle deadlines as every other client (MSAL's own timeout still bounds the whole request). */
+  private readonly fetchImpl = outboundFetch();
+
   constructor(private readonly loginUrl: string) {}
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -56,7 +60,7 @@ export class MsalNetworkClient implements INetworkModule {
 
   private async send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout: number | undefined): Promise<NetworkResponse<T>> {
     this.lastResponse = undefined;
-    const response = await fetch(rewriteLoginUrl(url, this.loginUrl), {
+    const response = await this.fetchImpl(rewriteLoginUrl(url, this.loginUrl), {
       method,
       headers: options?.headers,
       body: method === 'POST' ? (options?.body ?? '') : undefined,

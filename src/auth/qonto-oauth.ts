@@ -7,6 +7,7 @@
  * in this process and the new refresh token is stored before the access token is handed out; a
  * second caller waiting in line then finds fresh tokens and does not refresh again.
  */
+import { outboundFetch } from '../http/outbound.js';
 import { z } from 'zod';
 import type { Sealer } from './crypto.js';
 import { FatalError, ReconnectRequiredError, RetryableError } from '../errors.js';
@@ -79,7 +80,7 @@ export class QontoOAuth {
     const { protocol } = new URL(this.oauthUrl);
     if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`QONTO_OAUTH_URL must be an http(s) URL, got ${this.oauthUrl}`);
     this.scopes = opts.scopes ?? DEFAULT_QONTO_SCOPES;
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.fetchImpl = opts.fetch ?? outboundFetch();
     this.now = opts.now ?? Date.now;
   }
 

@@ -1,13 +1,33 @@
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { RetryableError } from '../errors.js';
-import { parseRetryAfter } from './retry.js';
+import { backoffDelay, parseRetryAfter } from './retry.js';
 
 /** Statuses with which a service asks the caller (not just the one request) to slow down. */
 const THROTTLING = new Set([429, 503]);
 
 /**
+ * Whether `error` says "slow down" rather than "this request failed": a 429/503 answer, or the gate
+ * refusing to send inside a long window. Waiting behind a drive-wide window is no fault of the
+ * receipt being sent, so it must not count as one of its attempts.
+ */
+export function isThrottling(error: unknown): boolean {
+  return error instanceof RetryableError && error.status !== undefined && THROTTLING.has(error.status);
+}
+
+export interface BackoffGateOptions {
+  /** The first window after a 429/503 without Retry-After; each further one in a row doubles it. */
+  baseDelayMs?: number;
+  /** The longest such window. */
+  maxDelayMs?: number;
+  /** Jitter source (tests). */
+  random?: () => number;
+}
+
+/**
  * One pause shared by every request made for one account of a service (a user's drive): when any
- * answer is 429/503 with Retry-After, nothing more is sent until that window has passed. Requests
+ * answer is 429/503, nothing more is sent until a window has passed: the Retry-After's, or without
+ * one a window of our own, exponential with jitter (`backoffDelay`), growing with each throttled
+ * answer in a row and starting over after an answer that is not throttled. Requests
  * already under way finish; new ones, and retries, wait. Retrying only the throttled request while
  * the others carry on keeps the account throttled (Microsoft counts throttled requests too), hence
  * one gate per account, as rclone's pacer does.
@@ -18,10 +38,22 @@ const THROTTLING = new Set([429, 503]);
  */
 export class BackoffGate {
   private until = 0;
+  /** Throttled answers in a row without Retry-After: the next computed window's exponent. */
+  private throttledInRow = 0;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly random: () => number;
 
   /** `now`: a monotonic clock with sub-millisecond precision. Date.now() would do, but its whole
    * milliseconds can end a window up to 1 ms before the server's. */
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    opts: BackoffGateOptions = {},
+  ) {
+    this.baseDelayMs = opts.baseDelayMs ?? 1_000;
+    this.maxDelayMs = opts.maxDelayMs ?? 60_000;
+    this.random = opts.random ?? Math.random;
+  }
 
   /** Closes the gate for `ms` from now; a longer window already announced is kept. */
   hold(ms: number): void {
@@ -50,15 +82,22 @@ export class BackoffGate {
     }
   }
 
+  /** Closes the gate after a throttling answer; any other answer resets the computed back-off. */
+  private answered(res: Response): void {
+    if (!THROTTLING.has(res.status)) {
+      this.throttledInRow = 0;
+      return;
+    }
+    const hinted = parseRetryAfter(res.headers.get('retry-after'));
+    this.hold(hinted ?? backoffDelay(++this.throttledInRow, this.baseDelayMs, this.maxDelayMs, this.random));
+  }
+
   /** `fetchImpl` behind this gate: every request passes it first, and a throttling answer closes it. */
   wrap(fetchImpl: typeof fetch, maxWaitMs?: number): typeof fetch {
     return async (input, init) => {
       await this.pass(init?.signal ?? undefined, maxWaitMs);
       const res = await fetchImpl(input, init);
-      if (THROTTLING.has(res.status)) {
-        const ms = parseRetryAfter(res.headers.get('retry-after'));
-        if (ms !== undefined) this.hold(ms);
-      }
+      this.answered(res);
       return res;
     };
   }

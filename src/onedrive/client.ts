@@ -6,6 +6,8 @@
  */
 import { FatalError, NotFoundError, RetryableError } from '../errors.js';
 import { BackoffGate } from '../http/backoff-gate.js';
+import type { RequestDeadlines } from '../http/deadlines.js';
+import { outboundFetch } from '../http/outbound.js';
 import type { RetryOptions } from '../http/retry.js';
 import { childPath, driveItemSchema, driveSchema, parseGraph, type DriveItem, type Quota } from './drive-item.js';
 import { fetchDeltaPage, type DeltaPage, type DeltaStart } from './delta.js';
@@ -23,6 +25,9 @@ export interface OneDriveClientOptions {
   /** May throw ReconnectRequiredError; it reaches the caller untouched. */
   getAccessToken: AccessTokenGetter;
   retry?: Partial<RetryOptions>;
+  /** Connect and idle deadlines of every request, upload URLs included (default DEFAULT_DEADLINES). */
+  deadlines?: Partial<RequestDeadlines>;
+  /** Replaces the default fetch (and its deadlines). */
   fetch?: typeof fetch;
   signal?: AbortSignal;
   /** Upload session fragment: rounded down to a multiple of 320 KiB, below 60 MiB. Default 10 MiB. */
@@ -56,7 +61,7 @@ export class OneDriveClient {
 
   constructor(opts: OneDriveClientOptions) {
     const retry = { ...DEFAULT_RETRY, ...opts.retry, signal: undefined };
-    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(opts.fetch ?? globalThis.fetch, retry.maxRetryAfterMs);
+    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(opts.fetch ?? outboundFetch(opts.deadlines), retry.maxRetryAfterMs);
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

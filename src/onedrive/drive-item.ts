@@ -22,6 +22,8 @@ export const driveItemSchema = z.looseObject({
     .looseObject({ id: z.string().optional(), driveId: z.string().optional(), path: z.string().optional() })
     .optional(),
   deleted: z.looseObject({ state: z.string().optional() }).optional(),
+  /** A short-lived pre-authenticated URL of the file's content (sent without Authorization). */
+  '@microsoft.graph.downloadUrl': z.string().optional(),
 });
 export type DriveItem = z.infer<typeof driveItemSchema>;
 

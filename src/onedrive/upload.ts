@@ -12,6 +12,7 @@ import { withRetry, type RetryOptions } from '../http/retry.js';
 import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-item.js';
 import type { GraphApi } from './graph-client.js';
 import { errorFromAnswer, networkError } from './graph-errors.js';
+import { QuickXorHash } from './quickxorhash.js';
 import { UploadSource, type OpenSource } from './upload-source.js';
 
 export interface UploadParams {
@@ -63,11 +64,46 @@ export async function uploadFile(ctx: UploadContext, p: UploadParams): Promise<U
   if (result.item.size !== p.size) {
     throw new RetryableError(`upload ${p.name}: size mismatch (drive has ${result.item.size}, sent ${p.size})`);
   }
-  const remote = result.item.file?.hashes?.quickXorHash;
-  if (remote !== undefined && remote !== result.quickXorHash) {
+  const remote = result.item.file?.hashes?.quickXorHash ?? (await driveHash(ctx, result.item, p.name, signal));
+  if (remote !== result.quickXorHash) {
     throw new RetryableError(`upload ${p.name}: hash mismatch (drive ${remote}, local ${result.quickXorHash})`);
   }
   return result;
+}
+
+/**
+ * The quickXorHash of what the drive holds, for an answer that came without one (Graph computes
+ * hashes after the upload, and may leave them out): the item read again, and if it still has none,
+ * its content downloaded and hashed. A size that matches is not enough: a file is only accepted
+ * once its bytes are known to be ours.
+ */
+async function driveHash(ctx: UploadContext, uploaded: DriveItem, name: string, signal: AbortSignal | undefined): Promise<string> {
+  const what = `verify ${name}`;
+  const raw = await ctx.graph.send(`/me/drive/items/${encodeURIComponent(uploaded.id)}`, (request) => request.get(), signal);
+  const item = parseGraph(driveItemSchema, raw, what);
+  const hash = item.file?.hashes?.quickXorHash;
+  if (hash !== undefined) return hash;
+  const url = item['@microsoft.graph.downloadUrl'];
+  if (url === undefined) throw new RetryableError(`${what}: the drive gives neither a hash nor a download URL`);
+  return withRetry(async () => {
+    let res: Response;
+    try {
+      res = await ctx.fetch(url, { signal });
+    } catch (error) {
+      if (signal?.aborted || error instanceof SyncError) throw error;
+      throw networkError(`${what}: download`, error);
+    }
+    if (!res.ok) throw errorFromAnswer({ status: res.status, headers: res.headers, text: await res.text().catch(() => '') }, `${what}: download`);
+    const hash = new QuickXorHash();
+    try {
+      const body = res.body as ReadableStream<Uint8Array> | null;
+      if (body) for await (const chunk of body) hash.update(chunk);
+    } catch (error) {
+      if (signal?.aborted || error instanceof SyncError) throw error;
+      throw networkError(`${what}: download`, error);
+    }
+    return hash.digest();
+  }, { ...ctx.retry, signal });
 }
 
 /** DELETE the session (no Authorization); a session already gone is fine. */

@@ -6,9 +6,11 @@
  */
 import { z } from 'zod';
 import { FatalError, NotFoundError } from '../errors.js';
+import type { RequestDeadlines } from '../http/deadlines.js';
+import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { authorizationHeader, type QontoAuth } from './auth.js';
-import { fetchSignedUrl, guardStream, storageErrorText } from './download.js';
+import { fetchSignedUrl, guardStream, storageErrorText, type DownloadPolicy } from './download.js';
 import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
 import {
   AttachmentResponseSchema,
@@ -32,7 +34,15 @@ export interface QontoClientOptions {
   /** Sent as X-Qonto-Staging-Token (Qonto sandbox only). */
   stagingToken?: string;
   retry?: Partial<RetryOptions>;
+  /** Connect and idle deadlines of every request, downloads included (default DEFAULT_DEADLINES). */
+  deadlines?: Partial<RequestDeadlines>;
+  /** Replaces the default fetch (and its deadlines). */
   fetch?: typeof fetch;
+  /**
+   * Origins whose download links are followed over http and at private addresses. Default: the
+   * API's own origin when `baseUrl` is http:// (the simulator serves both), else none.
+   */
+  trustedDownloadOrigins?: string[];
 }
 
 export interface TransactionQuery {
@@ -72,11 +82,18 @@ export class QontoClient {
   private readonly baseUrl: string;
   private readonly retry: RetryOptions;
   private readonly fetchImpl: typeof fetch;
+  private readonly downloadPolicy: DownloadPolicy;
 
   constructor(private readonly opts: QontoClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.fetchImpl = opts.fetch ?? outboundFetch(opts.deadlines);
+    const base = new URL(this.baseUrl);
+    this.downloadPolicy = {
+      trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' ? [base.origin] : []),
+      // Links we are handed connect only to public addresses (a trusted origin uses fetchImpl).
+      publicFetch: opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }),
+    };
   }
 
   /** The organization of the credentials, with its bank accounts. */
@@ -123,7 +140,7 @@ export class QontoClient {
     const what = `download of attachment ${id}`;
     for (let round = 1; ; round++) {
       const attachment = await this.getAttachment(id, signal);
-      const download = () => fetchSignedUrl(this.fetchImpl, what, attachment.url, signal);
+      const download = () => this.fetchDownload(attachment.url, what, signal);
       const res = await withRetry(download, { ...this.retry, signal });
       if (res.ok) {
         const length = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -140,6 +157,11 @@ export class QontoClient {
       if (res.status === 404) throw new NotFoundError(message, { status: 404 });
       throw new FatalError(res.status === 403 ? `${message} even with a fresh URL` : message, { status: res.status });
     }
+  }
+
+  /** One GET of a signed download URL (no Qonto credentials), with this client's deadlines. */
+  fetchDownload(url: string, what: string, signal?: AbortSignal): Promise<Response> {
+    return fetchSignedUrl(this.fetchImpl, what, url, signal, this.downloadPolicy);
   }
 
   /** The caller's own membership (OAuth with membership.read only): how to learn the user's role. */

@@ -10,7 +10,14 @@ export type FaultAction =
   /** Destroy the connection before answering (the client sees a reset / socket hang up). */
   | { kind: 'drop' }
   /** Read this many bytes of the request body, then destroy the connection (a dropped upload). */
-  | { kind: 'drop-after-bytes'; bytes: number };
+  | { kind: 'drop-after-bytes'; bytes: number }
+  /** Read the request, then never answer: no headers ever, the connection left open (a hung server). */
+  | { kind: 'stall' }
+  /** Answer as usual, but send only the headers and the first `bytes` of the body, then nothing more
+   * while keeping the connection open (a transfer that stalls midway). */
+  | { kind: 'stall-body'; bytes: number }
+  /** Answer `status` (default 302) with this Location (a storage host sending the client elsewhere). */
+  | { kind: 'redirect'; location: string; status?: number };
 
 export interface FaultMatch {
   method?: string;

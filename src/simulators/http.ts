@@ -56,3 +56,29 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * From now on `res` sends its headers and the first `bytes` of its body, then nothing: later writes
+ * are swallowed and `end()` never finishes the answer, so the client waits on an open connection
+ * (fault `stall-body`). The connection closes when the client gives up or the server closes.
+ */
+export function stallAfter(res: ServerResponse, bytes: number): void {
+  let left = bytes;
+  const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+  const pass = (chunk: unknown): void => {
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+    const buf = Buffer.from(chunk);
+    const part = buf.subarray(0, Math.max(0, left));
+    left -= part.length;
+    if (part.length > 0) write(part);
+    res.flushHeaders();
+  };
+  res.write = ((chunk: unknown) => {
+    pass(chunk);
+    return true;
+  }) as ServerResponse['write'];
+  res.end = ((chunk?: unknown) => {
+    pass(chunk);
+    return res;
+  }) as ServerResponse['end'];
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyList } from '../../src/auth/keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createServices, type ClientTuning, type Services } from '../../src/services.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
 import { startSimulators, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
 import { signInWithSimulator } from '../../src/simulators/sign-in.js';
@@ -39,7 +39,15 @@ export const ADMIN_TOKEN = 'test-admin-token-of-32-characters';
 export const PAYLOAD_KEY = `test:${Buffer.alloc(32, 9).toString('base64')}`;
 export const dataConverter = dataConverterFor(new EncryptionCodec(parseKeyList(PAYLOAD_KEY, 'PAYLOAD_KEY')));
 
-export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' } = {}): Promise<Harness> {
+export interface HarnessOptions extends SimulatorsOptions {
+  qontoMode?: 'apiKey' | 'oauth';
+  /** Client settings for the worker's activities (shorter retries and deadlines). */
+  tuning?: ClientTuning;
+  /** More environment for the configuration (e.g. UPLOAD_CONCURRENCY). */
+  extraEnv?: Record<string, string>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'receipts-test-'));
   const sims = await startSimulators({ storageDir: join(dataDir, 'drive'), ...opts });
   const env = {
@@ -50,9 +58,10 @@ export async function startHarness(opts: SimulatorsOptions & { qontoMode?: 'apiK
     ENCRYPTION_KEY,
     PAYLOAD_KEY,
     SANDBOX: 'false',
+    ...opts.extraEnv,
   };
   const config = loadConfig(env);
-  const services = await createServices(config);
+  const services = await createServices(config, opts.tuning);
   return {
     sims,
     config,

@@ -5,7 +5,7 @@ import { serverExecutable } from '../../src/temporal/binaries.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
 import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
-import { dataConverter, startHarness, type Harness } from './harness.js';
+import { dataConverter, startHarness, type Harness, type HarnessOptions } from './harness.js';
 import { waitForStatus } from './workflow.js';
 
 export const ZONE = 'Europe/Paris';
@@ -32,12 +32,12 @@ export class Testbed {
 
   /** `time-skipping`: a Java test server of its own. `dev`: the run's shared dev server (a real
    * Temporal server), for behaviour where the test server departs from it. */
-  static async create(server: 'time-skipping' | { devServerAddress: string } = 'time-skipping'): Promise<Testbed> {
+  static async create(server: 'time-skipping' | { devServerAddress: string } = 'time-skipping', harness: HarnessOptions = {}): Promise<Testbed> {
     const env =
       server === 'time-skipping'
         ? await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: serverExecutable('test-server') }, client: { dataConverter } })
         : await TestWorkflowEnvironment.createFromExistingServer({ address: server.devServerAddress, client: { dataConverter } });
-    const h = await startHarness({ demo: { seed: 11, accounts: 2, months: 3, receipts: 24 } });
+    const h = await startHarness({ demo: { seed: 11, accounts: 2, months: 3, receipts: 24 }, ...harness });
     return new Testbed(env, h, await bundleWorkflows());
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../../src/errors.js';
-import { BackoffGate, gatesByKey } from '../../src/http/backoff-gate.js';
+import { BackoffGate, gatesByKey, isThrottling } from '../../src/http/backoff-gate.js';
 
 /** A fetch that records when each request was really sent and answers from `answers` in turn. */
 function scriptedFetch(answers: Array<{ status: number; retryAfter?: string }>) {
@@ -32,11 +32,11 @@ describe('BackoffGate', () => {
     for (const at of sent.slice(1)) expect(at).toBeGreaterThanOrEqual(windowEnd - 5);
   });
 
-  it('closes on 503 with Retry-After too, but not on other statuses or without Retry-After', async () => {
+  it('closes on 503 with Retry-After too, but not on other statuses', async () => {
     for (const [answer, closes] of [
       [{ status: 503, retryAfter: '1' }, true],
-      [{ status: 429 }, false],
       [{ status: 500, retryAfter: '1' }, false],
+      [{ status: 500 }, false],
       [{ status: 200, retryAfter: '1' }, false],
     ] as const) {
       const gate = new BackoffGate();
@@ -80,6 +80,37 @@ describe('BackoffGate', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('closes for a computed window on 429/503 without Retry-After, growing with each throttle in a row', async () => {
+    let now = 0;
+    // random() = 1: each window is its full ceiling, base × 2^(n-1), capped.
+    const gate = new BackoffGate(() => now, { baseDelayMs: 1_000, maxDelayMs: 8_000, random: () => 1 });
+    const gated = gate.wrap(scriptedFetch([{ status: 429 }, { status: 503 }, { status: 429 }, { status: 429 }, { status: 429 }]).fetchImpl, 60_000);
+    const windows: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      now += gate.remaining(); // the caller waited the window out
+      await gated('http://service/');
+      windows.push(gate.remaining());
+    }
+    expect(windows).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+  });
+
+  it('jitters the computed window, and a success starts the count again', async () => {
+    let now = 0;
+    const draws = [0, 0.5, 0];
+    const gate = new BackoffGate(() => now, { baseDelayMs: 1_000, maxDelayMs: 60_000, random: () => draws.shift() ?? 0 });
+    const gated = gate.wrap(scriptedFetch([{ status: 429 }, { status: 429 }, { status: 200 }, { status: 429 }]).fetchImpl);
+    await gated('http://service/');
+    expect(gate.remaining()).toBe(500); // half the 1 s ceiling at the lowest draw
+    now += 500;
+    await gated('http://service/');
+    expect(gate.remaining()).toBe(1_500); // between 1 and 2 s for the second throttle in a row
+    now += 1_500;
+    await gated('http://service/');
+    expect(gate.remaining()).toBe(0);
+    await gated('http://service/');
+    expect(gate.remaining()).toBe(500); // back to the first window after a success
+  });
+
   it('stops waiting when the caller aborts', async () => {
     const gate = new BackoffGate();
     gate.hold(10_000);
@@ -93,5 +124,19 @@ describe('BackoffGate', () => {
     const gateFor = gatesByKey();
     expect(gateFor('a')).toBe(gateFor('a'));
     expect(gateFor('a')).not.toBe(gateFor('b'));
+  });
+});
+
+describe('isThrottling', () => {
+  it('tells a throttled answer or a refusal by the gate from a failure of the request itself', async () => {
+    const gate = new BackoffGate();
+    gate.hold(120_000);
+    const refused = await gate.pass(undefined, 1_000).catch((e: unknown) => e);
+    expect(isThrottling(refused)).toBe(true);
+    expect(isThrottling(new RetryableError('Graph PUT: HTTP 429', { status: 429 }))).toBe(true);
+    expect(isThrottling(new RetryableError('Graph PUT: HTTP 503', { status: 503, retryAfterMs: 5_000 }))).toBe(true);
+    expect(isThrottling(new RetryableError('Graph PUT: HTTP 500', { status: 500 }))).toBe(false);
+    expect(isThrottling(new RetryableError('network error'))).toBe(false);
+    expect(isThrottling(new Error('HTTP 429'))).toBe(false);
   });
 });

@@ -520,6 +520,88 @@ describe('OneDriveClient against the Graph simulator', () => {
   });
 });
 
+/** Global fetch that flips the first byte of every body sent to an upload (same size, other bytes). */
+const corruptingFetch: typeof fetch = (input, init) => {
+  const body = init?.body;
+  if (init?.method !== 'PUT' || !(body instanceof ReadableStream)) return fetch(input, init);
+  let first = true;
+  const flipped = (body as ReadableStream<Uint8Array>).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (first && chunk.length > 0) {
+          chunk = Uint8Array.from(chunk);
+          chunk[0] = chunk[0]! ^ 0xff;
+          first = false;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return fetch(input, { ...init, body: flipped });
+};
+
+describe('OneDriveClient verifying an answer without quickXorHash', () => {
+  it('reads the item again, and failing that hashes its content, before accepting the upload', async () => {
+    const od = client();
+    const app = await od.getAppFolder();
+    const data = randomBytes(100_000);
+
+    sim.drive('u1').withholdHashes(1); // the upload's answer only
+    const reread = await od.uploadFile({ parentId: app.id, name: 'a.pdf', size: data.length, open: sourceOf(data).open });
+    expect(reread.quickXorHash).toBe(quickXorHash(data));
+    expect(sent.at(-1)).toMatchObject({ method: 'GET', url: `${sim.url}/me/drive/items/${encodeURIComponent(reread.item.id)}` });
+
+    sim.drive('u1').withholdHashes(2); // the upload's answer and the item read again
+    const downloaded = await od.uploadFile({ parentId: app.id, name: 'b.pdf', size: data.length, open: sourceOf(data).open });
+    expect(downloaded.quickXorHash).toBe(quickXorHash(data));
+    expect(sent.at(-1)).toMatchObject({ method: 'GET', authorization: null });
+    expect(sent.at(-1)!.url.startsWith(`${sim.uploadUrl}/download/`)).toBe(true);
+  });
+
+  it('refuses an upload whose bytes differ though its size matches, found by reading the item again or its content', async () => {
+    const od = client({ fetch: corruptingFetch });
+    const app = await od.getAppFolder();
+    const data = randomBytes(100_000);
+    for (const withheld of [1, 2]) {
+      sim.drive('u1').withholdHashes(withheld);
+      const error = await od.uploadFile({ parentId: app.id, name: `c${withheld}.pdf`, size: data.length, open: sourceOf(data).open }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect((error as Error).message).toMatch(/hash mismatch/);
+    }
+  });
+});
+
+describe('OneDriveClient deadlines', () => {
+  // The default fetch (with deadlines), not the recording one.
+  const withDeadlines = (overrides: Partial<OneDriveClientOptions> = {}) => client({ fetch: undefined, deadlines: { idleMs: 300 }, ...overrides });
+
+  it('retries a Graph request that is never answered, and one whose answer stalls midway', async () => {
+    const od = withDeadlines();
+    sim.faults.add({ method: 'GET', path: '/special/approot' }, { kind: 'stall' });
+    sim.faults.add({ method: 'GET', path: '/special/approot' }, { kind: 'stall-body', bytes: 10 });
+    const app = await od.getAppFolder();
+    expect(app.folder).toBeDefined();
+    expect(sim.faults.pending()).toBe(0);
+    expect(sim.requestLog.filter((r) => r.path.endsWith('/special/approot'))).toHaveLength(3);
+  });
+
+  it('retries an upload whose PUT is never answered, and a session fragment likewise, then completes', async () => {
+    const app = await withDeadlines().getAppFolder();
+    const small = randomBytes(100_000);
+    sim.faults.add({ method: 'PUT', path: '/content' }, { kind: 'stall' });
+    const simple = await withDeadlines().uploadFile({ parentId: app.id, name: 'small.pdf', size: small.length, open: sourceOf(small).open });
+    expect(simple.quickXorHash).toBe(quickXorHash(small));
+
+    const big = randomBytes(5 * UNIT + 123);
+    sim.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'stall' });
+    const od = withDeadlines({ fragmentSize: 2 * UNIT, simpleUploadMax: 64 * 1024 });
+    const session = await od.uploadFile({ parentId: app.id, name: 'big.pdf', size: big.length, open: sourceOf(big).open });
+    expect(session.item.file?.hashes?.quickXorHash).toBe(quickXorHash(big));
+    expect(sim.faults.pending()).toBe(0);
+    expect(sim.drive('u1').listFiles().map((f) => f.quickXorHash).sort()).toEqual([quickXorHash(small), quickXorHash(big)].sort());
+  });
+});
+
 describe('OneDriveClient memory', () => {
   it('streams a 50 MB upload with memory bounded by the fragment, not the file', async () => {
     // Live memory, measured after a full GC at every confirmed fragment: garbage the source or the

@@ -237,6 +237,78 @@ describe('QontoClient against the simulator', () => {
     expect(got.equals(attachmentBuffer(receipt.id, got.length))).toBe(true);
   });
 
+  it('retries an API request and a download that are never answered', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Hung' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'hung.pdf', contentType: 'application/pdf', size: 200_000 });
+    sim.faults.add({ path: '/v2/attachments/' }, { kind: 'stall' });
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'stall' });
+    const download = await client(sim, { deadlines: { idleMs: 300 } }).openAttachment(receipt.id);
+    expect(await sha256(download.body)).toEqual({ hex: attachmentSha256(receipt.id, 200_000), bytes: 200_000 });
+    expect(sim.faults.pending()).toBe(0);
+  });
+
+  it('fails a download whose body stalls midway with a RetryableError, after the bytes that came', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Stalled' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'stalled.pdf', contentType: 'application/pdf', size: 2 * 1024 * 1024 });
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'stall-body', bytes: 100_000 });
+    const download = await client(sim, { deadlines: { idleMs: 300 } }).openAttachment(receipt.id);
+    let received = 0;
+    const error = await caught(
+      (async () => {
+        for await (const chunk of download.body) received += chunk.byteLength;
+      })(),
+    );
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(received).toBe(100_000);
+  });
+
+  it('refuses, without sending anything, a download link that is not https or points at a non-public address', async () => {
+    const { sim } = await simulator();
+    for (const link of [
+      'http://storage.example.com/a.pdf',
+      'ftp://storage.example.com/a.pdf',
+      'file:///etc/passwd',
+      'https://127.0.0.1:1/a.pdf',
+      'https://localhost/a.pdf',
+      'https://[::1]/a.pdf',
+      'https://10.1.2.3/a.pdf',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[::ffff:192.168.1.1]/a.pdf',
+    ]) {
+      const error = await caught(client(sim).fetchDownload(link, 'download of attachment x'));
+      expect(error, link).toBeInstanceOf(FatalError);
+      expect((error as Error).message, link).toMatch(/refused/);
+    }
+  });
+
+  it('follows a redirect within the storage origin, and refuses one to another scheme or a non-public address', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Moved' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'moved.pdf', contentType: 'application/pdf', size: 50_000 });
+    const qonto = client(sim);
+    const fresh = (await qonto.getAttachment(receipt.id)).url;
+
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'redirect', location: fresh });
+    const followed = await qonto.fetchDownload(fresh, 'download');
+    expect(await sha256(followed.body!)).toEqual({ hex: attachmentSha256(receipt.id, 50_000), bytes: 50_000 });
+
+    // Another local server (loopback, not the trusted origin) must never be reached.
+    const { sim: other } = await simulator();
+    for (const location of [`${other.url}/s3/attachments/${receipt.id}`, 'file:///etc/passwd', 'https://192.168.0.10/x.pdf']) {
+      sim.faults.add({ path: '/s3/attachments/' }, { kind: 'redirect', location });
+      const error = await caught(qonto.fetchDownload(fresh, 'download'));
+      expect(error, location).toBeInstanceOf(FatalError);
+    }
+    expect(other.requests).toHaveLength(0);
+
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'redirect', location: fresh }, 10);
+    const loop = await caught(qonto.fetchDownload(fresh, 'download'));
+    expect(loop).toBeInstanceOf(FatalError);
+    expect((loop as Error).message).toMatch(/more than 5 redirects/);
+  });
+
   it('stops a download when the caller aborts, with the abort reason rather than a retryable error', async () => {
     const { sim, account } = await simulator();
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Abort' });

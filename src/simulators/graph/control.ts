@@ -39,6 +39,8 @@ const faultBody = z.looseObject({
     z.looseObject({ kind: z.literal('status'), status: z.number().int(), retryAfterSec: z.number().nonnegative().optional(), code: z.string().optional() }),
     z.looseObject({ kind: z.literal('drop') }),
     z.looseObject({ kind: z.literal('drop-after-bytes'), bytes: z.number().int().nonnegative() }),
+    z.looseObject({ kind: z.literal('stall') }),
+    z.looseObject({ kind: z.literal('stall-body'), bytes: z.number().int().nonnegative() }),
   ]),
 });
 

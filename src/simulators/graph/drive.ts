@@ -53,6 +53,8 @@ export class Drive {
   readonly root: Item;
   /** Latest change sequence number; delta tokens remember the value they were issued at. */
   seq = 0;
+  /** File answers (outside delta) still to be sent without `file.hashes` (SimDrive.withholdHashes). */
+  hashesWithheld = 0;
   private readonly items = new Map<string, Item>();
   /** Live children by parent id, keyed by the case-folded name. */
   private readonly children = new Map<string, Map<string, Item>>();

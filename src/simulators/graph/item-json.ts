@@ -72,7 +72,10 @@ export function driveItemJson(drive: Drive, item: Item, urls: PublicUrls, inDelt
   };
   if (item.kind === 'file') {
     json.cTag = `"ad${opaque(`${item.id}.${item.contentVersion}`)}"`;
-    json.file = { mimeType: mimeTypeOf(item.name), hashes: { quickXorHash: item.quickXorHash } };
+    // Graph may answer without hashes (they are computed after the upload, and not for every item).
+    const withheld = !inDelta && drive.hashesWithheld > 0;
+    if (withheld) drive.hashesWithheld -= 1;
+    json.file = { mimeType: mimeTypeOf(item.name), ...(withheld ? {} : { hashes: { quickXorHash: item.quickXorHash } }) };
     json['@microsoft.graph.downloadUrl'] = downloadUrl(drive, item, urls);
   } else {
     json.folder = { childCount: inDelta ? 0 : drive.childCount(item) };

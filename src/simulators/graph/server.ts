@@ -25,7 +25,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Faults } from '../faults.js';
-import { type RunningServer, startHttpServer } from '../http.js';
+import { type RunningServer, stallAfter, startHttpServer } from '../http.js';
 import { parseAddress } from './addressing.js';
 import { BlobStore } from './blob-store.js';
 import { handleControl } from './control.js';
@@ -125,6 +125,19 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
     if (action.kind === 'status') throw faultError(action.status, action.code, action.retryAfterSec);
     if (action.kind === 'drop') {
       ex.destroy();
+      return false;
+    }
+    if (action.kind === 'stall') {
+      await ex.discardBody();
+      return false;
+    }
+    if (action.kind === 'stall-body') {
+      stallAfter(ex.res, action.bytes);
+      return true;
+    }
+    if (action.kind === 'redirect') {
+      await ex.discardBody();
+      ex.send(action.status ?? 302, undefined, { location: action.location });
       return false;
     }
     ex.armDrop(action.bytes);

@@ -55,6 +55,8 @@ export interface SimDrive {
   expireUploadSessions(): Promise<void>;
   /** Every delta token issued so far is refused with 410 resyncRequired. */
   expireDeltaTokens(): void;
+  /** The next `count` answers describing a file (delta pages aside) carry no `file.hashes`. */
+  withholdHashes(count: number): void;
   readonly counters: Readonly<Counters>;
 }
 
@@ -140,6 +142,9 @@ export function createSimDrive(record: DriveRecord, sessions: UploadSessions, bl
       return createReadStream(item.blobPath);
     },
     uploadSessionCount: () => sessions.countFor(record),
+    withholdHashes: (count) => {
+      record.drive.hashesWithheld = count;
+    },
     expireUploadSessions: () => sessions.expireFor(record),
     expireDeltaTokens: () => record.delta.expire(),
   };

@@ -9,12 +9,13 @@
  * with Retry-After when given; `drop` destroys the connection before answering; `drop-after-bytes`
  * has no request body to cut here, so on a download it sends the headers and that many body bytes
  * before destroying the connection (a download that breaks midway), and elsewhere acts as `drop`.
+ * `stall` never answers; `stall-body` sends the headers and that many body bytes, then nothing more.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { Faults } from '../faults.js';
-import { sendJson, startHttpServer } from '../http.js';
+import { sendJson, stallAfter, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
 import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient } from './oauth.js';
@@ -298,6 +299,13 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       req.socket.destroy();
       return;
     }
+    // A hung server: the request is read, nothing is ever answered.
+    if (fault?.kind === 'stall') return;
+    if (fault?.kind === 'redirect') {
+      res.writeHead(fault.status ?? 302, { location: fault.location, 'content-length': '0' });
+      return void res.end();
+    }
+    if (fault?.kind === 'stall-body') stallAfter(res, fault.bytes);
     if (fault?.kind === 'status') {
       const headers: Record<string, string> = fault.retryAfterSec === undefined ? {} : { 'retry-after': String(fault.retryAfterSec) };
       if (oauth.handles(url.pathname)) {

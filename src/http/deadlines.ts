@@ -1,0 +1,112 @@
+/**
+ * Deadlines for every outbound request (Qonto, Graph, the upload host, signed download URLs): a
+ * connection must be established within `connectMs`, and once it is, the exchange may not go
+ * `idleMs` without a byte moving — waiting for the answer's headers (the timer restarts with every
+ * piece of the request body written) or between pieces of the answer's body. A request that misses
+ * one fails with a RetryableError, so the client's retry (or the activity's) takes over.
+ *
+ * undici's Agent enforces exactly these (`connectTimeout`, `headersTimeout`, `bodyTimeout`) inside
+ * Node's own fetch, given as its `dispatcher`: no timer of ours per request, and a body we stop
+ * reading (backpressure) is not mistaken for a stall. The package is pinned to the version Node 20's
+ * fetch bundles, so the dispatcher interface is the one that fetch expects.
+ */
+import { Agent, type Dispatcher } from 'undici';
+import { RetryableError } from '../errors.js';
+import { publicOnlyLookup } from './address-guard.js';
+
+export interface RequestDeadlines {
+  /** To establish the connection (TCP and TLS). */
+  connectMs: number;
+  /** Without a byte moving, once connected. Keep it below the activities' heartbeat timeout (20 s),
+   * so that a stalled request is retried inside the activity before Temporal gives up on the attempt. */
+  idleMs: number;
+}
+
+export const DEFAULT_DEADLINES: RequestDeadlines = { connectMs: 10_000, idleMs: 15_000 };
+
+/** undici's codes for the three deadlines. */
+const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** One pool of connections per pair of deadlines, for the process (clients are made per activity). */
+const agents = new Map<string, Agent>();
+
+function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
+  const key = `${connectMs}/${idleMs}/${publicOnly}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({
+      connectTimeout: connectMs,
+      headersTimeout: idleMs,
+      bodyTimeout: idleMs,
+      ...(publicOnly ? { connect: { lookup: publicOnlyLookup } } : {}),
+    });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+export interface DeadlineOptions {
+  /** Connect only to names that resolve to public addresses (downloads from links we were given). */
+  publicOnly?: boolean;
+}
+
+/** `fetchImpl` (Node's fetch by default) with these deadlines; a missed deadline is a RetryableError
+ * naming the host only (a path may hold a file name, a query a signature). */
+export function withDeadlines(
+  deadlines: Partial<RequestDeadlines> = {},
+  fetchImpl: typeof fetch = globalThis.fetch,
+  { publicOnly = false }: DeadlineOptions = {},
+): typeof fetch {
+  const limits = { ...DEFAULT_DEADLINES, ...deadlines };
+  const dispatcher = agentFor(limits, publicOnly);
+  return async (input, init) => {
+    const host = hostOf(input);
+    try {
+      // `dispatcher` is undici's extension of RequestInit, which Node's fetch reads.
+      const res = await fetchImpl(input, { ...init, dispatcher });
+      if (!res.body) return res;
+      return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (error) {
+      throw asDeadlineError(error, host, limits) ?? error;
+    }
+  };
+}
+
+/** The RetryableError for a missed deadline, or undefined when `error` is something else. */
+export function asDeadlineError(error: unknown, host: string, limits: RequestDeadlines): RetryableError | undefined {
+  const cause: unknown = error instanceof Error ? (error.cause ?? error) : undefined;
+  const code = cause instanceof Error && 'code' in cause ? cause.code : undefined;
+  if (typeof code !== 'string' || !DEADLINE_CODES.has(code)) return undefined;
+  const message =
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+      ? `${host}: no connection within ${limits.connectMs / 1000} s`
+      : `${host}: nothing received for ${limits.idleMs / 1000} s (${code === 'UND_ERR_HEADERS_TIMEOUT' ? 'no answer' : 'answer stalled'})`;
+  return new RetryableError(message, { cause: error });
+}
+
+function guardDeadline(body: ReadableStream<Uint8Array>, host: string, limits: RequestDeadlines): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(asDeadlineError(error, host, limits) ?? error);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function hostOf(input: Parameters<typeof fetch>[0]): string {
+  try {
+    return new URL(typeof input === 'string' || input instanceof URL ? input : input.url).host;
+  } catch {
+    return 'request';
+  }
+}

@@ -1,0 +1,77 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { keepHeartbeating } from '../../activities/heartbeat.js';
+import { BackoffGate } from '../../src/http/backoff-gate.js';
+import { outboundFetch } from '../../src/http/outbound.js';
+
+let server: Server;
+let base: string;
+/** Answers the server holds back until the test releases them. */
+let held: ServerResponse[];
+
+beforeEach(async () => {
+  held = [];
+  server = createServer((_req, res) => void held.push(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Only the heartbeat's interval is faked: sockets and the deadlines run in real time.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function recorder() {
+  const beats: unknown[] = [];
+  return { beats, ctx: { heartbeat: (details?: unknown) => void beats.push(details) } };
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((r) => setImmediate(r));
+}
+
+describe('keepHeartbeating', () => {
+  it('beats while the activity moves bytes, and goes quiet while a request waits with nothing moving', async () => {
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    const fetchImpl = outboundFetch({ idleMs: 60_000 });
+    const answered = beat.run(async () => (await fetchImpl(`${base}/stalled`)).text());
+    await until(() => held.length === 1);
+
+    vi.advanceTimersByTime(10_000); // five ticks with the request hanging: no beat
+    expect(beats).toHaveLength(0);
+
+    held[0]!.end('x'.repeat(1_000));
+    expect(await answered).toHaveLength(1_000);
+    vi.advanceTimersByTime(2_000); // bytes moved since the last tick: a beat, with the bytes
+    expect(beats).toEqual([{ bytes: 1_001 }]);
+    beat.stop();
+  });
+
+  it('keeps beating while nothing waits on the network: waiting out a back-off window lets a cancellation through', async () => {
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    const gate = new BackoffGate();
+    gate.hold(60_000);
+    const controller = new AbortController();
+    const waiting = beat.run(() => gate.pass(controller.signal));
+    vi.advanceTimersByTime(10_000);
+    expect(beats).toHaveLength(5);
+    controller.abort(); // what a heartbeat's answer does when the activity is cancelled
+    await expect(waiting).rejects.toThrow();
+    beat.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(beats).toHaveLength(5);
+  });
+
+  it('beats at once on progress, its details carrying the bytes moved', () => {
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    beat.progress({ done: 3 });
+    expect(beats).toEqual([{ done: 3, bytes: 0 }]);
+    beat.stop();
+  });
+});
