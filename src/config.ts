@@ -93,6 +93,8 @@ const envSchema = z.object({
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(10),
   SANDBOX: flag,
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
+  /** Reverse proxies in front of the service, each appending to X-Forwarded-For (0: clients connect directly). */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
 });
 

@@ -15,7 +15,7 @@ import { methodAware } from './method-not-allowed.js';
 import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
-import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, failureLimit, requestLimit, type Limit } from './rate-limit.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
 import { securityHeaders } from './security-headers.js';
@@ -28,6 +28,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
     logger?: Logger;
+    /** Reverse proxies in front of the service (TRUST_PROXY): who the client is, for the limits. */
+    trustedProxies?: number;
     /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
     limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
     /** `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN; off when left out. */
@@ -44,6 +46,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * times the 5 MB of a mistaken upload of a receipt or an export; beyond it we hang up.
  */
 export const DISCARD_BODY_BYTES = 16 * 1024 * 1024;
+/** The codec server's bodies: the Temporal UI sends a history page's payloads at once. */
+export const MAX_CODEC_BODY_BYTES = 4 * 1024 * 1024;
 
 /** The HTTP API (docs/architecture.md, Public interface) and the pages. */
 export function createApp(deps: ApiDeps): Hono {
@@ -53,15 +57,19 @@ export function createApp(deps: ApiDeps): Hono {
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
   app.use('*', securityHeaders(deps.publicUrl));
-  app.use('*', bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES));
+  const apiBodies = bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES);
+  const codecBodies = bodyLimit(MAX_CODEC_BODY_BYTES, DISCARD_BODY_BYTES);
+  app.use('*', (c, next) => (c.req.path.startsWith('/codec/') ? codecBodies(c, next) : apiBodies(c, next)));
   const secure = deps.publicUrl.startsWith('https://');
+  const clientAddress = clientAddressOf(deps.trustedProxies ?? 0);
   // One counter per address for every way of guessing the admin token.
-  const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
+  const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES, clientAddress);
+  const adminToken = deps.mode === 'apiKey' ? deps.adminToken : deps.codec?.adminToken;
+  const adminAuth = adminToken ? new AdminAuth(adminToken, deps.sessionKeys, secure, deps.store) : null;
   // Before sameOrigin: the codec server admits the Temporal UI's origin itself.
-  if (deps.codec) {
-    const admin = new AdminAuth(deps.codec.adminToken, deps.sessionKeys, secure, deps.store);
+  if (deps.codec && adminAuth) {
     app.use('/codec/*', failures);
-    app.route('/codec', codecServer({ codec: deps.codec.codec, requireAdmin: admin.require(), allowedOrigins: deps.codec.allowedOrigins, namespace: deps.namespace }));
+    app.route('/codec', codecServer({ codec: deps.codec.codec, requireAdmin: adminAuth.require(), allowedOrigins: deps.codec.allowedOrigins, namespace: deps.namespace }));
   }
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
@@ -73,21 +81,19 @@ export function createApp(deps: ApiDeps): Hono {
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;
   // One counter per address for both callbacks: each request may make us call a token endpoint.
-  const callbacks = requestLimit(deps.limits?.signInCallbacks ?? SIGN_IN_CALLBACKS);
+  const callbacks = requestLimit(deps.limits?.signInCallbacks ?? SIGN_IN_CALLBACKS, clientAddress);
   app.use('/auth/qonto/callback', callbacks);
   app.use('/auth/microsoft/callback', callbacks);
-  if (deps.mode === 'apiKey') {
-    const adminAuth = new AdminAuth(deps.adminToken, deps.sessionKeys, secure, deps.store);
+  if (deps.mode === 'apiKey' && adminAuth) {
     app.use('/auth/admin/login', failures);
-    app.use('/api/integrations', failures, adminAuth.require());
+    // `/api/integrations/*` matches `/api/integrations` itself too.
     app.use('/api/integrations/*', failures, adminAuth.require());
     const viewer = async (c: Context): Promise<Viewer | null> => ((await adminAuth.hasSession(c)) ? { name: 'ADMIN_TOKEN', role: 'admin', organizationId: null } : null);
     app.route('/', pageRoutes({ ...pages, viewer, signIn: { kind: 'adminToken', adminAuth }, signOut: (c) => adminAuth.endSession(c) }));
-  } else {
+  } else if (deps.mode === 'oauth') {
     const sessions = new Sessions(deps.sessionKeys, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
     app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
-    app.use('/api/integrations', sessions.require());
     app.use('/api/integrations/*', sessions.require());
     const sessionOf = (c: Context) => c.get('session' as never) as Session;
     organizationOf = (c) => sessionOf(c).organizationId;

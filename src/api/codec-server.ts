@@ -111,7 +111,7 @@ export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry']): vo
       },
       responses: {
         200: { description: `The payloads, ${direction}d`, content: { 'application/json': { schema: payloadsBody } } },
-        400: errorResponse('Invalid body, another namespace, or payloads that cannot be decoded', ['bad_request', 'unknown_namespace', 'undecodable_payload']),
+        400: errorResponse('Invalid body, another namespace, or payloads that cannot be decoded', ['invalid_request', 'bad_request', 'unknown_namespace', 'undecodable_payload']),
         401: errorResponse('No credentials', ['unauthenticated']),
         403: errorResponse('A wrong admin token, or a browser on another origin', ['forbidden', 'cross_origin']),
         413: errorResponse('The request body is too large', ['payload_too_large']),

@@ -27,6 +27,7 @@ export function apiDeps(
     settings: settingsFrom(config),
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
+    trustedProxies: config.TRUST_PROXY,
     sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,

@@ -28,16 +28,26 @@ export const ADMIN_FAILURES: Limit = { limit: 10, windowMs: 15 * 60_000 };
 export const SIGN_IN_CALLBACKS: Limit = { limit: 30, windowMs: 10 * 60_000 };
 
 /**
- * Who is counted: the TCP peer's address, an IPv6 one by its /64 (one subscriber's network: otherwise
- * each of its 2^64 addresses would get a counter of its own). Behind a reverse proxy every client
- * shares the proxy's: forwarded headers are not trusted, because any client can write them.
+ * Who is counted: the client's address, an IPv6 one by its /64 (one subscriber's network: otherwise
+ * each of its 2^64 addresses would get a counter of its own). With no proxy in front (`trustedProxies`
+ * 0, the default) that is the TCP peer: forwarded headers are not trusted, because any client can write
+ * them. Behind `trustedProxies` reverse proxies (TRUST_PROXY), each of which appends the address it
+ * received the request from to X-Forwarded-For, the client is the entry that many places from the
+ * right: entries further left were written by the client itself and prove nothing.
  */
-export function clientAddress(c: Context): string {
-  try {
-    return addressKey(getConnInfo(c).remote.address ?? 'unknown');
-  } catch {
-    return 'unknown'; // no socket (app.request() in tests)
-  }
+export function clientAddressOf(trustedProxies: number): (c: Context) => string {
+  return (c) => {
+    if (trustedProxies > 0) {
+      const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const client = hops[hops.length - trustedProxies];
+      if (client !== undefined) return addressKey(client);
+    }
+    try {
+      return addressKey(getConnInfo(c).remote.address ?? 'unknown');
+    } catch {
+      return 'unknown'; // no socket (app.request() in tests)
+    }
+  };
 }
 
 export function addressKey(address: string): string {
@@ -64,7 +74,7 @@ function refuse(c: Context): never {
  * this process (hono-rate-limiter's memory store); several API processes will share them through the
  * store once it runs on Postgres.
  */
-export function failureLimit(limit: Limit): MiddlewareHandler {
+export function failureLimit(limit: Limit, clientAddress: (c: Context) => string): MiddlewareHandler {
   return rateLimiter({
     ...limit,
     keyGenerator: clientAddress,
@@ -76,6 +86,6 @@ export function failureLimit(limit: Limit): MiddlewareHandler {
 }
 
 /** Counts every request (same in-process store as above). */
-export function requestLimit(limit: Limit): MiddlewareHandler {
+export function requestLimit(limit: Limit, clientAddress: (c: Context) => string): MiddlewareHandler {
   return rateLimiter({ ...limit, keyGenerator: clientAddress, standardHeaders: false, handler: refuse });
 }

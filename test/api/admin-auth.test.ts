@@ -82,6 +82,20 @@ describe('failed admin token checks', () => {
     expect((await send(port, 'GET', '/api/integrations', { headers: bearer(ADMIN_TOKEN), from: '127.0.0.2' })).status).toBe(200);
     expect((await send(port, 'POST', '/auth/admin/login', { ...form(ADMIN_TOKEN), from: '127.0.0.2' })).status).toBe(303);
   });
+
+  it('behind TRUST_PROXY proxies, count the client the proxies name, not the proxy nor what the client wrote', async () => {
+    const port = await serve(createApp(depsOf(h, { TRUST_PROXY: '1' })));
+    // Every request comes from the proxy (127.0.0.1); the client wrote a fake first entry itself.
+    const via = (client: string) => ({ 'x-forwarded-for': `198.51.100.99, ${client}` });
+    for (let i = 0; i < 10; i++) expect((await send(port, 'GET', '/api/integrations', { headers: { ...bearer('wrong'), ...via('203.0.113.1') } })).status).toBe(403);
+    expectLimited(await send(port, 'GET', '/api/integrations', { headers: { ...bearer(ADMIN_TOKEN), ...via('203.0.113.1') } }));
+    // Another client behind the same proxy is not locked out, whatever it writes itself.
+    expect((await send(port, 'GET', '/api/integrations', { headers: { ...bearer(ADMIN_TOKEN), ...via('203.0.113.2') } })).status).toBe(200);
+    // Without TRUST_PROXY the header is ignored: all of them are the proxy's address.
+    const direct = await serve(createApp(depsOf(h)));
+    for (let i = 0; i < 10; i++) await send(direct, 'GET', '/api/integrations', { headers: { ...bearer('wrong'), ...via('203.0.113.1') } });
+    expectLimited(await send(direct, 'GET', '/api/integrations', { headers: { ...bearer(ADMIN_TOKEN), ...via('203.0.113.2') } }));
+  });
 });
 
 describe('the admin session cookie', () => {
