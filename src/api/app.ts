@@ -57,9 +57,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
   app.use('*', securityHeaders(deps.publicUrl));
-  const apiBodies = bodyLimit(MAX_BODY_BYTES, DISCARD_BODY_BYTES);
-  const codecBodies = bodyLimit(MAX_CODEC_BODY_BYTES, DISCARD_BODY_BYTES);
-  app.use('*', (c, next) => (c.req.path.startsWith('/codec/') ? codecBodies(c, next) : apiBodies(c, next)));
+  app.use('*', bodyLimit((path) => (path.startsWith('/codec/') ? MAX_CODEC_BODY_BYTES : MAX_BODY_BYTES), DISCARD_BODY_BYTES));
   const secure = deps.publicUrl.startsWith('https://');
   const clientAddress = clientAddressOf(deps.trustedProxies ?? 0);
   // One counter per address for every way of guessing the admin token.

@@ -10,11 +10,13 @@ import { ApiError } from './errors.js';
  * never sees the 413. Here the rest is read and discarded first, up to `discardBytes`; the answer
  * then arrives on a clean connection that stays usable. A body declared (or found) larger than that
  * is answered at once with `Connection: close`: we will not pay that much bandwidth to be polite.
- * The time a client may take is bounded by Node's `requestTimeout`.
+ * The time a client may take is bounded by Node's `requestTimeout`. `maxBytes` may depend on the path
+ * (the codec server takes larger bodies than the API).
  */
-export function bodyLimit(maxBytes: number, discardBytes: number): MiddlewareHandler {
-  const tooLarge = () => new ApiError(413, 'payload_too_large', `Request bodies are limited to ${maxBytes} bytes`);
+export function bodyLimit(limitFor: number | ((path: string) => number), discardBytes: number): MiddlewareHandler {
   return async (c, next) => {
+    const maxBytes = typeof limitFor === 'number' ? limitFor : limitFor(c.req.path);
+    const tooLarge = () => new ApiError(413, 'payload_too_large', `Request bodies are limited to ${maxBytes} bytes`);
     // Typed as the bytes Node delivers (the DOM typing says `any`).
     const body = c.req.raw.body as ReadableStream<Uint8Array> | null;
     if (!body) return next();
