@@ -73,8 +73,8 @@ const envSchema = z.object({
   QONTO_API_LOGIN: optionalText,
   QONTO_API_SECRET: optionalText,
   QONTO_STAGING_TOKEN: optionalText,
-  // 32 characters: 128 bits when random hex (`openssl rand -hex 16`), out of reach of online guessing
-  // even before the per-address limit on failed attempts.
+  // At least 32 characters: 128 bits when random hex, out of reach of online guessing even before the
+  // per-address limit on failed attempts (the suggested `openssl rand -hex 32` gives 64 characters).
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= ADMIN_TOKEN_MIN_LENGTH, {
     message: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters: it guards bank data and is the only password of API-key mode; generate one with \`openssl rand -hex 32\``,
   }),

@@ -349,7 +349,8 @@ class Integration {
     return { status: 'revoked', lastRun: this.s.lastRun };
   }
 
-  /** Current details are not encoded (the UI shows them as they are): never personal data in `phase`. */
+  /** Current details reach the UI as a payload (encrypted, decoded by the codec server), yet an operator
+   * without the key still sees the workflow list: never personal data in `phase`. */
   private show(phase: string): void {
     this.phase = phase;
     setCurrentDetails(`**${this.s.status}**: ${phase}`);

@@ -67,7 +67,8 @@ export function microsoftCallback(deps: {
         await deps.microsoftAuth.transfer(pending.id, existing.id);
         await deps.store.updateIntegration(existing.id, { microsoftAccount: account });
       }
-      // With it go the sign-ins not restored.
+      // With it go the sign-ins not restored. Not revoked at Qonto: that would end the member's consent,
+      // which the existing integration uses.
       await deps.store.deleteIntegration(pending.id);
       await deps.temporal.workflow.getHandle(workflowIdFor(existing.id)).signal(reconnectSignal).catch(() => {});
       return c.redirect(`/?${new URLSearchParams({ integration: existing.id, connected: account.username, resumed: 'true' })}`, 302);

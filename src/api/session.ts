@@ -80,7 +80,12 @@ export class Sessions {
     return JSON.parse(this.sealer.open(sealed, `qonto-sign-in:${session.qontoSignIn}`).toString()) as QontoTokens;
   }
 
-  end(c: Context): void {
+  /** Signing out also drops the sign-in's Qonto tokens still waiting in the store, so a copy of the
+   * cookie cannot Connect with them afterwards. They are not revoked at Qonto: a revocation ends the
+   * member's consent, which integrations they connected earlier still use. */
+  async end(c: Context): Promise<void> {
+    const session = await this.read(c);
+    if (session?.qontoSignIn) await this.store.takeQontoSignIn(session.qontoSignIn, Date.now());
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
   }
 

@@ -101,6 +101,14 @@ describe('OAuth mode', () => {
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
   });
 
+  it('drops the sign-in\'s waiting Qonto tokens on sign-out, so a copy of the cookie cannot connect with them', async () => {
+    const cookie = await session(demo.membershipIds.admin);
+    expect((await call(cookie, 'POST', '/auth/logout')).status).toBe(303);
+    const replayed = await call(cookie, 'POST', '/api/integrations');
+    expect(replayed.status).toBe(409);
+    expect(((await replayed.json()) as { error: { code: string } }).error.code).toBe('qonto_sign_in_needed');
+  });
+
   it('gives one Qonto sign-in to one integration, whether the cookie is sent twice at once or replayed', async () => {
     const cookie = await session(demo.membershipIds.admin);
     const both = await Promise.all([call(cookie, 'POST', '/api/integrations'), call(cookie, 'POST', '/api/integrations')]);
