@@ -30,8 +30,11 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     logger?: Logger;
     /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
     limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
-    /** `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN; off when left out. */
-    codec?: { codec: PayloadCodec; adminToken: string; allowedOrigins: string[] };
+    /**
+     * `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN, or `open`
+     * to callers without credentials in the sandbox (sandbox-codec.ts); off when left out.
+     */
+    codec?: { codec: PayloadCodec; adminToken?: string; open: boolean; allowedOrigins: string[] };
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -59,14 +62,15 @@ export function createApp(deps: ApiDeps): Hono {
   const failures = failureLimit(deps.limits?.adminFailures ?? ADMIN_FAILURES);
   // Before sameOrigin: the codec server admits the Temporal UI's origin itself.
   if (deps.codec) {
-    const admin = new AdminAuth(deps.codec.adminToken, deps.sessionKeys, secure, deps.store);
+    const { codec, adminToken, open, allowedOrigins } = deps.codec;
+    const requireAdmin = adminToken ? { requireAdmin: new AdminAuth(adminToken, deps.sessionKeys, secure, deps.store).require() } : {};
     app.use('/codec/*', failures);
-    app.route('/codec', codecServer({ codec: deps.codec.codec, requireAdmin: admin.require(), allowedOrigins: deps.codec.allowedOrigins, namespace: deps.namespace }));
+    app.route('/codec', codecServer({ codec, ...requireAdmin, open, allowedOrigins, namespace: deps.namespace }));
   }
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec !== undefined });
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec ? { open: deps.codec.open } : false });
 
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
   let organizationOf: (c: Context) => string | null = () => null;
