@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { logProgress } from './progress-log.js';
 import { createServices } from './services.js';
 import { startSandbox } from './sandbox.js';
+import { openCodecInSandbox } from './sandbox-codec.js';
 import { startEmbeddedServer, type EmbeddedServer } from './temporal/dev-server.js';
 import { installTemporalLogging } from './temporal/runtime-logging.js';
 import { bundleWorkflows, createWorker } from './temporal/worker.js';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   let config = loadConfig();
   logger.level = config.LOG_LEVEL;
   installTemporalLogging(logger);
+  // Decided on the operator's own settings, before the sandbox's replace the Qonto and Microsoft ones.
+  const openCodec = openCodecInSandbox(config);
   const sandbox = config.sandbox ? await startSandbox(config) : null;
   if (sandbox) config = sandbox.config;
 
@@ -32,8 +35,9 @@ async function main(): Promise<void> {
       port: config.TEMPORAL_PORT,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
-      // The UI decodes the encrypted payloads through the codec server, which exists with an ADMIN_TOKEN.
-      codecEndpoint: config.ADMIN_TOKEN ? `${config.PUBLIC_URL}/codec` : undefined,
+      // The UI decodes the encrypted payloads through the codec server, which exists with an ADMIN_TOKEN
+      // or, open to the UI without credentials, in a sandbox with nothing real in it.
+      codecEndpoint: config.ADMIN_TOKEN || openCodec ? `${config.PUBLIC_URL}/codec` : undefined,
     }).catch(
       (error: unknown) => {
         throw new StartupError(
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: services.dataConverter });
   if (sandbox) await sandbox.restoreIntegrations(services, client);
 
-  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
+  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
   const api = createApp({ ...apiDeps(config, services, client, extras), logger });
   const { server } = await listen(api, config.PORT);
   const stopProgress = logProgress(services.store);

@@ -32,8 +32,11 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     trustedProxies?: number;
     /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
     limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
-    /** `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN; off when left out. */
-    codec?: { codec: PayloadCodec; adminToken: string; allowedOrigins: string[] };
+    /**
+     * `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN, or `open`
+     * to callers without credentials in the sandbox (sandbox-codec.ts); off when left out.
+     */
+    codec?: { codec: PayloadCodec; adminToken?: string; open: boolean; allowedOrigins: string[] };
   };
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
@@ -65,14 +68,15 @@ export function createApp(deps: ApiDeps): Hono {
   const adminToken = deps.mode === 'apiKey' ? deps.adminToken : deps.codec?.adminToken;
   const adminAuth = adminToken ? new AdminAuth(adminToken, deps.sessionKeys, secure, deps.store) : null;
   // Before sameOrigin: the codec server admits the Temporal UI's origin itself.
-  if (deps.codec && adminAuth) {
+  if (deps.codec) {
+    const { codec, open, allowedOrigins } = deps.codec;
     app.use('/codec/*', failures);
-    app.route('/codec', codecServer({ codec: deps.codec.codec, requireAdmin: adminAuth.require(), allowedOrigins: deps.codec.allowedOrigins, namespace: deps.namespace }));
+    app.route('/codec', codecServer({ codec, ...(adminAuth ? { requireAdmin: adminAuth.require() } : {}), open, allowedOrigins, namespace: deps.namespace }));
   }
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec !== undefined });
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec ? { open: deps.codec.open } : false });
 
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
   let organizationOf: (c: Context) => string | null = () => null;

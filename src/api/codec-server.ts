@@ -4,7 +4,8 @@
  * namespace in `X-Namespace`). It lets an operator read the encrypted histories (payload-codec.ts)
  * in the UI or with `temporal workflow show --codec-endpoint …`, and nobody else: it answers only
  * ADMIN_TOKEN as a bearer token or the admin cookie of the pages, and only browsers on this service's
- * own origin or the Temporal UI's (CORS, with credentials so the UI can send the cookie).
+ * own origin or the Temporal UI's (CORS, with credentials so the UI can send the cookie). In the
+ * sandbox it may be `open` (sandbox-codec.ts decides): callers without credentials are answered too.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -17,8 +18,13 @@ import { validate } from './validate.js';
 
 export interface CodecServerDeps {
   codec: PayloadCodec;
-  /** ADMIN_TOKEN as a bearer token, or the admin cookie. */
-  requireAdmin: MiddlewareHandler;
+  /** ADMIN_TOKEN as a bearer token, or the admin cookie; absent when no ADMIN_TOKEN is set. */
+  requireAdmin?: MiddlewareHandler;
+  /**
+   * Answer callers who present no `Authorization` header (the sandbox, whose payloads are all simulated
+   * demo data: the embedded UI decodes without credentials). A presented token is still checked.
+   */
+  open?: boolean;
   /** This service's origin and the Temporal UI's (embedded UI or TEMPORAL_UI_URL), when known. */
   allowedOrigins: string[];
   /** Only this namespace's payloads are ours to decode (an `X-Namespace` naming another is refused). */
@@ -66,7 +72,12 @@ export function codecServer(deps: CodecServerDeps): Hono {
     }
     await next();
   });
-  app.use('*', deps.requireAdmin);
+  const access: MiddlewareHandler = async (c, next) => {
+    if (deps.open && c.req.header('authorization') === undefined) return next();
+    if (!deps.requireAdmin) throw new ApiError(401, 'unauthenticated', 'No ADMIN_TOKEN is set: send no Authorization header');
+    return deps.requireAdmin(c, next);
+  };
+  app.use('*', access);
   app.use('*', async (c, next) => {
     const namespace = c.req.header('x-namespace');
     if (namespace !== undefined && namespace !== deps.namespace) {
@@ -95,16 +106,17 @@ const payloadsBody = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })),
 });
 
-/** The codec server's part of the OpenAPI document (served when ADMIN_TOKEN is set). */
-export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry']): void {
+/** The codec server's part of the OpenAPI document (served when ADMIN_TOKEN is set, or open in the sandbox). */
+export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry'], opts: { open: boolean }): void {
   registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (or the admin_session cookie of the pages)' });
   for (const direction of ['encode', 'decode'] as const) {
     registry.registerPath({
       method: 'post',
       path: `/codec/${direction}`,
       tags: ['codec'],
-      summary: `Temporal remote codec: ${direction === 'encode' ? 'encrypts' : 'decrypts'} payloads (Temporal UI and CLI; needs ADMIN_TOKEN)`,
-      security: [{ adminToken: [] }],
+      summary: `Temporal remote codec: ${direction === 'encode' ? 'encrypts' : 'decrypts'} payloads (Temporal UI and CLI; ${opts.open ? 'open in this sandbox' : 'needs ADMIN_TOKEN'})`,
+      // An empty requirement: no credentials needed (the sandbox's open codec).
+      security: opts.open ? [{ adminToken: [] }, {}] : [{ adminToken: [] }],
       request: {
         headers: z.object({ 'x-namespace': z.string().optional() }),
         body: { required: true, content: { 'application/json': { schema: bodySchema } } },

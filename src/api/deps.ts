@@ -10,14 +10,22 @@ export function apiDeps(
   config: Config,
   services: Services,
   temporal: Client,
-  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[] } = {},
+  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[]; openCodec?: boolean } = {},
 ): ApiDeps {
   const temporalUiUrl = config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null;
-  // The codec server decodes every integration's payloads: only ADMIN_TOKEN opens it, so it is on when
-  // one is set (required in API-key mode, optional in OAuth mode, where a member's session is not enough).
-  const codec = config.ADMIN_TOKEN
-    ? { codec: services.payloadCodec, adminToken: config.ADMIN_TOKEN, allowedOrigins: [config.PUBLIC_URL, ...(temporalUiUrl ? [temporalUiUrl] : [])] }
-    : undefined;
+  // The codec server decodes every integration's payloads: ADMIN_TOKEN opens it, so it is on when one is
+  // set (required in API-key mode, optional in OAuth mode, where a member's session is not enough), and
+  // in a sandbox with nothing real in it (openCodecInSandbox) it answers without credentials too.
+  const open = extras.openCodec === true;
+  const codec =
+    config.ADMIN_TOKEN || open
+      ? {
+          codec: services.payloadCodec,
+          ...(config.ADMIN_TOKEN ? { adminToken: config.ADMIN_TOKEN } : {}),
+          open,
+          allowedOrigins: [config.PUBLIC_URL, ...(temporalUiUrl ? [temporalUiUrl] : [])],
+        }
+      : undefined;
   const common = {
     store: services.store,
     sealer: services.sealer,

@@ -9,7 +9,7 @@ import { callbackQuery, idParam } from './schemas.js';
  * the pages and sign-in routes, which answer HTML and redirects, are registered here with the same
  * zod schemas that validate them.
  */
-export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; codec: boolean }): void {
+export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; codec: false | { open: boolean } }): void {
   const registry = app.openAPIRegistry;
   registry.registerComponent(
     'securitySchemes',
@@ -112,6 +112,6 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
     summary: 'This document',
     responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   });
-  if (opts.codec) registerCodecPaths(registry);
+  if (opts.codec) registerCodecPaths(registry, opts.codec);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'Qonto → OneDrive receipts', version: '0.1.0' } });
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cspViolations, freePortBlock, launchChromium, snap } from '../support/browser.js';
+import { leaks } from '../support/personal-data.js';
+import { expandActivity, runIds, storedHistory } from '../support/temporal-ui.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 /**
@@ -47,6 +49,40 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * The Temporal UI the dashboard links to, opened as an operator would, with no settings changed: it
+ * decodes the encrypted payloads through the service's codec server (open in the sandbox), so the
+ * account folders `loadOrganization` found read in clear there, while the stored history holds
+ * them only encrypted, and the same page without the codec shows ciphertext.
+ */
+async function expectTemporalUiDecodes(workflowUrl: string, syncFrom: string, folders: string[]): Promise<void> {
+  const uiUrl = new URL(workflowUrl).origin;
+  const workflowId = workflowUrl.split('/').pop()!;
+  const page = await browser.newPage({ locale: 'en-GB', viewport: { width: 1400, height: 1000 } });
+  await page.goto(workflowUrl);
+  // The latest run's input, decoded.
+  await page.getByText(`"syncFrom": "${syncFrom}"`).first().waitFor();
+  // The backfill's run: the folders are in its history, encrypted.
+  const [firstRun] = await runIds(uiUrl, workflowId);
+  const stored = await storedHistory(uiUrl, workflowId, firstRun!);
+  expect(stored).toContain(Buffer.from('binary/encrypted').toString('base64'));
+  expect(leaks(stored, folders)).toEqual([]);
+  await expandActivity(page, `${workflowUrl}/${firstRun}`, 'loadOrganization');
+  for (const folder of folders) await page.getByText(folder).first().waitFor();
+  await snap(page, '06a-temporal-ui-decoded');
+  await page.close();
+
+  // Without the codec server, the same row shows the ciphertext and no folder.
+  const blind = await browser.newPage({ locale: 'en-GB', viewport: { width: 1400, height: 1000 } });
+  await blind.route(`${base}/codec/**`, (route) => route.abort());
+  const row = await expandActivity(blind, `${workflowUrl}/${firstRun}`, 'loadOrganization');
+  await row.filter({ hasText: /Result\s*"[A-Za-z0-9+/]{40}/ }).waitFor();
+  await blind.getByText('Activity Task Completed').first().waitFor();
+  for (const folder of folders) expect(await blind.getByText(folder).count()).toBe(0);
+  await snap(blind, '06b-temporal-ui-without-codec');
+  await blind.close();
+}
+
 async function signInWithQonto(page: Page, role: string): Promise<void> {
   await page.goto(`${base}/?lang=en`);
   await page.getByRole('link', { name: 'Sign in with Qonto' }).click();
@@ -87,7 +123,8 @@ describe('sandbox setup in a browser', () => {
     // Every field has a label a screen reader announces.
     const unlabelled = await page.locator('input, select').evaluateAll((els) => els.filter((e) => (e as unknown as { labels: ArrayLike<unknown> }).labels.length === 0).length);
     expect(unlabelled).toBe(0);
-    await page.getByLabel('Sync receipts from').fill(firstDayMonthsAgo(3));
+    const syncFrom = firstDayMonthsAgo(3);
+    await page.getByLabel('Sync receipts from').fill(syncFrom);
     await snap(page, '05-choose-date');
     await page.getByRole('button', { name: 'Finish' }).click();
 
@@ -103,11 +140,11 @@ describe('sandbox setup in a browser', () => {
     // Measured after the uploads: the gauge counts the receipts just exported (about 70 MB).
     await expect(page.getByRole('meter').getAttribute('aria-valuetext')).resolves.toMatch(/^[1-9][\d.]* MB of 5 GB used/);
     const id = await dashboard.getAttribute('data-integration');
-    await expect(page.getByRole('link', { name: 'Inspect the workflow in the Temporal UI' }).getAttribute('href')).resolves.toBe(
-      `http://localhost:${uiPort}/namespaces/default/workflows/integration-${id}`,
-    );
+    const workflowUrl = await page.getByRole('link', { name: 'Inspect the workflow in the Temporal UI' }).getAttribute('href');
+    expect(workflowUrl).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/integration-${id}`);
     await expect(page.locator('.facts').textContent()).resolves.toMatch(/Next run.*23:30/);
     await snap(page, '06-dashboard');
+    await expectTemporalUiDecodes(workflowUrl!, syncFrom, await page.locator('table.folders caption').allTextContents());
 
     // The same receipts, counted in the simulated OneDrive.
     await page.getByRole('link', { name: 'Browse the simulated OneDrive' }).click();

@@ -70,3 +70,30 @@ describe('codec server (/codec/encode, /codec/decode)', () => {
     }
   });
 });
+
+describe('codec server open in the sandbox', () => {
+  const codec = new EncryptionCodec([randomBytes(32)]);
+  const serve = (requireAdmin?: typeof adminAuth) =>
+    new Hono().onError(onError).route('/codec', codecServer({ codec, ...(requireAdmin ? { requireAdmin: requireAdmin.require() } : {}), open: true, allowedOrigins: ['http://localhost:3000', UI], namespace: 'default' }));
+  // Exactly what the embedded UI sends when "Include cross-origin credentials" is off (the default).
+  const fromUi = (sandbox: Hono, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    sandbox.request(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin: UI, ...headers }, body: JSON.stringify(body) });
+
+  it('decodes for the Temporal UI without credentials', async () => {
+    const sandbox = serve();
+    const encoded = (await (await fromUi(sandbox, '/codec/encode', plain)).json()) as typeof plain;
+    const res = await fromUi(sandbox, '/codec/decode', encoded);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(UI);
+    expect(await res.json()).toEqual(plain);
+    // Browsers on other origins still get nothing.
+    expect((await fromUi(sandbox, '/codec/decode', encoded, { origin: 'https://evil.example' })).status).toBe(403);
+  });
+
+  it('still checks the credentials a caller presents', async () => {
+    const withToken = serve(adminAuth);
+    expect((await fromUi(withToken, '/codec/decode', plain, { authorization: `Bearer ${ADMIN}` })).status).toBe(200);
+    expect((await fromUi(withToken, '/codec/decode', plain, { authorization: 'Bearer wrong' })).status).toBe(403);
+    expect((await fromUi(serve(), '/codec/decode', plain, { authorization: `Bearer ${ADMIN}` })).status).toBe(401);
+  });
+});
