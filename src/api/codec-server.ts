@@ -64,10 +64,11 @@ export function codecServer(deps: CodecServerDeps): Hono {
       maxAge: 600,
     }),
   );
+  // The checks below guard the POST routes only: another method falls through to the app's 405.
   // A browser on another origin cannot read the answer (CORS), and must not even have it computed.
-  app.use('*', async (c, next) => {
+  app.post('*', async (c, next) => {
     const origin = c.req.header('origin');
-    if (c.req.method !== 'OPTIONS' && origin !== undefined && !allowed.has(origin)) {
+    if (origin !== undefined && !allowed.has(origin)) {
       throw new ApiError(403, 'cross_origin', `Requests from ${origin} are not accepted: set TEMPORAL_UI_URL to the Temporal UI's address`);
     }
     await next();
@@ -77,8 +78,8 @@ export function codecServer(deps: CodecServerDeps): Hono {
     if (!deps.requireAdmin) throw new ApiError(401, 'unauthenticated', 'No ADMIN_TOKEN is set: send no Authorization header');
     return deps.requireAdmin(c, next);
   };
-  app.use('*', access);
-  app.use('*', async (c, next) => {
+  app.post('*', access);
+  app.post('*', async (c, next) => {
     const namespace = c.req.header('x-namespace');
     if (namespace !== undefined && namespace !== deps.namespace) {
       throw new ApiError(400, 'unknown_namespace', `This codec server decodes the namespace ${deps.namespace}, not ${namespace}`);

@@ -221,6 +221,7 @@ describe('bad requests get a 4xx JSON error', () => {
     ['sync not running', () => call('POST', `/api/integrations/${known}/sync`), 409, 'not_running'],
     ['body not JSON', () => call('PATCH', `/api/integrations/${known}`, undefined, { ...auth, 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
     ['method not allowed', () => call('DELETE', `/api/integrations/${known}`), 405, 'method_not_allowed'],
+    ['codec, another method', () => call('PUT', '/codec/decode', { payloads: [] }, { ...auth, 'content-type': 'application/json', 'x-namespace': '' }), 405, 'method_not_allowed'],
     ['oversized body', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', pad: 'x'.repeat(40_000) }), 413, 'payload_too_large'],
     ['callback without state', async () => app.request('/auth/microsoft/callback?code=abc'), 400, 'invalid_request'],
     ['callback unknown state', async () => app.request('/auth/microsoft/callback?code=abc&state=forged'), 400, 'invalid_state'],
