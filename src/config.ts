@@ -95,6 +95,10 @@ const envSchema = z.object({
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),
   /** Reverse proxies in front of the service, each appending to X-Forwarded-For (0: clients connect directly). */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Failed admin-token checks allowed per client address per 15 minutes. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** Requests to the sign-in callbacks allowed per client address per 10 minutes. */
+  SIGN_IN_CALLBACK_LIMIT: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
 });
 

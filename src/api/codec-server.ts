@@ -65,27 +65,31 @@ export function codecServer(deps: CodecServerDeps): Hono {
     }),
   );
   // The checks below guard the POST routes only: another method falls through to the app's 405.
+  const onPost =
+    (check: MiddlewareHandler): MiddlewareHandler =>
+    (c, next) =>
+      c.req.method === 'POST' ? check(c, next) : next();
   // A browser on another origin cannot read the answer (CORS), and must not even have it computed.
-  app.post('*', async (c, next) => {
+  app.use('*', onPost(async (c, next) => {
     const origin = c.req.header('origin');
     if (origin !== undefined && !allowed.has(origin)) {
       throw new ApiError(403, 'cross_origin', `Requests from ${origin} are not accepted: set TEMPORAL_UI_URL to the Temporal UI's address`);
     }
     await next();
-  });
+  }));
   const access: MiddlewareHandler = async (c, next) => {
     if (deps.open && c.req.header('authorization') === undefined) return next();
     if (!deps.requireAdmin) throw new ApiError(401, 'unauthenticated', 'No ADMIN_TOKEN is set: send no Authorization header');
     return deps.requireAdmin(c, next);
   };
-  app.post('*', access);
-  app.post('*', async (c, next) => {
+  app.use('*', onPost(access));
+  app.use('*', onPost(async (c, next) => {
     const namespace = c.req.header('x-namespace');
     if (namespace !== undefined && namespace !== deps.namespace) {
       throw new ApiError(400, 'unknown_namespace', `This codec server decodes the namespace ${deps.namespace}, not ${namespace}`);
     }
     await next();
-  });
+  }));
 
   for (const direction of ['encode', 'decode'] as const) {
     app.post(`/${direction}`, validate('json', bodySchema), async (c) => {
@@ -108,7 +112,7 @@ const payloadsBody = z.object({
 });
 
 /** The codec server's part of the OpenAPI document (served when ADMIN_TOKEN is set, or open in the sandbox). */
-export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry'], opts: { open: boolean }): void {
+export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry'], opts: { open: boolean; namespace: string }): void {
   registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (or the admin_session cookie of the pages)' });
   for (const direction of ['encode', 'decode'] as const) {
     registry.registerPath({
@@ -119,7 +123,8 @@ export function registerCodecPaths(registry: OpenAPIHono['openAPIRegistry'], opt
       // An empty requirement: no credentials needed (the sandbox's open codec).
       security: opts.open ? [{ adminToken: [] }, {}] : [{ adminToken: [] }],
       request: {
-        headers: z.object({ 'x-namespace': z.string().optional() }),
+        // Only our namespace's payloads are decoded: another one is refused (400 unknown_namespace).
+        headers: z.object({ 'x-namespace': z.enum([opts.namespace]).optional() }),
         body: { required: true, content: { 'application/json': { schema: bodySchema } } },
       },
       responses: {

@@ -3,6 +3,7 @@ import { ConfigError, type Config } from '../config.js';
 import type { Services } from '../services.js';
 import { settingsFrom } from '../temporal/integrations.js';
 import type { ApiDeps } from './app.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS } from './rate-limit.js';
 import type { DriveListing } from './pages/sandbox-drive.js';
 
 /** What the API needs, from the configuration and the services, in the configured mode. */
@@ -36,6 +37,10 @@ export function apiDeps(
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
     trustedProxies: config.TRUST_PROXY,
+    limits: {
+      adminFailures: { ...ADMIN_FAILURES, limit: config.AUTH_FAILURE_LIMIT },
+      signInCallbacks: { ...SIGN_IN_CALLBACKS, limit: config.SIGN_IN_CALLBACK_LIMIT },
+    },
     sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,

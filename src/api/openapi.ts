@@ -9,7 +9,7 @@ import { callbackQuery, idParam } from './schemas.js';
  * the pages and sign-in routes, which answer HTML and redirects, are registered here with the same
  * zod schemas that validate them.
  */
-export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; codec: false | { open: boolean } }): void {
+export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; codec: false | { open: boolean; namespace: string } }): void {
   const registry = app.openAPIRegistry;
   registry.registerComponent(
     'securitySchemes',

@@ -83,6 +83,12 @@ describe('failed admin token checks', () => {
     expect((await send(port, 'POST', '/auth/admin/login', { ...form(ADMIN_TOKEN), from: '127.0.0.2' })).status).toBe(303);
   });
 
+  it('follow AUTH_FAILURE_LIMIT', async () => {
+    const port = await serve(createApp(depsOf(h, { AUTH_FAILURE_LIMIT: '3' })));
+    for (let i = 0; i < 3; i++) expect((await send(port, 'GET', '/api/integrations', { headers: bearer('wrong') })).status).toBe(403);
+    expectLimited(await send(port, 'GET', '/api/integrations', { headers: bearer(ADMIN_TOKEN) }));
+  });
+
   it('behind TRUST_PROXY proxies, count the client the proxies name, not the proxy nor what the client wrote', async () => {
     const port = await serve(createApp(depsOf(h, { TRUST_PROXY: '1' })));
     // Every request comes from the proxy (127.0.0.1); the client wrote a fake first entry itself.

@@ -42,6 +42,14 @@ describe('loadConfig', () => {
     expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
   });
 
+  it('reads TRUST_PROXY and the per-address limits, with their defaults, and refuses nonsense', () => {
+    expect(loadConfig({})).toMatchObject({ TRUST_PROXY: 0, AUTH_FAILURE_LIMIT: 10, SIGN_IN_CALLBACK_LIMIT: 30 });
+    expect(loadConfig({ TRUST_PROXY: '2', AUTH_FAILURE_LIMIT: '5' })).toMatchObject({ TRUST_PROXY: 2, AUTH_FAILURE_LIMIT: 5 });
+    expect(() => loadConfig({ TRUST_PROXY: '-1' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT/);
+    expect(() => loadConfig({ SIGN_IN_CALLBACK_LIMIT: 'many' })).toThrow(/SIGN_IN_CALLBACK_LIMIT/);
+  });
+
   it('reads LOG_LEVEL, default info, any case, and refuses an unknown level', () => {
     expect(loadConfig({}).LOG_LEVEL).toBe('info');
     expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).LOG_LEVEL).toBe('debug');
