@@ -14,6 +14,14 @@ export function isThrottling(error: unknown): boolean {
   return error instanceof RetryableError && error.status !== undefined && THROTTLING.has(error.status);
 }
 
+/** The code of the gate's refusal to send inside a long window: the request was never sent. */
+const REFUSED = 'backoffWindow';
+
+/** Whether `error` is the gate refusing to send (a wait behind a window), not an answer to the request. */
+export function isGateRefusal(error: unknown): boolean {
+  return isThrottling(error) && (error as RetryableError).code === REFUSED;
+}
+
 export interface BackoffGateOptions {
   /** The first window after a 429/503 without Retry-After; each further one in a row doubles it. */
   baseDelayMs?: number;
@@ -76,7 +84,7 @@ export class BackoffGate {
       const wait = this.remaining();
       if (wait <= 0) return;
       if (wait > maxWaitMs) {
-        throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait });
+        throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait, code: REFUSED });
       }
       await delay(wait, undefined, { signal });
     }

@@ -58,6 +58,8 @@ export interface ManifestEntry {
   /** Open upload session for a file being uploaded (resumed after a crash), never a secret. */
   uploadUrl: string | null;
   attempts: number;
+  /** Tries answered 429/503 since its last attempt that counted (see exportBatch). */
+  throttledTries: number;
   /** Run number of the last failed attempt: a receipt that failed is not retried in the same run. */
   failedInRun: number | null;
   lastError: string | null;
