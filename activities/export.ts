@@ -13,6 +13,7 @@ import { AttachmentLinks } from './attachment-links.js';
 import { DEFAULT_THROTTLED_TRIES_PER_RECEIPT, DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
 import { FolderResolver } from './folders.js';
 import { keepHeartbeating } from './heartbeat.js';
+import { cancelSessions } from './sessions.js';
 import { settleAll } from './settle.js';
 import type { ExportInput, ExportResult } from './types.js';
 
@@ -110,9 +111,8 @@ export function exportActivities(deps: ActivityDeps) {
         let session = entry.uploadUrl;
         /** Giving up on the receipt (for this run or for good): its session goes too, or it would sit
          * on the drive, half written, until it expires. */
-        const dropSession = async () => {
-          if (session === null) return;
-          await drive.cancelUploadSession(session).catch(() => undefined);
+        const dropSession = async (alsoThese: string[] = []) => {
+          await cancelSessions(drive, session === null ? alsoThese : [session, ...alsoThese], ctx.cancellationSignal);
           session = null;
         };
         try {
@@ -129,8 +129,9 @@ export function exportActivities(deps: ActivityDeps) {
           );
           if (uploaded === 'folder-deleted') {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
-            await dropSession();
-            await store.dismissUnder(integrationId, entry.folderPath);
+            // Every receipt dismissed with it gives up its session too.
+            const { uploadUrls } = await store.dismissUnder(integrationId, entry.folderPath);
+            await dropSession(uploadUrls);
             await folders.forget(entry.folderPath);
             return { kind: 'dismissed' };
           }

@@ -250,13 +250,17 @@ export function openSqliteStore(file: string): Store {
     async dismissUnder(integrationId, folderPath) {
       // '' is the app folder itself: everything below it goes.
       const pattern = folderPath === '' ? '%' : below(folderPath);
-      return db
-        .prepare(
-          `UPDATE manifest SET state = 'dismissed', drive_item_id = NULL, folder_id = NULL, upload_url = NULL,
-             updated_at = ?
-           WHERE integration_id = ? AND state <> 'dismissed' AND (folder_path = ? OR folder_path LIKE ? ESCAPE '\\')`,
-        )
-        .run(now(), integrationId, folderPath, pattern).changes;
+      const where = `integration_id = ? AND state <> 'dismissed' AND (folder_path = ? OR folder_path LIKE ? ESCAPE '\\')`;
+      return db.transaction(() => {
+        const uploadUrls = db
+          .prepare<[string, string, string], { upload_url: string }>(`SELECT upload_url FROM manifest WHERE ${where} AND upload_url IS NOT NULL ORDER BY seq`)
+          .all(integrationId, folderPath, pattern)
+          .map((row) => row.upload_url);
+        const dismissed = db
+          .prepare(`UPDATE manifest SET state = 'dismissed', drive_item_id = NULL, folder_id = NULL, upload_url = NULL, updated_at = ? WHERE ${where}`)
+          .run(now(), integrationId, folderPath, pattern).changes;
+        return { dismissed, uploadUrls };
+      })();
     },
     async reviveAll(integrationId) {
       return db

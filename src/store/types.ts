@@ -123,8 +123,9 @@ export interface Store {
     patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
   ): Promise<void>;
   findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
-  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. */
-  dismissUnder(integrationId: string, folderPath: string): Promise<number>;
+  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. Hands back
+   * how many, and the upload sessions they held (forgotten here: the caller cancels them on the drive). */
+  dismissUnder(integrationId: string, folderPath: string): Promise<{ dismissed: number; uploadUrls: string[] }>;
   /** Reconfiguration: dismissed and failed entries become pending again. */
   reviveAll(integrationId: string): Promise<number>;
   counts(integrationId: string): Promise<ManifestCounts>;

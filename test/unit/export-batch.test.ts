@@ -7,7 +7,8 @@ import type { ActivityDeps, ClientLimits } from '../../activities/deps.js';
 import { exportActivities } from '../../activities/export.js';
 import { organizationActivities } from '../../activities/organization.js';
 import { quotaActivities } from '../../activities/quota.js';
-import { RetryableError } from '../../src/errors.js';
+import { verifyActivities } from '../../activities/verify.js';
+import { NotFoundError, RetryableError } from '../../src/errors.js';
 import type { OneDriveClient, UploadParams, UploadResult } from '../../src/onedrive/client.js';
 import type { QontoClient } from '../../src/qonto/client.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -21,17 +22,20 @@ type Upload = (p: UploadParams) => Promise<UploadResult>;
 /** A drive whose answers the test scripts: every method the export uses, nothing more. */
 function fakeDrive(upload: Upload, getDrive = async () => ({ id: 'd', driveType: 'personal', quota: QUOTA })) {
   const cancelled: string[] = [];
+  const cancelSignals: Array<AbortSignal | undefined> = [];
   const drive = {
     getDrive,
     getAppFolder: async () => ({ id: 'app', name: 'app' }),
     ensureFolder: async (parentId: string, name: string) => ({ id: `${parentId}/${name}`, name, folder: {} }),
     getItem: async () => null,
     uploadFile: upload,
-    cancelUploadSession: async (url: string) => {
+    cancelUploadSession: async (url: string, signal?: AbortSignal) => {
       cancelled.push(url);
+      cancelSignals.push(signal);
     },
+    deltaPage: async () => ({ items: [] as unknown[], deltaLink: 'delta-2' }),
   };
-  return { drive: drive as unknown as OneDriveClient, cancelled };
+  return { drive: drive as unknown as OneDriveClient & { deltaPage: typeof drive.deltaPage }, cancelled, cancelSignals };
 }
 
 const exported = (p: UploadParams): UploadResult => ({ item: { id: `item-${p.name}`, name: p.name, size: p.size }, quickXorHash: 'h', size: p.size });
@@ -126,6 +130,38 @@ describe('exportBatch', () => {
     const exportBatch = exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { throttledTriesPerReceipt: 1 }));
     for (let call = 0; call < 3; call++) await exportBatch().catch(() => undefined);
     for (const id of ['a', 'b', 'c', 'd']) expect(await store.getEntry(ID, id)).toMatchObject({ state: 'pending', throttledTries: 0 });
+  });
+});
+
+describe('upload sessions of dismissed receipts', () => {
+  const FOLDER = 'Main (1234)/2026/2026-03';
+
+  it('exportBatch cancels, with a signal, the sessions of every receipt dismissed with a deleted folder', async () => {
+    await store.putFolder(ID, FOLDER, 'folder-id');
+    await store.updateEntry(ID, 'a', { uploadUrl: 'https://upload.example/a' });
+    await store.updateEntry(ID, 'c', { uploadUrl: 'https://upload.example/c' });
+    // The folder is gone: the upload says 404 and the cached folder id no longer resolves.
+    const { drive, cancelled, cancelSignals } = fakeDrive(async () => {
+      throw new NotFoundError('Graph PUT: HTTP 404');
+    });
+    const env = new MockActivityEnvironment();
+    const activities = exportActivities(depsWith(drive));
+    await env.run((input: typeof BATCH) => activities.exportBatch(input), { ...BATCH, batchSize: 1 });
+    expect(cancelled.sort()).toEqual(['https://upload.example/a', 'https://upload.example/c']);
+    for (const signal of cancelSignals) expect(signal).toBeInstanceOf(AbortSignal);
+    expect((await store.getEntry(ID, 'c'))?.state).toBe('dismissed');
+  });
+
+  it('verifyDrive cancels the sessions of the receipts under a folder the user deleted', async () => {
+    await store.putFolder(ID, FOLDER, 'folder-id');
+    await store.updateEntry(ID, 'b', { uploadUrl: 'https://upload.example/b' });
+    const { drive, cancelled } = fakeDrive(async (p) => exported(p));
+    drive.deltaPage = async () => ({ items: [{ id: 'folder-id', name: '2026-03', deleted: {} }], deltaLink: 'delta-2' });
+    const env = new MockActivityEnvironment();
+    const verify = verifyActivities(depsWith(drive));
+    const result = await env.run((input: { integrationId: string; deltaLink: string }) => verify.verifyDrive(input), { integrationId: ID, deltaLink: 'delta-1' });
+    expect(result).toMatchObject({ dismissed: 4 });
+    expect(cancelled).toEqual(['https://upload.example/b']);
   });
 });
 
