@@ -83,3 +83,32 @@ describe('upload sessions', () => {
     }
   });
 });
+
+describe('a receipt its host keeps throttling', () => {
+  // One try per request, so that each export of the receipt meets the 503 once.
+  let bed: Testbed;
+  beforeAll(async () => {
+    bed = await Testbed.create({ devServerAddress: inject('temporalAddress') }, { tuning: { qonto: { retry: { attempts: 1 } } } });
+  });
+  afterAll(() => bed?.close());
+  afterEach(() => bed.terminateStarted());
+
+  it('is set aside as failed after its throttled tries while every other receipt is exported, and the run completes', async () => {
+    const qonto = bed.h.sims.qonto;
+    const expected = expectedReceipts(qonto.data, SYNC_FROM, ZONE);
+    const [throttled] = expected;
+    // Its download (the kept link, and the fresh one Qonto hands out) always answers 503.
+    const rule = qonto.faults.add({ path: `/s3/attachments/${throttled!.id}?` }, { kind: 'status', status: 503, retryAfterSec: 0.5 }, 1_000);
+    const t = await bed.start('always-throttled');
+    try {
+      await t.run(async () => {
+        const done = await t.status(sleepingAfter(1), 'the backfill');
+        expect(done.counts).toMatchObject({ failed: 1, pending: 0, exported: expected.length - 1 });
+        expect(done.lastRun).toMatchObject({ outcome: 'completed', failed: 1, exported: expected.length - 1 });
+        expect(await bed.h.services.store.getEntry(t.id, throttled!.id)).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/throttled 5 times/) });
+      });
+    } finally {
+      qonto.faults.remove(rule);
+    }
+  });
+});
