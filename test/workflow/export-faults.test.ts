@@ -112,3 +112,56 @@ describe('a receipt its host keeps throttling', () => {
     }
   });
 });
+
+describe('a throttle window longer than the heartbeat timeout', () => {
+  // Default client settings: a Retry-After up to 60 s is waited in process, against the workflow's
+  // real 20 s heartbeat timeout.
+  let bed: Testbed;
+  beforeAll(async () => {
+    bed = await Testbed.create({ devServerAddress: inject('temporalAddress') });
+  });
+  afterAll(() => bed?.close());
+  afterEach(() => bed.terminateStarted());
+
+  it('met by the first drive read of an export is waited out in one attempt, heartbeating', async () => {
+    const graph = bed.h.sims.graph;
+    const t = await bed.start('long-window');
+    // The second read of the drive (the first is checkQuota's, the second exportBatch's) gets 429 with 25 s.
+    graph.faults.add({ method: 'GET', path: new NthMatch(/\/me\/drive$/, 2) }, { kind: 'status', status: 429, retryAfterSec: 25 });
+    await t.run(async () => {
+      const done = await t.status(sleepingAfter(1), 'the backfill');
+      expect(graph.faults.served).toBeGreaterThan(0);
+      expect(done.lastRun).toMatchObject({ outcome: 'completed', failed: 0 });
+    });
+    const events = (await executionHistories(bed, t.handle.workflowId, t.handle.firstExecutionRunId)).flatMap((h) => h.events ?? []);
+    expect(events.filter((e) => e.activityTaskTimedOutEventAttributes)).toEqual([]);
+    // Every activity finished in its first attempt: none was timed out and retried.
+    expect(events.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1).filter((attempt) => attempt > 1)).toEqual([]);
+  }, 120_000);
+});
+
+/** A path pattern that matches only its `n`th matching request. */
+class NthMatch extends RegExp {
+  private seen = 0;
+  constructor(
+    pattern: RegExp,
+    private readonly n: number,
+  ) {
+    super(pattern);
+  }
+  override test(path: string): boolean {
+    return super.test(path) && ++this.seen === this.n;
+  }
+}
+
+/** The histories of every execution of the workflow, first to current. */
+async function executionHistories(bed: Testbed, workflowId: string, firstRunId: string) {
+  const chain = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history = await bed.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    chain.push(history);
+    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return chain;
+}
