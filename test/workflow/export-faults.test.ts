@@ -36,6 +36,20 @@ it('three long Retry-After windows in a row leave every receipt exported, none f
   });
 });
 
+it('429s without Retry-After are backed off by a window of our own and leave every receipt exported, none failed', async () => {
+  const graph = dev.h.sims.graph;
+  const t = await dev.start('no-retry-after');
+  graph.faults.add({ method: 'PUT' }, { kind: 'status', status: 429 }, 4);
+  await t.run(async () => {
+    const done = await t.status(sleepingAfter(1), 'the backfill');
+    const expected = expectedReceipts(dev.h.sims.qonto.data, SYNC_FROM, ZONE);
+    expect(graph.faults.pending()).toBe(0);
+    expect(done.counts).toMatchObject({ failed: 0, pending: 0, exported: expected.length });
+    expect(done.lastRun).toMatchObject({ outcome: 'completed', failed: 0 });
+    expect(await driveMismatches(graph.drive(t.user.id), dev.h.services.store, t.id, expected)).toEqual([]);
+  });
+});
+
 it('hung connections (no answer, or an answer that stalls midway) to Qonto, its storage and Graph fail over, and every receipt arrives', async () => {
   const { graph, qonto } = dev.h.sims;
   const t = await dev.start('stalled');
