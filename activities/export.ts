@@ -164,24 +164,22 @@ export function exportActivities(deps: ActivityDeps) {
             await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
             return { kind: 'dismissed' };
           }
-          const attempts = entry.attempts + 1;
-          const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
           if (isThrottling(error)) {
             // Throttled: the receipt did nothing wrong and stays pending, its attempts as they were.
             // Waiting behind a window another request opened is not even a try of its own; its own
             // request answered 429/503 is, and a receipt its host keeps throttling is set aside.
-            const retryAfterMs = (error as RetryableError).retryAfterMs;
+            const { retryAfterMs } = error;
             if (isGateRefusal(error)) return { kind: 'throttled', retryAfterMs };
             const throttledTries = entry.throttledTries + 1;
             if (throttledTries < throttledCap) {
               await store.updateEntry(integrationId, entry.attachmentId, { throttledTries });
               return { kind: 'throttled', retryAfterMs };
             }
-            const given = `${entry.fileName}: throttled ${throttledTries} times, last: ${(error as RetryableError).message}`;
+            const given = `${entry.fileName}: throttled ${throttledTries} times, last: ${error.message}`;
             await dropSession();
             await store.updateEntry(integrationId, entry.attachmentId, {
               state: 'failed',
-              attempts,
+              attempts: entry.attempts + 1,
               throttledTries: 0,
               failedInRun: runNumber,
               lastError: given,
@@ -189,6 +187,8 @@ export function exportActivities(deps: ActivityDeps) {
             });
             return { kind: 'failed', error: given };
           }
+          const attempts = entry.attempts + 1;
+          const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
           const transient = error instanceof RetryableError || !(error instanceof FatalError);
           if (transient && attempts % attemptsPerRun !== 0) {
             await store.updateEntry(integrationId, entry.attachmentId, { attempts, lastError: message });

@@ -10,7 +10,7 @@ const THROTTLING = new Set([429, 503]);
  * refusing to send inside a long window. Waiting behind a drive-wide window is no fault of the
  * receipt being sent, so it must not count as one of its attempts.
  */
-export function isThrottling(error: unknown): boolean {
+export function isThrottling(error: unknown): error is RetryableError {
   return error instanceof RetryableError && error.status !== undefined && THROTTLING.has(error.status);
 }
 
@@ -22,7 +22,7 @@ const REFUSED = 'backoffWindow';
 
 /** Whether `error` is the gate refusing to send (a wait behind a window), not an answer to the request. */
 export function isGateRefusal(error: unknown): boolean {
-  return isThrottling(error) && (error as RetryableError).code === REFUSED;
+  return isThrottling(error) && error.code === REFUSED;
 }
 
 export interface BackoffGateOptions {
