@@ -1,3 +1,4 @@
+import type { RetryOptions } from '../src/http/retry.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
@@ -8,18 +9,46 @@ import type { AttachmentLinks } from './attachment-links.js';
  * back-off gate, src/http/backoff-gate.ts), so more lanes do not mean more throttled requests. */
 export const DEFAULT_UPLOAD_CONCURRENCY = 10;
 
+/** How a client made for one activity treats a throttle window. */
+export interface ClientLimits {
+  /** The longest Retry-After (or back-off window) waited out in process; a longer one fails at once
+   * with it as `retryAfterMs`, which becomes the activity's next retry delay. */
+  maxRetryAfterMs?: number;
+}
+
+/** `retry` with its in-process wait capped by `limits` (the tighter of the two wins). */
+export function limitedRetry(retry: Partial<RetryOptions> | undefined, limits: ClientLimits | undefined): Partial<RetryOptions> | undefined {
+  if (limits?.maxRetryAfterMs === undefined) return retry;
+  return { ...retry, maxRetryAfterMs: Math.min(limits.maxRetryAfterMs, retry?.maxRetryAfterMs ?? Number.POSITIVE_INFINITY) };
+}
+
+/** For the short activities (no heartbeat, a one-minute start-to-close timeout): a window longer
+ * than this ends the attempt, and Temporal retries it after the window, rather than the attempt
+ * timing out while it waits. */
+export const SHORT_ACTIVITY_LIMITS: ClientLimits = { maxRetryAfterMs: 10_000 };
+
+/** Tries of one receipt answered 429/503 (its own request, not the wait behind a drive-wide window)
+ * before it is set aside as failed for the run. Below the export activity's eight attempts, so that
+ * a receipt its host keeps throttling is set aside within one activity's retries instead of failing
+ * the run. */
+export const DEFAULT_THROTTLED_TRIES_PER_RECEIPT = 5;
+
 /** What the activities need, injected by the worker (or a test). Clients are made per integration
  * because each one carries that integration's credentials, read from the store when needed. */
 export interface ActivityDeps {
   store: Store;
-  qonto: (integrationId: string) => QontoClient;
-  onedrive: (integrationId: string) => OneDriveClient;
+  qonto: (integrationId: string, limits?: ClientLimits) => QontoClient;
+  onedrive: (integrationId: string, limits?: ClientLimits) => OneDriveClient;
   /** Deletes every stored credential of the integration (consent withdrawn). */
   forgetTokens: (integrationId: string) => Promise<void>;
   /** Uploads in flight at once per export batch (default DEFAULT_UPLOAD_CONCURRENCY). */
   uploadConcurrency?: number;
   /** A receipt that keeps failing transiently is set aside for this run after this many attempts. */
   attemptsPerRun?: number;
+  /** Default DEFAULT_THROTTLED_TRIES_PER_RECEIPT. */
+  throttledTriesPerReceipt?: number;
+  /** Heartbeat interval of the long activities (tests shorten it). */
+  heartbeatIntervalMs?: number;
   /** Download links seen at discovery, shared by the activities of this worker (createActivities makes one). */
   attachmentLinks?: AttachmentLinks;
 }

@@ -6,13 +6,14 @@ import {
   ReconnectRequiredError,
   RetryableError,
 } from '../src/errors.js';
-import { isThrottling } from '../src/http/backoff-gate.js';
+import { isGateRefusal, isThrottling } from '../src/http/backoff-gate.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
-import { DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
+import { DEFAULT_THROTTLED_TRIES_PER_RECEIPT, DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
 import { FolderResolver } from './folders.js';
 import { keepHeartbeating } from './heartbeat.js';
+import { cancelSessions } from './sessions.js';
 import { settleAll } from './settle.js';
 import type { ExportInput, ExportResult } from './types.js';
 
@@ -23,7 +24,9 @@ type Outcome =
   /** Its folder was deleted by the user during the run, or Qonto no longer has it. */
   | { kind: 'dismissed' }
   /** Not tried: the drive filled up earlier in this batch. */
-  | { kind: 'skipped' };
+  | { kind: 'skipped' }
+  /** Answered 429/503, or held behind the service's back-off window: still pending. */
+  | { kind: 'throttled'; retryAfterMs: number | undefined };
 
 /**
  * Exports the next batch of receipts, `uploadConcurrency` at a time: stream each from Qonto's signed URL
@@ -34,6 +37,7 @@ type Outcome =
 export function exportActivities(deps: ActivityDeps) {
   const concurrency = deps.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
   const attemptsPerRun = deps.attemptsPerRun ?? 3;
+  const throttledCap = deps.throttledTriesPerReceipt ?? DEFAULT_THROTTLED_TRIES_PER_RECEIPT;
   const links = deps.attachmentLinks ?? new AttachmentLinks();
 
   return {
@@ -44,52 +48,62 @@ export function exportActivities(deps: ActivityDeps) {
       const qonto = deps.qonto(integrationId);
       const folders = new FolderResolver(integrationId, store, drive);
 
-      const batch = await store.nextToExport(integrationId, runNumber, batchSize);
-      const { quota } = await drive.getDrive();
-      let budget = quota.state === 'exceeded' ? 0 : quota.remaining;
-      const fitting: ManifestEntry[] = [];
-      for (const entry of batch) {
-        if (entry.size > budget) break;
-        budget -= entry.size;
-        fitting.push(entry);
-      }
-      let quotaExceeded = fitting.length < batch.length;
-
-      let exported = 0;
-      let failed = 0;
-      let bytes = 0;
-      let lastError: string | null = null;
-      let done = 0;
+      // Beat from the start: the drive read below can wait behind a throttle window (the drive's
+      // gate, Graph's Retry-After) longer than the heartbeat timeout.
+      const beat = keepHeartbeating(ctx, deps.heartbeatIntervalMs);
       let quotaHit = false;
-      const beat = keepHeartbeating(ctx);
-      const outcomes = await beat
-        .run(() =>
-          settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
-            const outcome = await exportOne(entry);
-            beat.progress({ done: ++done });
-            return outcome;
-          }),
-        )
-        .finally(() => beat.stop());
-      for (const outcome of outcomes) {
-        if (outcome.kind === 'exported') {
-          exported += 1;
-          bytes += outcome.bytes;
-        } else if (outcome.kind === 'failed') {
-          failed += 1;
-          lastError = outcome.error;
-        } else if (outcome.kind === 'quota') quotaExceeded = true;
-      }
+      let done = 0;
+      return beat.run(() => exportAll()).finally(() => beat.stop());
 
-      return {
-        exported,
-        failed,
-        bytes,
-        quotaExceeded,
-        remaining: await store.countToExport(integrationId, runNumber),
-        counts: await store.counts(integrationId),
-        lastError,
-      };
+      async function exportAll(): Promise<ExportResult> {
+        const batch = await store.nextToExport(integrationId, runNumber, batchSize);
+        const { quota } = await drive.getDrive();
+        let budget = quota.state === 'exceeded' ? 0 : quota.remaining;
+        const fitting: ManifestEntry[] = [];
+        for (const entry of batch) {
+          if (entry.size > budget) break;
+          budget -= entry.size;
+          fitting.push(entry);
+        }
+        let quotaExceeded = fitting.length < batch.length;
+
+        const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
+          const outcome = await exportOne(entry);
+          beat.progress({ done: ++done });
+          return outcome;
+        });
+        // Nothing done but wait: the activity ends and Temporal retries it after the window. When
+        // something was done, the batch returns (its results count) and the next one meets the window.
+        if (outcomes.length > 0 && outcomes.every((o) => o.kind === 'throttled')) {
+          const waits = outcomes.map((o) => (o.kind === 'throttled' ? o.retryAfterMs : undefined)).filter((ms) => ms !== undefined);
+          throw new RetryableError(`throttled: ${outcomes.length} receipt(s) wait for the service's back-off window`, {
+            status: 429,
+            retryAfterMs: waits.length > 0 ? Math.max(...waits) : undefined,
+          });
+        }
+        let exported = 0;
+        let failed = 0;
+        let bytes = 0;
+        let lastError: string | null = null;
+        for (const outcome of outcomes) {
+          if (outcome.kind === 'exported') {
+            exported += 1;
+            bytes += outcome.bytes;
+          } else if (outcome.kind === 'failed') {
+            failed += 1;
+            lastError = outcome.error;
+          } else if (outcome.kind === 'quota') quotaExceeded = true;
+        }
+        return {
+          exported,
+          failed,
+          bytes,
+          quotaExceeded,
+          remaining: await store.countToExport(integrationId, runNumber),
+          counts: await store.counts(integrationId),
+          lastError,
+        };
+      }
 
       async function exportOne(entry: ManifestEntry): Promise<Outcome> {
         if (quotaHit) return { kind: 'skipped' };
@@ -97,9 +111,8 @@ export function exportActivities(deps: ActivityDeps) {
         let session = entry.uploadUrl;
         /** Giving up on the receipt (for this run or for good): its session goes too, or it would sit
          * on the drive, half written, until it expires. */
-        const dropSession = async () => {
-          if (session === null) return;
-          await drive.cancelUploadSession(session).catch(() => undefined);
+        const dropSession = async (alsoThese: string[] = []) => {
+          await cancelSessions(drive, session === null ? alsoThese : [session, ...alsoThese], ctx.cancellationSignal);
           session = null;
         };
         try {
@@ -116,8 +129,9 @@ export function exportActivities(deps: ActivityDeps) {
           );
           if (uploaded === 'folder-deleted') {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
-            await dropSession();
-            await store.dismissUnder(integrationId, entry.folderPath);
+            // Every receipt dismissed with it gives up its session too.
+            const { uploadUrls } = await store.dismissUnder(integrationId, entry.folderPath);
+            await dropSession(uploadUrls);
             await folders.forget(entry.folderPath);
             return { kind: 'dismissed' };
           }
@@ -130,6 +144,7 @@ export function exportActivities(deps: ActivityDeps) {
             size,
             uploadUrl: null,
             attempts: 0,
+            throttledTries: 0,
             failedInRun: null,
             lastError: null,
           });
@@ -149,10 +164,29 @@ export function exportActivities(deps: ActivityDeps) {
             await store.updateEntry(integrationId, entry.attachmentId, { state: 'dismissed', uploadUrl: null, lastError: 'removed from Qonto' });
             return { kind: 'dismissed' };
           }
-          // Throttled (a 429/503, or waiting behind the drive's back-off window): the receipt did
-          // nothing wrong. The activity ends so that Temporal retries it after the window, and this
-          // receipt's attempts stay as they were.
-          if (isThrottling(error)) throw error;
+          if (isThrottling(error)) {
+            // Throttled: the receipt did nothing wrong and stays pending, its attempts as they were.
+            // Waiting behind a window another request opened is not even a try of its own; its own
+            // request answered 429/503 is, and a receipt its host keeps throttling is set aside.
+            const { retryAfterMs } = error;
+            if (isGateRefusal(error)) return { kind: 'throttled', retryAfterMs };
+            const throttledTries = entry.throttledTries + 1;
+            if (throttledTries < throttledCap) {
+              await store.updateEntry(integrationId, entry.attachmentId, { throttledTries });
+              return { kind: 'throttled', retryAfterMs };
+            }
+            const given = `${entry.fileName}: throttled ${throttledTries} times, last: ${error.message}`;
+            await dropSession();
+            await store.updateEntry(integrationId, entry.attachmentId, {
+              state: 'failed',
+              attempts: entry.attempts + 1,
+              throttledTries: 0,
+              failedInRun: runNumber,
+              lastError: given,
+              uploadUrl: null,
+            });
+            return { kind: 'failed', error: given };
+          }
           const attempts = entry.attempts + 1;
           const message = `${entry.fileName}: ${error instanceof Error ? error.message : String(error)}`;
           const transient = error instanceof RetryableError || !(error instanceof FatalError);

@@ -1,6 +1,6 @@
 import { accountFolderName } from '../src/sync/naming.js';
 import { timeZoneForCountry } from '../src/sync/timezones.js';
-import type { ActivityDeps } from './deps.js';
+import { SHORT_ACTIVITY_LIMITS, type ActivityDeps } from './deps.js';
 import type { OrganizationInfo } from './types.js';
 
 export function organizationActivities(deps: ActivityDeps) {
@@ -11,7 +11,7 @@ export function organizationActivities(deps: ActivityDeps) {
       timeZone: string | null;
       defaultTimeZone: string;
     }): Promise<OrganizationInfo> {
-      const org = await deps.qonto(input.integrationId).getOrganization();
+      const org = await deps.qonto(input.integrationId, SHORT_ACTIVITY_LIMITS).getOrganization();
       const timeZone = input.timeZone ?? timeZoneForCountry(org.legal_country, input.defaultTimeZone);
       await deps.store.updateIntegration(input.integrationId, { timeZone });
       return {

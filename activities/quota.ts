@@ -1,4 +1,4 @@
-import type { ActivityDeps } from './deps.js';
+import { SHORT_ACTIVITY_LIMITS, type ActivityDeps } from './deps.js';
 import type { QuotaCheck } from './types.js';
 
 export function quotaActivities(deps: ActivityDeps) {
@@ -6,7 +6,7 @@ export function quotaActivities(deps: ActivityDeps) {
     /** The drive's free space against what waits to be exported. `full` when not even the next
      * receipt fits: the run then stops cleanly instead of hammering a full drive. */
     async checkQuota(integrationId: string): Promise<QuotaCheck> {
-      const { quota } = await deps.onedrive(integrationId).getDrive();
+      const { quota } = await deps.onedrive(integrationId, SHORT_ACTIVITY_LIMITS).getDrive();
       const counts = await deps.store.counts(integrationId);
       const [next] = await deps.store.nextToExport(integrationId, -1, 1);
       const full = next !== undefined && (quota.state === 'exceeded' || quota.remaining < next.size);

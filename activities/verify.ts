@@ -3,6 +3,7 @@ import { DeltaResyncRequiredError } from '../src/onedrive/delta.js';
 import type { DriveItem } from '../src/onedrive/client.js';
 import type { ActivityDeps } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
+import { cancelSessions } from './sessions.js';
 import type { VerifyResult } from './types.js';
 
 /**
@@ -66,11 +67,15 @@ export function verifyActivities(deps: ActivityDeps) {
       const ids = [...deleted];
 
       let dismissed = 0;
+      const sessions: string[] = [];
       const folders = (await store.findFoldersByIds(integrationId, ids)).sort((a, b) => a.path.length - b.path.length);
       for (const folder of folders) {
-        dismissed += await store.dismissUnder(integrationId, folder.path);
+        const under = await store.dismissUnder(integrationId, folder.path);
+        dismissed += under.dismissed;
+        sessions.push(...under.uploadUrls);
         await store.forgetFoldersUnder(integrationId, folder.path);
       }
+      await cancelSessions(drive, sessions, ctx.cancellationSignal);
 
       let requeued = 0;
       for (const entry of await store.findByDriveItemIds(integrationId, ids)) {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
+import { limitedRetry, type ClientLimits } from '../activities/deps.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
@@ -89,27 +90,38 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         })
       : null;
   // OAuth mode: each integration reads Qonto with the tokens of the member who connected it.
-  const qonto = (integrationId: string) =>
+  // A client for a short activity (`limits`) does not wait long windows in process.
+  const qonto = (integrationId: string, limits?: ClientLimits) =>
     qontoOAuth
       ? new QontoClient({
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
           ...tuning.qonto,
+          retry: limitedRetry(tuning.qonto?.retry, limits),
         })
-      : apiKeyClient!;
+      : limits === undefined
+        ? apiKeyClient!
+        : new QontoClient({
+            baseUrl: config.QONTO_API_URL,
+            auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN!, secret: config.QONTO_API_SECRET! },
+            stagingToken: config.QONTO_STAGING_TOKEN,
+            ...tuning.qonto,
+            retry: limitedRetry(tuning.qonto?.retry, limits),
+          });
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).
   const driveGate = gatesByKey();
   const deps: ActivityDeps = {
     store,
     uploadConcurrency: config.UPLOAD_CONCURRENCY,
     qonto,
-    onedrive: (integrationId) =>
+    onedrive: (integrationId, limits) =>
       new OneDriveClient({
         graphUrl: config.GRAPH_URL,
         getAccessToken: ({ forceRefresh }) => microsoftAuth.getAccessToken(integrationId, { forceRefresh }),
         gate: driveGate(integrationId),
         ...tuning.graph,
+        retry: limitedRetry(tuning.graph?.retry, limits),
       }),
     forgetTokens: async (integrationId) => {
       // The Qonto revocation needs the stored refresh token: before the caches go.

@@ -10,8 +10,19 @@ const THROTTLING = new Set([429, 503]);
  * refusing to send inside a long window. Waiting behind a drive-wide window is no fault of the
  * receipt being sent, so it must not count as one of its attempts.
  */
-export function isThrottling(error: unknown): boolean {
+export function isThrottling(error: unknown): error is RetryableError {
   return error instanceof RetryableError && error.status !== undefined && THROTTLING.has(error.status);
+}
+
+/** The shortest window: a Retry-After of 0 (or a few ms) would otherwise send the retries back to back. */
+const MIN_WINDOW_MS = 250;
+
+/** The code of the gate's refusal to send inside a long window: the request was never sent. */
+const REFUSED = 'backoffWindow';
+
+/** Whether `error` is the gate refusing to send (a wait behind a window), not an answer to the request. */
+export function isGateRefusal(error: unknown): boolean {
+  return isThrottling(error) && error.code === REFUSED;
 }
 
 export interface BackoffGateOptions {
@@ -27,7 +38,10 @@ export interface BackoffGateOptions {
  * One pause shared by every request made for one account of a service (a user's drive): when any
  * answer is 429/503, nothing more is sent until a window has passed: the Retry-After's, or without
  * one a window of our own, exponential with jitter (`backoffDelay`), growing with each throttled
- * answer in a row and starting over after an answer that is not throttled. Requests
+ * answer in a row and starting over after an answer that is not throttled. "In a row" is counted in
+ * windows, not answers: each request notes how many windows had opened when it was sent, so the
+ * 429s to a burst sent together open one window, and only an answer to a request sent after the
+ * last window (a 429, or a success) says whether that window was enough. Requests
  * already under way finish; new ones, and retries, wait. Retrying only the throttled request while
  * the others carry on keeps the account throttled (Microsoft counts throttled requests too), hence
  * one gate per account, as rclone's pacer does.
@@ -40,6 +54,8 @@ export class BackoffGate {
   private until = 0;
   /** Throttled answers in a row without Retry-After: the next computed window's exponent. */
   private throttledInRow = 0;
+  /** Windows opened so far: a request sent when this was n answers for the time after window n. */
+  private windows = 0;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly random: () => number;
@@ -76,28 +92,38 @@ export class BackoffGate {
       const wait = this.remaining();
       if (wait <= 0) return;
       if (wait > maxWaitMs) {
-        throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait });
+        throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait, code: REFUSED });
       }
       await delay(wait, undefined, { signal });
     }
   }
 
-  /** Closes the gate after a throttling answer; any other answer resets the computed back-off. */
-  private answered(res: Response): void {
+  /** Closes the gate after a throttling answer to a request sent after the last window opened (one
+   * sent earlier is of the same burst: its Retry-After may only lengthen the window); a success to
+   * such a request resets the computed back-off. */
+  private answered(res: Response, sentAfterWindow: number): void {
+    const fresh = sentAfterWindow === this.windows;
     if (!THROTTLING.has(res.status)) {
-      this.throttledInRow = 0;
+      if (fresh && res.status < 500) this.throttledInRow = 0;
       return;
     }
     const hinted = parseRetryAfter(res.headers.get('retry-after'));
-    this.hold(hinted ?? backoffDelay(++this.throttledInRow, this.baseDelayMs, this.maxDelayMs, this.random));
+    if (!fresh) {
+      if (hinted !== undefined) this.hold(Math.max(MIN_WINDOW_MS, hinted));
+      return;
+    }
+    this.windows += 1;
+    const computed = () => backoffDelay(++this.throttledInRow, this.baseDelayMs, this.maxDelayMs, this.random);
+    this.hold(Math.max(MIN_WINDOW_MS, hinted ?? computed()));
   }
 
   /** `fetchImpl` behind this gate: every request passes it first, and a throttling answer closes it. */
   wrap(fetchImpl: typeof fetch, maxWaitMs?: number): typeof fetch {
     return async (input, init) => {
       await this.pass(init?.signal ?? undefined, maxWaitMs);
+      const sentAfterWindow = this.windows;
       const res = await fetchImpl(input, init);
-      this.answered(res);
+      this.answered(res, sentAfterWindow);
       return res;
     };
   }

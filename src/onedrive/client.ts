@@ -121,9 +121,10 @@ export class OneDriveClient {
     return uploadFile(this.uploads, p);
   }
 
-  /** DELETE an upload session (no Authorization); one already gone is fine. */
-  cancelUploadSession(uploadUrl: string): Promise<void> {
-    return cancelSession(this.uploads, uploadUrl, this.signal);
+  /** DELETE an upload session (no Authorization); one already gone is fine. `signal`: the caller's
+   * (an activity's cancellation), as this client's own is unset for the activities' clients. */
+  cancelUploadSession(uploadUrl: string, signal = this.signal): Promise<void> {
+    return cancelSession(this.uploads, uploadUrl, signal);
   }
 
   deltaPage(link: DeltaStart): Promise<DeltaPage> {

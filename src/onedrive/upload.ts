@@ -78,6 +78,17 @@ export async function uploadFile(ctx: UploadContext, p: UploadParams): Promise<U
  * once its bytes are known to be ours.
  */
 async function driveHash(ctx: UploadContext, uploaded: DriveItem, name: string, signal: AbortSignal | undefined): Promise<string> {
+  try {
+    return await readDriveHash(ctx, uploaded, name, signal);
+  } catch (error) {
+    // The item was just written: a 404 here is the drive's read-after-write lag (or a concurrent
+    // delete the next try sees), never "the receipt is gone", which the caller would take it for.
+    if (error instanceof NotFoundError) throw new RetryableError(`verify ${name}: the item is not readable yet`, { status: 404, cause: error });
+    throw error;
+  }
+}
+
+async function readDriveHash(ctx: UploadContext, uploaded: DriveItem, name: string, signal: AbortSignal | undefined): Promise<string> {
   const what = `verify ${name}`;
   const raw = await ctx.graph.send(`/me/drive/items/${encodeURIComponent(uploaded.id)}`, (request) => request.get(), signal);
   const item = parseGraph(driveItemSchema, raw, what);

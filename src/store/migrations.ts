@@ -75,4 +75,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO admin_sessions (id, epoch) VALUES (1, 0);
   `,
+  `
+  ALTER TABLE manifest ADD COLUMN throttled_tries INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

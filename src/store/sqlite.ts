@@ -38,6 +38,7 @@ interface ManifestRow {
   quick_xor_hash: string | null;
   upload_url: string | null;
   attempts: number;
+  throttled_tries: number;
   failed_in_run: number | null;
   last_error: string | null;
   updated_at: string;
@@ -55,6 +56,7 @@ const ENTRY_COLUMNS: Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachm
   quickXorHash: 'quick_xor_hash',
   uploadUrl: 'upload_url',
   attempts: 'attempts',
+  throttledTries: 'throttled_tries',
   failedInRun: 'failed_in_run',
   lastError: 'last_error',
   updatedAt: 'updated_at',
@@ -90,6 +92,7 @@ function toEntry(row: ManifestRow): ManifestEntry {
     quickXorHash: row.quick_xor_hash,
     uploadUrl: row.upload_url,
     attempts: row.attempts,
+    throttledTries: row.throttled_tries,
     failedInRun: row.failed_in_run,
     lastError: row.last_error,
     updatedAt: row.updated_at,
@@ -247,18 +250,22 @@ export function openSqliteStore(file: string): Store {
     async dismissUnder(integrationId, folderPath) {
       // '' is the app folder itself: everything below it goes.
       const pattern = folderPath === '' ? '%' : below(folderPath);
-      return db
-        .prepare(
-          `UPDATE manifest SET state = 'dismissed', drive_item_id = NULL, folder_id = NULL, upload_url = NULL,
-             updated_at = ?
-           WHERE integration_id = ? AND state <> 'dismissed' AND (folder_path = ? OR folder_path LIKE ? ESCAPE '\\')`,
-        )
-        .run(now(), integrationId, folderPath, pattern).changes;
+      const where = `integration_id = ? AND state <> 'dismissed' AND (folder_path = ? OR folder_path LIKE ? ESCAPE '\\')`;
+      return db.transaction(() => {
+        const uploadUrls = db
+          .prepare<[string, string, string], { upload_url: string }>(`SELECT upload_url FROM manifest WHERE ${where} AND upload_url IS NOT NULL ORDER BY seq`)
+          .all(integrationId, folderPath, pattern)
+          .map((row) => row.upload_url);
+        const dismissed = db
+          .prepare(`UPDATE manifest SET state = 'dismissed', drive_item_id = NULL, folder_id = NULL, upload_url = NULL, updated_at = ? WHERE ${where}`)
+          .run(now(), integrationId, folderPath, pattern).changes;
+        return { dismissed, uploadUrls };
+      })();
     },
     async reviveAll(integrationId) {
       return db
         .prepare(
-          `UPDATE manifest SET state = 'pending', failed_in_run = NULL, attempts = 0, updated_at = ?
+          `UPDATE manifest SET state = 'pending', failed_in_run = NULL, attempts = 0, throttled_tries = 0, updated_at = ?
            WHERE integration_id = ? AND state IN ('dismissed', 'failed')`,
         )
         .run(now(), integrationId).changes;

@@ -58,6 +58,8 @@ export interface ManifestEntry {
   /** Open upload session for a file being uploaded (resumed after a crash), never a secret. */
   uploadUrl: string | null;
   attempts: number;
+  /** Tries answered 429/503 since its last attempt that counted (see exportBatch). */
+  throttledTries: number;
   /** Run number of the last failed attempt: a receipt that failed is not retried in the same run. */
   failedInRun: number | null;
   lastError: string | null;
@@ -121,8 +123,9 @@ export interface Store {
     patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
   ): Promise<void>;
   findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
-  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. */
-  dismissUnder(integrationId: string, folderPath: string): Promise<number>;
+  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. Hands back
+   * how many, and the upload sessions they held (forgotten here: the caller cancels them on the drive). */
+  dismissUnder(integrationId: string, folderPath: string): Promise<{ dismissed: number; uploadUrls: string[] }>;
   /** Reconfiguration: dismissed and failed entries become pending again. */
   reviveAll(integrationId: string): Promise<number>;
   counts(integrationId: string): Promise<ManifestCounts>;

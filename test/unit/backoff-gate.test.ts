@@ -14,6 +14,27 @@ function scriptedFetch(answers: Array<{ status: number; retryAfter?: string }>) 
   return { sent, fetchImpl };
 }
 
+/** A fetch whose requests wait until the test answers them: `answer(status, index)`. */
+function heldFetch() {
+  const waiting: Array<((res: Response) => void) | null> = [];
+  const fetchImpl: typeof fetch = () => new Promise<Response>((resolve) => waiting.push(resolve));
+  const answer = Object.assign(
+    (status: number, index?: number) => {
+      const at = index ?? waiting.findIndex((w) => w !== null);
+      const resolve = waiting[at]!;
+      waiting[at] = null;
+      resolve(new Response('{}', { status }));
+    },
+    { sent: () => waiting.length },
+  );
+  return { fetchImpl, answer };
+}
+
+/** Resolves once `n` requests have been sent (each passes the gate after a turn of the event loop). */
+async function sentCount(answer: { sent: () => number }, n: number): Promise<void> {
+  while (answer.sent() < n) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('BackoffGate', () => {
   it('sends nothing, from any caller, inside the window a 429 with Retry-After announced', async () => {
     const gate = new BackoffGate();
@@ -94,7 +115,7 @@ describe('BackoffGate', () => {
     expect(windows).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
   });
 
-  it('jitters the computed window, and a success starts the count again', async () => {
+  it('jitters the computed window, and a success sent after the window starts the count again', async () => {
     let now = 0;
     const draws = [0, 0.5, 0];
     const gate = new BackoffGate(() => now, { baseDelayMs: 1_000, maxDelayMs: 60_000, random: () => draws.shift() ?? 0 });
@@ -109,6 +130,54 @@ describe('BackoffGate', () => {
     expect(gate.remaining()).toBe(0);
     await gated('http://service/');
     expect(gate.remaining()).toBe(500); // back to the first window after a success
+  });
+
+  it('counts a burst of 429s to requests sent together as one throttle, not one each', async () => {
+    const now = 0;
+    const gate = new BackoffGate(() => now, { baseDelayMs: 1_000, maxDelayMs: 60_000, random: () => 1 });
+    const { fetchImpl, answer } = heldFetch();
+    const gated = gate.wrap(fetchImpl);
+    // Four requests pass the open gate, then all four are answered 429 without Retry-After.
+    const pending = Array.from({ length: 4 }, (_, i) => gated(`http://service/${i}`));
+    await sentCount(answer, 4);
+    for (let i = 0; i < 4; i++) answer(429);
+    await Promise.all(pending);
+    expect(gate.remaining()).toBe(1_000); // the first window, not base × 2^3
+  });
+
+  it('is not reset by a success to a request sent before the last window', async () => {
+    let now = 0;
+    const gate = new BackoffGate(() => now, { baseDelayMs: 1_000, maxDelayMs: 60_000, random: () => 1 });
+    const { fetchImpl, answer } = heldFetch();
+    const gated = gate.wrap(fetchImpl);
+    const slow = gated('http://service/slow'); // sent before any window, answered last
+    await sentCount(answer, 1);
+    const first = gated('http://service/a');
+    await sentCount(answer, 2);
+    answer(429, 1); // a: the first window, 1 s
+    await first;
+    expect(gate.remaining()).toBe(1_000);
+    now += 1_000;
+    const second = gated('http://service/b');
+    await sentCount(answer, 3);
+    answer(429, 2); // b, sent after the window: the second in a row, 2 s
+    await second;
+    expect(gate.remaining()).toBe(2_000);
+    answer(200, 0); // the slow request from before the windows succeeds: says nothing about them
+    await slow;
+    now += 2_000;
+    const third = gated('http://service/c');
+    await sentCount(answer, 4);
+    answer(429, 3);
+    await third;
+    expect(gate.remaining()).toBe(4_000); // the third in a row
+  });
+
+  it('waits a little even when Retry-After says 0', async () => {
+    const now = 0;
+    const gate = new BackoffGate(() => now);
+    await gate.wrap(scriptedFetch([{ status: 429, retryAfter: '0' }]).fetchImpl)('http://service/');
+    expect(gate.remaining()).toBeGreaterThanOrEqual(250);
   });
 
   it('stops waiting when the caller aborts', async () => {

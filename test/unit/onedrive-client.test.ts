@@ -558,6 +558,17 @@ describe('OneDriveClient verifying an answer without quickXorHash', () => {
     expect(sent.at(-1)!.url.startsWith(`${sim.uploadUrl}/download/`)).toBe(true);
   });
 
+  it('takes a 404 while reading the item again for its hash as lag to retry, not as a receipt gone', async () => {
+    const od = client();
+    const app = await od.getAppFolder();
+    const data = randomBytes(100_000);
+    sim.drive('u1').withholdHashes(1);
+    sim.faults.add({ method: 'GET', path: /\/me\/drive\/items\/[^/?]+$/ }, { kind: 'status', status: 404 });
+    const error = await od.uploadFile({ parentId: app.id, name: 'lag.pdf', size: data.length, open: sourceOf(data).open }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).not.toBeInstanceOf(NotFoundError);
+  });
+
   it('refuses an upload whose bytes differ though its size matches, found by reading the item again or its content', async () => {
     const od = client({ fetch: corruptingFetch });
     const app = await od.getAppFolder();

@@ -83,18 +83,21 @@ describe('SQLite store', () => {
       receipt('c', 'Main (1234)/2026/2026-030'),
       receipt('d', 'Other (9999)/2026/2026-03'),
     ]);
-    expect(await store.dismissUnder('i1', 'Main (1234)/2026/2026-03')).toBe(1);
-    expect(await store.dismissUnder('i1', 'Main (1234)')).toBe(2);
+    await store.updateEntry('i1', 'b', { uploadUrl: 'https://upload.example/b' });
+    expect(await store.dismissUnder('i1', 'Main (1234)/2026/2026-03')).toEqual({ dismissed: 1, uploadUrls: [] });
+    // The upload sessions of the receipts dismissed are handed back, for the caller to cancel.
+    expect(await store.dismissUnder('i1', 'Main (1234)')).toEqual({ dismissed: 2, uploadUrls: ['https://upload.example/b'] });
+    expect((await store.getEntry('i1', 'b'))?.uploadUrl).toBeNull();
     expect((await store.counts('i1')).dismissed).toBe(3);
     expect((await store.getEntry('i1', 'd'))?.state).toBe('pending');
-    expect(await store.dismissUnder('i1', '')).toBe(1);
+    expect((await store.dismissUnder('i1', '')).dismissed).toBe(1);
     expect(await store.reviveAll('i1')).toBe(4);
     expect((await store.counts('i1')).pending).toBe(4);
   });
 
   it('treats LIKE wildcards in folder names literally', async () => {
     await store.upsertDiscovered('i1', [receipt('a', '50%_off (1)/2026'), receipt('b', '50Xoff (1)/2026')]);
-    expect(await store.dismissUnder('i1', '50%_off (1)')).toBe(1);
+    expect((await store.dismissUnder('i1', '50%_off (1)')).dismissed).toBe(1);
     expect((await store.getEntry('i1', 'b'))?.state).toBe('pending');
   });
 
