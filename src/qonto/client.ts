@@ -10,6 +10,7 @@ import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { authorizationHeader, type QontoAuth } from './auth.js';
+import { isLoopbackHost } from '../http/address-guard.js';
 import { fetchSignedUrl, guardStream, storageErrorText, type DownloadPolicy } from './download.js';
 import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
 import {
@@ -40,7 +41,9 @@ export interface QontoClientOptions {
   fetch?: typeof fetch;
   /**
    * Origins whose download links are followed over http and at private addresses. Default: the
-   * API's own origin when `baseUrl` is http:// (the simulator serves both), else none.
+   * API's own origin when `baseUrl` is http:// on a loopback host, which only a local simulator is
+   * (it serves both; Qonto is https on public hosts), else none: an http base elsewhere (a
+   * mistyped or intercepted setting) earns its links no trust.
    */
   trustedDownloadOrigins?: string[];
 }
@@ -90,7 +93,7 @@ export class QontoClient {
     this.fetchImpl = opts.fetch ?? outboundFetch(opts.deadlines);
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
-      trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' ? [base.origin] : []),
+      trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),
       // Links we are handed connect only to public addresses (a trusted origin uses fetchImpl).
       publicFetch: opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }),
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { embeddedIpv4, isNonPublicAddress, isNonPublicHost, publicOnlyLookup } from '../../src/http/address-guard.js';
+import { embeddedIpv4, isLoopbackHost, isNonPublicAddress, isNonPublicHost, publicOnlyLookup } from '../../src/http/address-guard.js';
 
 describe('address guard', () => {
   it('tells public addresses from loopback, private, link-local and reserved ones, IPv4-mapped included', () => {
@@ -46,6 +46,11 @@ describe('address guard', () => {
     expect(embeddedIpv4('64:ff9b::7f00:1')).toBe('127.0.0.1');
     expect(embeddedIpv4('2002:c0a8:101::')).toBe('192.168.1.1');
     expect(embeddedIpv4('2a05:d018::1')).toBeNull();
+  });
+
+  it('tells loopback hosts (a local simulator) from every other host', () => {
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', '[::ffff:127.0.0.1]', 'sim.localhost']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['10.0.0.5', 'qonto.internal.example', '[fd00::1]', '0.0.0.0']) expect(isLoopbackHost(host), host).toBe(false);
   });
 
   it('refuses, where the connection is made, a name that resolves to a non-public address', async () => {

@@ -283,6 +283,24 @@ describe('QontoClient against the simulator', () => {
     }
   });
 
+  it('trusts the http API base\'s own download links only for a local simulator (a loopback base)', async () => {
+    const sent: string[] = [];
+    const recording: typeof fetch = async (input) => {
+      sent.push(String(input));
+      return new Response('x');
+    };
+    for (const base of ['http://qonto.internal.example:8080', 'http://10.0.0.5:4010']) {
+      const qonto = new QontoClient({ baseUrl: base, auth: { kind: 'apiKey', ...KEY }, fetch: recording });
+      const error = await caught(qonto.fetchDownload(`${base}/s3/attachments/a?Signature=1`, 'download of attachment a'));
+      expect(error, base).toBeInstanceOf(FatalError);
+      expect((error as Error).message, base).toMatch(/refused/);
+    }
+    expect(sent).toEqual([]);
+    const local = new QontoClient({ baseUrl: 'http://127.0.0.1:4010', auth: { kind: 'apiKey', ...KEY }, fetch: recording });
+    await local.fetchDownload('http://127.0.0.1:4010/s3/attachments/a?Signature=1', 'download of attachment a');
+    expect(sent).toEqual(['http://127.0.0.1:4010/s3/attachments/a?Signature=1']);
+  });
+
   it('follows a redirect within the storage origin, and refuses one to another scheme or a non-public address', async () => {
     const { sim, account } = await simulator();
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Moved' });
