@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { FatalError, NotFoundError, RetryableError, SyncError } from '../errors.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
+import { fetchContent } from './content-download.js';
 import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-item.js';
 import type { GraphApi } from './graph-client.js';
 import { errorFromAnswer, networkError } from './graph-errors.js';
@@ -88,7 +89,7 @@ async function driveHash(ctx: UploadContext, uploaded: DriveItem, name: string, 
   return withRetry(async () => {
     let res: Response;
     try {
-      res = await ctx.fetch(url, { signal });
+      res = await fetchContent(ctx.fetch, url, ctx.graph.baseUrl, `${what}: download`, signal);
     } catch (error) {
       if (signal?.aborted || error instanceof SyncError) throw error;
       throw networkError(`${what}: download`, error);
