@@ -286,7 +286,7 @@ describe('QontoClient against the simulator', () => {
   it('trusts the http API base\'s own download links only for a local simulator (a loopback base)', async () => {
     const sent: string[] = [];
     const recording: typeof fetch = async (input) => {
-      sent.push(String(input));
+      sent.push(input instanceof Request ? input.url : input.toString());
       return new Response('x');
     };
     for (const base of ['http://qonto.internal.example:8080', 'http://10.0.0.5:4010']) {
