@@ -6,6 +6,7 @@ import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
 import { gatesByKey } from './http/backoff-gate.js';
+import { closeAgents } from './http/deadlines.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient, type QontoClientOptions } from './qonto/client.js';
@@ -117,5 +118,10 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
       await microsoftAuth.forget(integrationId);
     },
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close: () => store.close() };
+  const close = async () => {
+    await store.close();
+    // The outbound connection pools, once their requests are done.
+    await closeAgents();
+  };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close };
 }

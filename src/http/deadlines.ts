@@ -5,12 +5,13 @@
  * piece of the request body written) or between pieces of the answer's body. A request that misses
  * one fails with a RetryableError, so the client's retry (or the activity's) takes over.
  *
- * undici's Agent enforces exactly these (`connectTimeout`, `headersTimeout`, `bodyTimeout`) inside
- * Node's own fetch, given as its `dispatcher`: no timer of ours per request, and a body we stop
- * reading (backpressure) is not mistaken for a stall. The package is pinned to the version Node 20's
- * fetch bundles, so the dispatcher interface is the one that fetch expects.
+ * undici's Agent enforces exactly these (`connectTimeout`, `headersTimeout`, `bodyTimeout`), given
+ * as the `dispatcher` of the undici package's own fetch: no timer of ours per request, and a body we
+ * stop reading (backpressure) is not mistaken for a stall. Not Node's built-in fetch: that one
+ * bundles whatever undici the Node version ships, whose dispatcher interface need not match the
+ * package's Agent; the package's fetch and Agent always do.
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { RetryableError } from '../errors.js';
 import { publicOnlyLookup } from './address-guard.js';
 
@@ -29,6 +30,16 @@ const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIME
 
 /** One pool of connections per pair of deadlines, for the process (clients are made per activity). */
 const agents = new Map<string, Agent>();
+
+/** Closes every pool once its requests are done (services.close()); a later request opens a new one. */
+export async function closeAgents(): Promise<void> {
+  const closing = [...agents.values()];
+  agents.clear();
+  await Promise.all(closing.map((agent) => agent.close()));
+}
+
+/** The package's fetch, typed as the global one (same WHATWG interface; undici's own type names differ). */
+const packageFetch = undiciFetch as unknown as typeof fetch;
 
 function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
   const key = `${connectMs}/${idleMs}/${publicOnly}`;
@@ -50,20 +61,16 @@ export interface DeadlineOptions {
   publicOnly?: boolean;
 }
 
-/** `fetchImpl` (Node's fetch by default) with these deadlines; a missed deadline is a RetryableError
- * naming the host only (a path may hold a file name, a query a signature). */
-export function withDeadlines(
-  deadlines: Partial<RequestDeadlines> = {},
-  fetchImpl: typeof fetch = globalThis.fetch,
-  { publicOnly = false }: DeadlineOptions = {},
-): typeof fetch {
+/** The undici package's fetch with these deadlines; a missed deadline is a RetryableError naming the
+ * host only (a path may hold a file name, a query a signature). */
+export function withDeadlines(deadlines: Partial<RequestDeadlines> = {}, { publicOnly = false }: DeadlineOptions = {}): typeof fetch {
   const limits = { ...DEFAULT_DEADLINES, ...deadlines };
-  const dispatcher = agentFor(limits, publicOnly);
   return async (input, init) => {
     const host = hostOf(input);
     try {
-      // `dispatcher` is undici's extension of RequestInit, which Node's fetch reads.
-      const res = await fetchImpl(input, { ...init, dispatcher });
+      // Looked up per request: a pool closed by closeAgents() is replaced.
+      const dispatcher = agentFor(limits, publicOnly);
+      const res = await packageFetch(input, { ...init, dispatcher } as RequestInit);
       if (!res.body) return res;
       return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (error) {
