@@ -38,9 +38,6 @@ export async function closeAgents(): Promise<void> {
   await Promise.all(closing.map((agent) => agent.close()));
 }
 
-/** The package's fetch, typed as the global one (same WHATWG interface; undici's own type names differ). */
-const packageFetch = undiciFetch as unknown as typeof fetch;
-
 function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
   const key = `${connectMs}/${idleMs}/${publicOnly}`;
   let agent = agents.get(key);
@@ -70,7 +67,7 @@ export function withDeadlines(deadlines: Partial<RequestDeadlines> = {}, { publi
     try {
       // Looked up per request: a pool closed by closeAgents() is replaced.
       const dispatcher = agentFor(limits, publicOnly);
-      const res = await packageFetch(input, { ...init, dispatcher } as RequestInit);
+      const res = await undiciFetch(input, { ...init, dispatcher });
       if (!res.body) return res;
       return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (error) {
