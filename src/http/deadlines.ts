@@ -21,9 +21,21 @@ export interface RequestDeadlines {
   /** Without a byte moving, once connected. Keep it below the activities' heartbeat timeout (20 s),
    * so that a stalled request is retried inside the activity before Temporal gives up on the attempt. */
   idleMs: number;
+  /** For the answer of a request marked `slowAnswer` (an upload-session fragment, which the server
+   * stores before it answers), and while its body is sent. Default four idle deadlines (60 s); the
+   * activity's heartbeat stays alive meanwhile (src/http/transfer-pulse.ts, ANSWER_GRACE_MS). */
+  slowAnswerMs: number;
 }
 
-export const DEFAULT_DEADLINES: RequestDeadlines = { connectMs: 10_000, idleMs: 15_000 };
+export const DEFAULT_DEADLINES: RequestDeadlines = { connectMs: 10_000, idleMs: 15_000, slowAnswerMs: 60_000 };
+
+/** RequestInit of a request whose answer may come late once its body is sent. */
+export interface DeadlineInit extends RequestInit {
+  slowAnswer?: boolean;
+}
+
+/** Spread into a RequestInit: the request gets `slowAnswerMs` to answer. */
+export const SLOW_ANSWER: Pick<DeadlineInit, 'slowAnswer'> = { slowAnswer: true };
 
 /** undici's codes for the three deadlines. */
 const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -38,13 +50,13 @@ export async function closeAgents(): Promise<void> {
   await Promise.all(closing.map((agent) => agent.close()));
 }
 
-function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
-  const key = `${connectMs}/${idleMs}/${publicOnly}`;
+function agentFor({ connectMs, idleMs }: RequestDeadlines, answerMs: number, publicOnly: boolean): Dispatcher {
+  const key = `${connectMs}/${idleMs}/${answerMs}/${publicOnly}`;
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({
       connectTimeout: connectMs,
-      headersTimeout: idleMs,
+      headersTimeout: answerMs,
       bodyTimeout: idleMs,
       ...(publicOnly ? { connect: { lookup: publicOnlyLookup } } : {}),
     });
@@ -61,17 +73,18 @@ export interface DeadlineOptions {
 /** The undici package's fetch with these deadlines; a missed deadline is a RetryableError naming the
  * host only (a path may hold a file name, a query a signature). */
 export function withDeadlines(deadlines: Partial<RequestDeadlines> = {}, { publicOnly = false }: DeadlineOptions = {}): typeof fetch {
-  const limits = { ...DEFAULT_DEADLINES, ...deadlines };
+  const limits = { ...DEFAULT_DEADLINES, slowAnswerMs: 4 * (deadlines.idleMs ?? DEFAULT_DEADLINES.idleMs), ...deadlines };
   return async (input, init) => {
     const host = hostOf(input);
+    const { slowAnswer = false, ...rest } = (init ?? {}) as DeadlineInit;
     try {
       // Looked up per request: a pool closed by closeAgents() is replaced.
-      const dispatcher = agentFor(limits, publicOnly);
-      const res = await undiciFetch(input, { ...init, dispatcher });
+      const dispatcher = agentFor(limits, slowAnswer ? limits.slowAnswerMs : limits.idleMs, publicOnly);
+      const res = await undiciFetch(input, { ...rest, dispatcher });
       if (!res.body) return res;
       return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (error) {
-      throw asDeadlineError(error, host, limits) ?? error;
+      throw asDeadlineError(error, host, slowAnswer ? { ...limits, idleMs: limits.slowAnswerMs } : limits) ?? error;
     }
   };
 }

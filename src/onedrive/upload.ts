@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { FatalError, NotFoundError, RetryableError, SyncError } from '../errors.js';
+import { SLOW_ANSWER } from '../http/deadlines.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { fetchContent } from './content-download.js';
 import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-item.js';
@@ -242,7 +243,8 @@ class SessionUpload {
     const headers = { 'Content-Length': String(length), 'Content-Range': `bytes ${offset}-${offset + length - 1}/${size}` };
     let answer: Answer;
     try {
-      answer = await exchange(this.ctx.fetch, url, { method: 'PUT', headers, body: stream, duplex: 'half', signal: this.signal }, what);
+      // SLOW_ANSWER: the server stores the fragment before it answers (src/http/deadlines.ts).
+      answer = await exchange(this.ctx.fetch, url, { method: 'PUT', headers, body: stream, duplex: 'half', signal: this.signal, ...SLOW_ANSWER }, what);
     } catch (error) {
       this.source.detach();
       throw error;

@@ -83,6 +83,21 @@ describe('withDeadlines', () => {
     expect(received).toBe(300);
   });
 
+  it('gives a request marked slowAnswer its longer deadline to answer once its body is sent (an upload fragment)', async () => {
+    const base = await serve((req, res) => {
+      req.resume();
+      // Answers 1.5 s after the body arrived: three times the 0.5 s idle deadline, a seventh of the
+      // 10 s slow-answer deadline.
+      req.on('end', () => setTimeout(() => res.end('stored'), 1_500));
+    });
+    const init = { method: 'PUT', body: 'fragment', slowAnswer: true };
+    const res = await withDeadlines({ idleMs: 500, slowAnswerMs: 10_000 })(base, init);
+    expect(await res.text()).toBe('stored');
+    // Without the mark, the same wait misses the idle deadline.
+    const error = await caught(withDeadlines({ idleMs: 500, slowAnswerMs: 10_000 })(base, { method: 'PUT', body: 'fragment' }));
+    expect(error).toBeInstanceOf(RetryableError);
+  });
+
   it('uses the undici package\'s own fetch, so its deadlines hold whatever undici Node bundles', async () => {
     const base = await serve(() => {});
     vi.stubGlobal('fetch', () => Promise.reject(new Error('Node\'s built-in fetch was used')));

@@ -626,6 +626,20 @@ describe('OneDriveClient deadlines', () => {
     expect(sim.faults.pending()).toBe(0);
     expect(sim.drive('u1').listFiles().map((f) => f.quickXorHash).sort()).toEqual([quickXorHash(small), quickXorHash(big)].sort());
   });
+
+  it('waits longer than the idle deadline for the answer to a session fragment (the server stores it first)', async () => {
+    const app = await withDeadlines().getAppFolder();
+    const big = randomBytes(5 * UNIT + 123);
+    // Each fragment answered 1 s after its body arrived: over three idle deadlines (0.3 s), a fifth of
+    // the slow-answer deadline.
+    sim.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'slow-answer', ms: 1_000 }, 3);
+    const od = withDeadlines({ fragmentSize: 2 * UNIT, simpleUploadMax: 64 * 1024, deadlines: { idleMs: 300, slowAnswerMs: 5_000 } });
+    const session = await od.uploadFile({ parentId: app.id, name: 'slow.pdf', size: big.length, open: sourceOf(big).open });
+    expect(session.item.file?.hashes?.quickXorHash).toBe(quickXorHash(big));
+    expect(sim.faults.pending()).toBe(0);
+    // Three fragments, each sent once: none was given up on and sent again.
+    expect(sim.requestLog.filter((r) => r.method === 'PUT' && r.path.startsWith('/rup/'))).toHaveLength(3);
+  });
 });
 
 describe('OneDriveClient memory', () => {
