@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
-import { gatesByKey } from './http/backoff-gate.js';
+import { BackoffGate, gatesByKey } from './http/backoff-gate.js';
 import { closeAgents } from './http/deadlines.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
@@ -80,12 +80,17 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           sealer,
         })
       : null;
+  // One back-off for all the Qonto requests of the process, whichever integration and activity make
+  // them: Qonto limits per IP address (docs/contracts-qonto.md, Rate limits), so a 429 holds back
+  // discovery, page prefetch and upload lanes of every integration alike.
+  const qontoGate = new BackoffGate();
   const apiKeyClient =
     config.QONTO_API_LOGIN && config.QONTO_API_SECRET
       ? new QontoClient({
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          gate: qontoGate,
           ...tuning.qonto,
         })
       : null;
@@ -96,6 +101,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          gate: qontoGate,
           ...tuning.qonto,
         })
       : apiKeyClient!;
