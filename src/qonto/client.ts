@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import { FatalError, NotFoundError, SyncError } from '../errors.js';
+import { isLoopbackHost } from '../http/address-guard.js';
 import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { authorizationHeader, type QontoAuth } from './auth.js';
-import { isLoopbackHost } from '../http/address-guard.js';
 import { fetchSignedUrl, guardStream, storageErrorText, type DownloadPolicy } from './download.js';
 import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
 import {
