@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { FatalError, NotFoundError } from '../src/errors.js';
 import type { Attachment, Transaction } from '../src/qonto/schemas.js';
 import type { DiscoveredReceipt } from '../src/store/types.js';
-import { periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
+import { UnnameableReceiptError, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
 import { periodOf, startOfLocalDay } from '../src/sync/periods.js';
 import type { ActivityDeps } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
@@ -97,7 +97,9 @@ export function discoverActivities(deps: ActivityDeps) {
                 // block the account's other receipts.
                 if (!(error instanceof FatalError)) throw error;
                 skipped += 1;
-                log.warn('receipt skipped', { attachmentId: attachment.id, transactionId: tx.id, reason: error.message });
+                // A code, not the message: that can carry the amount.
+                const reason = error instanceof UnnameableReceiptError ? error.reason : 'invalid_receipt_data';
+                log.warn('receipt skipped', { attachmentId: attachment.id, transactionId: tx.id, reason });
               }
             }
           }

@@ -6,7 +6,8 @@ import { limitedRetry, type ClientLimits } from '../activities/deps.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
-import { gatesByKey } from './http/backoff-gate.js';
+import { BackoffGate, gatesByKey } from './http/backoff-gate.js';
+import { closeAgents } from './http/deadlines.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient, type QontoClientOptions } from './qonto/client.js';
@@ -80,12 +81,17 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           sealer,
         })
       : null;
+  // One back-off for all the Qonto requests of the process, whichever integration and activity make
+  // them: Qonto limits per IP address (docs/contracts-qonto.md, Rate limits), so a 429 holds back
+  // discovery, page prefetch and upload lanes of every integration alike.
+  const qontoGate = new BackoffGate();
   const apiKeyClient =
     config.QONTO_API_LOGIN && config.QONTO_API_SECRET
       ? new QontoClient({
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          gate: qontoGate,
           ...tuning.qonto,
         })
       : null;
@@ -97,6 +103,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           baseUrl: config.QONTO_API_URL,
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
+          gate: qontoGate,
           ...tuning.qonto,
           retry: limitedRetry(tuning.qonto?.retry, limits),
         })
@@ -129,5 +136,10 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
       await microsoftAuth.forget(integrationId);
     },
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close: () => store.close() };
+  const close = async () => {
+    await store.close();
+    // The outbound connection pools, once their requests are done.
+    await closeAgents();
+  };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close };
 }

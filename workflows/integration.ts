@@ -40,6 +40,10 @@ const QUOTA_AFTER_EXPORT = 'quota-after-export';
  * reconfiguration, the same run again at once and forever. Executions that ended their run before
  * it keep their old course when replayed. */
 const BACKOFF_AFTER_FAILED_RUN = 'backoff-after-failed-run';
+/** Patch: a reconfiguration left pending by a run that did not complete it (full drive, sign-in
+ * ended, failure) waits for the timer (daily run or retry) or a new user action, instead of
+ * starting again at once. Executions that started it again at once keep that course when replayed. */
+const PENDING_RECONFIGURE_WAITS = 'pending-reconfigure-waits';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -84,6 +88,9 @@ class Integration {
   private phase = 'starting';
   private nextRunAt: number | null = null;
   private runScope: CancellationScope | null = null;
+  /** PENDING_RECONFIGURE_WAITS, asked once per execution from the main path (never first from a
+   * condition's predicate). */
+  private pendingWaits: boolean | undefined;
 
   constructor(private readonly input: IntegrationInput) {
     this.id = input.integrationId;
@@ -135,12 +142,17 @@ class Integration {
     }
   }
 
-  /** The run a message asks for, if any. After a failed run, a reconfiguration still pending from it
-   * waits for the retry: only a message that arrived since that run started counts. */
+  /** The run a message asks for, if any. A reconfiguration still pending from a run that did not
+   * complete it (failed, full drive, sign-in ended) waits for the timer: only a message that arrived
+   * since that run started counts. */
   private requestedRun(): RunKind | null {
     const asked = this.s.syncNowRequested || this.s.reconnectRequested;
     if (this.s.retryAt && !asked && !this.s.reconfigureRequested) return null;
-    if (this.s.pendingReconfigure) return 'reconfigure';
+    if (this.s.pendingReconfigure) {
+      if (asked || this.s.reconfigureRequested) return 'reconfigure';
+      this.pendingWaits ??= patched(PENDING_RECONFIGURE_WAITS);
+      return this.pendingWaits ? null : 'reconfigure';
+    }
     return asked ? 'sync' : null;
   }
 

@@ -5,12 +5,13 @@
  * piece of the request body written) or between pieces of the answer's body. A request that misses
  * one fails with a RetryableError, so the client's retry (or the activity's) takes over.
  *
- * undici's Agent enforces exactly these (`connectTimeout`, `headersTimeout`, `bodyTimeout`) inside
- * Node's own fetch, given as its `dispatcher`: no timer of ours per request, and a body we stop
- * reading (backpressure) is not mistaken for a stall. The package is pinned to the version Node 20's
- * fetch bundles, so the dispatcher interface is the one that fetch expects.
+ * undici's Agent enforces exactly these (`connectTimeout`, `headersTimeout`, `bodyTimeout`), given
+ * as the `dispatcher` of the undici package's own fetch: no timer of ours per request, and a body we
+ * stop reading (backpressure) is not mistaken for a stall. Not Node's built-in fetch: that one
+ * bundles whatever undici the Node version ships, whose dispatcher interface need not match the
+ * package's Agent; the package's fetch and Agent always do.
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { RetryableError } from '../errors.js';
 import { publicOnlyLookup } from './address-guard.js';
 
@@ -20,9 +21,21 @@ export interface RequestDeadlines {
   /** Without a byte moving, once connected. Keep it below the activities' heartbeat timeout (20 s),
    * so that a stalled request is retried inside the activity before Temporal gives up on the attempt. */
   idleMs: number;
+  /** For the answer of a request marked `slowAnswer` (an upload-session fragment, which the server
+   * stores before it answers), and while its body is sent. Default four idle deadlines (60 s); the
+   * activity's heartbeat stays alive meanwhile (src/http/transfer-pulse.ts, ANSWER_GRACE_MS). */
+  slowAnswerMs: number;
 }
 
-export const DEFAULT_DEADLINES: RequestDeadlines = { connectMs: 10_000, idleMs: 15_000 };
+export const DEFAULT_DEADLINES: RequestDeadlines = { connectMs: 10_000, idleMs: 15_000, slowAnswerMs: 60_000 };
+
+/** RequestInit of a request whose answer may come late once its body is sent. */
+export interface DeadlineInit extends RequestInit {
+  slowAnswer?: boolean;
+}
+
+/** Spread into a RequestInit: the request gets `slowAnswerMs` to answer. */
+export const SLOW_ANSWER: Pick<DeadlineInit, 'slowAnswer'> = { slowAnswer: true };
 
 /** undici's codes for the three deadlines. */
 const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -30,13 +43,20 @@ const DEADLINE_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIME
 /** One pool of connections per pair of deadlines, for the process (clients are made per activity). */
 const agents = new Map<string, Agent>();
 
-function agentFor({ connectMs, idleMs }: RequestDeadlines, publicOnly: boolean): Dispatcher {
-  const key = `${connectMs}/${idleMs}/${publicOnly}`;
+/** Closes every pool once its requests are done (services.close()); a later request opens a new one. */
+export async function closeAgents(): Promise<void> {
+  const closing = [...agents.values()];
+  agents.clear();
+  await Promise.all(closing.map((agent) => agent.close()));
+}
+
+function agentFor({ connectMs, idleMs }: RequestDeadlines, answerMs: number, publicOnly: boolean): Dispatcher {
+  const key = `${connectMs}/${idleMs}/${answerMs}/${publicOnly}`;
   let agent = agents.get(key);
   if (!agent) {
     agent = new Agent({
       connectTimeout: connectMs,
-      headersTimeout: idleMs,
+      headersTimeout: answerMs,
       bodyTimeout: idleMs,
       ...(publicOnly ? { connect: { lookup: publicOnlyLookup } } : {}),
     });
@@ -50,24 +70,21 @@ export interface DeadlineOptions {
   publicOnly?: boolean;
 }
 
-/** `fetchImpl` (Node's fetch by default) with these deadlines; a missed deadline is a RetryableError
- * naming the host only (a path may hold a file name, a query a signature). */
-export function withDeadlines(
-  deadlines: Partial<RequestDeadlines> = {},
-  fetchImpl: typeof fetch = globalThis.fetch,
-  { publicOnly = false }: DeadlineOptions = {},
-): typeof fetch {
-  const limits = { ...DEFAULT_DEADLINES, ...deadlines };
-  const dispatcher = agentFor(limits, publicOnly);
+/** The undici package's fetch with these deadlines; a missed deadline is a RetryableError naming the
+ * host only (a path may hold a file name, a query a signature). */
+export function withDeadlines(deadlines: Partial<RequestDeadlines> = {}, { publicOnly = false }: DeadlineOptions = {}): typeof fetch {
+  const limits = { ...DEFAULT_DEADLINES, slowAnswerMs: 4 * (deadlines.idleMs ?? DEFAULT_DEADLINES.idleMs), ...deadlines };
   return async (input, init) => {
     const host = hostOf(input);
+    const { slowAnswer = false, ...rest } = (init ?? {}) as DeadlineInit;
     try {
-      // `dispatcher` is undici's extension of RequestInit, which Node's fetch reads.
-      const res = await fetchImpl(input, { ...init, dispatcher });
+      // Looked up per request: a pool closed by closeAgents() is replaced.
+      const dispatcher = agentFor(limits, slowAnswer ? limits.slowAnswerMs : limits.idleMs, publicOnly);
+      const res = await undiciFetch(input, { ...rest, dispatcher });
       if (!res.body) return res;
       return new Response(guardDeadline(res.body, host, limits), { status: res.status, statusText: res.statusText, headers: res.headers });
     } catch (error) {
-      throw asDeadlineError(error, host, limits) ?? error;
+      throw asDeadlineError(error, host, slowAnswer ? { ...limits, idleMs: limits.slowAnswerMs } : limits) ?? error;
     }
   };
 }

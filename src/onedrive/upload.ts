@@ -8,7 +8,9 @@
  */
 import { z } from 'zod';
 import { FatalError, NotFoundError, RetryableError, SyncError } from '../errors.js';
+import { SLOW_ANSWER } from '../http/deadlines.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
+import { fetchContent } from './content-download.js';
 import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-item.js';
 import type { GraphApi } from './graph-client.js';
 import { errorFromAnswer, networkError } from './graph-errors.js';
@@ -99,7 +101,7 @@ async function readDriveHash(ctx: UploadContext, uploaded: DriveItem, name: stri
   return withRetry(async () => {
     let res: Response;
     try {
-      res = await ctx.fetch(url, { signal });
+      res = await fetchContent(ctx.fetch, url, ctx.graph.baseUrl, `${what}: download`, signal);
     } catch (error) {
       if (signal?.aborted || error instanceof SyncError) throw error;
       throw networkError(`${what}: download`, error);
@@ -252,7 +254,8 @@ class SessionUpload {
     const headers = { 'Content-Length': String(length), 'Content-Range': `bytes ${offset}-${offset + length - 1}/${size}` };
     let answer: Answer;
     try {
-      answer = await exchange(this.ctx.fetch, url, { method: 'PUT', headers, body: stream, duplex: 'half', signal: this.signal }, what);
+      // SLOW_ANSWER: the server stores the fragment before it answers (src/http/deadlines.ts).
+      answer = await exchange(this.ctx.fetch, url, { method: 'PUT', headers, body: stream, duplex: 'half', signal: this.signal, ...SLOW_ANSWER }, what);
     } catch (error) {
       this.source.detach();
       throw error;

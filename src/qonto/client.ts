@@ -5,7 +5,9 @@
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
  */
 import { z } from 'zod';
-import { FatalError, NotFoundError } from '../errors.js';
+import { FatalError, NotFoundError, SyncError } from '../errors.js';
+import { isLoopbackHost } from '../http/address-guard.js';
+import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
@@ -36,11 +38,19 @@ export interface QontoClientOptions {
   retry?: Partial<RetryOptions>;
   /** Connect and idle deadlines of every request, downloads included (default DEFAULT_DEADLINES). */
   deadlines?: Partial<RequestDeadlines>;
-  /** Replaces the default fetch (and its deadlines). */
+  /** Replaces the default fetch (and its deadlines); the gate still wraps it. */
   fetch?: typeof fetch;
   /**
+   * One pause shared by every Qonto request of the process (services.ts makes one: Qonto limits per
+   * IP address): a 429/503 holds back the other clients' requests too, downloads included.
+   * Default: a gate of this client's own.
+   */
+  gate?: BackoffGate;
+  /**
    * Origins whose download links are followed over http and at private addresses. Default: the
-   * API's own origin when `baseUrl` is http:// (the simulator serves both), else none.
+   * API's own origin when `baseUrl` is http:// on a loopback host, which only a local simulator is
+   * (it serves both; Qonto is https on public hosts), else none: an http base elsewhere (a
+   * mistyped or intercepted setting) earns its links no trust.
    */
   trustedDownloadOrigins?: string[];
 }
@@ -87,12 +97,13 @@ export class QontoClient {
   constructor(private readonly opts: QontoClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.fetchImpl = opts.fetch ?? outboundFetch(opts.deadlines);
+    const gate = opts.gate ?? new BackoffGate();
+    this.fetchImpl = gate.wrap(opts.fetch ?? outboundFetch(opts.deadlines), this.retry.maxRetryAfterMs);
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
-      trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' ? [base.origin] : []),
+      trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),
       // Links we are handed connect only to public addresses (a trusted origin uses fetchImpl).
-      publicFetch: opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }),
+      publicFetch: gate.wrap(opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }), this.retry.maxRetryAfterMs),
     };
   }
 
@@ -221,12 +232,13 @@ export class QontoClient {
   }
 }
 
-/** Runs a network step; a failure (other than the caller's abort) is a RetryableError. */
+/** Runs a network step; a failure (other than the caller's abort, or the gate refusing a long
+ * window) is a RetryableError. */
 async function unlessOffline<T>(what: string, signal: AbortSignal | undefined, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (signal?.aborted || error instanceof SyncError) throw error;
     throw networkError(what, error);
   }
 }

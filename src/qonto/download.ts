@@ -3,7 +3,7 @@
  * The request carries no Qonto credentials; the answer body is passed on as a stream. The link and
  * each redirect must stay on https and on public addresses (docs/engine-notes.md).
  */
-import { FatalError, RetryableError } from '../errors.js';
+import { FatalError, RetryableError, SyncError } from '../errors.js';
 import { isNonPublicHost } from '../http/address-guard.js';
 import { parseRetryAfter } from '../http/retry.js';
 import { networkError } from './errors.js';
@@ -59,7 +59,8 @@ export async function fetchSignedUrl(
       const trusted = policy.trustedOrigins.includes(target.origin);
       res = await (trusted ? fetchImpl : (policy.publicFetch ?? fetchImpl))(target, { signal, redirect: 'manual' });
     } catch (error) {
-      if (signal?.aborted) throw error;
+      // Aborted, or refused before sending (the integration's back-off gate): not a network failure.
+      if (signal?.aborted || error instanceof SyncError) throw error;
       const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
       if (code === 'ENONPUBLIC') throw new FatalError(`Qonto ${what}: refused a link whose host resolves to a non-public address`, { cause: error });
       throw networkError(what, error);

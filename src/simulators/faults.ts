@@ -17,7 +17,10 @@ export type FaultAction =
    * while keeping the connection open (a transfer that stalls midway). */
   | { kind: 'stall-body'; bytes: number }
   /** Answer `status` (default 302) with this Location (a storage host sending the client elsewhere). */
-  | { kind: 'redirect'; location: string; status?: number };
+  | { kind: 'redirect'; location: string; status?: number }
+  /** Handle the request as usual (its body read), but hold the answer back this long (a server that
+   * stores an upload fragment before it answers). Graph simulator only; Qonto's answers as usual. */
+  | { kind: 'slow-answer'; ms: number };
 
 export interface FaultMatch {
   method?: string;

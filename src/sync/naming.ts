@@ -183,11 +183,22 @@ function extensionOf(fileName: string, contentType: string): string {
   return Object.hasOwn(EXTENSION_BY_TYPE, mediaType) ? (EXTENSION_BY_TYPE[mediaType] as string) : 'bin';
 }
 
+/** Data no file name can be made from. `reason` is a code safe to log; the message can carry the
+ * amount or other receipt data, and stays out of the logs. */
+export class UnnameableReceiptError extends FatalError {
+  constructor(
+    readonly reason: 'amount_out_of_range' | 'attachment_id_invalid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** `-52.40` for a debit of 52.4: two decimals, '.', no grouping, whatever the machine's locale. */
 function formatAmount(amount: number, side: string): string {
   // Round the decimal Qonto sent (1.005 → 1.01), not its binary approximation (1.00499…).
   const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(15)));
-  if (!Number.isFinite(amount) || cents > MAX_CENTS) throw new FatalError(`Receipt amount ${amount} is out of range`);
+  if (!Number.isFinite(amount) || cents > MAX_CENTS) throw new UnnameableReceiptError('amount_out_of_range', `Receipt amount ${amount} is out of range`);
   const text = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
   return side.toLowerCase() === 'debit' && cents > 0 ? `-${text}` : text;
 }
@@ -201,7 +212,7 @@ function formatAmount(amount: number, side: string): string {
 export function receiptFileName(r: ReceiptNaming, idLength = 8): string {
   if (!Number.isInteger(idLength) || idLength < 1) throw new RangeError(`Invalid id length ${idLength}`);
   if (!ATTACHMENT_ID.test(r.attachmentId)) {
-    throw new FatalError(`Attachment id ${JSON.stringify(r.attachmentId)} is not of the form [A-Za-z0-9-]{1,64}`);
+    throw new UnnameableReceiptError('attachment_id_invalid', `Attachment id ${JSON.stringify(r.attachmentId)} is not of the form [A-Za-z0-9-]{1,64}`);
   }
   const parts = [
     localDate(r.emittedAt, r.timeZone),

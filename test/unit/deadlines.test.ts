@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RetryableError } from '../../src/errors.js';
-import { withDeadlines } from '../../src/http/deadlines.js';
+import { closeAgents, withDeadlines } from '../../src/http/deadlines.js';
 
 /** A local server whose handler decides how (and whether) to answer. */
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
@@ -48,17 +48,18 @@ describe('withDeadlines', () => {
 
   it('lets a slow answer through as long as bytes keep coming: the deadline is for idleness, not the whole request', async () => {
     const base = await serve((_req, res) => {
-      res.writeHead(200, { 'content-length': '10' });
+      // 30 bytes 50 ms apart: 1.5 s in all, longer than the 1 s deadline, each gap a twentieth of it.
+      res.writeHead(200, { 'content-length': '30' });
       let sent = 0;
       const timer = setInterval(() => {
         res.write('x');
-        if (++sent < 10) return;
+        if (++sent < 30) return;
         clearInterval(timer);
         res.end();
-      }, 100);
+      }, 50);
     });
-    const res = await withDeadlines({ idleMs: 400 })(base);
-    expect(await res.text()).toBe('xxxxxxxxxx');
+    const res = await withDeadlines({ idleMs: 1_000 })(base);
+    expect(await res.text()).toBe('x'.repeat(30));
   });
 
   it('restarts the wait for the answer with every piece of a request body sent', async () => {
@@ -70,14 +71,51 @@ describe('withDeadlines', () => {
     let pieces = 0;
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        await new Promise((r) => setTimeout(r, 100));
+        // 30 pieces 50 ms apart: 1.5 s in all, longer than the 1 s deadline, each gap a twentieth of it.
+        await new Promise((r) => setTimeout(r, 50));
         controller.enqueue(new Uint8Array(10));
-        if (++pieces === 8) controller.close();
+        if (++pieces === 30) controller.close();
       },
     });
     const init: RequestInit & { duplex: 'half' } = { method: 'PUT', body, duplex: 'half' };
-    const res = await withDeadlines({ idleMs: 400 })(base, init);
+    const res = await withDeadlines({ idleMs: 1_000 })(base, init);
     expect(await res.text()).toBe('done');
-    expect(received).toBe(80);
+    expect(received).toBe(300);
+  });
+
+  it('gives a request marked slowAnswer its longer deadline to answer once its body is sent (an upload fragment)', async () => {
+    const base = await serve((req, res) => {
+      req.resume();
+      // Answers 1.5 s after the body arrived: three times the 0.5 s idle deadline, a seventh of the
+      // 10 s slow-answer deadline.
+      req.on('end', () => setTimeout(() => res.end('stored'), 1_500));
+    });
+    const init = { method: 'PUT', body: 'fragment', slowAnswer: true };
+    const res = await withDeadlines({ idleMs: 500, slowAnswerMs: 10_000 })(base, init);
+    expect(await res.text()).toBe('stored');
+    // Without the mark, the same wait misses the idle deadline.
+    const error = await caught(withDeadlines({ idleMs: 500, slowAnswerMs: 10_000 })(base, { method: 'PUT', body: 'fragment' }));
+    expect(error).toBeInstanceOf(RetryableError);
+  });
+
+  it('uses the undici package\'s own fetch, so its deadlines hold whatever undici Node bundles', async () => {
+    const base = await serve(() => {});
+    vi.stubGlobal('fetch', () => Promise.reject(new Error('Node\'s built-in fetch was used')));
+    try {
+      const error = await caught(withDeadlines({ idleMs: 300 })(base));
+      expect(error).toBeInstanceOf(RetryableError);
+      expect((error as Error).message).toMatch(/no answer/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('closes its connection pools, and makes new ones for requests after that', async () => {
+    const base = await serve((_req, res) => res.end('ok'));
+    const get = withDeadlines({ idleMs: 5_000 });
+    expect(await (await get(base)).text()).toBe('ok');
+    await closeAgents();
+    expect(await (await get(base)).text()).toBe('ok');
+    await closeAgents();
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keepHeartbeating } from '../../activities/heartbeat.js';
 import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { outboundFetch } from '../../src/http/outbound.js';
+import { ANSWER_GRACE_MS } from '../../src/http/transfer-pulse.js';
 
 let server: Server;
 let base: string;
@@ -12,7 +13,10 @@ let held: ServerResponse[];
 
 beforeEach(async () => {
   held = [];
-  server = createServer((_req, res) => void held.push(res));
+  server = createServer((req, res) => {
+    req.resume(); // the body is read; the answer waits for the test
+    held.push(res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Only the heartbeat's interval is faked: sockets and the deadlines run in real time.
@@ -48,6 +52,40 @@ describe('keepHeartbeating', () => {
     expect(await answered).toHaveLength(1_000);
     vi.advanceTimersByTime(2_000); // bytes moved since the last tick: a beat, with the bytes
     expect(beats).toEqual([{ bytes: 1_001 }]);
+    beat.stop();
+  });
+
+  it('stays alive for a bounded time while a request whose body is fully sent waits for its answer', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    const fetchImpl = outboundFetch({ idleMs: 60_000, slowAnswerMs: 600_000 });
+    let closed = false;
+    let pieces = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pieces++ < 3) return controller.enqueue(new Uint8Array(1_000));
+        closed = true;
+        controller.close();
+      },
+    });
+    const init: RequestInit & { duplex: 'half' } = { method: 'PUT', body, duplex: 'half' };
+    const answered = beat.run(async () => (await fetchImpl(`${base}/fragment`, init)).text());
+    await until(() => held.length === 1 && closed);
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+
+    vi.advanceTimersByTime(2_000); // the body's bytes moved
+    expect(beats).toHaveLength(1);
+    vi.advanceTimersByTime(ANSWER_GRACE_MS - 2_000); // body sent, answer awaited: alive throughout the grace
+    expect(beats).toHaveLength(ANSWER_GRACE_MS / 2_000);
+    const afterGrace = beats.length;
+    vi.advanceTimersByTime(10_000); // the grace is over: nothing moves, the beat stops
+    expect(beats).toHaveLength(afterGrace);
+
+    held[0]!.end('stored');
+    expect(await answered).toBe('stored');
+    vi.advanceTimersByTime(2_000);
+    expect(beats).toHaveLength(afterGrace + 1);
     beat.stop();
   });
 

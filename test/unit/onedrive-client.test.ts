@@ -582,6 +582,32 @@ describe('OneDriveClient verifying an answer without quickXorHash', () => {
   });
 });
 
+describe('OneDriveClient downloading content to hash it', () => {
+  it('follows the download URL\'s redirects by hand, refusing one to another scheme or a non-public address', async () => {
+    const od = client();
+    const app = await od.getAppFolder();
+    const data = randomBytes(50_000);
+
+    // A redirect within the download host is followed (each hop checked), and the bytes hashed.
+    sim.drive('u1').withholdHashes(2);
+    sim.faults.add({ path: '/download/' }, { kind: 'redirect', location: '/download/missing-then-back' });
+    sim.faults.add({ path: '/download/missing-then-back' }, { kind: 'status', status: 404 });
+    const first = await od.uploadFile({ parentId: app.id, name: 'r1.pdf', size: data.length, open: sourceOf(data).open }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error); // the hop was followed: its 404 is the answer
+    expect(sent.map((r) => r.url)).toContain(`${sim.uploadUrl}/download/missing-then-back`);
+
+    for (const location of ['http://storage.example.invalid/x', 'https://[::1]:1/x', 'ftp://files.example/x']) {
+      sim.drive('u1').withholdHashes(2);
+      sim.faults.add({ path: '/download/' }, { kind: 'redirect', location });
+      const before = sent.length;
+      const error = await od.uploadFile({ parentId: app.id, name: 'r2.pdf', size: data.length, open: sourceOf(data).open }).catch((e: unknown) => e);
+      expect(error, location).toBeInstanceOf(FatalError);
+      expect((error as Error).message, location).toMatch(/refused/);
+      expect(sent.slice(before).filter((r) => !r.url.startsWith(sim.url) && !uploadsTo(r)), location).toEqual([]);
+    }
+  });
+});
+
 describe('OneDriveClient deadlines', () => {
   // The default fetch (with deadlines), not the recording one.
   const withDeadlines = (overrides: Partial<OneDriveClientOptions> = {}) => client({ fetch: undefined, deadlines: { idleMs: 300 }, ...overrides });
@@ -610,6 +636,20 @@ describe('OneDriveClient deadlines', () => {
     expect(session.item.file?.hashes?.quickXorHash).toBe(quickXorHash(big));
     expect(sim.faults.pending()).toBe(0);
     expect(sim.drive('u1').listFiles().map((f) => f.quickXorHash).sort()).toEqual([quickXorHash(small), quickXorHash(big)].sort());
+  });
+
+  it('waits longer than the idle deadline for the answer to a session fragment (the server stores it first)', async () => {
+    const app = await withDeadlines().getAppFolder();
+    const big = randomBytes(5 * UNIT + 123);
+    // Each fragment answered 1 s after its body arrived: over three idle deadlines (0.3 s), a fifth of
+    // the slow-answer deadline.
+    sim.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'slow-answer', ms: 1_000 }, 3);
+    const od = withDeadlines({ fragmentSize: 2 * UNIT, simpleUploadMax: 64 * 1024, deadlines: { idleMs: 300, slowAnswerMs: 5_000 } });
+    const session = await od.uploadFile({ parentId: app.id, name: 'slow.pdf', size: big.length, open: sourceOf(big).open });
+    expect(session.item.file?.hashes?.quickXorHash).toBe(quickXorHash(big));
+    expect(sim.faults.pending()).toBe(0);
+    // Three fragments, each sent once: none was given up on and sent again.
+    expect(sim.requestLog.filter((r) => r.method === 'PUT' && r.path.startsWith('/rup/'))).toHaveLength(3);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError, ReconnectRequiredError, RetryableError } from '../../src/errors.js';
+import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { QontoClient, type QontoAuth, type QontoClientOptions } from '../../src/qonto/client.js';
 import { attachmentBuffer, attachmentSha256 } from '../../src/simulators/qonto/content.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
@@ -283,6 +284,24 @@ describe('QontoClient against the simulator', () => {
     }
   });
 
+  it('trusts the http API base\'s own download links only for a local simulator (a loopback base)', async () => {
+    const sent: string[] = [];
+    const recording: typeof fetch = async (input) => {
+      sent.push(input instanceof Request ? input.url : input.toString());
+      return new Response('x');
+    };
+    for (const base of ['http://qonto.internal.example:8080', 'http://10.0.0.5:4010']) {
+      const qonto = new QontoClient({ baseUrl: base, auth: { kind: 'apiKey', ...KEY }, fetch: recording });
+      const error = await caught(qonto.fetchDownload(`${base}/s3/attachments/a?Signature=1`, 'download of attachment a'));
+      expect(error, base).toBeInstanceOf(FatalError);
+      expect((error as Error).message, base).toMatch(/refused/);
+    }
+    expect(sent).toEqual([]);
+    const local = new QontoClient({ baseUrl: 'http://127.0.0.1:4010', auth: { kind: 'apiKey', ...KEY }, fetch: recording });
+    await local.fetchDownload('http://127.0.0.1:4010/s3/attachments/a?Signature=1', 'download of attachment a');
+    expect(sent).toEqual(['http://127.0.0.1:4010/s3/attachments/a?Signature=1']);
+  });
+
   it('follows a redirect within the storage origin, and refuses one to another scheme or a non-public address', async () => {
     const { sim, account } = await simulator();
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Moved' });
@@ -369,6 +388,28 @@ describe('QontoClient against the simulator', () => {
     expect(waits).toEqual([1000]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
     expect(sim.faults.served).toBe(1);
+  });
+
+  it('holds back every request of clients sharing a gate while Qonto\'s 429 window lasts', async () => {
+    const { sim, account } = await simulator();
+    sim.faults.add({ path: '/v2/organization' }, { kind: 'status', status: 429, retryAfterSec: 1 });
+    const sent: { path: string; at: number }[] = [];
+    let throttledAt: number | undefined;
+    const recording: typeof fetch = async (input, init) => {
+      sent.push({ path: new URL(input instanceof Request ? input.url : input.toString()).pathname, at: performance.now() });
+      const res = await fetch(input, init);
+      if (res.status === 429) throttledAt = performance.now();
+      return res;
+    };
+    const gate = new BackoffGate();
+    // The organization read and the listing of an account: two activities, one gate (services.ts).
+    const organization = client(sim, { fetch: recording, gate }).getOrganization();
+    while (throttledAt === undefined) await new Promise((r) => setImmediate(r));
+    await client(sim, { fetch: recording, gate }).listTransactionsPage({ bankAccountId: account.id });
+    const listing = sent.find((r) => r.path === '/v2/transactions')!;
+    // Sent only once the 1 s window had passed (a lower bound: a loaded machine only makes it later).
+    expect(listing.at - throttledAt).toBeGreaterThanOrEqual(990);
+    expect((await organization).slug).toBe('acme-sas-4242');
   });
 
   it('retries 503 answers and dropped connections, on the API and on downloads', async () => {

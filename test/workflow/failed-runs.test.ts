@@ -66,3 +66,31 @@ it('backs off after a reconfiguration that fails, instead of running it again an
     expect(await driveMismatches(graph.drive(t.user.id), bed.h.services.store, t.id, expectedReceipts(bed.h.sims.qonto.data, SYNC_FROM, ZONE))).toEqual([]);
   });
 });
+
+it('leaves a reconfiguration that ended on a full drive for the daily run, instead of starting it again at once', { timeout: 120_000 }, async () => {
+  const t = await bed.start('full-drive-reconfigure');
+  await t.run(async () => {
+    await t.status(sleepingAfter(1), 'the backfill');
+    const graph = bed.h.sims.graph;
+    // The drive is full: the delta read of verifyDrive answers 507, before the reset.
+    graph.faults.add({ path: 'delta' }, { kind: 'status', status: 507, code: 'quotaLimitReached' }, Number.POSITIVE_INFINITY);
+    await handleOf(bed.env.client, t.id).signal(reconfigureSignal, { syncFrom: SYNC_FROM });
+
+    const full = await t.status((v) => v.lastRun?.kind === 'reconfigure' && v.lastRun.outcome === 'quota_exceeded', 'the reconfiguration on a full drive');
+    const waiting = await t.status((v) => v.phase.startsWith('sleeping'), 'the wait for the daily run');
+    expect(waiting).toMatchObject({ status: 'quota_exceeded', runNumber: full.runNumber });
+    expect(waiting.phase).toMatch(/23:30/);
+
+    // A simulated day of a full drive: the pending reconfiguration is tried by the daily run only.
+    await bed.env.sleep(DAY_MS);
+    const dayLater = await t.status((v) => v.phase.startsWith('sleeping') && v.runNumber > waiting.runNumber, 'the daily run');
+    expect(dayLater.runNumber - waiting.runNumber).toBe(1);
+    expect(dayLater.lastRun).toMatchObject({ kind: 'reconfigure', outcome: 'quota_exceeded' });
+
+    // Space again: the next daily run applies the reconfiguration.
+    graph.faults.clear();
+    await bed.skipToNextRun(dayLater);
+    const done = await t.status((v) => v.phase.startsWith('sleeping') && v.runNumber === dayLater.runNumber + 1, 'the run with room');
+    expect(done).toMatchObject({ status: 'idle', lastRun: { kind: 'reconfigure', outcome: 'completed' } });
+  });
+});

@@ -109,7 +109,19 @@ export class Exchange {
     for await (const _chunk of this.body());
   }
 
+  /** Holds the answer back this long once it is ready (FaultAction 'slow-answer'). */
+  delayAnswer(ms: number): void {
+    this.answerDelayMs = ms;
+  }
+  private answerDelayMs = 0;
+
   send(status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    if (this.answerDelayMs > 0) {
+      const ms = this.answerDelayMs;
+      this.answerDelayMs = 0;
+      setTimeout(() => this.send(status, body, headers), ms);
+      return;
+    }
     if (this.dropAfterBytes !== undefined) return this.destroy();
     const all = { 'request-id': this.requestId, 'client-request-id': this.clientRequestId, ...headers };
     if (body === undefined) {

@@ -135,6 +135,10 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
       stallAfter(ex.res, action.bytes);
       return true;
     }
+    if (action.kind === 'slow-answer') {
+      ex.delayAnswer(action.ms);
+      return true;
+    }
     if (action.kind === 'redirect') {
       await ex.discardBody();
       ex.send(action.status ?? 302, undefined, { location: action.location });
