@@ -15,10 +15,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { SignInProvider } from '../src/errors.js';
 import type { ExportResult, OrganizationInfo } from '../activities/types.js';
 import { retryDelayMs } from '../src/sync/retry.js';
-import { isValidTimeZone, nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
+import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
+import { reconfigureProblem } from './reconfigure-args.js';
+import { describe, failureType, signInEndedBy } from './run-failure.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
 import {
   initialState,
@@ -388,35 +389,6 @@ class Integration {
   }
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-function reconfigureProblem(args: CarriedState['pendingReconfigure']): string | null {
-  if (args?.syncFrom !== undefined && (!DAY.test(args.syncFrom) || Number.isNaN(Date.parse(`${args.syncFrom}T00:00:00Z`)))) {
-    return `syncFrom ${JSON.stringify(args.syncFrom)} is not a YYYY-MM-DD date`;
-  }
-  if (args?.timeZone !== undefined && !isValidTimeZone(args.timeZone)) return `${JSON.stringify(args.timeZone)} is not an IANA time zone`;
-  return null;
-}
-
 function quotaMessage(remaining: number, pendingBytes: number): string {
   return `The OneDrive is full: ${remaining} bytes free, ${pendingBytes} bytes of receipts waiting. Free some space; the next run (or "sync now") continues.`;
-}
-
-/** The provider named by a ReconnectRequired failure (activities/failures.ts puts it in the details). */
-function signInEndedBy(error: unknown): SignInProvider | null {
-  const details = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause.details : undefined;
-  const provider = (details?.[0] as { provider?: unknown } | undefined)?.provider;
-  return provider === 'qonto' || provider === 'microsoft' ? provider : null;
-}
-
-/** What kind of failure ended a run, without its message (which can name files and accounts). */
-function failureType(error: unknown): string {
-  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return cause.type ?? 'ApplicationFailure';
-  return cause instanceof Error ? cause.name : typeof cause;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
