@@ -14,6 +14,7 @@
 import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { RetryableError } from '../errors.js';
 import { publicOnlyLookup } from './address-guard.js';
+import { mapStreamErrors } from './map-stream-errors.js';
 
 export interface RequestDeadlines {
   /** To establish the connection (TCP and TLS). */
@@ -102,22 +103,7 @@ export function asDeadlineError(error: unknown, host: string, limits: RequestDea
 }
 
 function guardDeadline(body: ReadableStream<Uint8Array>, host: string, limits: RequestDeadlines): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        } catch (error) {
-          controller.error(asDeadlineError(error, host, limits) ?? error);
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
+  return mapStreamErrors(body, (error) => asDeadlineError(error, host, limits) ?? error);
 }
 
 function hostOf(input: Parameters<typeof fetch>[0]): string {

@@ -7,6 +7,7 @@ import { FatalError, RetryableError, SyncError } from '../errors.js';
 import { isNonPublicHost } from '../http/address-guard.js';
 import { parseRetryAfter } from '../http/retry.js';
 import { networkError } from './errors.js';
+import { mapStreamErrors } from '../http/map-stream-errors.js';
 
 /** Redirects followed from one signed URL (S3 answers at once; a presigned link needs none). */
 const MAX_REDIRECTS = 5;
@@ -94,25 +95,7 @@ export async function storageErrorText(res: Response): Promise<string> {
   return code ? `: ${code}${message ? `: ${message}` : ''}` : '';
 }
 
-/**
- * Passes `body` through chunk by chunk, only as fast as the reader pulls (no buffering), and turns
- * a connection lost midway into a RetryableError so the caller knows another try can succeed.
- */
+/** `body` as it arrives, with a connection lost midway turned into a RetryableError. */
 export function guardStream(body: ReadableStream<Uint8Array>, what: string, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        } catch (error) {
-          controller.error(signal?.aborted ? error : networkError(`${what} (interrupted)`, error));
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
+  return mapStreamErrors(body, (error) => (signal?.aborted ? error : networkError(`${what} (interrupted)`, error)));
 }
