@@ -63,6 +63,14 @@ export class QuotaExceededError extends SyncError {
   readonly kind = 'QuotaExceeded' as const;
 }
 
+/** The store refused to write tokens: the integration was revoked (or deleted) meanwhile. Whatever
+ * obtained them must not use them; signing in again starts a new integration. */
+export class TokensRefusedError extends FatalError {
+  constructor(integrationId: string) {
+    super(`Integration ${integrationId} was revoked or deleted: its tokens are not stored`, { code: 'integration_revoked' });
+  }
+}
+
 export function isSyncError(e: unknown): e is SyncError {
   return e instanceof SyncError;
 }

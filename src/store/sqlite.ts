@@ -190,6 +190,9 @@ export function openSqliteStore(file: string): Store {
          ON CONFLICT (integration_id, provider) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
       ).run(integrationId, provider, sealed, now());
     },
+    async withTokenLock(_integrationId, _provider, run) {
+      return run();
+    },
     async deleteTokenCaches(integrationId) {
       db.prepare('DELETE FROM token_caches WHERE integration_id = ?').run(integrationId);
     },

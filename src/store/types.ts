@@ -105,7 +105,14 @@ export interface Store {
 
   /** Encrypted, opaque token cache (MSAL serialisation, Qonto OAuth tokens) per integration and provider. */
   getTokenCache(integrationId: string, provider: 'microsoft' | 'qonto'): Promise<Buffer | null>;
+  /** Stores the sealed tokens, unless the integration is revoked or gone: then nothing is written and
+   * TokensRefusedError is thrown, decided in the same statement (or under the same lock) as the write,
+   * so a refresh that was in flight in another process cannot bring withdrawn tokens back. */
   putTokenCache(integrationId: string, provider: 'microsoft' | 'qonto', sealed: Buffer): Promise<void>;
+  /** Runs `run` holding the lock of this integration's `provider` tokens, across every process that
+   * shares the store (read-refresh-store of a rotating refresh token happens once at a time). The
+   * embedded SQLite store serves one host: callers serialise in process, this just runs `run`. */
+  withTokenLock<T>(integrationId: string, provider: 'microsoft' | 'qonto', run: () => Promise<T>): Promise<T>;
   deleteTokenCaches(integrationId: string): Promise<void>;
 
   /** Inserts unknown receipts as pending; known ones keep their state. Returns how many were new. */
