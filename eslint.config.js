@@ -15,7 +15,7 @@ const workflowBundle = ['workflows/**/*.ts', 'src/sync/schedule.ts', 'src/sync/r
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'data/', 'coverage/', 'tmp/', 'test/browser/artifacts/', 'bench/results/']),
+  globalIgnores(['node_modules/', 'dist/', 'data/', 'coverage/', 'tmp/', 'test/browser/artifacts/', 'bench/results/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
