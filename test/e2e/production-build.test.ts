@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import { afterAll, expect, inject, it } from 'vitest';
 import { freePortBlock } from '../support/browser.js';
+import { dataConverter } from '../support/harness.js';
 
 /**
  * What the image runs: `npm run build`, then the compiled entry point with plain `node` (no tsx
@@ -89,4 +91,12 @@ it('builds dist and runs the compiled entry point with plain node, on the prebui
 
   app.kill('SIGTERM');
   expect(await exited).toBe(0);
+
+  // And that bundle is the workflow code: every recorded history replays on it.
+  const code = await readFile(join(outDir, 'workflow-bundle.js'), 'utf8');
+  const histories = new URL('../fixtures/histories/', import.meta.url);
+  for (const file of (await readdir(histories)).filter((name) => name.endsWith('.json'))) {
+    const history: unknown = JSON.parse(await readFile(new URL(file, histories), 'utf8'));
+    await expect(Worker.runReplayHistory({ workflowBundle: { code }, dataConverter }, history, file)).resolves.toBeUndefined();
+  }
 });
