@@ -19,6 +19,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPILED_FOLDERS = ['src', 'activities', 'workflows'];
 const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'dist' } } });
 const outDir = resolve(values['out-dir']);
+// The folder is emptied first: never the checkout itself or a folder around it.
+if (!relative(outDir, ROOT).startsWith('..')) throw new Error(`--out-dir ${outDir} contains the project; choose a folder of its own`);
 
 async function* filesUnder(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
