@@ -8,6 +8,8 @@ ARG NODE_IMAGE=node:26-trixie-slim
 
 # What better-sqlite3 needs to compile where no prebuilt binary can be fetched (npm ci runs its build).
 FROM ${NODE_IMAGE} AS toolchain
+# Unpinned: this stage follows the base image's Debian release, whose archive keeps only current versions.
+# hadolint ignore=DL3008
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
@@ -42,7 +44,8 @@ COPY scripts/healthcheck.mjs ./scripts/healthcheck.mjs
 # DATA_DIR holds nothing that must survive the container once the store is Postgres and the key is
 # ENCRYPTION_KEY; it only has to be writable.
 RUN mkdir -p /data && chown node:node /data
-USER node
+# The image's `node` user, by number so that a runtime can check it is not root (runAsNonRoot).
+USER 1000:1000
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
 CMD ["node", "dist/src/main.js"]
