@@ -8,8 +8,9 @@ export const SHUTDOWN_MARGIN_MS = 15_000;
  * SIGTERM or SIGINT starts `stop` (which lets running work finish within the grace period). A second
  * signal, or a stop that outlasts the grace period by SHUTDOWN_MARGIN_MS, ends the process at once
  * with code 1: an orchestrator's kill, or an activity that ignores cancellation, must not hang it.
+ * Returns a function that stops listening.
  */
-export function stopOnSignals(stop: () => Promise<void>, opts: { graceMs: number; logger: Logger; exit?: (code: number) => void }): void {
+export function stopOnSignals(stop: () => Promise<void>, opts: { graceMs: number; logger: Logger; exit?: (code: number) => void }): () => void {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -31,4 +32,8 @@ export function stopOnSignals(stop: () => Promise<void>, opts: { graceMs: number
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
 }
