@@ -33,22 +33,37 @@ function pythonScriptsDir(): string | undefined {
 }
 
 /**
- * Absolute path of a Temporal server binary: the env variable, then PATH, then Python's scripts
- * folder. `undefined` means "let the SDK download it" (needs internet).
+ * Folders where the installs the README suggests put the binaries, ahead of Python's own scripts
+ * folder: the active virtual environment, the project's `.venv`, then pipx's (stock Debian and
+ * Ubuntu refuse a system-wide `pip install`, PEP 668, so pipx or a venv is the way there).
  */
-export function findTemporalBinary(kind: ServerKind, env: Record<string, string | undefined> = process.env): string | undefined {
+export function installDirs(env: Record<string, string | undefined>, cwd: string): string[] {
+  const home = env.HOME ?? env.USERPROFILE;
+  return [
+    ...(env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, 'bin')] : []),
+    join(cwd, '.venv', 'bin'),
+    ...(env.PIPX_BIN_DIR ? [env.PIPX_BIN_DIR] : home ? [join(home, '.local', 'bin')] : []),
+  ];
+}
+
+/**
+ * Absolute path of a Temporal server binary: the env variable, then PATH, then a venv's or pipx's
+ * scripts (installDirs), then Python's scripts folder. `undefined` means "let the SDK download it"
+ * (needs internet).
+ */
+export function findTemporalBinary(kind: ServerKind, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string | undefined {
   const { env: variable, bin } = NAMES[kind];
   const configured = env[variable];
   if (configured) {
-    const path = isAbsolute(configured) ? configured : resolve(configured);
+    const path = isAbsolute(configured) ? configured : resolve(cwd, configured);
     if (!executable(path)) throw new Error(`${variable}=${configured} is not an executable file`);
     return path;
   }
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...installDirs(env, cwd)];
   const scripts = pythonScriptsDir();
   if (scripts) dirs.push(scripts);
   for (const dir of dirs) {
-    const candidate = resolve(join(dir, bin));
+    const candidate = resolve(cwd, join(dir, bin));
     if (executable(candidate)) return candidate;
   }
   return undefined;
