@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporalTarget } from '../../src/temporal/connect-config.js';
+import { connectionOptions } from '../../src/temporal/connect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-tls-'));
 const file = (name: string, content: string) => {
@@ -60,5 +61,12 @@ describe('temporalTarget (the options of every Temporal connection)', () => {
     expect(() => temporalTarget({ TEMPORAL_CONFIG_FILE: join(dir, 'nope.toml') })).toThrow(/TEMPORAL_CONFIG_FILE: no file at/);
     expect(() => temporalTarget({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'nope.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: join(dir, 'nope.key') })).toThrow(/ENOENT.*nope/);
     expect(() => temporalTarget({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' })).toThrow(/not supported by the TypeScript SDK/);
+  });
+
+  it('hands TLS, the API key and the metadata to the connections, at the address they connect to', () => {
+    const target = temporalTarget({ TEMPORAL_ADDRESS: 'acme.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret-key', TEMPORAL_GRPC_META_X_TEAM: 'ops' });
+    expect(connectionOptions(target, target.address!)).toEqual({ address: 'acme.tmprl.cloud:7233', tls: true, apiKey: 'secret-key', metadata: { 'x-team': 'ops' } });
+    // The embedded dev server: plain text at its own address.
+    expect(connectionOptions(temporalTarget({}), '127.0.0.1:7233')).toEqual({ address: '127.0.0.1:7233' });
   });
 });
