@@ -181,6 +181,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch (error) {
     problems.push(`Temporal connection (TEMPORAL_*): ${(error as Error).message}`);
   }
+  // The embedded dev server takes neither: they were meant for a server whose address is missing.
+  if (temporal && !temporal.address && (temporal.apiKey || temporal.tls)) {
+    problems.push('TEMPORAL_API_KEY and TEMPORAL_TLS_* are for an existing Temporal server: set TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE with an address) too');
+  }
   const hasCredentials = Boolean(set('QONTO_API_LOGIN') || set('QONTO_CLIENT_ID') || set('MICROSOFT_CLIENT_ID'));
   if (parsed.success && parsed.data.ROLE !== 'all') {
     const role = parsed.data.ROLE;

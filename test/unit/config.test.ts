@@ -122,6 +122,7 @@ describe('loadConfig', () => {
 
   it("knows the Temporal SDK's variables, and names a typo of a TEMPORAL_ one", () => {
     const sdk = {
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
       TEMPORAL_API_KEY: 'k',
       TEMPORAL_TLS: 'true',
       TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
@@ -133,6 +134,12 @@ describe('loadConfig', () => {
     expect(loadConfig(sdk).temporal).toMatchObject({ apiKey: 'k', metadata: { 'x-tenant': 'acme' } });
     expect(() => loadConfig({ TEMPORAL_ADRESS: 'x:7233' })).toThrow(/TEMPORAL_ADRESS: unknown setting \(did you mean TEMPORAL_ADDRESS\?\)/);
     expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_CERT_PATH: unknown setting/);
+  });
+
+  it('refuses an API key or TLS settings without the address of the server they are for', () => {
+    expect(() => loadConfig({ TEMPORAL_API_KEY: 'k' })).toThrow(/TEMPORAL_API_KEY and TEMPORAL_TLS_\* are for an existing Temporal server: set TEMPORAL_ADDRESS/);
+    expect(() => loadConfig({ TEMPORAL_TLS: 'true' })).toThrow(/set TEMPORAL_ADDRESS/);
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_ADDRESS: 'acme.tmprl.cloud:7233' }).temporal).toMatchObject({ apiKey: 'k', tls: true });
   });
 
   it("takes the namespace from the chosen profile, the environment's first", () => {
