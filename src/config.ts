@@ -51,7 +51,6 @@ function isTimeZone(tz: string): boolean {
 
 export const ADMIN_TOKEN_MIN_LENGTH = 32;
 export const ROLES = ['all', 'api', 'worker'] as const;
-export type Role = (typeof ROLES)[number];
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
