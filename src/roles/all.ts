@@ -8,7 +8,7 @@ import { connectClient } from '../temporal/connect.js';
 import { serveApi } from './api.js';
 import { startEmbedded } from './embedded.js';
 import { once, type RunningRole } from './role.js';
-import { runWorker } from './worker-runner.js';
+import { logPolling, runWorker } from './worker-runner.js';
 
 /**
  * ROLE=all (`npm start`): the API and the worker in one process, against TEMPORAL_ADDRESS or an
@@ -33,6 +33,7 @@ export async function startAllRole(operatorConfig: Config): Promise<RunningRole>
   if (sandbox) logger.info("Sandbox: sign in on the simulators' pages, no account needed");
   if (embedded) logger.info(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);
   if (sandbox) logger.info(`Browse the simulated OneDrive: ${config.PUBLIC_URL}/sandbox/drive`);
+  logPolling(config);
 
   const stop = once(async () => {
     stopProgress();

@@ -14,6 +14,11 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
+/** Logged once the role is up (tests and operators wait for it). */
+export function logPolling(config: Config): void {
+  logger.info(`Worker polling task queue ${config.TEMPORAL_TASK_QUEUE} in namespace ${config.TEMPORAL_NAMESPACE}`);
+}
+
 /** The worker of ROLE=worker and ROLE=all: polls the task queue until shut down. */
 export async function runWorker(config: Config, services: Services, address: string): Promise<RunningWorker> {
   const connection = await connectWorker(config.temporal, address);
@@ -27,7 +32,6 @@ export async function runWorker(config: Config, services: Services, address: str
     shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
   });
   const running = worker.run().finally(() => connection.close());
-  logger.info(`Worker polling task queue ${config.TEMPORAL_TASK_QUEUE} in namespace ${config.TEMPORAL_NAMESPACE}`);
   return {
     worker,
     connection,

@@ -6,7 +6,7 @@ import { createServices } from '../services.js';
 import { temporalAnswers, workerRunning } from '../temporal/readiness-checks.js';
 import { serveHttp } from './http.js';
 import { once, type RunningRole } from './role.js';
-import { runWorker, type RunningWorker } from './worker-runner.js';
+import { logPolling, runWorker, type RunningWorker } from './worker-runner.js';
 import { workerHttp } from './worker-http.js';
 
 /**
@@ -30,6 +30,7 @@ export async function startWorkerRole(config: Config): Promise<RunningRole> {
   const worker = await runWorker(config, services, config.TEMPORAL_ADDRESS!);
   started.worker = worker;
   const stopProgress = logProgress(services.store);
+  logPolling(config);
   const stop = once(async () => {
     stopProgress();
     try {
