@@ -13,7 +13,7 @@ import { handleOf } from '../support/workflow.js';
  */
 const ZONE = 'Europe/Paris';
 const SYNC_FROM = '2020-01-01';
-const GRACE_SECONDS = 90;
+const GRACE_SECONDS = 120;
 const ID = `drain-${Date.now().toString(36)}`;
 
 let h: Harness;
