@@ -378,6 +378,9 @@ export function openSqliteStore(file: string): Store {
       return db.prepare<[], { epoch: number }>('UPDATE admin_sessions SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch').get()!.epoch;
     },
 
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
       db.close();
     },
