@@ -56,8 +56,12 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
     (v) => v === undefined || /^(postgres(ql)?|sqlite|file):/.test(v),
-    'must start with postgres://, sqlite: or file:',
+    'must start with postgres://, postgresql://, sqlite: or file:',
   ),
+  /** Postgres: connections per pool (the store has two: queries, and token locks). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Postgres: the server cancels a statement (or a wait for a lock) after this long. */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
@@ -103,6 +107,10 @@ const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+export function isPostgresUrl(url: string | undefined): boolean {
+  return /^postgres(ql)?:\/\//.test(url?.trim() ?? '');
+}
 
 export interface Config extends Omit<Env, 'SANDBOX'> {
   /** Absolute DATA_DIR. */
@@ -161,6 +169,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   pair('QONTO_CLIENT_ID', 'QONTO_CLIENT_SECRET');
   pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
   if (set('QONTO_API_LOGIN') && !set('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
+  // Several hosts share a Postgres store: a key generated into one host's DATA_DIR would leave the
+  // others unable to open the tokens and session cookies it sealed.
+  if (isPostgresUrl(env.DATABASE_URL) && !set('ENCRYPTION_KEY'))
+    problems.push('ENCRYPTION_KEY is required with a Postgres DATABASE_URL: every process must open the tokens and cookies the others sealed, and a key generated into one host\'s DATA_DIR exists on that host only (generate one with `openssl rand -hex 32` and give it to every process)');
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
