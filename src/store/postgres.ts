@@ -69,6 +69,8 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
     connectionString: url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
+    // Waiting for a connection (server unreachable, pool exhausted) is bounded alike.
+    connectionTimeoutMillis: options.statementTimeoutMs,
     types,
   };
   const pool = new pg.Pool(settings);
