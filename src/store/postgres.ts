@@ -36,25 +36,22 @@ export function tokenLockKey(integrationId: string, provider: string): number {
 }
 
 /** Runs `run` holding the session advisory lock (LOCK_NAMESPACE, key) on a connection of `pool`.
- * Waiting is bounded by the pool's statement timeout; the lock goes with the connection if unlocking
- * fails (the connection is then destroyed, not reused). */
+ * Waiting is bounded by the pool's statement timeout. A connection that may still hold the lock
+ * (unlocking failed) is closed, never reused: closing ends its locks. */
 async function withAdvisoryLock<T>(pool: pg.Pool, key: number, run: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  let broken: Error | undefined;
+  let unlockFailed: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, key]);
     try {
       return await run();
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, key]).catch((error: Error) => {
-        broken = error;
+        unlockFailed = error;
       });
     }
-  } catch (error) {
-    broken ??= error as Error;
-    throw error;
   } finally {
-    client.release(broken);
+    client.release(unlockFailed);
   }
 }
 

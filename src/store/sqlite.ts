@@ -11,14 +11,15 @@ import type { Store } from './types.js';
 /** How many migrations the old runner recorded in `user_version`, for a file Kysely's Migrator has not
  * seen yet (0 for a new file, or one the Migrator owns). */
 function legacyVersion(raw: Database.Database): number {
-  const adopted = raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
-  return adopted ? 0 : (raw.pragma('user_version', { simple: true }) as number);
+  return migratorOwns(raw) ? 0 : (raw.pragma('user_version', { simple: true }) as number);
+}
+
+function migratorOwns(raw: Database.Database): boolean {
+  return raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get() !== undefined;
 }
 
 function upToDate(raw: Database.Database): boolean {
-  if (legacyVersion(raw) > 0) return false;
-  const recorded = raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get();
-  if (!recorded) return false;
+  if (!migratorOwns(raw)) return false;
   const applied = new Set(raw.prepare<[], { name: string }>('SELECT name FROM kysely_migration').all().map((r) => r.name));
   return MIGRATION_NAMES.every((name) => applied.has(name));
 }
