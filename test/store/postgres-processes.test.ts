@@ -93,6 +93,20 @@ describe('Postgres store across processes', () => {
     expect(await waiters()).toBe(0);
   });
 
+  it('token lock: waiting for it ends with an error after the statement timeout', async () => {
+    const url = await freshDatabaseUrl();
+    const a = await open(url);
+    const b = await openPostgresStore(url, { poolSize: 2, statementTimeoutMs: 300 });
+    opened.push(b);
+    let entered = false;
+    await a.withTokenLock('i1', 'qonto', async () => {
+      await expect(b.withTokenLock('i1', 'qonto', async () => void (entered = true))).rejects.toThrow(/statement timeout/);
+    });
+    expect(entered).toBe(false);
+    // Nothing left behind: the lock is free for the next refresh.
+    expect(await b.withTokenLock('i1', 'qonto', async () => 'refreshed')).toBe('refreshed');
+  });
+
   it('many concurrent refreshes from two processes run one at a time', async () => {
     const url = await freshDatabaseUrl();
     const [a, b] = [await open(url), await open(url)];
