@@ -55,7 +55,7 @@ const envSchema = z.object({
   PUBLIC_URL: httpUrl('http://localhost:3000'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
-    (v) => v === undefined || /^(postgres(ql)?|sqlite|file):/.test(v),
+    (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:|file:)/.test(v),
     'must start with postgres://, postgresql://, sqlite: or file:',
   ),
   /** Postgres: connections per pool (the store has two: queries, and token locks). */

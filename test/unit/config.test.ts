@@ -95,6 +95,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
     expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres:db', ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(/DATABASE_URL/);
   });
 
   it('takes ENCRYPTION_KEY and PAYLOAD_KEY as one key or an id:key list, and says what is wrong with a bad one without echoing it', () => {
