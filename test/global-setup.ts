@@ -25,17 +25,24 @@ export default async function setup(project: TestProject) {
     const path = findTemporalBinary(kind);
     if (path) process.env[variable] = path;
   }
-  const postgres = await startPostgresServer();
+  // Both at once; if one fails to start, the other is stopped before the run fails.
+  const [started, temporal] = await Promise.allSettled([
+    startPostgresServer(),
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: serverExecutable('cli'),
+        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200'],
+      },
+    }),
+  ]);
+  if (started.status === 'rejected' || temporal.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.stop();
+    if (temporal.status === 'fulfilled') await temporal.value.teardown();
+    throw started.status === 'rejected' ? started.reason : (temporal as PromiseRejectedResult).reason;
+  }
+  const postgres = started.value;
+  const env = temporal.value;
   project.provide('postgres', { url: postgres.url, prefix: postgres.prefix });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: serverExecutable('cli'),
-      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200'],
-    },
-  }).catch(async (error: unknown) => {
-    await postgres.stop();
-    throw error;
-  });
   project.provide('temporalAddress', env.address);
   return async () => {
     await env.teardown();
