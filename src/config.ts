@@ -57,14 +57,18 @@ const envSchema = z.object({
   PUBLIC_URL: httpUrl('http://localhost:3000'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
-    (v) => v === undefined || /^(postgres(ql)?|sqlite|file):/.test(v),
-    'must start with postgres://, sqlite: or file:',
+    (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:|file:)/.test(v),
+    'must start with postgres://, postgresql://, sqlite: or file:',
   ),
   /** `all`: API and worker (and the embedded dev server without TEMPORAL_ADDRESS); `api`: HTTP only;
    * `worker`: task polling, with only /healthz and /readyz on PORT. */
   ROLE: z.string().trim().toLowerCase().default('all').pipe(z.enum(ROLES)),
   /** On SIGTERM, how long running activities and requests in flight get to finish. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Postgres: connections per pool (the store has two: queries, and token locks). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Postgres: the server cancels a statement (or a wait for a lock) after this long. */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: optionalText,
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
@@ -110,6 +114,10 @@ const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+export function isPostgresUrl(url: string | undefined): boolean {
+  return /^postgres(ql)?:\/\//.test(url?.trim() ?? '');
+}
 
 export interface Config extends Omit<Env, 'SANDBOX' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> {
   /** Resolved by @temporalio/envconfig (environment, or the chosen profile); unset: embedded dev server. */
@@ -197,6 +205,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  // Several hosts share a Postgres store: a key generated into one host's DATA_DIR would leave the
+  // others unable to open the tokens and session cookies it sealed.
+  if (isPostgresUrl(env.DATABASE_URL) && !set('ENCRYPTION_KEY'))
+    problems.push('ENCRYPTION_KEY is required with a Postgres DATABASE_URL: every process must open the tokens and cookies the others sealed, and a key generated into one host\'s DATA_DIR exists on that host only (generate one with `openssl rand -hex 32` and give it to every process)');
   if (problems.length > 0 || !parsed.success || !temporal) throw new ConfigError(problems);
   const e = parsed.data;
 

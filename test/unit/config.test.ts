@@ -78,6 +78,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QONTO_API_LOGN: 'x', PATH: '/usr/bin' })).toThrow(/QONTO_API_LOGN: unknown setting \(did you mean QONTO_API_LOGIN\?\)/);
   });
 
+  it('with a Postgres DATABASE_URL, refuses to start without ENCRYPTION_KEY (every host must open what the others sealed)', () => {
+    const key = 'ab'.repeat(32);
+    for (const url of ['postgres://u:p@db:5432/receipts', 'postgresql://db/receipts?sslmode=require']) {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError);
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/ENCRYPTION_KEY is required with a Postgres DATABASE_URL/);
+      expect(loadConfig({ DATABASE_URL: url, ENCRYPTION_KEY: key }).DATABASE_URL).toBe(url);
+    }
+    // The embedded SQLite store serves one host: the key generated into DATA_DIR is enough.
+    expect(() => loadConfig({ DATABASE_URL: 'sqlite:./data/x.sqlite' })).not.toThrow();
+    expect(() => loadConfig({})).not.toThrow();
+  });
+
+  it('takes the Postgres pool size and statement timeout, with defaults', () => {
+    const c = loadConfig({});
+    expect([c.DATABASE_POOL_SIZE, c.DATABASE_STATEMENT_TIMEOUT_MS]).toEqual([10, 30_000]);
+    const d = loadConfig({ DATABASE_POOL_SIZE: '3', DATABASE_STATEMENT_TIMEOUT_MS: '5000' });
+    expect([d.DATABASE_POOL_SIZE, d.DATABASE_STATEMENT_TIMEOUT_MS]).toEqual([3, 5_000]);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres:db', ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(/DATABASE_URL/);
+  });
+
   it('takes ENCRYPTION_KEY and PAYLOAD_KEY as one key or an id:key list, and says what is wrong with a bad one without echoing it', () => {
     const key = Buffer.alloc(32, 3).toString('base64');
     expect(loadConfig({ PAYLOAD_KEY: key }).PAYLOAD_KEY).toBe(key);
