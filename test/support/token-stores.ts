@@ -1,0 +1,88 @@
+/**
+ * Stores as several processes see one database, for the token refresh tests: each "process" opens
+ * its own store on the shared database, and `withTokenLock` is one lock for all of them (what the
+ * Postgres store's advisory lock gives across hosts).
+ */
+import type { Sealer } from '../../src/auth/crypto.js';
+import { qontoTokensAad, type QontoTokens } from '../../src/auth/qonto-oauth.js';
+import { microsoftCacheAad } from '../../src/auth/token-cache.js';
+import { TokensRefusedError } from '../../src/errors.js';
+import type { Store } from '../../src/store/types.js';
+
+type Provider = 'microsoft' | 'qonto';
+
+/** One lock per key, shared by every store made with it (a stand-in for a database lock). */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+export interface SharedStoreOptions {
+  /** The lock shared with the other "processes"; none: withTokenLock only runs `run` (no lock at all). */
+  locks: KeyedMutex | null;
+  /** Runs before each token write reaches the database (to revoke the integration meanwhile). */
+  beforePutTokens?: (integrationId: string, provider: Provider) => Promise<void>;
+}
+
+/**
+ * `inner` with the token lock shared through `opts.locks`, and token writes refused for a revoked or
+ * deleted integration (TokensRefusedError, the store contract).
+ */
+export function sharedStore(inner: Store, opts: SharedStoreOptions): Store {
+  return {
+    ...inner,
+    withTokenLock: (integrationId, provider, run) => (opts.locks ? opts.locks.run(`${integrationId}:${provider}`, run) : run()),
+    putTokenCache: async (integrationId, provider, sealed) => {
+      await opts.beforePutTokens?.(integrationId, provider);
+      const integration = await inner.getIntegration(integrationId);
+      if (!integration || integration.status === 'revoked') throw new TokensRefusedError(integrationId);
+      await inner.putTokenCache(integrationId, provider, sealed);
+    },
+  };
+}
+
+interface SerializedMsalCache {
+  AccessToken: Record<string, { secret: string; expires_on: string; refresh_on?: string }>;
+  RefreshToken: Record<string, { secret: string }>;
+}
+
+/** Changes the stored (sealed) MSAL cache of an integration, as another process writing it would. */
+export async function editMicrosoftCache(store: Store, sealer: Sealer, integrationId: string, edit: (cache: SerializedMsalCache) => void): Promise<SerializedMsalCache> {
+  const sealed = await store.getTokenCache(integrationId, 'microsoft');
+  if (!sealed) throw new Error(`no Microsoft token cache for ${integrationId}`);
+  const cache = JSON.parse(sealer.open(sealed, microsoftCacheAad(integrationId)).toString('utf8')) as SerializedMsalCache;
+  edit(cache);
+  await store.putTokenCache(integrationId, 'microsoft', sealer.seal(Buffer.from(JSON.stringify(cache)), microsoftCacheAad(integrationId)));
+  return cache;
+}
+
+/** MSAL's cached access tokens expire now: the next getAccessToken must refresh. */
+export async function expireMicrosoftAccessTokens(store: Store, sealer: Sealer, integrationId: string): Promise<void> {
+  const past = String(Math.floor(Date.now() / 1000) - 60);
+  await editMicrosoftCache(store, sealer, integrationId, (cache) => {
+    for (const at of Object.values(cache.AccessToken)) at.expires_on = past;
+  });
+}
+
+export async function storedQontoTokens(store: Store, sealer: Sealer, integrationId: string): Promise<QontoTokens | null> {
+  const sealed = await store.getTokenCache(integrationId, 'qonto');
+  return sealed ? (JSON.parse(sealer.open(sealed, qontoTokensAad(integrationId)).toString('utf8')) as QontoTokens) : null;
+}
+
+/** The stored Qonto access token expires now: the next getAccessToken must refresh. */
+export async function expireQontoAccessToken(store: Store, sealer: Sealer, integrationId: string): Promise<void> {
+  const tokens = await storedQontoTokens(store, sealer, integrationId);
+  if (!tokens) throw new Error(`no Qonto tokens for ${integrationId}`);
+  const expired = { ...tokens, expiresAt: Date.now() - 1 };
+  await store.putTokenCache(integrationId, 'qonto', sealer.seal(Buffer.from(JSON.stringify(expired)), qontoTokensAad(integrationId)));
+}

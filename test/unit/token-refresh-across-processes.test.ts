@@ -1,0 +1,109 @@
+/**
+ * Token refreshes with several processes on one store: each "process" has its own MicrosoftAuth or
+ * QontoOAuth (its own in-process queue) and its own store on the shared database; only the store's
+ * token lock stands between them. The simulators run strict (a refresh token presented twice is
+ * refused at once), so any refresh race fails these tests with invalid_grant.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSealer } from '../../src/auth/crypto.js';
+import { QontoOAuth } from '../../src/auth/qonto-oauth.js';
+import { TokensRefusedError } from '../../src/errors.js';
+import { SANDBOX_QONTO_OAUTH_CLIENT, startSimulators, type Simulators } from '../../src/simulators/index.js';
+import type { SimMembership } from '../../src/simulators/qonto/data.js';
+import { signInToQontoWithSimulator } from '../../src/simulators/sign-in.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { expireQontoAccessToken, KeyedMutex, sharedStore, storedQontoTokens, type SharedStoreOptions } from '../support/token-stores.js';
+
+const PROCESSES = 4;
+const QONTO_REDIRECT = 'http://localhost:3000/auth/qonto/callback';
+
+let sims: Simulators;
+let owner: SimMembership;
+const sealer = createSealer(randomBytes(32));
+let dbFile: string;
+let locks: KeyedMutex;
+let opened: Store[];
+/** What the next "process" runs before each token write (revocations meanwhile). */
+let beforePutTokens: SharedStoreOptions['beforePutTokens'];
+
+/** A store as one more process opens it on the shared database. */
+function processStore(): Store {
+  const store = sharedStore(openSqliteStore(dbFile), { locks, beforePutTokens: (...args) => beforePutTokens?.(...args) ?? Promise.resolve() });
+  opened.push(store);
+  return store;
+}
+
+const qontoOAuth = (store: Store): QontoOAuth =>
+  new QontoOAuth({ oauthUrl: sims.qonto.url, ...SANDBOX_QONTO_OAUTH_CLIENT, redirectUri: QONTO_REDIRECT, store, sealer });
+
+const qontoTokenRequests = (): number => sims.qonto.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/oauth2/token')).length;
+
+/** What the API's revocation does first: the integration is marked revoked (the token rows go later). */
+const revoke = (store: Store, integrationId: string) => store.updateIntegration(integrationId, { status: 'revoked' });
+
+beforeEach(async () => {
+  sims = await startSimulators({ demo: false, refreshTokenReuseGraceSec: { microsoft: 0, qonto: 0 } });
+  owner = sims.qonto.data.addMembership({ firstName: 'Alice', lastName: 'Martin', role: 'owner' });
+  dbFile = join(mkdtempSync(join(tmpdir(), 'token-lock-')), 'store.sqlite');
+  locks = new KeyedMutex();
+  opened = [];
+  beforePutTokens = undefined;
+  await processStore().createIntegration({ id: 'int-1' });
+});
+afterEach(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  await sims.close();
+});
+
+describe('Qonto tokens across processes', () => {
+  it('N processes asking at once after expiry: one refresh, every caller gets the same working token', async () => {
+    const auths = Array.from({ length: PROCESSES }, () => qontoOAuth(processStore()));
+    await signInToQontoWithSimulator(auths[0]!, 'int-1', owner.id);
+    await expireQontoAccessToken(opened[0]!, sealer, 'int-1');
+    const before = qontoTokenRequests();
+
+    const results = await Promise.allSettled(auths.map((auth) => auth.getAccessToken('int-1')));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(qontoTokenRequests() - before).toBe(1);
+    const tokens = new Set(results.map((r) => (r as PromiseFulfilledResult<string>).value));
+    expect([...tokens]).toEqual([(await storedQontoTokens(opened[0]!, sealer, 'int-1'))!.accessToken]);
+  });
+
+  it('the strict Qonto simulator refuses a rotated refresh token presented again at once (invalid_grant)', async () => {
+    const store = processStore();
+    const auth = qontoOAuth(store);
+    await signInToQontoWithSimulator(auth, 'int-1', owner.id);
+    const { refreshToken } = (await storedQontoTokens(store, sealer, 'int-1'))!;
+    await expireQontoAccessToken(store, sealer, 'int-1');
+    await auth.getAccessToken('int-1');
+
+    const res = await fetch(`${sims.qonto.url}/oauth2/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SANDBOX_QONTO_OAUTH_CLIENT.clientId, client_secret: SANDBOX_QONTO_OAUTH_CLIENT.clientSecret }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('revoked in another process while a refresh is in flight: the call fails for good and no tokens are left behind', async () => {
+    const [api, worker] = [processStore(), processStore()];
+    const auth = qontoOAuth(worker);
+    await signInToQontoWithSimulator(auth, 'int-1', owner.id);
+    await expireQontoAccessToken(worker, sealer, 'int-1');
+    beforePutTokens = async (integrationId) => {
+      await revoke(api, integrationId);
+      await api.deleteTokenCaches(integrationId);
+    };
+
+    const error = await auth.getAccessToken('int-1').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TokensRefusedError);
+    expect(await api.getTokenCache('int-1', 'qonto')).toBeNull();
+  });
+});
