@@ -10,16 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSealer } from '../../src/auth/crypto.js';
+import { MicrosoftAuth } from '../../src/auth/microsoft.js';
 import { QontoOAuth } from '../../src/auth/qonto-oauth.js';
-import { TokensRefusedError } from '../../src/errors.js';
-import { SANDBOX_QONTO_OAUTH_CLIENT, startSimulators, type Simulators } from '../../src/simulators/index.js';
+import { FatalError, ReconnectRequiredError, TokensRefusedError } from '../../src/errors.js';
+import { OneDriveClient } from '../../src/onedrive/client.js';
+import { SANDBOX_MICROSOFT_CLIENT, SANDBOX_QONTO_OAUTH_CLIENT, startSimulators, type Simulators } from '../../src/simulators/index.js';
 import type { SimMembership } from '../../src/simulators/qonto/data.js';
-import { signInToQontoWithSimulator } from '../../src/simulators/sign-in.js';
+import { signInToQontoWithSimulator, signInWithSimulator } from '../../src/simulators/sign-in.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
-import { expireQontoAccessToken, KeyedMutex, sharedStore, storedQontoTokens, type SharedStoreOptions } from '../support/token-stores.js';
+import { editMicrosoftCache, expireMicrosoftAccessTokens, expireQontoAccessToken, KeyedMutex, sharedStore, storedQontoTokens, type SharedStoreOptions } from '../support/token-stores.js';
 
 const PROCESSES = 4;
+const MICROSOFT_REDIRECT = 'http://localhost:3000/auth/microsoft/callback';
 const QONTO_REDIRECT = 'http://localhost:3000/auth/qonto/callback';
 
 let sims: Simulators;
@@ -38,10 +41,22 @@ function processStore(): Store {
   return store;
 }
 
+const microsoftAuth = (store: Store): MicrosoftAuth =>
+  new MicrosoftAuth({ ...SANDBOX_MICROSOFT_CLIENT, loginUrl: sims.identity.url, redirectUri: MICROSOFT_REDIRECT, store, sealer });
+
 const qontoOAuth = (store: Store): QontoOAuth =>
   new QontoOAuth({ oauthUrl: sims.qonto.url, ...SANDBOX_QONTO_OAUTH_CLIENT, redirectUri: QONTO_REDIRECT, store, sealer });
 
 const qontoTokenRequests = (): number => sims.qonto.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/oauth2/token')).length;
+
+async function refreshByHand(refreshToken: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${sims.identity.url}/consumers/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...{ client_id: SANDBOX_MICROSOFT_CLIENT.clientId, client_secret: SANDBOX_MICROSOFT_CLIENT.clientSecret }, grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'User.Read offline_access' }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
 
 /** What the API's revocation does first: the integration is marked revoked (the token rows go later). */
 const revoke = (store: Store, integrationId: string) => store.updateIntegration(integrationId, { status: 'revoked' });
@@ -58,6 +73,84 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(opened.map((s) => s.close()));
   await sims.close();
+});
+
+describe('Microsoft tokens across processes', () => {
+  it('N processes asking at once after expiry: one refresh, every caller gets the same working token', async () => {
+    const auths = Array.from({ length: PROCESSES }, () => microsoftAuth(processStore()));
+    await signInWithSimulator(auths[0]!, 'int-1', sims.users.personal.username);
+    await expireMicrosoftAccessTokens(opened[0]!, sealer, 'int-1');
+    const before = sims.identity.tokenRequests;
+
+    const results = await Promise.allSettled(auths.map((auth) => auth.getAccessToken('int-1')));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(sims.identity.tokenRequests - before).toBe(1);
+    const tokens = new Set(results.map((r) => (r as PromiseFulfilledResult<string>).value));
+    expect(tokens.size).toBe(1);
+    expect(sims.directory.resolveAccessToken([...tokens][0]!)?.userId).toBe(sims.users.personal.id);
+  });
+
+  it('Graph refuses the access token early on every worker (401 storm): one refresh, every upload continues', async () => {
+    const auths = Array.from({ length: PROCESSES }, () => microsoftAuth(processStore()));
+    await signInWithSimulator(auths[0]!, 'int-1', sims.users.personal.username);
+    const clients = auths.map(
+      (auth) =>
+        new OneDriveClient({ graphUrl: sims.graph.url, getAccessToken: (opts) => auth.getAccessToken('int-1', opts), retry: { attempts: 1 } }),
+    );
+    await Promise.all(clients.map((client) => client.getDrive()));
+    sims.directory.expireAccessTokens(sims.users.personal.id);
+    const before = sims.identity.tokenRequests;
+
+    const results = await Promise.allSettled(clients.flatMap((client) => [client.getAppFolder(), client.getDrive()]));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(sims.identity.tokenRequests - before).toBe(1);
+  });
+
+  it('the strict identity simulator refuses a refresh token another instance already spent (invalid_grant, AADSTS70000)', async () => {
+    const [first, second] = [microsoftAuth(processStore()), microsoftAuth(processStore())];
+    await signInWithSimulator(first, 'int-1', sims.users.personal.username);
+    const token = await first.getAccessToken('int-1');
+    // A copy of the cache as a process without the lock would have read it before the refresh.
+    const stale = (await opened[0]!.getTokenCache('int-1', 'microsoft'))!;
+    const [spent] = Object.values((await editMicrosoftCache(opened[0]!, sealer, 'int-1', () => undefined)).RefreshToken).map((rt) => rt.secret);
+
+    await first.getAccessToken('int-1', { rejected: token });
+    const byHand = await refreshByHand(spent!);
+    expect(byHand.status).toBe(400);
+    expect(byHand.body).toMatchObject({ error: 'invalid_grant', error_codes: [70000] });
+    expect(byHand.body.error_description).toMatch(/^AADSTS70000:/);
+
+    await opened[1]!.putTokenCache('int-1', 'microsoft', stale);
+    const error = await second.getAccessToken('int-1', { rejected: token }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReconnectRequiredError);
+    expect(error).toMatchObject({ code: 'invalid_grant' });
+  });
+
+  it('revoked in another process while a refresh is in flight: the call fails for good and no tokens are left behind', async () => {
+    const [api, worker] = [processStore(), processStore()];
+    const auth = microsoftAuth(worker);
+    await signInWithSimulator(auth, 'int-1', sims.users.personal.username);
+    await expireMicrosoftAccessTokens(worker, sealer, 'int-1');
+    beforePutTokens = async (integrationId) => {
+      await revoke(api, integrationId);
+      await api.deleteTokenCaches(integrationId);
+    };
+
+    const error = await auth.getAccessToken('int-1').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TokensRefusedError);
+    expect(error).toBeInstanceOf(FatalError);
+    expect(await api.getTokenCache('int-1', 'microsoft')).toBeNull();
+  });
+
+  it('a sign-in completing for an integration revoked meanwhile stores nothing', async () => {
+    const store = processStore();
+    await revoke(store, 'int-1');
+    await expect(signInWithSimulator(microsoftAuth(store), 'int-1', sims.users.personal.username)).rejects.toBeInstanceOf(TokensRefusedError);
+    expect(await store.getTokenCache('int-1', 'microsoft')).toBeNull();
+  });
 });
 
 describe('Qonto tokens across processes', () => {
