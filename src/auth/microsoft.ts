@@ -115,19 +115,24 @@ export class MicrosoftAuth {
   getAccessToken(integrationId: string, opts: AccessTokenRequest = {}): Promise<string> {
     return this.lock.run(integrationId, async () => {
       const network = new MsalNetworkClient(this.loginUrl);
-      const msal = this.msal(network, sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId));
+      const plugin = sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId);
+      const msal = this.msal(network, plugin);
       const cache = msal.getTokenCache();
       const [account] = await cache.getAllAccounts();
       if (!account) throw new ReconnectRequiredError('No Microsoft account is connected to this integration: sign in again.', { code: 'no_account', provider: 'microsoft' });
       const silent = async (forceRefresh: boolean): Promise<string> => {
         const result = await msal.acquireTokenSilent({ account, scopes: this.scopes, forceRefresh });
+        const failure = plugin.failure();
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the store threw, untouched
+        if (failure !== undefined) throw failure;
         return result.accessToken;
       };
       try {
         const stored = await silent(false);
         return stored === opts.rejected ? await silent(true) : stored;
       } catch (error) {
-        const mapped = toSyncError(error, network.lastResponse, 'silent');
+        // The store's own failure (a refusal) rather than whatever MSAL made of it.
+        const mapped = toSyncError(plugin.failure() ?? error, network.lastResponse, 'silent');
         if (mapped instanceof ReconnectRequiredError) {
           // If the removal fails, the next call just meets the same refusal from the server.
           await cache.removeAccount(account).catch(() => undefined);

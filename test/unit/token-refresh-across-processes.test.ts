@@ -145,6 +145,22 @@ describe('Microsoft tokens across processes', () => {
     expect(await api.getTokenCache('int-1', 'microsoft')).toBeNull();
   });
 
+  it('a refresh MSAL makes ahead of time (refresh_on passed) whose tokens the store refuses fails the call too', async () => {
+    const store = processStore();
+    const auth = microsoftAuth(store);
+    await signInWithSimulator(auth, 'int-1', sims.users.personal.username);
+    const past = String(Math.floor(Date.now() / 1000) - 60);
+    await editMicrosoftCache(store, sealer, 'int-1', (cache) => {
+      for (const at of Object.values(cache.AccessToken)) at.refresh_on = past;
+    });
+    const before = sims.identity.tokenRequests;
+    await revoke(store, 'int-1');
+
+    // MSAL refreshes (and would swallow the store's refusal, handing out the old token).
+    await expect(auth.getAccessToken('int-1')).rejects.toBeInstanceOf(TokensRefusedError);
+    expect(sims.identity.tokenRequests - before).toBe(1);
+  });
+
   it('a sign-in completing for an integration revoked meanwhile stores nothing', async () => {
     const store = processStore();
     await revoke(store, 'int-1');
