@@ -74,6 +74,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
   });
   const graph = await startGraphSimulator({
     resolveToken: (token) => directory.resolveAccessToken(token),
+    expireAccessTokens: (userId) => directory.expireAccessTokens(userId),
     appName: opts.appName,
     port: opts.ports?.graph,
     uploadPort: opts.ports?.upload,

@@ -99,7 +99,8 @@ describe('Microsoft tokens across processes', () => {
         new OneDriveClient({ graphUrl: sims.graph.url, getAccessToken: (opts) => auth.getAccessToken('int-1', opts), retry: { attempts: 1 } }),
     );
     await Promise.all(clients.map((client) => client.getDrive()));
-    sims.directory.expireAccessTokens(sims.users.personal.id);
+    const control = `${new URL(sims.graph.url).origin}/__sim/drives/${sims.users.personal.id}/expire-access-tokens`;
+    expect((await fetch(control, { method: 'POST' })).status).toBe(204);
     const before = sims.identity.tokenRequests;
 
     const results = await Promise.allSettled(clients.flatMap((client) => [client.getAppFolder(), client.getDrive()]));
