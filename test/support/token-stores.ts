@@ -3,10 +3,14 @@
  * its own store on the shared database, and `withTokenLock` is one lock for all of them (what the
  * Postgres store's advisory lock gives across hosts).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Sealer } from '../../src/auth/crypto.js';
 import { qontoTokensAad, type QontoTokens } from '../../src/auth/qonto-oauth.js';
 import { microsoftCacheAad } from '../../src/auth/token-cache.js';
 import { TokensRefusedError } from '../../src/errors.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
 type Provider = 'microsoft' | 'qonto';
@@ -27,11 +31,40 @@ export class KeyedMutex {
   }
 }
 
-export interface SharedStoreOptions {
-  /** The lock shared with the other "processes"; none: withTokenLock only runs `run` (no lock at all). */
-  locks: KeyedMutex | null;
+export interface StoreHooks {
   /** Runs before each token write reaches the database (to revoke the integration meanwhile). */
   beforePutTokens?: (integrationId: string, provider: Provider) => Promise<void>;
+}
+
+export interface SharedStoreOptions extends StoreHooks {
+  /** The lock shared with the other "processes"; none: withTokenLock only runs `run` (no lock at all). */
+  locks: KeyedMutex | null;
+}
+
+/** One database and the stores the "processes" opened on it. */
+export interface SharedDatabase {
+  /** A store as one more process opens it on the database. */
+  open(hooks: StoreHooks): Promise<Store>;
+  readonly stores: readonly Store[];
+  close(): Promise<void>;
+}
+
+/** A SQLite file (whose own withTokenLock locks nothing) opened by each process, with one lock shared in memory. */
+export function sharedSqlite(): SharedDatabase {
+  const file = join(mkdtempSync(join(tmpdir(), 'token-lock-')), 'store.sqlite');
+  const locks = new KeyedMutex();
+  const stores: Store[] = [];
+  return {
+    stores,
+    open: async (hooks) => {
+      const store = sharedStore(openSqliteStore(file), { locks, ...hooks });
+      stores.push(store);
+      return store;
+    },
+    close: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
 }
 
 /**
