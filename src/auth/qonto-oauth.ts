@@ -137,7 +137,8 @@ export class QontoOAuth {
    * tokens). True when Qonto confirmed. Deletes nothing: the caller removes the stored caches. */
   revoke(integrationId: string): Promise<boolean> {
     return this.lock.run(integrationId, async () => {
-      const tokens = await this.load(integrationId).catch(() => null);
+      // Read only: the integration is usually marked revoked already, so re-sealing would be refused.
+      const tokens = await this.load(integrationId, { reseal: false }).catch(() => null);
       if (!tokens) return false;
       try {
         const res = await this.fetchImpl(`${this.oauthUrl}${this.opts.revokePath ?? '/oauth2/revoke'}`, {
@@ -161,7 +162,7 @@ export class QontoOAuth {
     await this.opts.store.putTokenCache(integrationId, 'qonto', this.opts.sealer.seal(plain, qontoTokensAad(integrationId)));
   }
 
-  private async load(integrationId: string): Promise<QontoTokens | null> {
+  private async load(integrationId: string, { reseal } = { reseal: true }): Promise<QontoTokens | null> {
     const sealed = await this.opts.store.getTokenCache(integrationId, 'qonto');
     if (!sealed) return null;
     let json: unknown;
@@ -174,7 +175,7 @@ export class QontoOAuth {
     const parsed = StoredTokensSchema.safeParse(json);
     if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable', provider: 'qonto' });
     // Sealed with a key that is being rotated out: seal it again with the current one.
-    if (!this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
+    if (reseal && !this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
     return parsed.data;
   }
 

@@ -35,8 +35,8 @@ const processStores = (n: number): Promise<Store[]> => Promise.all(Array.from({ 
 const microsoftAuth = (store: Store): MicrosoftAuth =>
   new MicrosoftAuth({ ...SANDBOX_MICROSOFT_CLIENT, loginUrl: sims.identity.url, redirectUri: MICROSOFT_REDIRECT, store, sealer });
 
-const qontoOAuth = (store: Store): QontoOAuth =>
-  new QontoOAuth({ oauthUrl: sims.qonto.url, ...SANDBOX_QONTO_OAUTH_CLIENT, redirectUri: QONTO_REDIRECT, store, sealer });
+const qontoOAuth = (store: Store, keys = sealer): QontoOAuth =>
+  new QontoOAuth({ oauthUrl: sims.qonto.url, ...SANDBOX_QONTO_OAUTH_CLIENT, redirectUri: QONTO_REDIRECT, store, sealer: keys });
 
 const qontoTokenRequests = (): number => sims.qonto.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/oauth2/token')).length;
 
@@ -165,7 +165,7 @@ describe.each(databases)('%s', (_name, createDatabase) => {
 
   describe('Qonto tokens across processes', () => {
     it('N processes asking at once after expiry: one refresh, every caller gets the same working token', async () => {
-      const auths = (await processStores(PROCESSES)).map(qontoOAuth);
+      const auths = (await processStores(PROCESSES)).map((store) => qontoOAuth(store));
       await signInToQontoWithSimulator(auths[0]!, 'int-1', owner.id);
       await expireQontoAccessToken(database.stores[0]!, sealer, 'int-1');
       const before = qontoTokenRequests();
@@ -191,6 +191,21 @@ describe.each(databases)('%s', (_name, createDatabase) => {
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SANDBOX_QONTO_OAUTH_CLIENT.clientId, client_secret: SANDBOX_QONTO_OAUTH_CLIENT.clientSecret }),
       });
       expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    it('withdrawing consent after a key rotation still revokes the refresh token at Qonto (its re-sealing is refused)', async () => {
+      const store = await processStore();
+      const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+      await signInToQontoWithSimulator(qontoOAuth(store, createSealer([oldKey])), 'int-1', owner.id);
+      const { refreshToken } = (await storedQontoTokens(store, createSealer([oldKey]), 'int-1'))!;
+      await revoke(store, 'int-1');
+
+      expect(await qontoOAuth(store, createSealer([newKey, oldKey])).revoke('int-1')).toBe(true);
+      const res = await fetch(`${sims.qonto.url}/oauth2/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SANDBOX_QONTO_OAUTH_CLIENT.clientId, client_secret: SANDBOX_QONTO_OAUTH_CLIENT.clientSecret }),
+      });
       expect(await res.json()).toMatchObject({ error: 'invalid_grant' });
     });
 
