@@ -1,7 +1,7 @@
 /**
  * Stores as several processes see one database, for the token refresh tests: each "process" opens
- * its own store on the shared database, and `withTokenLock` is one lock for all of them (what the
- * Postgres store's advisory lock gives across hosts).
+ * its own store on the shared database. Postgres: the store's own advisory lock. SQLite (whose
+ * withTokenLock locks nothing: one host, callers queue in process): a lock shared in memory.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Sealer } from '../../src/auth/crypto.js';
 import { qontoTokensAad, type QontoTokens } from '../../src/auth/qonto-oauth.js';
 import { microsoftCacheAad } from '../../src/auth/token-cache.js';
-import { TokensRefusedError } from '../../src/errors.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -67,20 +67,39 @@ export function sharedSqlite(): SharedDatabase {
   };
 }
 
-/**
- * `inner` with the token lock shared through `opts.locks`, and token writes refused for a revoked or
- * deleted integration (TokensRefusedError, the store contract).
- */
-export function sharedStore(inner: Store, opts: SharedStoreOptions): Store {
+/** A Postgres database (`url`) opened by each process with its own pools: only the store's advisory
+ * lock and its refusal of token writes stand between them. */
+export function sharedPostgres(url: string): SharedDatabase {
+  const stores: Store[] = [];
+  return {
+    stores,
+    open: async (hooks) => {
+      const store = withHooks(await openPostgresStore(url, { poolSize: 4, statementTimeoutMs: 30_000 }), hooks);
+      stores.push(store);
+      return store;
+    },
+    close: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+}
+
+/** `inner` whose token writes run `hooks.beforePutTokens` first. */
+function withHooks(inner: Store, hooks: StoreHooks): Store {
   return {
     ...inner,
-    withTokenLock: (integrationId, provider, run) => (opts.locks ? opts.locks.run(`${integrationId}:${provider}`, run) : run()),
     putTokenCache: async (integrationId, provider, sealed) => {
-      await opts.beforePutTokens?.(integrationId, provider);
-      const integration = await inner.getIntegration(integrationId);
-      if (!integration || integration.status === 'revoked') throw new TokensRefusedError(integrationId);
+      await hooks.beforePutTokens?.(integrationId, provider);
       await inner.putTokenCache(integrationId, provider, sealed);
     },
+  };
+}
+
+/** `inner` with the token lock shared through `opts.locks`; null: no lock at all. */
+export function sharedStore(inner: Store, opts: SharedStoreOptions): Store {
+  return {
+    ...withHooks(inner, opts),
+    withTokenLock: (integrationId, provider, run) => (opts.locks ? opts.locks.run(`${integrationId}:${provider}`, run) : run()),
   };
 }
 

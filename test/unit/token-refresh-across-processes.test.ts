@@ -15,7 +15,8 @@ import { SANDBOX_MICROSOFT_CLIENT, SANDBOX_QONTO_OAUTH_CLIENT, startSimulators, 
 import type { SimMembership } from '../../src/simulators/qonto/data.js';
 import { signInToQontoWithSimulator, signInWithSimulator } from '../../src/simulators/sign-in.js';
 import type { Store } from '../../src/store/types.js';
-import { editMicrosoftCache, expireMicrosoftAccessTokens, expireQontoAccessToken, sharedSqlite, storedQontoTokens, type SharedDatabase, type StoreHooks } from '../support/token-stores.js';
+import { freshDatabaseUrl } from '../support/postgres.js';
+import { editMicrosoftCache, expireMicrosoftAccessTokens, expireQontoAccessToken, sharedPostgres, sharedSqlite, storedQontoTokens, type SharedDatabase, type StoreHooks } from '../support/token-stores.js';
 
 const PROCESSES = 4;
 const MICROSOFT_REDIRECT = 'http://localhost:3000/auth/microsoft/callback';
@@ -53,7 +54,10 @@ async function refreshByHand(refreshToken: string): Promise<{ status: number; bo
 const revoke = (store: Store, integrationId: string) => store.updateIntegration(integrationId, { status: 'revoked' });
 
 /** How several processes share one database: each opens its own store on it. */
-const databases: [string, () => Promise<SharedDatabase>][] = [['SQLite file, the token lock shared in memory', async () => sharedSqlite()]];
+const databases: [string, () => Promise<SharedDatabase>][] = [
+  ['Postgres, a store with its own pools per process', async () => sharedPostgres(await freshDatabaseUrl())],
+  ['SQLite file, the token lock shared in memory', async () => sharedSqlite()],
+];
 
 describe.each(databases)('%s', (_name, createDatabase) => {
   beforeEach(async () => {
