@@ -45,7 +45,13 @@ async function refreshByHand(refreshToken: string): Promise<{ status: number; bo
   const res = await fetch(`${sims.identity.url}/consumers/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...{ client_id: SANDBOX_MICROSOFT_CLIENT.clientId, client_secret: SANDBOX_MICROSOFT_CLIENT.clientSecret }, grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'User.Read offline_access' }),
+    body: new URLSearchParams({
+      client_id: SANDBOX_MICROSOFT_CLIENT.clientId,
+      client_secret: SANDBOX_MICROSOFT_CLIENT.clientSecret,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      scope: 'User.Read offline_access',
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
