@@ -59,6 +59,8 @@ export interface QontoSimulatorOptions {
   organization?: Partial<SimOrganization>;
   /** Clients registered with the OAuth server (oauth.ts); default: any client id and secret. */
   oauthClients?: QontoOAuthClient[];
+  /** How long a rotated OAuth refresh token is still accepted (oauth.ts); default 60 s, 0 = strict. */
+  refreshTokenReuseGraceSec?: number;
   /** Added before every answer (benchmarks). */
   latencyMs?: number;
 }
@@ -113,6 +115,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     data,
     now,
     clients: opts.oauthClients,
+    refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec,
     issueAccessToken: (membershipId, tokenOpts) => access.issueAccessToken(membershipId, tokenOpts),
     revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
   });
