@@ -214,11 +214,22 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             }))
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();
+        const known = async (attachmentId: string) =>
+          (await trx
+            .selectFrom('manifest')
+            .select('attachment_id')
+            .where('integration_id', '=', integrationId)
+            .where('attachment_id', '=', attachmentId)
+            .executeTakeFirst()) !== undefined;
         let inserted = 0;
         for (const r of receipts) {
           let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
           // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
           if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
+          // Neither name free in the folder and not known either: a receipt must never be dropped silently.
+          if (added === 0 && !(await known(r.attachmentId))) {
+            throw new Error(`Receipt ${r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
+          }
           inserted += added;
         }
         return inserted;

@@ -137,6 +137,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
     });
 
+    it('refuses to drop a receipt whose name and fallback name are both taken in its folder', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'F', 'Same.pdf'), receipt('b', 'F', 'full-c.pdf')]);
+      await expect(store.upsertDiscovered('i1', [receipt('c', 'F', 'same.PDF')])).rejects.toThrow(/\bc\b/);
+      expect(await store.getEntry('i1', 'c')).toBeNull();
+      // A receipt known already is no clash, whatever the names.
+      expect(await store.upsertDiscovered('i1', [receipt('a', 'F', 'full-c.pdf')])).toBe(0);
+    });
+
     it('does not retry a receipt in the run it failed in', async () => {
       await store.upsertDiscovered('i1', [receipt('a')]);
       await store.updateEntry('i1', 'a', { state: 'failed', failedInRun: 3 });
