@@ -171,6 +171,18 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect((await store.counts('i1')).pending).toBe(4);
     });
 
+    it('matches folder paths case-insensitively, as OneDrive does', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'Main (1234)/2026/2026-03'), receipt('b', 'Main (1234)/2026/2026-04'), receipt('c', 'Other (1)/2026')]);
+      expect((await store.dismissUnder('i1', 'main (1234)/2026/2026-03')).dismissed).toBe(1);
+      expect((await store.dismissUnder('i1', 'MAIN (1234)')).dismissed).toBe(1);
+      expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
+      await store.putFolder('i1', 'Main (1234)', 'f-m');
+      await store.putFolder('i1', 'Main (1234)/2026', 'f-m-2026');
+      await store.putFolder('i1', 'Other (1)', 'f-o');
+      await store.forgetFoldersUnder('i1', 'mAIN (1234)');
+      expect(await store.listFolders('i1')).toEqual([{ path: 'Other (1)', driveItemId: 'f-o' }]);
+    });
+
     it('treats LIKE wildcards in folder names literally', async () => {
       await store.upsertDiscovered('i1', [receipt('a', '50%_off (1)/2026'), receipt('b', '50Xoff (1)/2026')]);
       expect((await store.dismissUnder('i1', '50%_off (1)')).dismissed).toBe(1);
