@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
-import { Migrator } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -33,6 +32,13 @@ const types = {
  * refreshes that need not be). */
 export function tokenLockKey(integrationId: string, provider: string): number {
   return createHash('sha256').update(`${integrationId}\0${provider}`).digest().readInt32BE(0);
+}
+
+/** Names of the migrations the Migrator recorded as applied (none in an empty database). */
+async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ present: boolean }>`SELECT to_regclass(${DEFAULT_MIGRATION_TABLE}) IS NOT NULL AS present`.execute(db);
+  if (!rows[0]?.present) return [];
+  return (await sql<{ name: string }>`SELECT name FROM ${sql.table(DEFAULT_MIGRATION_TABLE)}`.execute(db)).rows.map((r) => r.name);
 }
 
 /** Runs `run` holding the session advisory lock (LOCK_NAMESPACE, key) on a connection of `pool`.
@@ -79,7 +85,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await withAdvisoryLock(lockPool, MIGRATION_LOCK, async () => {
-      await migrateToLatest(new Migrator({ db, provider: migrationProvider('postgres') }));
+      await migrateToLatest(new Migrator({ db, provider: migrationProvider('postgres') }), await appliedMigrations(db));
     });
   } catch (error) {
     await db.destroy();

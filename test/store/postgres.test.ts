@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../src/logger.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { freshDatabaseUrl } from '../support/postgres.js';
 import { receipt, storeContract } from './contract.js';
@@ -12,6 +13,10 @@ storeContract('Postgres', async () => {
 });
 
 describe('Postgres store', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('reads int8 and numeric as numbers on its own pools, leaving pg\'s global parsers alone', async () => {
     const url = await freshDatabaseUrl();
     const store = await openPostgresStore(url, options);
@@ -26,6 +31,29 @@ describe('Postgres store', () => {
       expect(rows[0]).toEqual({ n: '2', s: '6000000000' });
     } finally {
       await other.end();
+      await store.close();
+    }
+  });
+
+  it('opens a database a newer release migrated (rollback), without migrating, and warns', async () => {
+    const url = await freshDatabaseUrl();
+    const first = await openPostgresStore(url, options);
+    await first.createIntegration({ id: 'i1' });
+    await first.close();
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('INSERT INTO kysely_migration (name, timestamp) VALUES ($1, $2)', ['9999_from_a_newer_release', new Date().toISOString()]);
+    } finally {
+      await other.end();
+    }
+
+    const warn = vi.spyOn(logger, 'warn');
+    const store = await openPostgresStore(url, options);
+    try {
+      expect((await store.getIntegration('i1'))?.status).toBe('connecting');
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ unknownMigrations: ['9999_from_a_newer_release'] }), expect.stringMatching(/newer release/));
+    } finally {
       await store.close();
     }
   });
