@@ -61,6 +61,35 @@ async function withAdvisoryLock<T>(pool: pg.Pool, key: number, run: () => Promis
   }
 }
 
+/** TCP keepalive, both ends: idle seconds before the first probe, seconds between probes, probes. */
+const KEEPALIVE = { idleSeconds: 30, intervalSeconds: 10, count: 3 };
+
+/**
+ * Settings of both pools. TCP keepalive on both ends of every connection: a connection holding a token
+ * lock sits idle while its holder talks to the provider, and if that host vanishes (power or network
+ * loss) nothing else would ever be sent on it. The server, probing, ends the session within about a
+ * minute, which releases its advisory locks (with the system's defaults it would wait about two hours);
+ * the client, probing, notices a server that vanished. The server's settings travel as the startup
+ * parameter `options` (user-settable, per connection); an `options` in DATABASE_URL replaces them.
+ */
+export function poolConfig(url: string, options: PostgresOptions): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    // Waiting for a connection (server unreachable, pool exhausted) is bounded alike.
+    connectionTimeoutMillis: options.statementTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE.idleSeconds * 1000,
+    options: [
+      `-c tcp_keepalives_idle=${KEEPALIVE.idleSeconds}`,
+      `-c tcp_keepalives_interval=${KEEPALIVE.intervalSeconds}`,
+      `-c tcp_keepalives_count=${KEEPALIVE.count}`,
+    ].join(' '),
+    types,
+  };
+}
+
 /**
  * The Postgres store (node-postgres). Migrations run at open, under an advisory lock held on its own
  * connection, so processes starting together against an empty database apply them once, one after
@@ -68,14 +97,7 @@ async function withAdvisoryLock<T>(pool: pg.Pool, key: number, run: () => Promis
  * then never wait for a connection that another lock holder keeps).
  */
 export async function openPostgresStore(url: string, options: PostgresOptions): Promise<Store> {
-  const settings: pg.PoolConfig = {
-    connectionString: url,
-    max: options.poolSize,
-    statement_timeout: options.statementTimeoutMs,
-    // Waiting for a connection (server unreachable, pool exhausted) is bounded alike.
-    connectionTimeoutMillis: options.statementTimeoutMs,
-    types,
-  };
+  const settings = poolConfig(url, options);
   const pool = new pg.Pool(settings);
   const lockPool = new pg.Pool(settings);
   // An idle connection that breaks (server restart) is dropped by the pool; without a listener the
