@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { RetryableError } from '../errors.js';
 import { migrateToLatest, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { createStore } from './store.js';
@@ -41,14 +42,24 @@ async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
   return (await sql<{ name: string }>`SELECT name FROM ${sql.table(DEFAULT_MIGRATION_TABLE)}`.execute(db)).rows.map((r) => r.name);
 }
 
+/** Postgres' code of a statement cancelled by `statement_timeout`. */
+const QUERY_CANCELED = '57014';
+
 /** Runs `run` holding the session advisory lock (LOCK_NAMESPACE, key) on a connection of `pool`.
- * Waiting is bounded by the pool's statement timeout. A connection that may still hold the lock
- * (unlocking failed) is closed, never reused: closing ends its locks. */
-async function withAdvisoryLock<T>(pool: pg.Pool, key: number, run: () => Promise<T>): Promise<T> {
+ * Waiting is bounded by the pool's statement timeout: then a RetryableError, the lock being busy. A
+ * connection that may still hold the lock (unlocking failed) is closed, never reused: closing ends its
+ * locks. */
+async function withAdvisoryLock<T>(pool: pg.Pool, key: number, what: string, run: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let unlockFailed: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, key]);
+    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, key]).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== QUERY_CANCELED) throw error;
+      throw new RetryableError(`The ${what} is busy: another process held it for longer than the statement timeout (DATABASE_STATEMENT_TIMEOUT_MS)`, {
+        code: `${what.replace(/ /g, '_')}_busy`,
+        cause: error,
+      });
+    });
     try {
       return await run();
     } finally {
@@ -106,7 +117,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
   lockPool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await withAdvisoryLock(lockPool, MIGRATION_LOCK, async () => {
+    await withAdvisoryLock(lockPool, MIGRATION_LOCK, 'migration lock', async () => {
       await migrateToLatest(new Migrator({ db, provider: migrationProvider('postgres') }), await appliedMigrations(db));
     });
   } catch (error) {
@@ -117,7 +128,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
   return createStore({
     db,
     dialect: 'postgres',
-    withTokenLock: (integrationId, provider, run) => withAdvisoryLock(lockPool, tokenLockKey(integrationId, provider), run),
+    withTokenLock: (integrationId, provider, run) => withAdvisoryLock(lockPool, tokenLockKey(integrationId, provider), 'token lock', run),
     close: async () => {
       await db.destroy();
       await lockPool.end();
