@@ -14,17 +14,17 @@ async function main(): Promise<void> {
   logger.info(`Starting with ROLE=${config.ROLE}`);
   // Listening from the start: a signal during start-up (the embedded server already running) stops the
   // role once it is up, instead of killing the process and leaving that server behind.
-  let role: RunningRole | undefined;
-  let stopRequested = false;
+  const started: { role?: RunningRole; stopRequested?: boolean } = {};
   stopOnSignals(
     async () => {
-      stopRequested = true;
-      await role?.stop();
+      started.stopRequested = true;
+      await started.role?.stop();
     },
     { graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger },
   );
-  role = await startRole(config);
-  if (stopRequested) await role.stop();
+  const role = await startRole(config);
+  started.role = role;
+  if (started.stopRequested) await role.stop();
   await role.finished;
 }
 
