@@ -18,6 +18,9 @@ export interface SimulatorsOptions {
   now?: () => number;
   /** Added before every Qonto and Graph answer (benchmarks). */
   latencyMs?: number;
+  /** Lifetimes of the access tokens Qonto's OAuth server and the identity platform issue (default an
+   * hour each): short ones make clients refresh, and rotate refresh tokens, all the time. */
+  accessTokenTtlSec?: { qonto?: number; microsoft?: number };
 }
 
 export interface Simulators {
@@ -52,10 +55,11 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     work: directory.addUser({ username: 'camille@contoso.onmicrosoft.com', name: 'Camille (Contoso)', kind: 'work' as const }),
   };
   const qontoOAuthClient = opts.qontoOAuthClient ?? SANDBOX_QONTO_OAUTH_CLIENT;
-  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient], latencyMs: opts.latencyMs });
+  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient], latencyMs: opts.latencyMs, oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto });
   const identity = await startIdentitySimulator({
     directory,
     port: opts.ports?.identity,
+    accessTokenTtlSec: opts.accessTokenTtlSec?.microsoft,
     clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: client.redirectUris }],
   });
   const graph = await startGraphSimulator({
