@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { IntegrationStatusBody } from '../../src/api/status.js';
+import { startSimulators, type Simulators } from '../../src/simulators/index.js';
+import type { SimUser } from '../../src/simulators/identity/directory.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
+import { workflowIdFor } from '../../workflows/messages.js';
+import { driveMismatches, expectedReceipts } from '../support/expectations.js';
+import { ENCRYPTION_KEY, freePort } from '../support/harness.js';
+import { HttpBrowser } from '../support/http-browser.js';
+import { spawnProduct, type ProductProcess } from '../support/worker-process.js';
+
+/**
+ * The deployment of several hosts, as OS processes: one `ROLE=api` and two `ROLE=worker` processes of
+ * the real entry point, each with its own port and empty DATA_DIR, sharing only the database, the
+ * Temporal server, PUBLIC_URL and ENCRYPTION_KEY. Qonto and Microsoft refuse every reuse of a rotated
+ * refresh token, and access tokens live shorter than the clients' refresh margins, so every token use
+ * is a refresh: a refresh that is not serialised across processes shows as `invalid_grant`.
+ */
+const ZONE = 'Europe/Paris';
+const SYNC_FROM = '2020-01-01';
+const RUN = `mp-${Date.now().toString(36)}`;
+const GRACE_SECONDS = 15;
+/** Below both clients' refresh margins (5 minutes): every token use refreshes. */
+const ACCESS_TOKEN_TTL_SEC = 120;
+
+type Role = 'api' | 'worker';
+interface Host {
+  role: Role;
+  port: number;
+  env: Record<string, string>;
+  process: ProductProcess;
+}
+
+let root: string;
+let sims: Simulators;
+let store: Store;
+let client: Client;
+let api: Host;
+let workers: Host[];
+/** The integrations, each with its member's browser and its Microsoft user's drive. */
+const integrations: { id: string; browser: HttpBrowser; user: SimUser }[] = [];
+
+function hostEnv(role: Role, port: number, shared: Record<string, string>): Record<string, string> {
+  return { ...shared, ROLE: role, PORT: String(port), DATA_DIR: mkdtempSync(join(root, `${role}-`)) };
+}
+
+const start = (role: Role, port: number, env: Record<string, string>): Host => ({ role, port, env, process: spawnProduct(env) });
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'receipts-mp-'));
+  sims = await startSimulators({
+    storageDir: join(root, 'drive'),
+    demo: { seed: 12, accounts: 3, months: 3, receipts: 240, sizes: { minBytes: 20_000, maxBytes: 900_000, largeBytes: 5_000_000, largeShare: 0.03 } },
+    accessTokenTtlSec: { qonto: ACCESS_TOKEN_TTL_SEC, microsoft: ACCESS_TOKEN_TTL_SEC },
+  });
+  const databaseUrl = `sqlite:${join(root, 'shared.sqlite')}`;
+  const [apiPort, ...workerPorts] = await Promise.all([freePort(), freePort(), freePort()]);
+  const shared = {
+    ...sims.oauthEnv,
+    SANDBOX: 'false',
+    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `tq-${RUN}`,
+    DATABASE_URL: databaseUrl,
+    ENCRYPTION_KEY,
+    SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
+  };
+  // All at the same moment, against the empty database.
+  api = start('api', apiPort, hostEnv('api', apiPort, shared));
+  workers = workerPorts.map((port) => start('worker', port, hostEnv('worker', port, shared)));
+  await Promise.all([api, ...workers].map((h) => h.process.healthy(h.port)));
+  store = openSqliteStore(databaseUrl.replace(/^sqlite:/, ''));
+  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+});
+
+afterAll(async () => {
+  for (const { id } of integrations) await client?.workflow.getHandle(workflowIdFor(id)).terminate('suite over').catch(() => {});
+  await Promise.all([api, ...(workers ?? [])].filter(Boolean).map((h) => h.process.kill()));
+  await client?.connection.close();
+  await store?.close();
+  await sims?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const expected = () => expectedReceipts(sims.qonto.data, SYNC_FROM, ZONE);
+const driveOf = (user: SimUser) => sims.graph.drive(user.id);
+const status = async (i: (typeof integrations)[number]) => {
+  const { status: code, body } = await i.browser.json<IntegrationStatusBody>('GET', `/api/integrations/${i.id}`);
+  if (code !== 200) throw new Error(`GET /api/integrations/${i.id} answered ${code}`);
+  return body;
+};
+
+/** Polls until `done` holds (an observable condition, with a generous deadline). */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 240_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The integrations' export activities under way, with the process that runs each. */
+async function runningExports(): Promise<{ integrationId: string; pid: number }[]> {
+  const found: { integrationId: string; pid: number }[] = [];
+  for (const { id } of integrations) {
+    const { raw } = await client.workflow.getHandle(workflowIdFor(id)).describe();
+    for (const activity of raw.pendingActivities ?? []) {
+      const pid = Number.parseInt(activity.lastWorkerIdentity ?? '', 10);
+      if (activity.activityType?.name === 'exportBatch' && activity.lastStartedTime && Number.isInteger(pid)) found.push({ integrationId: id, pid });
+    }
+  }
+  return found;
+}
+
+const refusals = () => [...sims.identity.tokenAnswers, ...sims.qonto.tokenAnswers].filter((a) => a.status !== 200);
+const refreshes = () => [...sims.identity.tokenAnswers, ...sims.qonto.tokenAnswers].filter((a) => a.grantType === 'refresh_token').length;
+
+/** Every integration idle with every receipt in its drive, as the status API says. */
+const allIdle = () =>
+  until(
+    () => Promise.all(integrations.map(status)),
+    (all) => all.every((s) => s.status === 'idle' && s.nextRunAt !== null && s.counts.pending === 0 && s.counts.exported === expected().length),
+    'every integration idle with every receipt exported',
+  );
+
+async function expectDrivesExact(): Promise<void> {
+  for (const { id, user } of integrations) {
+    expect(await driveMismatches(driveOf(user), store, id, expected()), id).toEqual([]);
+    expect(driveOf(user).uploadSessionCount()).toBe(0);
+  }
+}
+
+describe('one api and two worker processes on one database', () => {
+  it('starts every role together on an empty database and connects three integrations through the api, as a browser does', async () => {
+    const demo = sims.demo!;
+    const members = [demo.membershipIds.owner, demo.membershipIds.admin, demo.membershipIds.accountant];
+    for (const [n, membershipId] of members.entries()) {
+      const browser = new HttpBrowser(api.env.PUBLIC_URL!);
+      await browser.signInWithQonto(membershipId);
+      const user = sims.directory.addUser({ username: `mp-${n}-${RUN}@outlook.com`, kind: 'personal' });
+      const id = await browser.connect(user.username, { syncFrom: SYNC_FROM, timeZone: ZONE });
+      integrations.push({ id, browser, user });
+    }
+    expect(new Set(integrations.map((i) => i.id)).size).toBe(3);
+  });
+
+  it('loses a worker to SIGKILL in the middle of the backfill: the other one brings every receipt exactly once, with no refused refresh', async () => {
+    const pids = workers.map((w) => w.process.child.pid!);
+    const total = expected().length;
+    // An export under way on a worker, its drive neither empty nor full: that worker dies.
+    const [victim] = await until(
+      async () => {
+        const running = await runningExports();
+        return running.filter((r) => {
+          const i = integrations.find((x) => x.id === r.integrationId)!;
+          const files = driveOf(i.user).listFiles().length;
+          return pids.includes(r.pid) && files >= 10 && files < total;
+        });
+      },
+      (running) => running.length > 0,
+      'an export in the middle of its backfill on a worker',
+    );
+    const killed = workers.find((w) => w.process.child.pid === victim!.pid)!;
+    await killed.process.kill();
+    const survivor = workers.find((w) => w !== killed)!;
+    expect(survivor.process.child.exitCode).toBeNull();
+
+    const done = await allIdle();
+    for (const s of done) expect(s).toMatchObject({ status: 'idle', lastError: null, counts: { exported: total, failed: 0, pending: 0 } });
+    await expectDrivesExact();
+    // The dashboard's counts are the drive's.
+    for (const [n, i] of integrations.entries()) expect(done[n]!.counts.exported).toBe(driveOf(i.user).listFiles().length);
+    expect(refusals()).toEqual([]);
+    // Tokens were refreshed all along (their life is shorter than the clients' margin).
+    expect(refreshes()).toBeGreaterThan(integrations.length * 4);
+  });
+});
