@@ -137,6 +137,31 @@ async function expectDrivesExact(): Promise<void> {
   }
 }
 
+/**
+ * Ends every Microsoft access token before its time each time another 100 receipts have landed in the
+ * drives, so uploads under way on both workers meet 401s. Stop it to know how often it did.
+ */
+function expireAccessTokensAlong(): { stop(): { expired: number; unauthorized: boolean } } {
+  let expired = 0;
+  let unauthorized = false;
+  let next = 100;
+  const timer = setInterval(() => {
+    const files = integrations.reduce((sum, i) => sum + driveOf(i.user).listFiles().length, 0);
+    if (files >= next) {
+      sims.directory.expireAccessTokens();
+      expired += 1;
+      next += 100;
+    }
+    unauthorized ||= sims.graph.requestLog.some((r) => r.status === 401);
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { expired, unauthorized };
+    },
+  };
+}
+
 describe('one api and two worker processes on one database', () => {
   it('starts every role together on an empty database and connects three integrations through the api, as a browser does', async () => {
     const demo = sims.demo!;
@@ -154,6 +179,7 @@ describe('one api and two worker processes on one database', () => {
   it('loses a worker to SIGKILL in the middle of the backfill: the other one brings every receipt exactly once, with no refused refresh', async () => {
     const pids = workers.map((w) => w.process.child.pid!);
     const total = expected().length;
+    const expiries = expireAccessTokensAlong();
     // An export under way on a worker, its drive neither empty nor full: that worker dies.
     const [victim] = await until(
       async () => {
@@ -173,6 +199,10 @@ describe('one api and two worker processes on one database', () => {
     expect(survivor.process.child.exitCode).toBeNull();
 
     const done = await allIdle();
+    const { expired, unauthorized } = expiries.stop();
+    // Graph refused access tokens in the middle of uploads, and the workers refreshed and went on.
+    expect(expired).toBeGreaterThan(0);
+    expect(unauthorized).toBe(true);
     for (const s of done) expect(s).toMatchObject({ status: 'idle', lastError: null, counts: { exported: total, failed: 0, pending: 0 } });
     await expectDrivesExact();
     // The dashboard's counts are the drive's.
@@ -180,5 +210,59 @@ describe('one api and two worker processes on one database', () => {
     expect(refusals()).toEqual([]);
     // Tokens were refreshed all along (their life is shorter than the clients' margin).
     expect(refreshes()).toBeGreaterThan(integrations.length * 4);
+  });
+
+  it('brings the killed worker back with the same settings: healthy, and a run duplicates nothing', async () => {
+    const killed = workers.find((w) => w.process.child.exitCode !== null || w.process.child.signalCode !== null)!;
+    killed.process = spawnProduct(killed.env);
+    await killed.process.healthy(killed.port);
+    const before = integrations.map((i) => ({ files: driveOf(i.user).listFiles().length, sessions: driveOf(i.user).counters.createUploadSession }));
+    const runs = await Promise.all(integrations.map(async (i) => (await status(i)).lastRun?.finishedAt));
+    for (const i of integrations) expect((await i.browser.call('POST', `/api/integrations/${i.id}/sync`)).status).toBe(202);
+    const after = await until(
+      () => Promise.all(integrations.map(status)),
+      (all) => all.every((s, n) => s.status === 'idle' && s.lastRun !== null && s.lastRun.finishedAt !== runs[n]),
+      'the runs after the restart',
+    );
+    for (const s of after) expect(s.lastRun).toMatchObject({ kind: 'sync', outcome: 'completed', exported: 0 });
+    await expectDrivesExact();
+    expect(integrations.map((i) => ({ files: driveOf(i.user).listFiles().length, sessions: driveOf(i.user).counters.createUploadSession }))).toEqual(before);
+    expect(refusals()).toEqual([]);
+  });
+
+  it('lets the last worker go on SIGTERM: it exits 0 within the grace period, leaving nothing half-written', async () => {
+    // One worker leaves while idle; the other becomes the last one.
+    const [first, last] = workers as [Host, Host];
+    expect(await first.process.terminate()).toEqual({ code: 0, signal: null });
+
+    // New receipts, a few of them large enough for upload sessions, then a run: the last worker exports.
+    const data = sims.qonto.data;
+    const account = data.bankAccounts()[0]!;
+    for (let n = 0; n < 12; n++) {
+      const tx = data.addTransaction({ bankAccountId: account.id, amount: 40 + n, label: `Late supplier ${n}`, side: 'debit' });
+      data.attachReceipt(tx.id, { fileName: `late-${n}.pdf`, contentType: 'application/pdf', size: n % 3 === 0 ? 12_000_000 : 300_000 });
+    }
+    const filesBefore = integrations.map((i) => driveOf(i.user).listFiles().length);
+    for (const i of integrations) expect((await i.browser.call('POST', `/api/integrations/${i.id}/sync`)).status).toBe(202);
+    await until(
+      async () => ({ running: await runningExports(), landed: integrations.map((i, n) => driveOf(i.user).listFiles().length - filesBefore[n]!) }),
+      ({ running, landed }) => running.some((r) => r.pid === last.process.child.pid) && landed.some((l) => l > 0),
+      'the last worker exporting the new receipts',
+    );
+
+    const signalled = Date.now();
+    const exit = await last.process.terminate();
+    const tookMs = Date.now() - signalled;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(tookMs).toBeLessThan(GRACE_SECONDS * 1000);
+
+    // No worker is left: what the drives hold now is what the last one left behind.
+    for (const { id, user } of integrations) {
+      expect(driveOf(user).uploadSessionCount()).toBe(0);
+      const problems = await driveMismatches(driveOf(user), store, id, expected());
+      // Receipts not exported yet are fine; a file that is not a whole, verified receipt is not.
+      expect(problems.filter((p) => !/ is (pending|failed)$/.test(p)), id).toEqual([]);
+    }
+    expect(refusals()).toEqual([]);
   });
 });
