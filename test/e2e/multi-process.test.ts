@@ -243,6 +243,7 @@ describe('one api and two worker processes on one database', () => {
   it('lets the last worker go on SIGTERM: it exits 0 within the grace period, leaving nothing half-written', async () => {
     // One worker leaves while idle; the other becomes the last one.
     const [first, last] = workers as [Host, Host];
+    expect(last.process.child.exitCode).toBeNull();
     expect(await first.process.terminate()).toEqual({ code: 0, signal: null });
 
     // New receipts, a few of them large enough for upload sessions, then a run: the last worker exports.
@@ -252,12 +253,14 @@ describe('one api and two worker processes on one database', () => {
       const tx = data.addTransaction({ bankAccountId: account.id, amount: 40 + n, label: `Late supplier ${n}`, side: 'debit' });
       data.attachReceipt(tx.id, { fileName: `late-${n}.pdf`, contentType: 'application/pdf', size: n % 3 === 0 ? 12_000_000 : 300_000 });
     }
-    const filesBefore = integrations.map((i) => driveOf(i.user).listFiles().length);
+    // The first upload fragments are stored slowly: the worker is in the middle of a file when told to stop.
+    const servedBefore = sims.graph.faults.served;
+    sims.graph.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'slow-answer', ms: 3_000 }, 2);
     for (const i of integrations) expect((await i.browser.call('POST', `/api/integrations/${i.id}/sync`)).status).toBe(202);
     await until(
-      async () => ({ running: await runningExports(), landed: integrations.map((i, n) => driveOf(i.user).listFiles().length - filesBefore[n]!) }),
-      ({ running, landed }) => running.some((r) => r.pid === last.process.child.pid) && landed.some((l) => l > 0),
-      'the last worker exporting the new receipts',
+      async () => ({ running: await runningExports(), sessions: integrations.reduce((n, i) => n + driveOf(i.user).uploadSessionCount(), 0) }),
+      ({ running, sessions }) => running.some((r) => r.pid === last.process.child.pid) && sessions > 0 && sims.graph.faults.served > servedBefore,
+      'the last worker in the middle of a large file',
     );
 
     const signalled = Date.now();
