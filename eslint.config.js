@@ -15,15 +15,21 @@ const workflowBundle = ['workflows/**/*.ts', 'src/sync/schedule.ts', 'src/sync/r
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'data/', 'coverage/', 'tmp/', 'test/browser/artifacts/', 'bench/results/']),
+  globalIgnores(['node_modules/', 'dist/', 'data/', 'coverage/', 'tmp/', 'test/browser/artifacts/', 'bench/results/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
         projectService: {
-          // The two JavaScript files are outside tsconfig.json; they get a default program.
-          allowDefaultProject: ['eslint.config.js', 'src/api/pages/assets/app.js', 'src/temporal/failure-converter.cjs'],
+          // The JavaScript files are outside tsconfig.json; they get a default program.
+          allowDefaultProject: [
+            'eslint.config.js',
+            'scripts/*.mjs',
+            'test/fixtures/*.mjs',
+            'src/api/pages/assets/app.js',
+            'src/temporal/failure-converter.cjs',
+          ],
         },
         tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)),
       },
@@ -51,7 +57,7 @@ export default defineConfig(
       ],
     },
   },
-  { files: ['eslint.config.js'], languageOptions: { globals: globals.node } },
+  { files: ['eslint.config.js', 'scripts/*.mjs', 'test/fixtures/*.mjs'], languageOptions: { globals: globals.node } },
   {
     // Off in tests and benchmarks: they read JSON answers as `any` on purpose and assert on them.
     files: ['test/**', 'bench/**'],

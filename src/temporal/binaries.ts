@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export type ServerKind = 'cli' | 'test-server';
@@ -19,9 +20,10 @@ function executable(path: string): boolean {
 }
 
 /** pip may install into Python's scripts folder, which is not always on PATH (pyenv shims). */
-function pythonScriptsDir(): string | undefined {
+function pythonScriptsDir(env: Record<string, string | undefined>): string | undefined {
   try {
     const out = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_path("scripts"))'], {
+      env,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5_000,
@@ -33,8 +35,21 @@ function pythonScriptsDir(): string | undefined {
 }
 
 /**
+ * Where Debian 12 and Ubuntu 24.04 users get the binaries, since their system Python refuses `pip
+ * install` (PEP 668): pipx's folder (not on PATH until `pipx ensurepath` and a new login) and the
+ * active virtual environment.
+ */
+function pipxAndVenvDirs(env: Record<string, string | undefined>): string[] {
+  return [
+    env.PIPX_BIN_DIR || join(env.HOME || homedir(), '.local', 'bin'),
+    ...(env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, process.platform === 'win32' ? 'Scripts' : 'bin')] : []),
+  ];
+}
+
+/**
  * Absolute path of a Temporal server binary: the env variable, then PATH, then Python's scripts
- * folder. `undefined` means "let the SDK download it" (needs internet).
+ * folder, then pipx's and the virtual environment's. `undefined` means "let the SDK download it"
+ * (needs internet).
  */
 export function findTemporalBinary(kind: ServerKind, env: Record<string, string | undefined> = process.env): string | undefined {
   const { env: variable, bin } = NAMES[kind];
@@ -45,8 +60,9 @@ export function findTemporalBinary(kind: ServerKind, env: Record<string, string 
     return path;
   }
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  const scripts = pythonScriptsDir();
+  const scripts = pythonScriptsDir(env);
   if (scripts) dirs.push(scripts);
+  dirs.push(...pipxAndVenvDirs(env));
   for (const dir of dirs) {
     const candidate = resolve(join(dir, bin));
     if (executable(candidate)) return candidate;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pino from 'pino';
 import { createLogger } from '../logger.js';
-import { FAILURE_CONVERTER_PATH } from './data-converter.js';
+import { workflowBundleOptions } from './bundle-options.js';
 import { sha256, writeAtomically, type BundleManifest } from './workflow-bundle.js';
 
 const [workflowsPath, codePath, manifestPath] = process.argv.slice(2);
@@ -18,12 +18,16 @@ if (!workflowsPath || !codePath || !manifestPath) throw new Error('usage: bundle
 const silent = () => {};
 // stderr: the parent reports it when bundling fails.
 const log = createLogger({ destination: pino.destination(2) });
-const { code } = await bundleWorkflowCode({
-  workflowsPath,
-  // Failures raised in workflow code are encoded as the worker and the client encode them.
-  failureConverterPath: FAILURE_CONVERTER_PATH,
-  logger: { trace: silent, debug: silent, info: silent, log: silent, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
-});
+const { code } = await bundleWorkflowCode(
+  workflowBundleOptions(workflowsPath, {
+    trace: silent,
+    debug: silent,
+    info: silent,
+    log: silent,
+    warn: (m: string) => log.warn(m),
+    error: (m: string) => log.error(m),
+  }),
+);
 
 // webpack (development mode) keys each module by its path relative to the working directory:
 // `/***/ "./workflows/integration.ts":`. Those files, and nothing else, make up the bundle.

@@ -1,15 +1,22 @@
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import { logger } from '../logger.js';
+import { workflowCodeSource } from './workflow-code-source.js';
 import { loadWorkflowBundle } from './workflow-bundle.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
-
-/** The workflow bundle: built by webpack in a child process when the sources changed, else read from
- * disk (workflow-bundle.ts). Share it between the workers of a process. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return loadWorkflowBundle(WORKFLOWS_PATH);
+/** The workflow bundle: prebuilt by `npm run build` for compiled code; from source, built by webpack in a
+ * child process when the sources changed, else read from disk (workflow-bundle.ts). Share it between
+ * the workers of a process. */
+export async function bundleWorkflows(): Promise<WorkflowBundle> {
+  const source = workflowCodeSource(import.meta.url);
+  if (source.kind === 'sources') return loadWorkflowBundle(source.workflowsPath);
+  const code = await readFile(source.bundlePath, 'utf8').catch((error: unknown) => {
+    throw new Error(`the prebuilt workflow bundle ${source.bundlePath} cannot be read (run npm run build): ${String(error)}`);
+  });
+  logger.info({ path: source.bundlePath }, 'Workflow bundle: prebuilt, not bundling');
+  return { code };
 }
 
 export interface WorkerOptions {
