@@ -5,9 +5,9 @@ export function lifecycleActivities(deps: ActivityDeps) {
   return {
     /** Mirrors the workflow's status into the store, so the API can answer while no worker runs. */
     async setStatus({ integrationId, status }: StatusInput): Promise<void> {
-      const current = await deps.store.createIntegration({ id: integrationId, status });
-      // Consent withdrawn through the API is final, whatever a run still reports.
-      if (current.status === 'revoked') return;
+      await deps.store.createIntegration({ id: integrationId, status });
+      // Consent withdrawn through the API is final, whatever a run still reports: the store keeps a
+      // revoked status in the same statement (no read-then-write against a revoke elsewhere).
       await deps.store.updateIntegration(integrationId, { status });
     },
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.js';
 import { parseKeyList } from './auth/keys.js';
+import { TEMPORAL_GRPC_META_PREFIX, TEMPORAL_SDK_SETTINGS, temporalTarget, type TemporalTarget } from './temporal/connect-config.js';
 
 /** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
 
@@ -49,17 +50,27 @@ function isTimeZone(tz: string): boolean {
 }
 
 export const ADMIN_TOKEN_MIN_LENGTH = 32;
+export const ROLES = ['all', 'api', 'worker'] as const;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   PUBLIC_URL: httpUrl('http://localhost:3000'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.refine(
-    (v) => v === undefined || /^(postgres(ql)?|sqlite|file):/.test(v),
-    'must start with postgres://, sqlite: or file:',
+    (v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:|file:)/.test(v),
+    'must start with postgres://, postgresql://, sqlite: or file:',
   ),
+  /** `all`: API and worker (and the embedded dev server without TEMPORAL_ADDRESS); `api`: HTTP only;
+   * `worker`: task polling, with only /healthz and /readyz on PORT. */
+  ROLE: z.string().trim().toLowerCase().default('all').pipe(z.enum(ROLES)),
+  /** On SIGTERM, how long running activities and requests in flight get to finish. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Postgres: connections per pool (the store has two: queries, and token locks). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Postgres: the server cancels a statement (or a wait for a lock) after this long. */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   TEMPORAL_ADDRESS: optionalText,
-  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_NAMESPACE: optionalText,
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
@@ -104,7 +115,16 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, 'SANDBOX'> {
+export function isPostgresUrl(url: string | undefined): boolean {
+  return /^postgres(ql)?:\/\//.test(url?.trim() ?? '');
+}
+
+export interface Config extends Omit<Env, 'SANDBOX' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> {
+  /** Resolved by @temporalio/envconfig (environment, or the chosen profile); unset: embedded dev server. */
+  TEMPORAL_ADDRESS: string | undefined;
+  TEMPORAL_NAMESPACE: string;
+  /** TLS, API key and gRPC metadata of the existing Temporal server, for every connection. */
+  temporal: TemporalTarget;
   /** Absolute DATA_DIR. */
   dataDir: string;
   /** Simulators with a demo organization instead of the real Qonto and Microsoft. */
@@ -120,12 +140,13 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|TEMPORAL)_/;
 
 function unknownSettings(env: Record<string, string | undefined>): string[] {
-  const known = Object.keys(envSchema.shape);
+  // TEMPORAL_*: ours and every name the Temporal SDK's loader reads (connect-config.ts).
+  const known: string[] = [...Object.keys(envSchema.shape), ...TEMPORAL_SDK_SETTINGS];
   return Object.keys(env)
-    .filter((name) => OWN_PREFIXES.test(name) && !known.includes(name))
+    .filter((name) => OWN_PREFIXES.test(name) && !known.includes(name) && !name.startsWith(TEMPORAL_GRPC_META_PREFIX))
     .map((name) => {
       const near = known.find((k) => k.startsWith(name.split('_')[0]!) && editDistance(k, name) <= 2);
       return `${name}: unknown setting${near ? ` (did you mean ${near}?)` : ''}`;
@@ -161,13 +182,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   pair('QONTO_CLIENT_ID', 'QONTO_CLIENT_SECRET');
   pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
   if (set('QONTO_API_LOGIN') && !set('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  let temporal: TemporalTarget | undefined;
+  try {
+    temporal = temporalTarget(env);
+  } catch (error) {
+    problems.push(`Temporal connection (TEMPORAL_*): ${(error as Error).message}`);
+  }
+  // The embedded dev server takes neither: they were meant for a server whose address is missing.
+  if (temporal && !temporal.address && (temporal.apiKey || temporal.tls)) {
+    problems.push('TEMPORAL_API_KEY and TEMPORAL_TLS_* are for an existing Temporal server: set TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE with an address) too');
+  }
+  const hasCredentials = Boolean(set('QONTO_API_LOGIN') || set('QONTO_CLIENT_ID') || set('MICROSOFT_CLIENT_ID'));
+  if (parsed.success && parsed.data.ROLE !== 'all') {
+    const role = parsed.data.ROLE;
+    // The embedded dev server and the simulators live in one process: a split deployment needs real ones.
+    if (temporal && !temporal.address) {
+      problems.push(`TEMPORAL_ADDRESS is required with ROLE=${role}: the processes of a split deployment share an existing Temporal server (the embedded dev server runs only with ROLE=all)`);
+    }
+    if (parsed.data.SANDBOX ?? !hasCredentials) {
+      problems.push(
+        `SANDBOX runs only with ROLE=all (the simulators live in that one process)${parsed.data.SANDBOX === undefined ? ': it is on because no Qonto or Microsoft credentials are set; set them' : ': unset SANDBOX'}, or use ROLE=all`,
+      );
+    }
+  }
+  // Several hosts share a Postgres store: a key generated into one host's DATA_DIR would leave the
+  // others unable to open the tokens and session cookies it sealed.
+  if (isPostgresUrl(env.DATABASE_URL) && !set('ENCRYPTION_KEY'))
+    problems.push('ENCRYPTION_KEY is required with a Postgres DATABASE_URL: every process must open the tokens and cookies the others sealed, and a key generated into one host\'s DATA_DIR exists on that host only (generate one with `openssl rand -hex 32` and give it to every process)');
+  if (problems.length > 0 || !parsed.success || !temporal) throw new ConfigError(problems);
   const e = parsed.data;
 
-  const hasCredentials = Boolean(e.QONTO_API_LOGIN || e.QONTO_CLIENT_ID || e.MICROSOFT_CLIENT_ID);
   const { SANDBOX, ...rest } = e;
   return {
     ...rest,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    temporal,
     dataDir: resolve(e.DATA_DIR),
     sandbox: SANDBOX ?? !hasCredentials,
     qontoMode: e.QONTO_API_LOGIN ? 'apiKey' : e.QONTO_CLIENT_ID ? 'oauth' : 'none',

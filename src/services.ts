@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { join } from 'node:path';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
 import { limitedRetry, type ClientLimits } from '../activities/deps.js';
@@ -11,7 +10,9 @@ import { closeAgents } from './http/deadlines.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient, type QontoClientOptions } from './qonto/client.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { storeLocation } from './store/location.js';
+import { openPostgresStore } from './store/postgres.js';
+import { openSqliteStoreReady } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { dataConverterFor } from './temporal/data-converter.js';
 import { EncryptionCodec, payloadKeys } from './temporal/payload-codec.js';
@@ -39,13 +40,10 @@ export interface ClientTuning {
   qonto?: Pick<QontoClientOptions, 'retry' | 'deadlines'>;
 }
 
-/** Where the SQLite file is: DATABASE_URL (sqlite:/file:) or DATA_DIR. Postgres is designed for
- * (the Store interface) but not available yet: refuse it clearly rather than fall back silently. */
-export function sqlitePath(config: Config): string {
-  const url = config.DATABASE_URL;
-  if (!url) return join(config.dataDir, 'receipts.sqlite');
-  if (/^postgres/.test(url)) throw new ConfigError(['DATABASE_URL: Postgres is not supported yet; leave it unset to use SQLite in DATA_DIR']);
-  return url.replace(/^(sqlite|file):(\/\/)?/, '');
+/** The store DATABASE_URL selects (store/location.ts), migrated and ready. */
+export async function openStore(config: Config): Promise<Store> {
+  const location = storeLocation(config);
+  return location.kind === 'postgres' ? openPostgresStore(location.url, location.options) : openSqliteStoreReady(location.file);
 }
 
 /** The store, credentials and clients the worker's activities (and later the API) run on. */
@@ -57,7 +55,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
   ];
   if (missing.length > 0 || !clientId || !clientSecret) throw new ConfigError(missing);
 
-  const store = openSqliteStore(sqlitePath(config));
+  const store = await openStore(config);
   const keys = await loadOrCreateKeys({ encryptionKey: config.ENCRYPTION_KEY, dataDir: config.dataDir });
   const sealer = createSealer(keys);
   const sessionKeys = keys.map((key) => createHmac('sha256', key).update('session-key').digest());

@@ -2,9 +2,21 @@ import type { Client } from '@temporalio/client';
 import { ConfigError, type Config } from '../config.js';
 import type { Services } from '../services.js';
 import { settingsFrom } from '../temporal/integrations.js';
+import { pollerSeen, temporalAnswers } from '../temporal/readiness-checks.js';
 import type { ApiDeps } from './app.js';
 import { ADMIN_FAILURES, SIGN_IN_CALLBACKS } from './rate-limit.js';
 import type { DriveListing } from './pages/sandbox-drive.js';
+import type { ReadinessChecks } from './readiness.js';
+
+/** Readiness of a process that serves the API: its store, its Temporal server, and a worker somewhere
+ * polling the task queue (in this process with ROLE=all, in others with ROLE=api). */
+export function apiReadiness(config: Config, services: Services, temporal: Client): ReadinessChecks {
+  return {
+    store: () => services.store.ping(),
+    temporal: temporalAnswers(temporal.connection, config.TEMPORAL_NAMESPACE),
+    worker: pollerSeen(temporal.connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE),
+  };
+}
 
 /** What the API needs, from the configuration and the services, in the configured mode. */
 export function apiDeps(
@@ -36,6 +48,7 @@ export function apiDeps(
     settings: settingsFrom(config),
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
+    readiness: apiReadiness(config, services, temporal),
     trustedProxies: config.TRUST_PROXY,
     limits: {
       adminFailures: { ...ADMIN_FAILURES, limit: config.AUTH_FAILURE_LIMIT },

@@ -1,6 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { registerCodecPaths } from './codec-server.js';
 import { CREDENTIALS } from './integration-routes.js';
+import { readinessBody } from './readiness.js';
 import { errorResponse } from './response-schemas.js';
 import { callbackQuery, idParam } from './schemas.js';
 
@@ -105,6 +106,15 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
     path: '/healthz',
     summary: 'Liveness',
     responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: the store and Temporal answer, and a worker polls the task queue',
+    responses: {
+      200: { description: 'Ready', content: { 'application/json': { schema: readinessBody } } },
+      503: { description: 'Not ready: the checks that are down say why', content: { 'application/json': { schema: readinessBody } } },
+    },
   });
   registry.registerPath({
     method: 'get',

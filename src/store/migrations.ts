@@ -1,81 +1,158 @@
-/** Schema migrations, applied in order; the SQLite `user_version` pragma records how many ran.
- * Append only: never edit a migration that has shipped. */
-export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE integrations (
-    id                TEXT PRIMARY KEY,
-    status            TEXT NOT NULL,
-    sync_from         TEXT,
-    time_zone         TEXT,
-    microsoft_account TEXT,
-    created_at        TEXT NOT NULL,
-    updated_at        TEXT NOT NULL
-  );
-  CREATE TABLE token_caches (
-    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
-    provider       TEXT NOT NULL,
-    sealed         BLOB NOT NULL,
-    updated_at     TEXT NOT NULL,
-    PRIMARY KEY (integration_id, provider)
-  );
-  CREATE TABLE manifest (
-    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
-    attachment_id  TEXT NOT NULL,
-    transaction_id TEXT NOT NULL,
-    bank_account_id TEXT NOT NULL,
-    folder_path    TEXT NOT NULL,
-    file_name      TEXT NOT NULL,
-    size           INTEGER NOT NULL,
-    state          TEXT NOT NULL,
-    drive_item_id  TEXT,
-    folder_id      TEXT,
-    quick_xor_hash TEXT,
-    upload_url     TEXT,
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    failed_in_run  INTEGER,
-    last_error     TEXT,
-    seq            INTEGER NOT NULL,
-    updated_at     TEXT NOT NULL,
-    PRIMARY KEY (integration_id, attachment_id)
-  );
-  CREATE INDEX manifest_state ON manifest (integration_id, state, seq);
-  CREATE INDEX manifest_item ON manifest (integration_id, drive_item_id);
-  CREATE INDEX manifest_folder ON manifest (integration_id, folder_path);
-  CREATE UNIQUE INDEX manifest_path ON manifest (integration_id, lower(folder_path), lower(file_name));
-  CREATE TABLE folders (
-    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
-    path           TEXT NOT NULL,
-    drive_item_id  TEXT NOT NULL,
-    PRIMARY KEY (integration_id, path)
-  );
-  CREATE INDEX folders_item ON folders (integration_id, drive_item_id);
-  `,
-  `
-  CREATE TABLE sign_ins (
-    state          TEXT PRIMARY KEY,
-    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
-    sealed         BLOB NOT NULL,
-    expires_at     INTEGER NOT NULL
-  );
-  `,
-  `
-  ALTER TABLE integrations ADD COLUMN organization_id TEXT;
-  `,
-  `
-  CREATE TABLE qonto_sign_ins (
-    id         TEXT PRIMARY KEY,
-    sealed     BLOB NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  `,
-  `
-  CREATE TABLE admin_sessions (
-    id    INTEGER PRIMARY KEY CHECK (id = 1),
-    epoch INTEGER NOT NULL
-  );
-  INSERT INTO admin_sessions (id, epoch) VALUES (1, 0);
-  `,
-  `
-  ALTER TABLE manifest ADD COLUMN throttled_tries INTEGER NOT NULL DEFAULT 0;
-  `,
+import { sql, type Kysely } from 'kysely';
+import type { Migration, MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from './schema.js';
+
+/**
+ * Schema migrations for both dialects, written with the query builder's schema builder. Kysely's
+ * Migrator records by name which ran (table `kysely_migration`); names sort in the order they apply.
+ * Append only: never edit a migration that has shipped.
+ *
+ * The first six are the SQLite schema as it shipped before, one for one: an SQLite file that recorded
+ * them with `PRAGMA user_version` (1..6) is adopted by treating that many as already applied
+ * (`legacyApplied`), so it opens without loss.
+ */
+type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Column types that differ: sealed bytes, and integers that outgrow 32 bits in Postgres (epoch
+ * milliseconds, file sizes). SQLite keeps the declared types of its old schema. */
+const types = (dialect: Dialect) =>
+  dialect === 'postgres' ? ({ bytes: 'bytea', big: 'bigint' } as const) : ({ bytes: 'blob', big: 'integer' } as const);
+
+const STEPS: readonly [name: string, up: Step][] = [
+  [
+    '0001_initial',
+    async (db, dialect) => {
+      const { big } = types(dialect);
+      await db.schema
+        .createTable('integrations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('sync_from', 'text')
+        .addColumn('time_zone', 'text')
+        .addColumn('microsoft_account', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('token_caches')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('sealed', types(dialect).bytes, (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('token_caches_pk', ['integration_id', 'provider'])
+        .execute();
+      await db.schema
+        .createTable('manifest')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('attachment_id', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('bank_account_id', 'text', (c) => c.notNull())
+        .addColumn('folder_path', 'text', (c) => c.notNull())
+        .addColumn('file_name', 'text', (c) => c.notNull())
+        .addColumn('size', big, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('drive_item_id', 'text')
+        .addColumn('folder_id', 'text')
+        .addColumn('quick_xor_hash', 'text')
+        .addColumn('upload_url', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failed_in_run', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('manifest_pk', ['integration_id', 'attachment_id'])
+        .execute();
+      await db.schema.createIndex('manifest_state').on('manifest').columns(['integration_id', 'state', 'seq']).execute();
+      await db.schema.createIndex('manifest_item').on('manifest').columns(['integration_id', 'drive_item_id']).execute();
+      await db.schema.createIndex('manifest_folder').on('manifest').columns(['integration_id', 'folder_path']).execute();
+      // One name per folder, case-insensitively (OneDrive's rule): discovery's fallback name relies on it.
+      await db.schema
+        .createIndex('manifest_path')
+        .unique()
+        .on('manifest')
+        .expression(sql`integration_id, lower(folder_path), lower(file_name)`)
+        .execute();
+      await db.schema
+        .createTable('folders')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('drive_item_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('folders_pk', ['integration_id', 'path'])
+        .execute();
+      await db.schema.createIndex('folders_item').on('folders').columns(['integration_id', 'drive_item_id']).execute();
+    },
+  ],
+  [
+    '0002_sign_ins',
+    async (db, dialect) => {
+      await db.schema
+        .createTable('sign_ins')
+        .addColumn('state', 'text', (c) => c.primaryKey())
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('sealed', types(dialect).bytes, (c) => c.notNull())
+        .addColumn('expires_at', types(dialect).big, (c) => c.notNull())
+        .execute();
+    },
+  ],
+  [
+    '0003_organization_id',
+    async (db) => {
+      await db.schema.alterTable('integrations').addColumn('organization_id', 'text').execute();
+    },
+  ],
+  [
+    '0004_qonto_sign_ins',
+    async (db, dialect) => {
+      await db.schema
+        .createTable('qonto_sign_ins')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('sealed', types(dialect).bytes, (c) => c.notNull())
+        .addColumn('expires_at', types(dialect).big, (c) => c.notNull())
+        .execute();
+    },
+  ],
+  [
+    '0005_admin_sessions',
+    async (db) => {
+      await db.schema
+        .createTable('admin_sessions')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .execute();
+      await db.insertInto('admin_sessions').values({ id: 1, epoch: 0 }).execute();
+    },
+  ],
+  [
+    '0006_throttled_tries',
+    async (db) => {
+      await db.schema.alterTable('manifest').addColumn('throttled_tries', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  ],
 ];
+
+export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);
+
+/** How many of the first migrations an SQLite file of the old runner already holds. */
+export const LEGACY_SQLITE_VERSIONS = 6;
+
+/** The migrations for `dialect`; the first `legacyApplied` do nothing (their schema is already there)
+ * and are only recorded. */
+export function migrationProvider(dialect: Dialect, legacyApplied = 0): MigrationProvider {
+  if (legacyApplied > LEGACY_SQLITE_VERSIONS) throw new Error(`unknown store schema version ${legacyApplied}`);
+  return {
+    async getMigrations() {
+      const migrations: Record<string, Migration> = {};
+      STEPS.forEach(([name, up], index) => {
+        migrations[name] = { up: index < legacyApplied ? async () => {} : (db) => up(db, dialect) };
+      });
+      return migrations;
+    },
+  };
+}
+
+/** Runs the pending migrations; Kysely's Migrator reports a failure instead of throwing it. */
+export async function migrateToLatest(migrator: Migrator): Promise<void> {
+  const { error } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  throw error instanceof Error ? error : new Error('store migration failed', { cause: error });
+}

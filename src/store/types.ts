@@ -164,5 +164,7 @@ export interface Store {
   /** Ends every admin session issued so far (sign-out); returns the new epoch. */
   bumpAdminSessionEpoch(): Promise<number>;
 
+  /** A cheap round trip to the database (readiness); throws when it does not answer. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export type ServerKind = 'cli' | 'test-server';
@@ -20,10 +19,9 @@ function executable(path: string): boolean {
 }
 
 /** pip may install into Python's scripts folder, which is not always on PATH (pyenv shims). */
-function pythonScriptsDir(env: Record<string, string | undefined>): string | undefined {
+function pythonScriptsDir(): string | undefined {
   try {
     const out = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_path("scripts"))'], {
-      env,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5_000,
@@ -35,36 +33,37 @@ function pythonScriptsDir(env: Record<string, string | undefined>): string | und
 }
 
 /**
- * Where Debian 12 and Ubuntu 24.04 users get the binaries, since their system Python refuses `pip
- * install` (PEP 668): pipx's folder (not on PATH until `pipx ensurepath` and a new login) and the
- * active virtual environment.
+ * Folders where the installs the README suggests put the binaries, ahead of Python's own scripts
+ * folder: the active virtual environment, the project's `.venv`, then pipx's (stock Debian and
+ * Ubuntu refuse a system-wide `pip install`, PEP 668, so pipx or a venv is the way there).
  */
-function pipxAndVenvDirs(env: Record<string, string | undefined>): string[] {
+export function installDirs(env: Record<string, string | undefined>, cwd: string): string[] {
+  const home = env.HOME ?? env.USERPROFILE;
   return [
-    env.PIPX_BIN_DIR || join(env.HOME || homedir(), '.local', 'bin'),
-    ...(env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, process.platform === 'win32' ? 'Scripts' : 'bin')] : []),
+    ...(env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, 'bin')] : []),
+    join(cwd, '.venv', 'bin'),
+    ...(env.PIPX_BIN_DIR ? [env.PIPX_BIN_DIR] : home ? [join(home, '.local', 'bin')] : []),
   ];
 }
 
 /**
- * Absolute path of a Temporal server binary: the env variable, then PATH, then Python's scripts
- * folder, then pipx's and the virtual environment's. `undefined` means "let the SDK download it"
+ * Absolute path of a Temporal server binary: the env variable, then PATH, then a venv's or pipx's
+ * scripts (installDirs), then Python's scripts folder. `undefined` means "let the SDK download it"
  * (needs internet).
  */
-export function findTemporalBinary(kind: ServerKind, env: Record<string, string | undefined> = process.env): string | undefined {
+export function findTemporalBinary(kind: ServerKind, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string | undefined {
   const { env: variable, bin } = NAMES[kind];
   const configured = env[variable];
   if (configured) {
-    const path = isAbsolute(configured) ? configured : resolve(configured);
+    const path = isAbsolute(configured) ? configured : resolve(cwd, configured);
     if (!executable(path)) throw new Error(`${variable}=${configured} is not an executable file`);
     return path;
   }
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  const scripts = pythonScriptsDir(env);
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...installDirs(env, cwd)];
+  const scripts = pythonScriptsDir();
   if (scripts) dirs.push(scripts);
-  dirs.push(...pipxAndVenvDirs(env));
   for (const dir of dirs) {
-    const candidate = resolve(join(dir, bin));
+    const candidate = resolve(cwd, join(dir, bin));
     if (executable(candidate)) return candidate;
   }
   return undefined;

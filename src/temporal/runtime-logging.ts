@@ -12,5 +12,8 @@ export function installTemporalLogging(base: pino.Logger): void {
   Runtime.install({
     logger: temporalLogger(base.child({ component: 'temporal' })),
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    // The process's own stop (src/roles/shutdown.ts) answers SIGTERM and SIGINT: it shuts the worker
+    // down with the HTTP server, in order. The Runtime would otherwise shut workers down on its own.
+    shutdownSignals: [],
   });
 }

@@ -29,9 +29,16 @@ export interface WorkerOptions {
   dataConverter: DataConverter;
   /** Upper bound of activities run at once by this worker (uploads are also bounded per batch). */
   maxConcurrentActivities?: number;
+  /** On shutdown, how long running activities may go on before they are cancelled (default 10). */
+  shutdownGraceSeconds?: number;
 }
 
+/** After the grace period, how long cancelled activities get to wind up before the worker gives up
+ * on them (and the process exits). */
+const SHUTDOWN_FORCE_AFTER_GRACE_SECONDS = 10;
+
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const grace = opts.shutdownGraceSeconds ?? 10;
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -40,8 +47,10 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     dataConverter: opts.dataConverter,
     activities: createActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
-    // Let an in-flight upload finish (or reach a heartbeat) on a graceful stop.
-    shutdownGraceTime: '10 seconds',
+    // Let an in-flight upload finish on a graceful stop; past the grace period it is cancelled, which
+    // it sees at its next heartbeat.
+    shutdownGraceTime: `${grace} seconds`,
+    shutdownForceTime: `${grace + SHUTDOWN_FORCE_AFTER_GRACE_SECONDS} seconds`,
     // Heartbeats are how a cancellation (consent withdrawn) reaches a running upload: send them
     // promptly instead of the default 80% of the heartbeat timeout.
     maxHeartbeatThrottleInterval: '1 second',

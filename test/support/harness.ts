@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyList } from '../../src/auth/keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { freshDatabaseUrl } from './postgres.js';
 import { createServices, type ClientTuning, type Services } from '../../src/services.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
 import { startSimulators, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
@@ -59,6 +60,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ENCRYPTION_KEY,
     PAYLOAD_KEY,
     SANDBOX: 'false',
+    // The Postgres store instead of SQLite in DATA_DIR: the end-to-end flows on both (CI runs both).
+    ...(process.env.TEST_STORE === 'postgres' ? { DATABASE_URL: await freshDatabaseUrl() } : {}),
     ...opts.extraEnv,
   };
   const config = loadConfig(env);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -75,6 +78,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QONTO_API_LOGN: 'x', PATH: '/usr/bin' })).toThrow(/QONTO_API_LOGN: unknown setting \(did you mean QONTO_API_LOGIN\?\)/);
   });
 
+  it('with a Postgres DATABASE_URL, refuses to start without ENCRYPTION_KEY (every host must open what the others sealed)', () => {
+    const key = 'ab'.repeat(32);
+    for (const url of ['postgres://u:p@db:5432/receipts', 'postgresql://db/receipts?sslmode=require']) {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError);
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/ENCRYPTION_KEY is required with a Postgres DATABASE_URL/);
+      expect(loadConfig({ DATABASE_URL: url, ENCRYPTION_KEY: key }).DATABASE_URL).toBe(url);
+    }
+    // The embedded SQLite store serves one host: the key generated into DATA_DIR is enough.
+    expect(() => loadConfig({ DATABASE_URL: 'sqlite:./data/x.sqlite' })).not.toThrow();
+    expect(() => loadConfig({})).not.toThrow();
+  });
+
+  it('takes the Postgres pool size and statement timeout, with defaults', () => {
+    const c = loadConfig({});
+    expect([c.DATABASE_POOL_SIZE, c.DATABASE_STATEMENT_TIMEOUT_MS]).toEqual([10, 30_000]);
+    const d = loadConfig({ DATABASE_POOL_SIZE: '3', DATABASE_STATEMENT_TIMEOUT_MS: '5000' });
+    expect([d.DATABASE_POOL_SIZE, d.DATABASE_STATEMENT_TIMEOUT_MS]).toEqual([3, 5_000]);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres:db', ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(/DATABASE_URL/);
+  });
+
   it('takes ENCRYPTION_KEY and PAYLOAD_KEY as one key or an id:key list, and says what is wrong with a bad one without echoing it', () => {
     const key = Buffer.alloc(32, 3).toString('base64');
     expect(loadConfig({ PAYLOAD_KEY: key }).PAYLOAD_KEY).toBe(key);
@@ -92,5 +118,59 @@ describe('loadConfig', () => {
     expect(error!.problems.join('\n')).not.toContain(short);
     expect(() => loadConfig({ PAYLOAD_KEYS: key })).toThrow(/PAYLOAD_KEYS: unknown setting/);
     expect(() => loadConfig({ ENCRYPTION_KEY: `a:${key},a:${key}` })).toThrow(/ENCRYPTION_KEY.*"a" appears twice/);
+  });
+
+  it('reads ROLE (default all) and SHUTDOWN_GRACE_SECONDS (default 30), and refuses nonsense', () => {
+    expect(loadConfig({})).toMatchObject({ ROLE: 'all', SHUTDOWN_GRACE_SECONDS: 30 });
+    expect(loadConfig({ ROLE: 'API', TEMPORAL_ADDRESS: 'temporal:7233', SANDBOX: 'false', SHUTDOWN_GRACE_SECONDS: '5' })).toMatchObject({ ROLE: 'api', SHUTDOWN_GRACE_SECONDS: 5 });
+    expect(() => loadConfig({ ROLE: 'scheduler' })).toThrow(/ROLE/);
+    expect(() => loadConfig({ SHUTDOWN_GRACE_SECONDS: '-1' })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
+  });
+
+  it('requires an existing Temporal server for the api and worker roles', () => {
+    for (const role of ['api', 'worker']) {
+      expect(() => loadConfig({ ROLE: role, SANDBOX: 'false' })).toThrow(new RegExp(`TEMPORAL_ADDRESS is required with ROLE=${role}`));
+      expect(loadConfig({ ROLE: role, SANDBOX: 'false', TEMPORAL_ADDRESS: 'temporal:7233' }).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    }
+    expect(loadConfig({}).TEMPORAL_ADDRESS).toBeUndefined();
+  });
+
+  it('runs the sandbox only with ROLE=all, and says so', () => {
+    const split = { ROLE: 'worker', TEMPORAL_ADDRESS: 'temporal:7233' };
+    expect(() => loadConfig({ ...split, SANDBOX: 'true' })).toThrow(/SANDBOX runs only with ROLE=all.*unset SANDBOX/);
+    // On by default without credentials: the message says why it is on.
+    expect(() => loadConfig(split)).toThrow(/SANDBOX runs only with ROLE=all.*no Qonto or Microsoft credentials are set/);
+    expect(loadConfig({ SANDBOX: 'true' }).sandbox).toBe(true);
+  });
+
+  it("knows the Temporal SDK's variables, and names a typo of a TEMPORAL_ one", () => {
+    const sdk = {
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_API_KEY: 'k',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+      TEMPORAL_TLS_CLIENT_CERT_DATA: 'cert',
+      TEMPORAL_TLS_CLIENT_KEY_DATA: 'key',
+      TEMPORAL_GRPC_META_X_TENANT: 'acme',
+      TEMPORAL_CODEC_ENDPOINT: 'https://codec.example',
+    };
+    expect(loadConfig(sdk).temporal).toMatchObject({ apiKey: 'k', metadata: { 'x-tenant': 'acme' } });
+    expect(() => loadConfig({ TEMPORAL_ADRESS: 'x:7233' })).toThrow(/TEMPORAL_ADRESS: unknown setting \(did you mean TEMPORAL_ADDRESS\?\)/);
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_CERT_PATH: unknown setting/);
+  });
+
+  it('refuses an API key or TLS settings without the address of the server they are for', () => {
+    expect(() => loadConfig({ TEMPORAL_API_KEY: 'k' })).toThrow(/TEMPORAL_API_KEY and TEMPORAL_TLS_\* are for an existing Temporal server: set TEMPORAL_ADDRESS/);
+    expect(() => loadConfig({ TEMPORAL_TLS: 'true' })).toThrow(/set TEMPORAL_ADDRESS/);
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_ADDRESS: 'acme.tmprl.cloud:7233' }).temporal).toMatchObject({ apiKey: 'k', tls: true });
+  });
+
+  it("takes the namespace from the chosen profile, the environment's first", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-profile-'));
+    const file = join(dir, 'temporal.toml');
+    writeFileSync(file, '[profile.prod]\naddress = "prod.tmprl.cloud:7233"\nnamespace = "receipts.acme"\n');
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' })).toMatchObject({ TEMPORAL_ADDRESS: 'prod.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'receipts.acme' });
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'other' }).TEMPORAL_NAMESPACE).toBe('other');
+    expect(() => loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(/Temporal connection.*Profile 'staging' not found/);
   });
 });

@@ -1,0 +1,40 @@
+import type { Client } from '@temporalio/client';
+import { createApp } from '../api/app.js';
+import { apiDeps } from '../api/deps.js';
+import type { Config } from '../config.js';
+import { logger } from '../logger.js';
+import { createServices, type Services } from '../services.js';
+import { connectClient } from '../temporal/connect.js';
+import { serveHttp, type HttpServer } from './http.js';
+import { once, type RunningRole } from './role.js';
+
+/** The pages and the API on PORT, for ROLE=api and ROLE=all. */
+export async function serveApi(config: Config, services: Services, client: Client, extras: Parameters<typeof apiDeps>[3] = {}): Promise<HttpServer> {
+  const http = await serveHttp(createApp({ ...apiDeps(config, services, client, extras), logger }), config.PORT);
+  logger.info(`Listening on port ${http.port}: open ${config.PUBLIC_URL}`);
+  return http;
+}
+
+/** ROLE=api: HTTP only, a Temporal client of TEMPORAL_ADDRESS, no task polling. On SIGTERM it stops
+ * accepting connections and answers the requests in flight. */
+export async function startApiRole(config: Config): Promise<RunningRole> {
+  const services = await createServices(config);
+  const client = await connectClient(config.temporal, config.TEMPORAL_ADDRESS!, services.dataConverter);
+  const http = await serveApi(config, services, client);
+  const stop = once(async () => {
+    await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
+    await client.connection.close();
+    await services.close();
+  });
+  // Nothing in this role ends by itself: it has finished when a stop has (and as that stop did).
+  let settle!: (stopping: Promise<void>) => void;
+  const finished = new Promise<void>((resolve) => (settle = resolve));
+  return {
+    stop() {
+      const stopping = stop();
+      settle(stopping);
+      return stopping;
+    },
+    finished,
+  };
+}

@@ -1,0 +1,17 @@
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { notFound, onError } from '../api/errors.js';
+import { readinessHandler, type ReadinessChecks } from '../api/readiness.js';
+import { requestLog } from '../api/request-log.js';
+
+/** What a ROLE=worker process serves on PORT: health and readiness for the orchestrator, nothing else
+ * (no pages, no API: those are the api role's). */
+export function workerHttp(checks: ReadinessChecks, logger?: Logger): Hono {
+  const app = new Hono();
+  app.onError(onError);
+  app.notFound(notFound);
+  if (logger) app.use('*', requestLog(logger));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', readinessHandler(checks, logger));
+  return app;
+}

@@ -1,0 +1,67 @@
+import type { Generated } from 'kysely';
+import type { ManifestState } from './types.js';
+
+/** The tables as the query builder sees them (column names as stored; both dialects hand back the
+ * same JavaScript types: text as string, integers as number, blobs and bytea as Buffer). */
+export interface Database {
+  integrations: {
+    id: string;
+    organization_id: string | null;
+    status: string;
+    sync_from: string | null;
+    time_zone: string | null;
+    /** JSON of MicrosoftAccount. */
+    microsoft_account: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  token_caches: {
+    integration_id: string;
+    provider: string;
+    sealed: Buffer;
+    updated_at: string;
+  };
+  manifest: {
+    integration_id: string;
+    attachment_id: string;
+    transaction_id: string;
+    bank_account_id: string;
+    folder_path: string;
+    file_name: string;
+    size: number;
+    state: ManifestState;
+    drive_item_id: string | null;
+    folder_id: string | null;
+    quick_xor_hash: string | null;
+    upload_url: string | null;
+    attempts: Generated<number>;
+    throttled_tries: Generated<number>;
+    failed_in_run: number | null;
+    last_error: string | null;
+    /** Discovery order (export order); not unique: two workers may number one batch alike. */
+    seq: number;
+    updated_at: string;
+  };
+  folders: {
+    integration_id: string;
+    path: string;
+    drive_item_id: string;
+  };
+  sign_ins: {
+    state: string;
+    integration_id: string;
+    sealed: Buffer;
+    expires_at: number;
+  };
+  qonto_sign_ins: {
+    id: string;
+    sealed: Buffer;
+    expires_at: number;
+  };
+  admin_sessions: {
+    id: number;
+    epoch: number;
+  };
+}
+
+export type Dialect = 'sqlite' | 'postgres';

@@ -1,0 +1,461 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { sql } from 'kysely';
+import { TokensRefusedError } from '../errors.js';
+import type { Database, Dialect } from './schema.js';
+import type { FolderCounts, Integration, IntegrationStatus, ManifestEntry, MicrosoftAccount, Store } from './types.js';
+
+type IntegrationRow = Selectable<Database['integrations']>;
+type ManifestRow = Selectable<Database['manifest']>;
+
+const ENTRY_COLUMNS = {
+  transactionId: 'transaction_id',
+  bankAccountId: 'bank_account_id',
+  folderPath: 'folder_path',
+  fileName: 'file_name',
+  size: 'size',
+  state: 'state',
+  driveItemId: 'drive_item_id',
+  folderId: 'folder_id',
+  quickXorHash: 'quick_xor_hash',
+  uploadUrl: 'upload_url',
+  attempts: 'attempts',
+  throttledTries: 'throttled_tries',
+  failedInRun: 'failed_in_run',
+  lastError: 'last_error',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
+
+/** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
+const IDS_PER_STATEMENT = 500;
+
+const now = () => new Date().toISOString();
+
+function toIntegration(row: IntegrationRow): Integration {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    status: row.status as IntegrationStatus,
+    syncFrom: row.sync_from,
+    timeZone: row.time_zone,
+    microsoftAccount: row.microsoft_account ? (JSON.parse(row.microsoft_account) as MicrosoftAccount) : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toEntry(row: ManifestRow): ManifestEntry {
+  return {
+    integrationId: row.integration_id,
+    attachmentId: row.attachment_id,
+    transactionId: row.transaction_id,
+    bankAccountId: row.bank_account_id,
+    folderPath: row.folder_path,
+    fileName: row.file_name,
+    size: row.size,
+    state: row.state,
+    driveItemId: row.drive_item_id,
+    folderId: row.folder_id,
+    quickXorHash: row.quick_xor_hash,
+    uploadUrl: row.upload_url,
+    attempts: row.attempts,
+    throttledTries: row.throttled_tries,
+    failedInRun: row.failed_in_run,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** `LIKE` pattern matching every path strictly below `path` ('' is the app folder: everything). */
+function below(path: string): string {
+  return path === '' ? '%' : `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) out.push(items.slice(i, i + IDS_PER_STATEMENT));
+  return out;
+}
+
+export interface StoreBackend {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  withTokenLock: <T>(integrationId: string, provider: 'microsoft' | 'qonto', run: () => Promise<T>) => Promise<T>;
+  close: () => Promise<void>;
+}
+
+/**
+ * The store, one definition of every statement for both dialects. What must hold across processes
+ * is decided inside the database, each in one statement: takes, upserts, the final revoked status, and
+ * token writes that lock the integration's row (docs/store.md).
+ */
+export function createStore({ db, dialect, withTokenLock, close }: StoreBackend): Store {
+  const postgres = dialect === 'postgres';
+  const integration = (id: string) => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+  const toExport = (integrationId: string, runNumber: number) =>
+    db
+      .selectFrom('manifest')
+      .where('integration_id', '=', integrationId)
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'pending'),
+          eb.and([eb('state', '=', 'failed'), eb.or([eb('failed_in_run', 'is', null), eb('failed_in_run', '<>', runNumber)])]),
+        ]),
+      );
+
+  return {
+    async createIntegration({ id, status = 'connecting', organizationId = null }) {
+      const at = now();
+      await db
+        .insertInto('integrations')
+        .values({ id, status, organization_id: organizationId, created_at: at, updated_at: at })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return toIntegration((await integration(id))!);
+    },
+    async getIntegration(id) {
+      const row = await integration(id);
+      return row ? toIntegration(row) : null;
+    },
+    async deleteIntegration(id) {
+      await db.deleteFrom('integrations').where('id', '=', id).execute();
+    },
+    async listIntegrations() {
+      return (await db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id').execute()).map(toIntegration);
+    },
+    async updateIntegration(id, patch) {
+      const row = await db
+        .updateTable('integrations')
+        .set((eb) => ({
+          // Withdrawn consent is final: decided in the statement, whatever a run still reports.
+          ...(patch.status !== undefined
+            ? { status: eb.case().when('status', '=', 'revoked').then(eb.ref('status')).else(patch.status).end() }
+            : {}),
+          ...(patch.syncFrom !== undefined ? { sync_from: patch.syncFrom } : {}),
+          ...(patch.timeZone !== undefined ? { time_zone: patch.timeZone } : {}),
+          ...(patch.microsoftAccount !== undefined
+            ? { microsoft_account: patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null }
+            : {}),
+          updated_at: now(),
+        }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new Error(`integration ${id} does not exist`);
+      return toIntegration(row);
+    },
+
+    async getTokenCache(integrationId, provider) {
+      const row = await db
+        .selectFrom('token_caches')
+        .select('sealed')
+        .where('integration_id', '=', integrationId)
+        .where('provider', '=', provider)
+        .executeTakeFirst();
+      return row ? row.sealed : null;
+    },
+    async putTokenCache(integrationId, provider, sealed) {
+      const at = now();
+      // One statement: the row is written only if the integration exists and is not revoked. Postgres
+      // (READ COMMITTED): FOR SHARE waits for a revoke that holds the row (UPDATE status, then DELETE
+      // tokens) and then re-reads it, so the write either lands before the revoke deletes it or sees
+      // `revoked`; without it, the check would use the statement's snapshot and a write could bring
+      // back the tokens a revoke had just deleted. SQLite: one writer at a time.
+      const result = await db
+        .insertInto('token_caches')
+        .columns(['integration_id', 'provider', 'sealed', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('integrations')
+            .select([
+              eb.val(integrationId).as('integration_id'),
+              eb.val(provider).as('provider'),
+              eb.cast<Buffer>(eb.val(sealed), postgres ? 'bytea' : 'blob').as('sealed'),
+              eb.val(at).as('updated_at'),
+            ])
+            .where('id', '=', integrationId)
+            .where('status', '<>', 'revoked')
+            .$if(postgres, (q) => q.forShare()),
+        )
+        .onConflict((oc) =>
+          oc.columns(['integration_id', 'provider']).doUpdateSet((eb) => ({ sealed: eb.ref('excluded.sealed'), updated_at: eb.ref('excluded.updated_at') })),
+        )
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) throw new TokensRefusedError(integrationId);
+    },
+    withTokenLock,
+    async deleteTokenCaches(integrationId) {
+      await db.deleteFrom('token_caches').where('integration_id', '=', integrationId).execute();
+    },
+
+    async upsertDiscovered(integrationId, receipts) {
+      if (receipts.length === 0) return 0;
+      return db.transaction().execute(async (trx) => {
+        const at = now();
+        // DO NOTHING on any unique key: a known receipt (primary key) keeps its state; a name taken in
+        // the folder (manifest_path) gets the fallback name. No statement fails, so a Postgres
+        // transaction is never aborted by a clash.
+        const insert = (r: (typeof receipts)[number], fileName: string) =>
+          trx
+            .insertInto('manifest')
+            .values((eb) => ({
+              integration_id: integrationId,
+              attachment_id: r.attachmentId,
+              transaction_id: r.transactionId,
+              bank_account_id: r.bankAccountId,
+              folder_path: r.folderPath,
+              file_name: fileName,
+              size: r.size,
+              state: 'pending',
+              seq: eb
+                .selectFrom('manifest')
+                .select(sql<number>`coalesce(max(seq), 0) + 1`.as('next'))
+                .where('integration_id', '=', integrationId),
+              updated_at: at,
+            }))
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst();
+        let inserted = 0;
+        for (const r of receipts) {
+          let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
+          // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
+          if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
+          inserted += added;
+        }
+        return inserted;
+      });
+    },
+    async getEntry(integrationId, attachmentId) {
+      const row = await db
+        .selectFrom('manifest')
+        .selectAll()
+        .where('integration_id', '=', integrationId)
+        .where('attachment_id', '=', attachmentId)
+        .executeTakeFirst();
+      return row ? toEntry(row) : null;
+    },
+    async nextToExport(integrationId, runNumber, limit) {
+      const rows = await toExport(integrationId, runNumber).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();
+      return rows.map(toEntry);
+    },
+    async countToExport(integrationId, runNumber) {
+      const row = await toExport(integrationId, runNumber)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async uploadedItemIds(integrationId) {
+      const rows = await db
+        .selectFrom('manifest')
+        .select('drive_item_id')
+        .where('integration_id', '=', integrationId)
+        .where('state', '=', 'uploaded')
+        .where('drive_item_id', 'is not', null)
+        .execute();
+      return rows.map((r) => r.drive_item_id!);
+    },
+    async updateEntry(integrationId, attachmentId, patch) {
+      const set: Updateable<Database['manifest']> = {};
+      for (const [key, value] of Object.entries({ ...patch, updatedAt: now() })) {
+        if (value !== undefined) Object.assign(set, { [ENTRY_COLUMNS[key as keyof typeof ENTRY_COLUMNS]]: value });
+      }
+      await db
+        .updateTable('manifest')
+        .set(set)
+        .where('integration_id', '=', integrationId)
+        .where('attachment_id', '=', attachmentId)
+        .execute();
+    },
+    async findByDriveItemIds(integrationId, ids) {
+      const found: ManifestEntry[] = [];
+      for (const some of chunks([...new Set(ids)])) {
+        const rows = await db
+          .selectFrom('manifest')
+          .selectAll()
+          .where('integration_id', '=', integrationId)
+          .where('drive_item_id', 'in', some)
+          .orderBy('seq')
+          .orderBy('attachment_id')
+          .execute();
+        found.push(...rows.map(toEntry));
+      }
+      return found;
+    },
+    async dismissUnder(integrationId, folderPath) {
+      return db.transaction().execute(async (trx) => {
+        const under = () =>
+          sql<boolean>`(folder_path = ${folderPath} or folder_path like ${below(folderPath)} escape '\\')`;
+        const sessions = await trx
+          .selectFrom('manifest')
+          .select('upload_url')
+          .where('integration_id', '=', integrationId)
+          .where('state', '<>', 'dismissed')
+          .where(under())
+          .where('upload_url', 'is not', null)
+          .orderBy('seq')
+          .orderBy('attachment_id')
+          // Postgres: an upload starting meanwhile on another worker waits, its session is handed back.
+          .$if(postgres, (q) => q.forUpdate())
+          .execute();
+        const result = await trx
+          .updateTable('manifest')
+          .set({ state: 'dismissed', drive_item_id: null, folder_id: null, upload_url: null, updated_at: now() })
+          .where('integration_id', '=', integrationId)
+          .where('state', '<>', 'dismissed')
+          .where(under())
+          .executeTakeFirst();
+        return { dismissed: Number(result.numUpdatedRows), uploadUrls: sessions.map((r) => r.upload_url!) };
+      });
+    },
+    async reviveAll(integrationId) {
+      const result = await db
+        .updateTable('manifest')
+        .set({ state: 'pending', failed_in_run: null, attempts: 0, throttled_tries: 0, updated_at: now() })
+        .where('integration_id', '=', integrationId)
+        .where('state', 'in', ['dismissed', 'failed'])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async counts(integrationId) {
+      const rows = await db
+        .selectFrom('manifest')
+        .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('bytes')])
+        .where('integration_id', '=', integrationId)
+        .groupBy('state')
+        .execute();
+      const by = (state: string) => rows.find((r) => r.state === state);
+      const n = (state: string) => Number(by(state)?.n ?? 0);
+      const bytes = (state: string) => Number(by(state)?.bytes ?? 0);
+      return {
+        exported: n('uploaded'),
+        failed: n('failed'),
+        pending: n('pending'),
+        dismissed: n('dismissed'),
+        pendingBytes: bytes('pending') + bytes('failed'),
+      };
+    },
+    async folderCounts(integrationId) {
+      const rows = await db
+        .selectFrom('manifest')
+        .select((eb) => {
+          const count = (state: ManifestRow['state']) => eb.fn.countAll<number>().filterWhere('state', '=', state);
+          return [
+            'folder_path',
+            count('uploaded').as('exported'),
+            count('failed').as('failed'),
+            count('pending').as('pending'),
+            count('dismissed').as('dismissed'),
+            eb.fn.coalesce(eb.fn.sum<number>('size').filterWhere('state', '=', 'uploaded'), eb.lit(0)).as('exported_bytes'),
+          ];
+        })
+        .where('integration_id', '=', integrationId)
+        .groupBy('folder_path')
+        .orderBy('folder_path')
+        .execute();
+      return rows.map(
+        (r): FolderCounts => ({
+          folderPath: r.folder_path,
+          exported: Number(r.exported),
+          failed: Number(r.failed),
+          pending: Number(r.pending),
+          dismissed: Number(r.dismissed),
+          exportedBytes: Number(r.exported_bytes),
+        }),
+      );
+    },
+
+    async getFolder(integrationId, path) {
+      const row = await db
+        .selectFrom('folders')
+        .select('drive_item_id')
+        .where('integration_id', '=', integrationId)
+        .where('path', '=', path)
+        .executeTakeFirst();
+      return row?.drive_item_id ?? null;
+    },
+    async putFolder(integrationId, path, driveItemId) {
+      await db
+        .insertInto('folders')
+        .values({ integration_id: integrationId, path, drive_item_id: driveItemId })
+        .onConflict((oc) => oc.columns(['integration_id', 'path']).doUpdateSet({ drive_item_id: driveItemId }))
+        .execute();
+    },
+    async findFoldersByIds(integrationId, ids) {
+      const found: { path: string; driveItemId: string }[] = [];
+      for (const some of chunks([...new Set(ids)])) {
+        const rows = await db
+          .selectFrom('folders')
+          .select(['path', 'drive_item_id'])
+          .where('integration_id', '=', integrationId)
+          .where('drive_item_id', 'in', some)
+          .orderBy('path')
+          .execute();
+        found.push(...rows.map((r) => ({ path: r.path, driveItemId: r.drive_item_id })));
+      }
+      return found;
+    },
+    async listFolders(integrationId) {
+      const rows = await db
+        .selectFrom('folders')
+        .select(['path', 'drive_item_id'])
+        .where('integration_id', '=', integrationId)
+        .orderBy('path')
+        .execute();
+      return rows.map((r) => ({ path: r.path, driveItemId: r.drive_item_id }));
+    },
+    async forgetFoldersUnder(integrationId, path) {
+      await db
+        .deleteFrom('folders')
+        .where('integration_id', '=', integrationId)
+        .where(sql<boolean>`(path = ${path} or path like ${below(path)} escape '\\')`)
+        .execute();
+    },
+
+    async putSignIn(state, { integrationId, sealed, expiresAt }) {
+      await db.insertInto('sign_ins').values({ state, integration_id: integrationId, sealed, expires_at: expiresAt }).execute();
+    },
+    async takeSignIn(state, at) {
+      // One statement: the row goes to whichever DELETE runs first, whatever process sent it.
+      const row = await db
+        .deleteFrom('sign_ins')
+        .where('state', '=', state)
+        .where('expires_at', '>', at)
+        .returning(['integration_id', 'sealed'])
+        .executeTakeFirst();
+      await db.deleteFrom('sign_ins').where('expires_at', '<=', at).execute();
+      return row ? { integrationId: row.integration_id, sealed: row.sealed } : null;
+    },
+
+    async putQontoSignIn(id, { sealed, expiresAt }) {
+      await db.deleteFrom('qonto_sign_ins').where('expires_at', '<=', Date.now()).execute();
+      await db.insertInto('qonto_sign_ins').values({ id, sealed, expires_at: expiresAt }).execute();
+    },
+    async takeQontoSignIn(id, at) {
+      const row = await db
+        .deleteFrom('qonto_sign_ins')
+        .where('id', '=', id)
+        .where('expires_at', '>', at)
+        .returning('sealed')
+        .executeTakeFirst();
+      return row?.sealed ?? null;
+    },
+    async adminSessionEpoch() {
+      return (await db.selectFrom('admin_sessions').select('epoch').where('id', '=', 1).executeTakeFirstOrThrow()).epoch;
+    },
+    async bumpAdminSessionEpoch() {
+      const row = await db
+        .updateTable('admin_sessions')
+        .set((eb) => ({ epoch: eb('epoch', '+', 1) }))
+        .where('id', '=', 1)
+        .returning('epoch')
+        .executeTakeFirstOrThrow();
+      return row.epoch;
+    },
+
+    async ping() {
+      // Reads a row, so that a store that cannot answer (closed, server gone, schema missing) says so.
+      await db.selectFrom('admin_sessions').select('epoch').where('id', '=', 1).executeTakeFirstOrThrow();
+    },
+
+    close,
+  };
+}

@@ -1,0 +1,278 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TokensRefusedError } from '../../src/errors.js';
+import type { DiscoveredReceipt, Store } from '../../src/store/types.js';
+
+/** A new, empty database; `open` connects one more store to it (its own connection or pool, as
+ * another process would). */
+export type FreshDatabase = () => Promise<{ open(): Promise<Store> }>;
+
+export const receipt = (id: string, folderPath = 'Main (1234)/2026/2026-03', fileName = `${id}.pdf`): DiscoveredReceipt => ({
+  attachmentId: id,
+  transactionId: `tx-${id}`,
+  bankAccountId: 'acc-1',
+  folderPath,
+  fileName,
+  fallbackFileName: `full-${id}.pdf`,
+  size: 100,
+});
+
+/** The behaviour every store has, whatever the database. Each test starts on an empty database with
+ * one integration `i1`. */
+export function storeContract(name: string, freshDatabase: FreshDatabase): void {
+  describe(`${name} store (contract)`, () => {
+    let store: Store;
+    let database: Awaited<ReturnType<FreshDatabase>>;
+    const others: Store[] = [];
+    /** Another store on the same database, closed after the test. */
+    const another = async () => {
+      const other = await database.open();
+      others.push(other);
+      return other;
+    };
+    beforeEach(async () => {
+      database = await freshDatabase();
+      store = await database.open();
+      await store.createIntegration({ id: 'i1' });
+    });
+    afterEach(async () => {
+      await Promise.all(others.splice(0).map((other) => other.close()));
+      await store.close();
+    });
+
+    it('counts receipts per period folder, by state, in path order', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c', 'Main (1234)/2026/2026-02'), receipt('d', 'Taxes (9876)/2025/2025-12')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded' });
+      await store.updateEntry('i1', 'b', { state: 'failed' });
+      await store.updateEntry('i1', 'd', { state: 'dismissed' });
+      await store.createIntegration({ id: 'other' });
+      await store.upsertDiscovered('other', [receipt('z')]);
+      expect(await store.folderCounts('i1')).toEqual([
+        { folderPath: 'Main (1234)/2026/2026-02', exported: 0, failed: 0, pending: 1, dismissed: 0, exportedBytes: 0 },
+        { folderPath: 'Main (1234)/2026/2026-03', exported: 1, failed: 1, pending: 0, dismissed: 0, exportedBytes: 100 },
+        { folderPath: 'Taxes (9876)/2025/2025-12', exported: 0, failed: 0, pending: 0, dismissed: 1, exportedBytes: 0 },
+      ]);
+      expect(await store.folderCounts('nobody')).toEqual([]);
+    });
+
+    it('keeps integrations and survives reopening (migrations are idempotent)', async () => {
+      await store.updateIntegration('i1', {
+        status: 'idle',
+        syncFrom: '2026-01-01',
+        timeZone: 'Europe/Berlin',
+        microsoftAccount: { homeAccountId: 'h', tenantId: 't', username: 'u@outlook.com' },
+      });
+      await store.close();
+      store = await database.open();
+      const i = await store.getIntegration('i1');
+      expect(i).toMatchObject({ status: 'idle', syncFrom: '2026-01-01', timeZone: 'Europe/Berlin', organizationId: null });
+      expect(i?.microsoftAccount?.username).toBe('u@outlook.com');
+      await expect(store.updateIntegration('nope', { status: 'idle' })).rejects.toThrow(/does not exist/);
+      expect((await store.createIntegration({ id: 'i1', status: 'failed' })).status).toBe('idle');
+      await store.createIntegration({ id: 'i0', organizationId: 'org-1' });
+      expect((await store.listIntegrations()).map((x) => [x.id, x.organizationId])).toEqual([
+        ['i1', null],
+        ['i0', 'org-1'],
+      ]);
+    });
+
+    it('never moves a revoked integration to another status, and still updates its other fields', async () => {
+      await store.updateIntegration('i1', { status: 'revoked' });
+      const after = await store.updateIntegration('i1', { status: 'syncing', timeZone: 'Europe/Paris' });
+      expect(after).toMatchObject({ status: 'revoked', timeZone: 'Europe/Paris' });
+      expect((await store.getIntegration('i1'))?.status).toBe('revoked');
+    });
+
+    it('discovers receipts once and keeps their state', async () => {
+      expect(await store.upsertDiscovered('i1', [receipt('a'), receipt('b')])).toBe(2);
+      await store.updateEntry('i1', 'a', { state: 'uploaded', driveItemId: 'd-a' });
+      expect(await store.upsertDiscovered('i1', [receipt('a'), receipt('c')])).toBe(1);
+      expect((await store.getEntry('i1', 'a'))?.state).toBe('uploaded');
+      expect((await store.nextToExport('i1', 1, 10)).map((e) => e.attachmentId)).toEqual(['b', 'c']);
+      expect(await store.countToExport('i1', 1)).toBe(2);
+      expect(await store.uploadedItemIds('i1')).toEqual(['d-a']);
+      expect((await store.findByDriveItemIds('i1', ['d-a', 'zzz'])).map((e) => e.attachmentId)).toEqual(['a']);
+      expect(await store.findByDriveItemIds('i1', [])).toEqual([]);
+    });
+
+    it('stores every field of an entry as given', async () => {
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), size: 5_000_000_000 }]);
+      await store.updateEntry('i1', 'a', {
+        state: 'failed',
+        driveItemId: 'd',
+        folderId: 'f',
+        quickXorHash: 'q',
+        uploadUrl: 'https://upload.example/a',
+        attempts: 2,
+        throttledTries: 3,
+        failedInRun: 7,
+        lastError: 'boom',
+      });
+      expect(await store.getEntry('i1', 'a')).toMatchObject({
+        integrationId: 'i1',
+        attachmentId: 'a',
+        transactionId: 'tx-a',
+        bankAccountId: 'acc-1',
+        folderPath: 'Main (1234)/2026/2026-03',
+        fileName: 'a.pdf',
+        size: 5_000_000_000,
+        state: 'failed',
+        driveItemId: 'd',
+        folderId: 'f',
+        quickXorHash: 'q',
+        uploadUrl: 'https://upload.example/a',
+        attempts: 2,
+        throttledTries: 3,
+        failedInRun: 7,
+        lastError: 'boom',
+      });
+      expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
+    });
+
+    it('falls back to the long name when two receipts would share a name case-insensitively', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'F', 'Same.pdf'), receipt('b', 'F', 'same.PDF')]);
+      expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
+      expect((await store.getEntry('i1', 'a'))?.fileName).toBe('Same.pdf');
+      // Discovered again (another worker, a retried activity): nothing new, names kept.
+      expect(await (await another()).upsertDiscovered('i1', [receipt('b', 'F', 'same.PDF'), receipt('a', 'F', 'Same.pdf')])).toBe(0);
+      expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
+    });
+
+    it('does not retry a receipt in the run it failed in', async () => {
+      await store.upsertDiscovered('i1', [receipt('a')]);
+      await store.updateEntry('i1', 'a', { state: 'failed', failedInRun: 3 });
+      expect(await store.nextToExport('i1', 3, 10)).toEqual([]);
+      expect(await store.nextToExport('i1', 4, 10)).toHaveLength(1);
+    });
+
+    it('dismisses a deleted folder with everything below it, and revives on reconfigure', async () => {
+      await store.upsertDiscovered('i1', [
+        receipt('a', 'Main (1234)/2026/2026-03'),
+        receipt('b', 'Main (1234)/2026/2026-04'),
+        receipt('c', 'Main (1234)/2026/2026-030'),
+        receipt('d', 'Other (9999)/2026/2026-03'),
+      ]);
+      await store.updateEntry('i1', 'b', { uploadUrl: 'https://upload.example/b' });
+      expect(await store.dismissUnder('i1', 'Main (1234)/2026/2026-03')).toEqual({ dismissed: 1, uploadUrls: [] });
+      // The upload sessions of the receipts dismissed are handed back, for the caller to cancel.
+      expect(await store.dismissUnder('i1', 'Main (1234)')).toEqual({ dismissed: 2, uploadUrls: ['https://upload.example/b'] });
+      expect((await store.getEntry('i1', 'b'))?.uploadUrl).toBeNull();
+      expect((await store.counts('i1')).dismissed).toBe(3);
+      expect((await store.getEntry('i1', 'd'))?.state).toBe('pending');
+      expect((await store.dismissUnder('i1', '')).dismissed).toBe(1);
+      expect(await store.reviveAll('i1')).toBe(4);
+      expect((await store.counts('i1')).pending).toBe(4);
+    });
+
+    it('treats LIKE wildcards in folder names literally', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', '50%_off (1)/2026'), receipt('b', '50Xoff (1)/2026')]);
+      expect((await store.dismissUnder('i1', '50%_off (1)')).dismissed).toBe(1);
+      expect((await store.getEntry('i1', 'b'))?.state).toBe('pending');
+    });
+
+    it('caches folders, idempotently, and forgets a subtree', async () => {
+      await store.putFolder('i1', '', 'root');
+      await store.putFolder('i1', 'A', 'f-a');
+      await store.putFolder('i1', 'A/2026', 'f-a-2026');
+      await store.putFolder('i1', 'B', 'f-b');
+      // The same folder written again (another worker): one row, the latest id.
+      await (await another()).putFolder('i1', 'B', 'f-b2');
+      expect(await store.listFolders('i1')).toEqual([
+        { path: '', driveItemId: 'root' },
+        { path: 'A', driveItemId: 'f-a' },
+        { path: 'A/2026', driveItemId: 'f-a-2026' },
+        { path: 'B', driveItemId: 'f-b2' },
+      ]);
+      expect(await store.findFoldersByIds('i1', ['f-a-2026', 'zzz'])).toEqual([{ path: 'A/2026', driveItemId: 'f-a-2026' }]);
+      await store.forgetFoldersUnder('i1', 'A');
+      expect(await store.getFolder('i1', 'A/2026')).toBeNull();
+      expect(await store.getFolder('i1', 'A')).toBeNull();
+      expect(await store.getFolder('i1', 'B')).toBe('f-b2');
+    });
+
+    it('stores and deletes sealed token caches', async () => {
+      await store.putTokenCache('i1', 'microsoft', Buffer.from([1, 2, 3]));
+      await store.putTokenCache('i1', 'microsoft', Buffer.from([4]));
+      await store.putTokenCache('i1', 'qonto', Buffer.from([0, 255]));
+      expect(await store.getTokenCache('i1', 'microsoft')).toEqual(Buffer.from([4]));
+      expect(await store.getTokenCache('i1', 'qonto')).toEqual(Buffer.from([0, 255]));
+      await store.deleteTokenCaches('i1');
+      expect(await store.getTokenCache('i1', 'microsoft')).toBeNull();
+    });
+
+    it('refuses to store tokens for a revoked or unknown integration, and writes nothing', async () => {
+      await store.putTokenCache('i1', 'qonto', Buffer.from([1]));
+      await store.updateIntegration('i1', { status: 'revoked' });
+      await store.deleteTokenCaches('i1');
+      await expect(store.putTokenCache('i1', 'qonto', Buffer.from([2]))).rejects.toBeInstanceOf(TokensRefusedError);
+      expect(await store.getTokenCache('i1', 'qonto')).toBeNull();
+      await expect(store.putTokenCache('gone', 'microsoft', Buffer.from([3]))).rejects.toBeInstanceOf(TokensRefusedError);
+      expect(await store.getTokenCache('gone', 'microsoft')).toBeNull();
+    });
+
+    it('runs the work of a token lock and hands back its result or error', async () => {
+      expect(await store.withTokenLock('i1', 'microsoft', async () => 42)).toBe(42);
+      await expect(store.withTokenLock('i1', 'qonto', async () => Promise.reject(new Error('refresh failed')))).rejects.toThrow('refresh failed');
+      // Released after an error: taken again at once.
+      expect(await store.withTokenLock('i1', 'qonto', async () => 'again')).toBe('again');
+    });
+
+    it('counts by state with pending bytes', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded' });
+      await store.updateEntry('i1', 'b', { state: 'failed' });
+      expect(await store.counts('i1')).toEqual({ exported: 1, failed: 1, pending: 1, dismissed: 0, pendingBytes: 200 });
+      expect(await store.counts('nobody')).toEqual({ exported: 0, failed: 0, pending: 0, dismissed: 0, pendingBytes: 0 });
+    });
+
+    it('hands a sign-in state out once, and never after it expired', async () => {
+      await store.putSignIn('s1', { integrationId: 'i1', sealed: Buffer.from('v'), expiresAt: 1_800_000_002_000 });
+      await store.putSignIn('s2', { integrationId: 'i1', sealed: Buffer.from('w'), expiresAt: 1_800_000_002_000 });
+      expect(await store.takeSignIn('s1', 1_800_000_001_000)).toEqual({ integrationId: 'i1', sealed: Buffer.from('v') });
+      expect(await store.takeSignIn('s1', 1_800_000_001_000)).toBeNull();
+      expect(await store.takeSignIn('s2', 1_800_000_002_000)).toBeNull();
+    });
+
+    it('hands a sign-in state to one of concurrent takers only, across store instances', async () => {
+      const other = await another();
+      await store.putSignIn('s1', { integrationId: 'i1', sealed: Buffer.from('v'), expiresAt: 2_000 });
+      const takes = await Promise.all([store.takeSignIn('s1', 1_000), other.takeSignIn('s1', 1_000), store.takeSignIn('s1', 1_000), other.takeSignIn('s1', 1_000)]);
+      expect(takes.filter((t) => t !== null)).toEqual([{ integrationId: 'i1', sealed: Buffer.from('v') }]);
+    });
+
+    it("hands a Qonto sign-in's tokens to one taker only, across store instances", async () => {
+      const other = await another();
+      await store.putQontoSignIn('g1', { sealed: Buffer.from('tokens'), expiresAt: 1_800_000_002_000 });
+      const takes = await Promise.all([
+        store.takeQontoSignIn('g1', 1_800_000_001_000),
+        other.takeQontoSignIn('g1', 1_800_000_001_000),
+        store.takeQontoSignIn('g1', 1_800_000_001_000),
+      ]);
+      expect(takes.filter((t) => t !== null)).toEqual([Buffer.from('tokens')]);
+      expect(await other.takeQontoSignIn('g1', 1_800_000_001_000)).toBeNull();
+
+      await other.putQontoSignIn('g2', { sealed: Buffer.from('old'), expiresAt: 1_800_000_002_000 });
+      expect(await store.takeQontoSignIn('g2', 1_800_000_002_000)).toBeNull(); // expired
+      expect(await store.takeQontoSignIn('unknown', 1_800_000_001_000)).toBeNull();
+    });
+
+    it('keeps the admin session epoch, and bumps it', async () => {
+      expect(await store.adminSessionEpoch()).toBe(0);
+      expect(await store.bumpAdminSessionEpoch()).toBe(1);
+      expect(await (await another()).bumpAdminSessionEpoch()).toBe(2);
+      expect(await store.adminSessionEpoch()).toBe(2);
+    });
+
+    it('deletes an integration with everything stored for it', async () => {
+      await store.upsertDiscovered('i1', [receipt('a')]);
+      await store.putTokenCache('i1', 'microsoft', Buffer.from([1]));
+      await store.putFolder('i1', 'A', 'f-a');
+      await store.putSignIn('s1', { integrationId: 'i1', sealed: Buffer.from('v'), expiresAt: 1_800_000_002_000 });
+      await store.deleteIntegration('i1');
+      expect(await store.getIntegration('i1')).toBeNull();
+      expect(await store.getEntry('i1', 'a')).toBeNull();
+      expect(await store.getTokenCache('i1', 'microsoft')).toBeNull();
+      expect(await store.getFolder('i1', 'A')).toBeNull();
+      expect(await store.takeSignIn('s1', 1_800_000_001_000)).toBeNull();
+    });
+  });
+}
