@@ -6,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IntegrationStatusBody } from '../../src/api/status.js';
 import { startSimulators, type Simulators } from '../../src/simulators/index.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { workflowIdFor } from '../../workflows/messages.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
 import { ENCRYPTION_KEY, freePort } from '../support/harness.js';
 import { HttpBrowser } from '../support/http-browser.js';
+import { freshDatabaseUrl } from '../support/postgres.js';
 import { spawnProduct, type ProductProcess } from '../support/worker-process.js';
 
 /**
@@ -58,7 +59,7 @@ beforeAll(async () => {
     demo: { seed: 12, accounts: 3, months: 3, receipts: 240, sizes: { minBytes: 20_000, maxBytes: 900_000, largeBytes: 5_000_000, largeShare: 0.03 } },
     accessTokenTtlSec: { qonto: ACCESS_TOKEN_TTL_SEC, microsoft: ACCESS_TOKEN_TTL_SEC },
   });
-  const databaseUrl = `sqlite:${join(root, 'shared.sqlite')}`;
+  const databaseUrl = await freshDatabaseUrl();
   const [apiPort, ...workerPorts] = await Promise.all([freePort(), freePort(), freePort()]);
   const shared = {
     ...sims.oauthEnv,
@@ -74,7 +75,8 @@ beforeAll(async () => {
   api = start('api', apiPort, hostEnv('api', apiPort, shared));
   workers = workerPorts.map((port) => start('worker', port, hostEnv('worker', port, shared)));
   await Promise.all([api, ...workers].map((h) => h.process.healthy(h.port)));
-  store = openSqliteStore(databaseUrl.replace(/^sqlite:/, ''));
+  // The test reads the manifest the processes wrote (after them: they set the schema up).
+  store = await openPostgresStore(databaseUrl, { poolSize: 2, statementTimeoutMs: 30_000 });
   client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
 });
 
