@@ -112,7 +112,7 @@ async function measureArchive(a: Archive, client: Client) {
     qontoLogin: a.h.env.QONTO_API_LOGIN!,
     qontoSecret: a.h.env.QONTO_API_SECRET!,
     graphUrl: a.h.env.GRAPH_URL!,
-    accessToken: () => a.h.services.microsoftAuth.getAccessToken(naiveIntegration.id, { forceRefresh: false }),
+    accessToken: () => a.h.services.microsoftAuth.getAccessToken(naiveIntegration.id),
     folder: 'naive',
     pick: (index) => index % every === 0,
   });

@@ -123,7 +123,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
     onedrive: (integrationId, limits) =>
       new OneDriveClient({
         graphUrl: config.GRAPH_URL,
-        getAccessToken: ({ forceRefresh }) => microsoftAuth.getAccessToken(integrationId, { forceRefresh }),
+        getAccessToken: (request) => microsoftAuth.getAccessToken(integrationId, request),
         gate: driveGate(integrationId),
         ...tuning.graph,
         retry: limitedRetry(tuning.graph?.retry, limits),

@@ -6,6 +6,10 @@
  * operation builds a fresh MSAL client around the stored cache, so any process (or host) sharing
  * the store can serve any integration, and MSAL's in-memory throttle memory never outlives a call:
  * retry timing belongs to our callers, who get the server's Retry-After in RetryableError.
+ *
+ * Every read-refresh-store of an integration's cache runs under its token lock (token-lock.ts), and
+ * the cache is read again under the lock: a caller that waited, here or in another process, finds
+ * what the one before it stored and does not refresh again.
  */
 import {
   AuthError,
@@ -18,6 +22,7 @@ import {
 import type { Sealer } from './crypto.js';
 import { MICROSOFT_LOGIN_URL, MsalNetworkClient, rewriteLoginUrl, type LastResponse } from './msal-network.js';
 import { microsoftCacheAad, saveMicrosoftCache, sealedCachePlugin } from './token-cache.js';
+import { TokenLock } from './token-lock.js';
 import { FatalError, ReconnectRequiredError, RetryableError, isSyncError } from '../errors.js';
 import { parseRetryAfter } from '../http/retry.js';
 import type { MicrosoftAccount, Store } from '../store/types.js';
@@ -42,25 +47,30 @@ export interface MicrosoftAuthOptions {
   /** Base of the identity endpoints; default https://login.microsoftonline.com. May be http:// (simulator). */
   loginUrl?: string;
   redirectUri: string;
-  store: Pick<Store, 'getTokenCache' | 'putTokenCache' | 'deleteTokenCaches'>;
+  store: Pick<Store, 'getTokenCache' | 'putTokenCache' | 'deleteTokenCaches' | 'withTokenLock'>;
   sealer: Sealer;
   scopes?: string[];
 }
 
 type Phase = 'sign-in' | 'silent';
 
+export interface AccessTokenRequest {
+  /** An access token the API refused (401) before its expiry: a new one is fetched, unless the stored
+   * one already differs (another caller, here or in another process, refreshed meanwhile). */
+  rejected?: string;
+}
+
 export class MicrosoftAuth {
   private readonly loginUrl: string;
   private readonly scopes: string[];
-  /** Operations per integration run one after another in this process: two concurrent refreshes
-   * would spend the same (rotating) refresh token twice. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lock: TokenLock;
 
   constructor(private readonly opts: MicrosoftAuthOptions) {
     this.loginUrl = (opts.loginUrl ?? MICROSOFT_LOGIN_URL).replace(/\/+$/, '');
     const { protocol } = new URL(this.loginUrl);
     if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`MICROSOFT_LOGIN_URL must be an http(s) URL, got ${this.loginUrl}`);
     this.scopes = opts.scopes ?? DEFAULT_MICROSOFT_SCOPES;
+    this.lock = new TokenLock(opts.store, 'microsoft');
   }
 
   /** The URL to send the browser to, and the PKCE verifier to keep (server side) until the callback. */
@@ -77,39 +87,52 @@ export class MicrosoftAuth {
     return { authorizationUrl: rewriteLoginUrl(url, this.loginUrl), codeVerifier: verifier };
   }
 
-  /** Redeems the code; stores the sealed token cache only for a personal account (replacing any earlier one). */
-  completeSignIn(integrationId: string, p: { code: string; codeVerifier: string }): Promise<MicrosoftAccount> {
-    return this.serially(integrationId, async () => {
-      const network = new MsalNetworkClient(this.loginUrl);
-      // No cache plugin: nothing reaches the store before the account is accepted.
-      const msal = this.msal(network);
-      const result = await msal
-        .acquireTokenByCode({ code: p.code, codeVerifier: p.codeVerifier, redirectUri: this.opts.redirectUri, scopes: this.scopes })
-        .catch((error: unknown) => {
-          throw toSyncError(error, network.lastResponse, 'sign-in');
-        });
-      const account = result.account;
-      if (!account) throw new FatalError('Microsoft sign-in returned no account', { code: 'no_account' });
-      const tenantId = result.tenantId || account.tenantId;
-      if (tenantId !== CONSUMER_TENANT_ID) throw new WorkOrSchoolAccountError();
-      await saveMicrosoftCache(this.opts.store, this.opts.sealer, integrationId, msal.getTokenCache().serialize());
-      return { homeAccountId: account.homeAccountId, tenantId, username: account.username };
-    });
+  /** Redeems the code; stores the sealed token cache only for a personal account (replacing any earlier
+   * one). TokensRefusedError when the integration was revoked meanwhile. */
+  async completeSignIn(integrationId: string, p: { code: string; codeVerifier: string }): Promise<MicrosoftAccount> {
+    const network = new MsalNetworkClient(this.loginUrl);
+    // No cache plugin: nothing reaches the store before the account is accepted.
+    const msal = this.msal(network);
+    const result = await msal
+      .acquireTokenByCode({ code: p.code, codeVerifier: p.codeVerifier, redirectUri: this.opts.redirectUri, scopes: this.scopes })
+      .catch((error: unknown) => {
+        throw toSyncError(error, network.lastResponse, 'sign-in');
+      });
+    const account = result.account;
+    if (!account) throw new FatalError('Microsoft sign-in returned no account', { code: 'no_account' });
+    const tenantId = result.tenantId || account.tenantId;
+    if (tenantId !== CONSUMER_TENANT_ID) throw new WorkOrSchoolAccountError();
+    const serialized = msal.getTokenCache().serialize();
+    await this.lock.run(integrationId, () => saveMicrosoftCache(this.opts.store, this.opts.sealer, integrationId, serialized));
+    return { homeAccountId: account.homeAccountId, tenantId, username: account.username };
   }
 
-  /** A valid Graph access token: from the cache while fresh, else refreshed (the refresh token rotates). */
-  getAccessToken(integrationId: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {
-    return this.serially(integrationId, async () => {
+  /**
+   * A valid Graph access token: from the stored cache while fresh, else refreshed (the refresh token
+   * rotates). With `rejected`, see AccessTokenRequest. TokensRefusedError when the integration was
+   * revoked meanwhile: the refreshed tokens are then neither stored nor handed out.
+   */
+  getAccessToken(integrationId: string, opts: AccessTokenRequest = {}): Promise<string> {
+    return this.lock.run(integrationId, async () => {
       const network = new MsalNetworkClient(this.loginUrl);
-      const msal = this.msal(network, sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId));
+      const plugin = sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId);
+      const msal = this.msal(network, plugin);
       const cache = msal.getTokenCache();
       const [account] = await cache.getAllAccounts();
       if (!account) throw new ReconnectRequiredError('No Microsoft account is connected to this integration: sign in again.', { code: 'no_account', provider: 'microsoft' });
-      try {
-        const result = await msal.acquireTokenSilent({ account, scopes: this.scopes, forceRefresh: opts.forceRefresh ?? false });
+      const silent = async (forceRefresh: boolean): Promise<string> => {
+        const result = await msal.acquireTokenSilent({ account, scopes: this.scopes, forceRefresh });
+        const failure = plugin.failure();
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the store threw, untouched
+        if (failure !== undefined) throw failure;
         return result.accessToken;
+      };
+      try {
+        const stored = await silent(false);
+        return stored === opts.rejected ? await silent(true) : stored;
       } catch (error) {
-        const mapped = toSyncError(error, network.lastResponse, 'silent');
+        // The store's own failure (a refusal) rather than whatever MSAL made of it.
+        const mapped = toSyncError(plugin.failure() ?? error, network.lastResponse, 'silent');
         if (mapped instanceof ReconnectRequiredError) {
           // If the removal fails, the next call just meets the same refusal from the server.
           await cache.removeAccount(account).catch(() => undefined);
@@ -119,11 +142,10 @@ export class MicrosoftAuth {
     });
   }
 
-  /** Consent withdrawn: the stored token caches of the integration are deleted. */
   /** Moves the stored sign-in of one integration to another (re-sealed for its new owner): connecting
    * again with the same Microsoft account resumes the existing integration. */
   transfer(fromIntegrationId: string, toIntegrationId: string): Promise<void> {
-    return this.serially(toIntegrationId, async () => {
+    return this.lock.run(toIntegrationId, async () => {
       const { store, sealer } = this.opts;
       const sealed = await store.getTokenCache(fromIntegrationId, 'microsoft');
       if (!sealed) throw new ReconnectRequiredError('No Microsoft sign-in to transfer', { code: 'no_tokens', provider: 'microsoft' });
@@ -133,8 +155,9 @@ export class MicrosoftAuth {
     });
   }
 
+  /** Consent withdrawn: the stored token caches of the integration are deleted (after a refresh in flight). */
   forget(integrationId: string): Promise<void> {
-    return this.serially(integrationId, () => this.opts.store.deleteTokenCaches(integrationId));
+    return this.lock.run(integrationId, () => this.opts.store.deleteTokenCaches(integrationId));
   }
 
   private msal(network: MsalNetworkClient, cachePlugin?: ICachePlugin): ConfidentialClientApplication {
@@ -145,17 +168,6 @@ export class MicrosoftAuth {
       // Silent logger: MSAL's verbose logs can carry personal data.
       system: { networkClient: network, loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => undefined } },
     });
-  }
-
-  private serially<T>(integrationId: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(integrationId) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    this.queues.set(integrationId, next);
-    const cleanup = () => {
-      if (this.queues.get(integrationId) === next) this.queues.delete(integrationId);
-    };
-    next.then(cleanup, cleanup);
-    return next;
   }
 }
 

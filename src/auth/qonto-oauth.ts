@@ -3,13 +3,15 @@
  * access tokens kept fresh from a refresh token sealed in the store.
  *
  * Tokens are refreshed before they expire rather than after a 401, because Qonto counts 401s
- * toward throttling. Refresh tokens rotate, so refreshes of one integration run one after another
- * in this process and the new refresh token is stored before the access token is handed out; a
- * second caller waiting in line then finds fresh tokens and does not refresh again.
+ * toward throttling. Refresh tokens rotate, so every read-refresh-store of an integration's tokens
+ * runs under its token lock (token-lock.ts), in this process and across the processes sharing the
+ * store, and the new refresh token is stored before the access token is handed out; a caller that
+ * waited reads the tokens again, finds fresh ones and does not refresh again.
  */
 import { outboundFetch } from '../http/outbound.js';
 import { z } from 'zod';
 import type { Sealer } from './crypto.js';
+import { TokenLock } from './token-lock.js';
 import { FatalError, ReconnectRequiredError, RetryableError } from '../errors.js';
 import { parseRetryAfter } from '../http/retry.js';
 import type { Store } from '../store/types.js';
@@ -33,7 +35,7 @@ export interface QontoOAuthOptions {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
-  store: Pick<Store, 'getTokenCache' | 'putTokenCache'>;
+  store: Pick<Store, 'getTokenCache' | 'putTokenCache' | 'withTokenLock'>;
   sealer: Sealer;
   scopes?: string[];
   /** `/oauth2/token` in Qonto's guides, `/v2/oauth2/token` in its API samples (docs/contracts-qonto.md, OAuth 2.0). */
@@ -73,7 +75,7 @@ export class QontoOAuth {
   private readonly scopes: string[];
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lock: TokenLock;
 
   constructor(private readonly opts: QontoOAuthOptions) {
     this.oauthUrl = opts.oauthUrl.replace(/\/+$/, '');
@@ -82,6 +84,7 @@ export class QontoOAuth {
     this.scopes = opts.scopes ?? DEFAULT_QONTO_SCOPES;
     this.fetchImpl = opts.fetch ?? outboundFetch();
     this.now = opts.now ?? Date.now;
+    this.lock = new TokenLock(opts.store, 'qonto');
   }
 
   /** Where to send the browser; Qonto comes back to `redirectUri?code=…&state=…`. */
@@ -102,23 +105,25 @@ export class QontoOAuth {
     return this.requestTokens({ grant_type: 'authorization_code', code, redirect_uri: this.opts.redirectUri }, 'exchange');
   }
 
+  /** Stores the tokens of a sign-in; TokensRefusedError when the integration was revoked meanwhile. */
   save(integrationId: string, tokens: QontoTokens): Promise<void> {
-    return this.serially(integrationId, () => this.put(integrationId, tokens));
+    return this.lock.run(integrationId, () => this.put(integrationId, tokens));
   }
 
   /** Moves the stored tokens of one integration to another (re-sealed for it); the source keeps its copy
    * until the caller deletes it. */
   transfer(fromIntegrationId: string, toIntegrationId: string): Promise<void> {
-    return this.serially(toIntegrationId, async () => {
+    return this.lock.run(toIntegrationId, async () => {
       const tokens = await this.load(fromIntegrationId);
       if (!tokens) throw new ReconnectRequiredError('No Qonto sign-in to transfer', { code: 'no_tokens', provider: 'qonto' });
       await this.put(toIntegrationId, tokens);
     });
   }
 
-  /** A valid access token, refreshed (and the rotated refresh token stored) when it nears expiry. */
+  /** A valid access token, refreshed (and the rotated refresh token stored) when it nears expiry.
+   * TokensRefusedError when the integration was revoked meanwhile: the new tokens are not handed out. */
   getAccessToken(integrationId: string): Promise<string> {
-    return this.serially(integrationId, async () => {
+    return this.lock.run(integrationId, async () => {
       const tokens = await this.load(integrationId);
       if (!tokens) throw new ReconnectRequiredError('No Qonto account is connected to this integration: sign in with Qonto again.', { code: 'no_tokens', provider: 'qonto' });
       if (tokens.expiresAt - this.now() > REFRESH_MARGIN_MS) return tokens.accessToken;
@@ -131,8 +136,9 @@ export class QontoOAuth {
   /** Best effort: asks Qonto to revoke the stored refresh token (and with it the consent's access
    * tokens). True when Qonto confirmed. Deletes nothing: the caller removes the stored caches. */
   revoke(integrationId: string): Promise<boolean> {
-    return this.serially(integrationId, async () => {
-      const tokens = await this.load(integrationId).catch(() => null);
+    return this.lock.run(integrationId, async () => {
+      // Read only: the integration is usually marked revoked already, so re-sealing would be refused.
+      const tokens = await this.load(integrationId, { reseal: false }).catch(() => null);
       if (!tokens) return false;
       try {
         const res = await this.fetchImpl(`${this.oauthUrl}${this.opts.revokePath ?? '/oauth2/revoke'}`, {
@@ -156,7 +162,7 @@ export class QontoOAuth {
     await this.opts.store.putTokenCache(integrationId, 'qonto', this.opts.sealer.seal(plain, qontoTokensAad(integrationId)));
   }
 
-  private async load(integrationId: string): Promise<QontoTokens | null> {
+  private async load(integrationId: string, { reseal } = { reseal: true }): Promise<QontoTokens | null> {
     const sealed = await this.opts.store.getTokenCache(integrationId, 'qonto');
     if (!sealed) return null;
     let json: unknown;
@@ -169,7 +175,7 @@ export class QontoOAuth {
     const parsed = StoredTokensSchema.safeParse(json);
     if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable', provider: 'qonto' });
     // Sealed with a key that is being rotated out: seal it again with the current one.
-    if (!this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
+    if (reseal && !this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
     return parsed.data;
   }
 
@@ -230,17 +236,6 @@ export class QontoOAuth {
       return new FatalError('Qonto refused the authorization code (invalid_grant: expired, already used or for another redirect URI): start the sign-in again', { status, code });
     }
     return new FatalError(`Qonto OAuth ${what} failed (HTTP ${status}, ${code})`, { status, code });
-  }
-
-  private serially<T>(integrationId: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(integrationId) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    this.queues.set(integrationId, next);
-    const cleanup = (): void => {
-      if (this.queues.get(integrationId) === next) this.queues.delete(integrationId);
-    };
-    next.then(cleanup, cleanup);
-    return next;
   }
 }
 

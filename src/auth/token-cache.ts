@@ -37,15 +37,34 @@ async function loadMicrosoftCache(store: CacheStore, sealer: Sealer, integration
   return serialized;
 }
 
+export interface SealedCachePlugin extends ICachePlugin {
+  /** What loading or saving the cache threw during this client's calls, if anything (else undefined):
+   * MSAL swallows every failure of the refresh it makes ahead of time (an access token past its
+   * `refresh_on`), the store's refusal to keep the new tokens (TokensRefusedError) included. */
+  failure(): unknown;
+}
+
 /** MSAL calls this around every cache access: load before, save after a change. */
-export function sealedCachePlugin(store: CacheStore, sealer: Sealer, integrationId: string): ICachePlugin {
+export function sealedCachePlugin(store: CacheStore, sealer: Sealer, integrationId: string): SealedCachePlugin {
+  let failure: { error: unknown } | undefined;
+  const noting = async (access: () => Promise<void>): Promise<void> => {
+    try {
+      await access();
+    } catch (error) {
+      failure ??= { error };
+      throw error;
+    }
+  };
   return {
-    async beforeCacheAccess(ctx: TokenCacheContext) {
-      const serialized = await loadMicrosoftCache(store, sealer, integrationId);
-      if (serialized !== null) ctx.tokenCache.deserialize(serialized);
-    },
-    async afterCacheAccess(ctx: TokenCacheContext) {
-      if (ctx.cacheHasChanged) await saveMicrosoftCache(store, sealer, integrationId, ctx.tokenCache.serialize());
-    },
+    beforeCacheAccess: (ctx: TokenCacheContext) =>
+      noting(async () => {
+        const serialized = await loadMicrosoftCache(store, sealer, integrationId);
+        if (serialized !== null) ctx.tokenCache.deserialize(serialized);
+      }),
+    afterCacheAccess: (ctx: TokenCacheContext) =>
+      noting(async () => {
+        if (ctx.cacheHasChanged) await saveMicrosoftCache(store, sealer, integrationId, ctx.tokenCache.serialize());
+      }),
+    failure: () => failure?.error,
   };
 }

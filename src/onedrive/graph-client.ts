@@ -2,7 +2,7 @@
  * `@microsoft/microsoft-graph-client` with our own middleware chain. The SDK's default chain drops the
  * bearer token for http:// or non-Graph hosts (simulators), so the chain here is:
  *
- *   FailureCapture → BearerAuth (token for the Graph base URL only; one forced refresh on 401)
+ *   FailureCapture → BearerAuth (token for the Graph base URL only; a new one once on 401)
  *                  → TransientRetry (withRetry, honours Retry-After) → FetchHandler
  *
  * Every non-2xx answer becomes a typed error inside the chain. The SDK rewraps anything thrown in the
@@ -14,7 +14,9 @@ import { FatalError, ReconnectRequiredError, SyncError } from '../errors.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { errorFromResponse, networkError } from './graph-errors.js';
 
-export type AccessTokenGetter = (opts: { forceRefresh: boolean }) => Promise<string>;
+/** `rejected`: the token Graph just refused (401) before its expiry; the getter hands out a new one,
+ * refreshing only if the stored token is still that one (other workers may have met the same 401). */
+export type AccessTokenGetter = (opts: { rejected?: string }) => Promise<string>;
 
 export interface GraphApiOptions {
   /** e.g. https://graph.microsoft.com/v1.0 or http://127.0.0.1:P/v1.0 */
@@ -68,25 +70,27 @@ class BearerAuth extends Link {
     if (!isUnder(requestUrl(context), this.base)) return this.next.execute(context);
     // A getter failure (e.g. ReconnectRequiredError from the token cache) propagates untouched.
     const used = this.current();
-    setHeader(context, 'Authorization', `Bearer ${await used}`);
+    const token = await used;
+    setHeader(context, 'Authorization', `Bearer ${token}`);
     try {
       await this.next.execute(context);
     } catch (error) {
       if (!(error instanceof ReconnectRequiredError && error.status === 401)) throw error;
-      setHeader(context, 'Authorization', `Bearer ${await this.refreshed(used)}`);
+      setHeader(context, 'Authorization', `Bearer ${await this.replaced(used, token)}`);
       await this.next.execute(context); // a second 401 propagates as ReconnectRequiredError
     }
   }
 
   /** The token in use, asked for again after TOKEN_REUSE_MS; concurrent requests share one ask. */
   private current(): Promise<string> {
-    if (this.token === null || Date.now() - this.token.at >= TOKEN_REUSE_MS) this.remember(this.getAccessToken({ forceRefresh: false }));
+    if (this.token === null || Date.now() - this.token.at >= TOKEN_REUSE_MS) this.remember(this.getAccessToken({}));
     return this.token!.value;
   }
 
-  /** After a 401 with `rejected`: a forced refresh, unless another request already got a new token. */
-  private refreshed(rejected: Promise<string>): Promise<string> {
-    if (this.token === null || this.token.value === rejected) this.remember(this.getAccessToken({ forceRefresh: true }));
+  /** After a 401 for `rejected` (asked for as `used`): a new token, unless another request of this
+   * client already asked for one. */
+  private replaced(used: Promise<string>, rejected: string): Promise<string> {
+    if (this.token === null || this.token.value === used) this.remember(this.getAccessToken({ rejected }));
     return this.token!.value;
   }
 

@@ -21,6 +21,12 @@ export interface SimulatorsOptions {
   /** Lifetimes of the access tokens Qonto's OAuth server and the identity platform issue (default an
    * hour each): short ones make clients refresh, and rotate refresh tokens, all the time. */
   accessTokenTtlSec?: { qonto?: number; microsoft?: number };
+  /**
+   * How long a spent (rotated) refresh token is still accepted, per provider: Microsoft default 0
+   * (strict, AADSTS70000), Qonto default 60 s as the real service. 0 for both makes any refresh of
+   * one token by two processes at once fail with invalid_grant (multi-process tests).
+   */
+  refreshTokenReuseGraceSec?: { microsoft?: number; qonto?: number };
 }
 
 export interface Simulators {
@@ -55,15 +61,25 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     work: directory.addUser({ username: 'camille@contoso.onmicrosoft.com', name: 'Camille (Contoso)', kind: 'work' as const }),
   };
   const qontoOAuthClient = opts.qontoOAuthClient ?? SANDBOX_QONTO_OAUTH_CLIENT;
-  const qonto = await startQontoSimulator({ port: opts.ports?.qonto, apiKeys: [qontoApiKey], now: opts.now, oauthClients: [qontoOAuthClient], latencyMs: opts.latencyMs, oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto });
+  const qonto = await startQontoSimulator({
+    port: opts.ports?.qonto,
+    apiKeys: [qontoApiKey],
+    now: opts.now,
+    oauthClients: [qontoOAuthClient],
+    refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.qonto,
+    latencyMs: opts.latencyMs,
+    oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto,
+  });
   const identity = await startIdentitySimulator({
     directory,
     port: opts.ports?.identity,
+    refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.microsoft,
     accessTokenTtlSec: opts.accessTokenTtlSec?.microsoft,
     clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: client.redirectUris }],
   });
   const graph = await startGraphSimulator({
     resolveToken: (token) => directory.resolveAccessToken(token),
+    expireAccessTokens: (userId) => directory.expireAccessTokens(userId),
     appName: opts.appName,
     port: opts.ports?.graph,
     uploadPort: opts.ports?.upload,

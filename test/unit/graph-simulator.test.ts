@@ -663,4 +663,11 @@ describe('/__sim/ controls', () => {
     const info = await (await fetch(`${base}/drives/alice`)).json();
     expect(info).toMatchObject({ userId: 'alice', driveId: sim.drive('alice').id, uploadSessions: 0, counters: { simpleUploads: 1 } });
   });
+
+  it('expire-access-tokens: 404 without an identity directory to expire them in', async () => {
+    const base = `${sim.url.replace('/v1.0', '')}/__sim`;
+    const res = await fetch(`${base}/drives/alice/expire-access-tokens`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'itemNotFound' } });
+  });
 });

@@ -7,29 +7,29 @@ afterEach(() => {
 });
 
 describe('OneDriveClient access token', () => {
-  it('asks for the token once for many requests, refreshes it once on 401, and asks again after a minute', async () => {
-    // The simulator knows only the token a forced refresh hands out.
+  it('asks for the token once for many requests, once more on 401 naming the refused token, and again after a minute', async () => {
+    // The simulator knows only the token asked for after a refusal.
     const sim = await startGraphSimulator({ resolveToken: (t) => (t.startsWith('fresh-') ? { userId: 'u' } : null) });
-    const asks: boolean[] = [];
+    const asks: (string | undefined)[] = [];
     const client = new OneDriveClient({
       graphUrl: sim.url,
-      getAccessToken: async ({ forceRefresh }) => {
-        asks.push(forceRefresh);
-        return forceRefresh ? `fresh-${asks.length}` : `stale-${asks.length}`;
+      getAccessToken: async ({ rejected }) => {
+        asks.push(rejected);
+        return rejected ? `fresh-${asks.length}` : `stale-${asks.length}`;
       },
       retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
     });
     try {
-      // Concurrent first requests share one ask; every 401 they meet shares one forced refresh.
+      // Concurrent first requests share one ask; every 401 they meet shares one ask for a new token.
       await Promise.all(Array.from({ length: 8 }, () => client.getDrive()));
-      expect(asks).toEqual([false, true]);
+      expect(asks).toEqual([undefined, 'stale-1']);
       await Promise.all(Array.from({ length: 8 }, () => client.getAppFolder()));
-      expect(asks).toEqual([false, true]);
+      expect(asks).toEqual([undefined, 'stale-1']);
 
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(Date.now() + 61_000);
       await client.getDrive().catch(() => undefined); // a new (stale) token, refused, refreshed
-      expect(asks).toEqual([false, true, false, true]);
+      expect(asks).toEqual([undefined, 'stale-1', undefined, 'stale-3']);
     } finally {
       await sim.close();
     }

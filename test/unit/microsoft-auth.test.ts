@@ -119,7 +119,8 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     expect(await auth.getAccessToken('int-1')).toBe(token);
     expect(sim.tokenRequests).toBe(requests);
 
-    const refreshed = await auth.getAccessToken('int-1', { forceRefresh: true });
+    // Graph refused `token` (401): a refresh, since the stored token is still that one.
+    const refreshed = await auth.getAccessToken('int-1', { rejected: token });
     expect(sim.tokenRequests).toBe(requests + 1);
     expect(refreshed).not.toBe(token);
     expect(directory.resolveAccessToken(refreshed)?.userId).toBe(alice.id);
@@ -132,12 +133,12 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     store = openSqliteStore(dbFile);
     const restarted = newAuth();
     expect(await restarted.getAccessToken('int-1')).toBe(refreshed);
-    const afterRestart = await restarted.getAccessToken('int-1', { forceRefresh: true });
+    const afterRestart = await restarted.getAccessToken('int-1', { rejected: refreshed });
     expect(directory.resolveAccessToken(afterRestart)?.userId).toBe(alice.id);
     expect(await storedRefreshToken('int-1')).not.toBe(rt2);
 
     directory.revokeUser(alice.id);
-    const error = await restarted.getAccessToken('int-1', { forceRefresh: true }).catch((e: unknown) => e);
+    const error = await restarted.getAccessToken('int-1', { rejected: afterRestart }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReconnectRequiredError);
     expect((error as ReconnectRequiredError).code).toBe('invalid_grant');
     // The account left the cache: the next call fails at once, without asking the server.
@@ -169,12 +170,22 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     await expect(auth.getAccessToken('int-1')).rejects.toBeInstanceOf(ReconnectRequiredError);
   });
 
-  it('runs concurrent refreshes of one integration one after another (no refresh token spent twice)', async () => {
+  it('refreshes once for concurrent callers refused the same token, and again only for a token refused later', async () => {
     const auth = newAuth();
     await connect(auth, 'int-1');
-    const tokens = await Promise.all([1, 2, 3].map(() => auth.getAccessToken('int-1', { forceRefresh: true })));
-    expect(new Set(tokens).size).toBe(3);
-    for (const t of tokens) expect(directory.resolveAccessToken(t)?.userId).toBe(alice.id);
+    const token = await auth.getAccessToken('int-1');
+    const before = sim.tokenRequests;
+    const tokens = await Promise.all([1, 2, 3].map(() => auth.getAccessToken('int-1', { rejected: token })));
+    expect(sim.tokenRequests).toBe(before + 1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(token);
+    expect(directory.resolveAccessToken(tokens[0]!)?.userId).toBe(alice.id);
+
+    // A caller refused the old token late gets the new one; the new one refused is refreshed.
+    expect(await auth.getAccessToken('int-1', { rejected: token })).toBe(tokens[0]);
+    const next = await auth.getAccessToken('int-1', { rejected: tokens[0] });
+    expect(next).not.toBe(tokens[0]);
+    expect(sim.tokenRequests).toBe(before + 2);
   });
 
   it('maps throttling, outages and lost connections to RetryableError without leaking tokens, and recovers', async () => {
@@ -184,17 +195,17 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     const at = await auth.getAccessToken('int-1');
 
     sim.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'status', status: 429, retryAfterSec: 1 });
-    const throttled = await auth.getAccessToken('int-1', { forceRefresh: true }).catch((e: unknown) => e);
+    const throttled = await auth.getAccessToken('int-1', { rejected: at }).catch((e: unknown) => e);
     expect(throttled).toBeInstanceOf(RetryableError);
     expect(throttled).toMatchObject({ status: 429, retryAfterMs: 1000 });
 
     sim.faults.add({ method: 'POST', path: '/token' }, { kind: 'status', status: 503 });
-    const down = await auth.getAccessToken('int-1', { forceRefresh: true }).catch((e: unknown) => e);
+    const down = await auth.getAccessToken('int-1', { rejected: at }).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(RetryableError);
     expect(down).toMatchObject({ status: 503, retryAfterMs: undefined });
 
     sim.faults.add({ method: 'POST', path: '/token' }, { kind: 'drop' });
-    const dropped = await auth.getAccessToken('int-1', { forceRefresh: true }).catch((e: unknown) => e);
+    const dropped = await auth.getAccessToken('int-1', { rejected: at }).catch((e: unknown) => e);
     expect(dropped).toBeInstanceOf(RetryableError);
 
     for (const e of [throttled, down, dropped]) {
@@ -203,7 +214,7 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
       expect(text).not.toContain(at);
     }
     // No local throttle memory survives the call: the next attempt reaches the server and succeeds.
-    const recovered = await auth.getAccessToken('int-1', { forceRefresh: true });
+    const recovered = await auth.getAccessToken('int-1', { rejected: at });
     expect(directory.resolveAccessToken(recovered)?.userId).toBe(alice.id);
   });
 

@@ -451,14 +451,14 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(sim.drive('u1').listFiles()).toEqual([]);
   });
 
-  it('refreshes the token once on 401, then gives up with ReconnectRequiredError', async () => {
-    const refreshing = vi.fn(async ({ forceRefresh }: { forceRefresh: boolean }) => (forceRefresh ? 'good-token' : 'expired-token'));
+  it('asks for a new token once on 401 (naming the refused one), then gives up with ReconnectRequiredError', async () => {
+    const refreshing = vi.fn(async ({ rejected }: { rejected?: string }) => (rejected ? 'good-token' : 'expired-token'));
     expect((await client({ getAccessToken: refreshing }).getAppFolder()).folder).toBeDefined();
-    expect(refreshing.mock.calls.map(([o]) => o.forceRefresh)).toEqual([false, true]);
+    expect(refreshing.mock.calls.map(([o]) => o.rejected)).toEqual([undefined, 'expired-token']);
 
-    const revoked = vi.fn(async (_opts: { forceRefresh: boolean }) => 'revoked-token');
+    const revoked = vi.fn(async (_opts: { rejected?: string }) => 'revoked-token');
     await expect(client({ getAccessToken: revoked }).getDrive()).rejects.toBeInstanceOf(ReconnectRequiredError);
-    expect(revoked.mock.calls.map(([o]) => o.forceRefresh)).toEqual([false, true]);
+    expect(revoked.mock.calls.map(([o]) => o.rejected)).toEqual([undefined, 'revoked-token']);
 
     const fromCache = new ReconnectRequiredError('consent withdrawn', { provider: 'microsoft' });
     await expect(client({ getAccessToken: async () => Promise.reject(fromCache) }).getDrive()).rejects.toBe(fromCache);

@@ -239,6 +239,19 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect(error.message).not.toContain(refreshToken);
   });
 
+  it('with a reuse grace of 0 (strict), refuses a rotated refresh token presented again at the same instant', async () => {
+    await sim.close();
+    sim = await startQontoSimulator({ now, refreshTokenReuseGraceSec: 0, oauthClients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
+    owner = sim.data.addMembership({ firstName: 'Alice', lastName: 'Martin', role: 'owner' });
+    const { refreshToken } = await connect(newAuth(), 'int-1', owner.id);
+    const refresh = (token: string) => postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: token, client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
+
+    const rotated = await refresh(refreshToken);
+    expect(rotated.status).toBe(200);
+    expect(await refresh(refreshToken)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await refresh(rotated.body['refresh_token'] as string)).status).toBe(200);
+  });
+
   it('serializes concurrent getAccessToken calls of one integration into a single refresh', async () => {
     const auth = newAuth();
     await connect(auth, 'int-1', owner.id);

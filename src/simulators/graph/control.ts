@@ -9,6 +9,8 @@
  *   POST /__sim/drives/:userId/delete {path}|{id}   → 204 (to the recycle bin, as the user)
  *   POST /__sim/drives/:userId/quota {total?,used?} → the quota
  *   POST /__sim/drives/:userId/expire-delta-tokens | /expire-upload-sessions → 204
+ *   POST /__sim/drives/:userId/expire-access-tokens → 204 (Graph answers 401 to the user's current
+ *     access tokens before their expiry; 404 when the simulator was started without a directory)
  *   POST /__sim/faults {method?, path?, action, times? | fraction, seed?} → {id};  DELETE /__sim/faults → 204
  *     (`fraction`: that share of matching requests, drawn from `seed`, until the faults are cleared)
  */
@@ -23,6 +25,7 @@ export interface ControlDeps {
   faults: Faults;
   drive(userId: string): SimDrive;
   userIds(): string[];
+  expireAccessTokens?: (userId: string) => void;
 }
 
 const deleteBody = z
@@ -98,6 +101,10 @@ export async function handleControl(ex: Exchange, deps: ControlDeps): Promise<vo
       return ex.send(204);
     case 'POST drives/:user/expire-upload-sessions':
       await drive.expireUploadSessions();
+      return ex.send(204);
+    case 'POST drives/:user/expire-access-tokens':
+      if (!deps.expireAccessTokens) throw new GraphError(404, 'itemNotFound', 'This simulator was started without an identity directory.');
+      deps.expireAccessTokens(userId);
       return ex.send(204);
     default:
       throw new GraphError(404, 'itemNotFound', `No simulator control at ${ex.method} ${ex.rawPath}.`);

@@ -48,6 +48,9 @@ export type { ThrottleReport } from './throttle-windows.js';
 export interface GraphSimulatorOptions {
   /** Maps a bearer access token to the user that owns it; null → 401 (InvalidAuthenticationToken). */
   resolveToken: (token: string) => { userId: string } | null;
+  /** Ends the life of a user's access tokens before their expiry (the identity directory's), for the
+   * `expire-access-tokens` control: Graph then answers 401 to tokens clients still think valid. */
+  expireAccessTokens?: (userId: string) => void;
   /** App folder display name: the app folder is `Apps/<appName>`. */
   appName?: string;
   port?: number;
@@ -201,7 +204,7 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions): Promise<
   const graphHost = await startHttpServer(
     serve('graph', async (ex) => {
       if (ex.rawPath.startsWith('/__sim/')) {
-        return handleControl(ex, { faults, drive: simDrive, userIds: () => [...records.keys()] });
+        return handleControl(ex, { faults, drive: simDrive, userIds: () => [...records.keys()], expireAccessTokens: opts.expireAccessTokens });
       }
       if (!(await applyFault(ex))) return;
       const auth = /^Bearer\s+(.+)$/i.exec(ex.header('authorization') ?? '');

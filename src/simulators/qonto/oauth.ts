@@ -7,8 +7,8 @@
  *   role) as links, plus a "Refuse" link (`error=access_denied`), so a person can use the sandbox.
  * - `POST /oauth2/token` (also `/v2/oauth2/token`, the path of Qonto's reference samples): codes are
  *   single use, live 10 min and are bound to the client and redirect URI; refresh tokens live
- *   90 days and rotate: each refresh returns a new one, and the old one keeps working for 60 s
- *   after its first use, then is refused.
+ *   90 days and rotate: each refresh returns a new one, and the old one keeps working for a grace
+ *   period after its first use (60 s, as at Qonto; 0 = strict: never again), then is refused.
  * - `POST /oauth2/revoke`: revokes the whole refresh-token family and the membership's access
  *   tokens (consent withdrawn). Always 200 for an unknown token, as RFC 7009 asks.
  *
@@ -38,6 +38,9 @@ export interface QontoOAuthDeps {
   revokeAccessTokens(membershipId: string): number;
   /** Lifetime of the access tokens it issues; default an hour, as at Qonto. */
   accessTokenTtlSec?: number;
+  /** How long a spent refresh token is still accepted; default 60 s as at Qonto, 0 = strict rotation
+   * (a token presented twice is refused however close the two uses: catches racing refreshes). */
+  refreshTokenReuseGraceSec?: number;
 }
 
 /** What the token endpoint answered: tests assert that no client ever spent a rotated refresh token. */
@@ -53,7 +56,7 @@ export const OAUTH_PATHS = ['/oauth2/auth', '/oauth2/token', '/v2/oauth2/token',
 const CODE_TTL_MS = 10 * 60 * 1000;
 const ACCESS_TTL_SEC = 3600;
 const REFRESH_TTL_MS = 90 * 24 * 3600 * 1000;
-const ROTATION_GRACE_MS = 60 * 1000;
+const DEFAULT_REUSE_GRACE_SEC = 60;
 
 interface Grant {
   clientId: string;
@@ -249,9 +252,15 @@ export class QontoOAuthServer {
     if (!issued || this.revokedFamilies.has(issued.family)) throw invalid('invalid or revoked');
     if (issued.clientId !== clientId) throw invalid('issued to another client');
     if (now >= issued.expiresAt) throw invalid('expired');
-    if (issued.firstUsedAt !== undefined && now > issued.firstUsedAt + ROTATION_GRACE_MS) throw invalid('already used (rotated)');
+    if (issued.firstUsedAt !== undefined && !this.withinGrace(now - issued.firstUsedAt)) throw invalid('already used (rotated)');
     issued.firstUsedAt ??= now;
     return { grant: issued, family: issued.family };
+  }
+
+  /** A spent refresh token is accepted again up to the grace period after its first use, never when it is 0. */
+  private withinGrace(sinceFirstUseMs: number): boolean {
+    const graceMs = (this.deps.refreshTokenReuseGraceSec ?? DEFAULT_REUSE_GRACE_SEC) * 1000;
+    return graceMs > 0 && sinceFirstUseMs <= graceMs;
   }
 
   private respond(res: ServerResponse, { grant, family }: { grant: Grant; family: string }): void {

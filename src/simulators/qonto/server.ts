@@ -61,6 +61,8 @@ export interface QontoSimulatorOptions {
   oauthClients?: QontoOAuthClient[];
   /** Lifetime of the access tokens the OAuth server issues; default 3600 s as at Qonto. */
   oauthAccessTokenTtlSec?: number;
+  /** How long a rotated OAuth refresh token is still accepted (oauth.ts); default 60 s, 0 = strict. */
+  refreshTokenReuseGraceSec?: number;
   /** Added before every answer (benchmarks). */
   latencyMs?: number;
 }
@@ -118,6 +120,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     now,
     clients: opts.oauthClients,
     accessTokenTtlSec: opts.oauthAccessTokenTtlSec,
+    refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec,
     issueAccessToken: (membershipId, tokenOpts) => access.issueAccessToken(membershipId, tokenOpts),
     revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
   });
