@@ -58,6 +58,8 @@ beforeAll(async () => {
     storageDir: join(root, 'drive'),
     demo: { seed: 12, accounts: 3, months: 3, receipts: 240, sizes: { minBytes: 20_000, maxBytes: 900_000, largeBytes: 5_000_000, largeShare: 0.03 } },
     accessTokenTtlSec: { qonto: ACCESS_TOKEN_TTL_SEC, microsoft: ACCESS_TOKEN_TTL_SEC },
+    // Strict rotation at both: a refresh token presented twice is refused, however close the two uses.
+    refreshTokenReuseGraceSec: { qonto: 0, microsoft: 0 },
   });
   const databaseUrl = await freshDatabaseUrl();
   const [apiPort, ...workerPorts] = await Promise.all([freePort(), freePort(), freePort()]);
