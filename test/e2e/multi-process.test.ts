@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IntegrationStatusBody } from '../../src/api/status.js';
 import { startSimulators, type Simulators } from '../../src/simulators/index.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
+import { openPostgresStore, tokenLockKey } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { workflowIdFor } from '../../workflows/messages.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
@@ -40,6 +41,7 @@ interface Host {
 let root: string;
 let sims: Simulators;
 let store: Store;
+let databaseUrl: string;
 let client: Client;
 let api: Host;
 let workers: Host[];
@@ -61,7 +63,7 @@ beforeAll(async () => {
     // Strict rotation at both: a refresh token presented twice is refused, however close the two uses.
     refreshTokenReuseGraceSec: { qonto: 0, microsoft: 0 },
   });
-  const databaseUrl = await freshDatabaseUrl();
+  databaseUrl = await freshDatabaseUrl();
   const [apiPort, ...workerPorts] = await Promise.all([freePort(), freePort(), freePort()]);
   const shared = {
     ...sims.oauthEnv,
@@ -175,6 +177,39 @@ function expireAccessTokensAlong(): { stop(): { expired: number; unauthorized: b
   };
 }
 
+/**
+ * Runs `kill` at a moment when no process is between a refresh that the provider answered (rotating
+ * the refresh token) and storing the new token: a SIGKILL there loses the only valid refresh token,
+ * which no lock can prevent (real providers accept the old one for a while; the strict simulators
+ * would refuse it for good). The token endpoints answer 503 meanwhile (rotating nothing, the clients
+ * retry later), and `kill` waits until no process holds the lock of an integration's tokens.
+ */
+async function withNoRefreshInFlight<T>(kill: () => Promise<T>): Promise<T> {
+  const held = [
+    { faults: sims.qonto.faults, id: sims.qonto.faults.add({ method: 'POST', path: '/oauth2/token' }, { kind: 'status', status: 503 }, Infinity) },
+    { faults: sims.identity.faults, id: sims.identity.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'status', status: 503 }, Infinity) },
+  ];
+  const keys = integrations.flatMap(({ id }) => ['microsoft', 'qonto'].map((provider) => String(tokenLockKey(id, provider) >>> 0)));
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const lockHolders = async () =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND objid = ANY($1::oid[])
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [keys],
+        )
+      ).rows[0]!.n;
+    await until(lockHolders, (n) => n === 0, 'no token lock held');
+    return await kill();
+  } finally {
+    await db.end();
+    for (const { faults, id } of held) faults.remove(id);
+  }
+}
+
 describe('one api and two worker processes on one database', () => {
   it('starts every role together on an empty database and connects three integrations through the api, as a browser does', async () => {
     const demo = sims.demo!;
@@ -207,7 +242,7 @@ describe('one api and two worker processes on one database', () => {
       'an export in the middle of its backfill on a worker',
     );
     const killed = workers.find((w) => w.process.child.pid === victim!.pid)!;
-    await killed.process.kill();
+    await withNoRefreshInFlight(() => killed.process.kill());
     const survivor = workers.find((w) => w !== killed)!;
     expect(survivor.process.child.exitCode).toBeNull();
 
