@@ -279,6 +279,51 @@ describe('one api and two worker processes on one database', () => {
     expect(refusals()).toEqual([]);
   }, 300_000);
 
+  it('survives a worker that stalls past the heartbeat timeout and resumes while its export runs on the other one: one file per receipt, no refused refresh', async () => {
+    const data = sims.qonto.data;
+    const account = data.bankAccounts()[1]!;
+    for (let n = 0; n < 60; n++) {
+      const tx = data.addTransaction({ bankAccountId: account.id, amount: 10 + n, label: `Stall supplier ${n}`, side: 'debit' });
+      data.attachReceipt(tx.id, { fileName: `stall-${n}.pdf`, contentType: 'application/pdf', size: 200_000 + n * 1_000 });
+    }
+    // Uploads are stored slowly, so the export is still under way when its worker stalls and after.
+    const slow = sims.graph.faults.addRandom({ method: 'PUT', path: ':/content' }, { kind: 'slow-answer', ms: 1_500 }, { fraction: 1 });
+    const runs = await Promise.all(integrations.map(async (i) => (await status(i)).lastRun?.finishedAt));
+    const filesBefore = integrations.map((i) => driveOf(i.user).listFiles().length);
+    const pids = workers.map((w) => w.process.child.pid!);
+    try {
+      for (const i of integrations) expect((await i.browser.call('POST', `/api/integrations/${i.id}/sync`)).status).toBe(202);
+      const [stalled] = await until(
+        async () => (await runningExports()).filter((r) => pids.includes(r.pid) && driveOf(integrations.find((i) => i.id === r.integrationId)!.user).listFiles().length > filesBefore[integrations.findIndex((i) => i.id === r.integrationId)]!),
+        (running) => running.length > 0,
+        'an export of the new receipts under way',
+      );
+      const frozen = workers.find((w) => w.process.child.pid === stalled!.pid)!;
+      frozen.process.child.kill('SIGSTOP');
+      try {
+        // No heartbeat for the heartbeat timeout: Temporal gives the export to the other worker.
+        await until(
+          runningExports,
+          (running) => running.some((r) => r.integrationId === stalled!.integrationId && r.pid !== stalled!.pid),
+          'the stalled export handed on to the other worker',
+        );
+      } finally {
+        frozen.process.child.kill('SIGCONT');
+      }
+      // Both workers now hold this integration's work and meet 401s at once.
+      sims.directory.expireAccessTokens();
+    } finally {
+      sims.graph.faults.remove(slow);
+    }
+    await until(
+      () => Promise.all(integrations.map(status)),
+      (all) => all.every((s, n) => s.status === 'idle' && s.lastRun !== null && s.lastRun.finishedAt !== runs[n] && s.counts.pending === 0 && s.counts.exported === expected().length),
+      'every integration idle with the new receipts exported',
+    );
+    await expectDrivesExact();
+    expect(refusals()).toEqual([]);
+  }, 300_000);
+
   it('lets the last worker go on SIGTERM: it exits 0 within the grace period, leaving nothing half-written', async () => {
     // One worker leaves while idle; the other becomes the last one.
     const [first, last] = workers as [Host, Host];
