@@ -20,14 +20,15 @@ import { spawnProduct, type ProductProcess } from '../support/worker-process.js'
  * The deployment of several hosts, as OS processes: one `ROLE=api` and two `ROLE=worker` processes of
  * the real entry point, each with its own port and empty DATA_DIR, sharing only the database, the
  * Temporal server, PUBLIC_URL and ENCRYPTION_KEY. Qonto and Microsoft refuse every reuse of a rotated
- * refresh token, and access tokens live shorter than the clients' refresh margins, so every token use
- * is a refresh: a refresh that is not serialised across processes shows as `invalid_grant`.
+ * refresh token, and access tokens live shorter than the clients' refresh margins, so tokens are
+ * refreshed all the time: a refresh that is not serialised across processes shows as `invalid_grant`
+ * (taking the store's token lock out makes this test fail within a second of the backfill).
  */
 const ZONE = 'Europe/Paris';
 const SYNC_FROM = '2020-01-01';
 const RUN = `mp-${Date.now().toString(36)}`;
 const GRACE_SECONDS = 15;
-/** Below both clients' refresh margins (5 minutes): every token use refreshes. */
+/** Below both clients' refresh margins (5 minutes): a token is refreshed whenever one is asked for. */
 const ACCESS_TOKEN_TTL_SEC = 120;
 
 type Role = 'api' | 'worker';
