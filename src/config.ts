@@ -142,11 +142,16 @@ export class ConfigError extends Error {
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
 const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|TEMPORAL)_/;
 
+/** What Kubernetes puts into every pod for each service of its namespace (`<SERVICE>_SERVICE_HOST`,
+ * `<SERVICE>_PORT_7233_TCP_ADDR`, …): a service named `temporal-frontend` gives TEMPORAL_FRONTEND_…
+ * names that are nobody's typo. */
+const SERVICE_LINK = /_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$|_PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?$/;
+
 function unknownSettings(env: Record<string, string | undefined>): string[] {
   // TEMPORAL_*: ours and every name the Temporal SDK's loader reads (connect-config.ts).
   const known: string[] = [...Object.keys(envSchema.shape), ...TEMPORAL_SDK_SETTINGS];
   return Object.keys(env)
-    .filter((name) => OWN_PREFIXES.test(name) && !known.includes(name) && !name.startsWith(TEMPORAL_GRPC_META_PREFIX))
+    .filter((name) => OWN_PREFIXES.test(name) && !known.includes(name) && !name.startsWith(TEMPORAL_GRPC_META_PREFIX) && !SERVICE_LINK.test(name))
     .map((name) => {
       const near = known.find((k) => k.startsWith(name.split('_')[0]!) && editDistance(k, name) <= 2);
       return `${name}: unknown setting${near ? ` (did you mean ${near}?)` : ''}`;
@@ -198,6 +203,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // The embedded dev server and the simulators live in one process: a split deployment needs real ones.
     if (temporal && !temporal.address) {
       problems.push(`TEMPORAL_ADDRESS is required with ROLE=${role}: the processes of a split deployment share an existing Temporal server (the embedded dev server runs only with ROLE=all)`);
+    }
+    // Separate processes share the store and serialise token refreshes through it: only Postgres does
+    // that (the embedded SQLite store serialises in its one process, and lives in one DATA_DIR).
+    if (!isPostgresUrl(env.DATABASE_URL)) {
+      problems.push(`DATABASE_URL=postgres://… is required with ROLE=${role}: the processes of a split deployment share one Postgres store (SQLite serves ROLE=all, one process)`);
     }
     if (parsed.data.SANDBOX ?? !hasCredentials) {
       problems.push(

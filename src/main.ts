@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { logger } from './logger.js';
 import { startRole } from './roles/index.js';
+import type { RunningRole } from './roles/role.js';
 import { stopOnSignals } from './roles/shutdown.js';
 import { StartupError } from './roles/startup-error.js';
 import { installTemporalLogging } from './temporal/runtime-logging.js';
@@ -11,8 +12,19 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   installTemporalLogging(logger);
   logger.info(`Starting with ROLE=${config.ROLE}`);
-  const role = await startRole(config);
-  stopOnSignals(() => role.stop(), { graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger });
+  // Listening from the start: a signal during start-up (the embedded server already running) stops the
+  // role once it is up, instead of killing the process and leaving that server behind.
+  let role: RunningRole | undefined;
+  let stopRequested = false;
+  stopOnSignals(
+    async () => {
+      stopRequested = true;
+      await role?.stop();
+    },
+    { graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger },
+  );
+  role = await startRole(config);
+  if (stopRequested) await role.stop();
   await role.finished;
 }
 

@@ -71,8 +71,8 @@ function refuse(c: Context): never {
 /**
  * Counts only the requests a credential check refused (`authFailed`); once over the limit, every
  * request of that address is refused until the window ends, a right token included. Counters live in
- * this process (hono-rate-limiter's memory store); several API processes will share them through the
- * store once it runs on Postgres.
+ * this process (hono-rate-limiter's memory store): each of several API processes counts on its own, so
+ * the limits multiply by their number (the README says so and suggests a limit at the proxy).
  */
 export function failureLimit(limit: Limit, clientAddress: (c: Context) => string): MiddlewareHandler {
   return rateLimiter({

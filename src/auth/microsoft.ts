@@ -9,7 +9,8 @@
  *
  * Every read-refresh-store of an integration's cache runs under its token lock (token-lock.ts), and
  * the cache is read again under the lock: a caller that waited, here or in another process, finds
- * what the one before it stored and does not refresh again.
+ * what the one before it stored and does not refresh again. An access token MSAL would hand out
+ * without a request is read without the lock (cachedAccessToken).
  */
 import {
   AuthError,
@@ -18,9 +19,10 @@ import {
   InteractionRequiredAuthError,
   LogLevel,
   type ICachePlugin,
+  type INetworkModule,
 } from '@azure/msal-node';
 import type { Sealer } from './crypto.js';
-import { MICROSOFT_LOGIN_URL, MsalNetworkClient, rewriteLoginUrl, type LastResponse } from './msal-network.js';
+import { MICROSOFT_LOGIN_URL, MsalNetworkClient, OfflineNetworkClient, rewriteLoginUrl, type LastResponse } from './msal-network.js';
 import { microsoftCacheAad, saveMicrosoftCache, sealedCachePlugin } from './token-cache.js';
 import { TokenLock } from './token-lock.js';
 import { FatalError, ReconnectRequiredError, RetryableError, isSyncError } from '../errors.js';
@@ -112,7 +114,14 @@ export class MicrosoftAuth {
    * rotates). With `rejected`, see AccessTokenRequest. TokensRefusedError when the integration was
    * revoked meanwhile: the refreshed tokens are then neither stored nor handed out.
    */
-  getAccessToken(integrationId: string, opts: AccessTokenRequest = {}): Promise<string> {
+  async getAccessToken(integrationId: string, opts: AccessTokenRequest = {}): Promise<string> {
+    // Double-checked: most calls find a valid token in the cache and never touch the lock. Anything
+    // else (a refresh, a refused token, re-sealing, an error to report) goes under the lock, where the
+    // cache is read again: the caller before may have refreshed meanwhile.
+    if (opts.rejected === undefined) {
+      const cached = await this.cachedAccessToken(integrationId);
+      if (cached !== null) return cached;
+    }
     return this.lock.run(integrationId, async () => {
       const network = new MsalNetworkClient(this.loginUrl);
       const plugin = sealedCachePlugin(this.opts.store, this.opts.sealer, integrationId);
@@ -142,6 +151,31 @@ export class MicrosoftAuth {
     });
   }
 
+  /**
+   * The access token MSAL hands out from the stored cache without asking the identity service, read
+   * without the lock; null when it would ask (expired, or past its `refresh_on`), or anything else is
+   * in the way. MSAL decides, on a copy of the cache that nothing writes back, with a network module
+   * that sends nothing: this path can neither spend a refresh token nor store anything.
+   */
+  private async cachedAccessToken(integrationId: string): Promise<string | null> {
+    const { store, sealer } = this.opts;
+    const sealed = await store.getTokenCache(integrationId, 'microsoft');
+    // None, or due for re-sealing with the current key: under the lock.
+    if (!sealed || !sealer.isCurrent(sealed)) return null;
+    const network = new OfflineNetworkClient();
+    const msal = this.msal(network);
+    try {
+      const cache = msal.getTokenCache();
+      cache.deserialize(sealer.open(sealed, microsoftCacheAad(integrationId)).toString('utf8'));
+      const [account] = await cache.getAllAccounts();
+      if (!account) return null;
+      const result = await msal.acquireTokenSilent({ account, scopes: this.scopes });
+      return network.asked ? null : result.accessToken;
+    } catch {
+      return null; // unreadable, or a refresh needed: the locked path reports or does it
+    }
+  }
+
   /** Moves the stored sign-in of one integration to another (re-sealed for its new owner): connecting
    * again with the same Microsoft account resumes the existing integration. */
   transfer(fromIntegrationId: string, toIntegrationId: string): Promise<void> {
@@ -160,7 +194,7 @@ export class MicrosoftAuth {
     return this.lock.run(integrationId, () => this.opts.store.deleteTokenCaches(integrationId));
   }
 
-  private msal(network: MsalNetworkClient, cachePlugin?: ICachePlugin): ConfidentialClientApplication {
+  private msal(network: INetworkModule, cachePlugin?: ICachePlugin): ConfidentialClientApplication {
     return new ConfidentialClientApplication({
       // Always the real https authority (MSAL refuses http ones); the network client reroutes.
       auth: { clientId: this.opts.clientId, clientSecret: this.opts.clientSecret, authority: `${MICROSOFT_LOGIN_URL}/consumers` },

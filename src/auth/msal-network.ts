@@ -90,3 +90,22 @@ function parseBody(text: string, status: number): Record<string, unknown> {
   if (!parsed.success) return { error: 'invalid_response', error_description: `HTTP ${status} with an unexpected JSON body` };
   return parsed.data;
 }
+
+/** A network module that sends nothing: every request fails, and `asked` records that MSAL wanted one
+ * (to refresh a token, including the refresh ahead of time whose failure MSAL swallows). */
+export class OfflineNetworkClient implements INetworkModule {
+  asked = false;
+
+  sendGetRequestAsync<T>(): Promise<NetworkResponse<T>> {
+    return this.refuse();
+  }
+
+  sendPostRequestAsync<T>(): Promise<NetworkResponse<T>> {
+    return this.refuse();
+  }
+
+  private refuse(): Promise<never> {
+    this.asked = true;
+    return Promise.reject(new Error('offline: no request to the identity service on this path'));
+  }
+}

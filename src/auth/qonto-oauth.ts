@@ -6,7 +6,8 @@
  * toward throttling. Refresh tokens rotate, so every read-refresh-store of an integration's tokens
  * runs under its token lock (token-lock.ts), in this process and across the processes sharing the
  * store, and the new refresh token is stored before the access token is handed out; a caller that
- * waited reads the tokens again, finds fresh ones and does not refresh again.
+ * waited reads the tokens again, finds fresh ones and does not refresh again. A token that is still
+ * fresh is read without the lock: reading spends nothing.
  */
 import { outboundFetch } from '../http/outbound.js';
 import { z } from 'zod';
@@ -122,11 +123,16 @@ export class QontoOAuth {
 
   /** A valid access token, refreshed (and the rotated refresh token stored) when it nears expiry.
    * TokensRefusedError when the integration was revoked meanwhile: the new tokens are not handed out. */
-  getAccessToken(integrationId: string): Promise<string> {
+  async getAccessToken(integrationId: string): Promise<string> {
+    // Double-checked: most calls find a fresh token and never touch the lock (a database connection
+    // and an advisory lock per Qonto request otherwise). Only a token due for refresh, or for re-sealing,
+    // goes under the lock, where it is read again: the caller before may have refreshed meanwhile.
+    const unlocked = await this.freshAccessToken(integrationId);
+    if (unlocked !== null) return unlocked;
     return this.lock.run(integrationId, async () => {
       const tokens = await this.load(integrationId);
       if (!tokens) throw new ReconnectRequiredError('No Qonto account is connected to this integration: sign in with Qonto again.', { code: 'no_tokens', provider: 'qonto' });
-      if (tokens.expiresAt - this.now() > REFRESH_MARGIN_MS) return tokens.accessToken;
+      if (this.isFresh(tokens)) return tokens.accessToken;
       const fresh = await this.requestTokens({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, 'refresh', tokens.refreshToken);
       await this.put(integrationId, fresh);
       return fresh.accessToken;
@@ -157,6 +163,19 @@ export class QontoOAuth {
     });
   }
 
+  private isFresh(tokens: QontoTokens): boolean {
+    return tokens.expiresAt - this.now() > REFRESH_MARGIN_MS;
+  }
+
+  /** The stored access token if it is fresh and sealed with the current key, read without the lock
+   * (reading spends nothing, and writes nothing); else null: the caller goes under the lock. */
+  private async freshAccessToken(integrationId: string): Promise<string | null> {
+    const sealed = await this.opts.store.getTokenCache(integrationId, 'qonto');
+    if (!sealed || !this.opts.sealer.isCurrent(sealed)) return null;
+    const tokens = this.open(integrationId, sealed);
+    return this.isFresh(tokens) ? tokens.accessToken : null;
+  }
+
   private async put(integrationId: string, tokens: QontoTokens): Promise<void> {
     const plain = Buffer.from(JSON.stringify(StoredTokensSchema.parse(tokens)), 'utf8');
     await this.opts.store.putTokenCache(integrationId, 'qonto', this.opts.sealer.seal(plain, qontoTokensAad(integrationId)));
@@ -165,6 +184,13 @@ export class QontoOAuth {
   private async load(integrationId: string, { reseal } = { reseal: true }): Promise<QontoTokens | null> {
     const sealed = await this.opts.store.getTokenCache(integrationId, 'qonto');
     if (!sealed) return null;
+    const tokens = this.open(integrationId, sealed);
+    // Sealed with a key that is being rotated out: seal it again with the current one.
+    if (reseal && !this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, tokens);
+    return tokens;
+  }
+
+  private open(integrationId: string, sealed: Buffer): QontoTokens {
     let json: unknown;
     try {
       json = JSON.parse(this.opts.sealer.open(sealed, qontoTokensAad(integrationId)).toString('utf8'));
@@ -174,8 +200,6 @@ export class QontoOAuth {
     }
     const parsed = StoredTokensSchema.safeParse(json);
     if (!parsed.success) throw new ReconnectRequiredError('The stored Qonto sign-in is damaged: sign in with Qonto again.', { code: 'token_cache_unreadable', provider: 'qonto' });
-    // Sealed with a key that is being rotated out: seal it again with the current one.
-    if (reseal && !this.opts.sealer.isCurrent(sealed)) await this.put(integrationId, parsed.data);
     return parsed.data;
   }
 

@@ -6,9 +6,10 @@
  */
 import type { SignInProvider } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 export class TokenLock {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly store: Pick<Store, 'withTokenLock'>,
@@ -17,14 +18,6 @@ export class TokenLock {
 
   /** Runs `run` holding the lock of `integrationId`; a failure of one run does not stop the next. */
   run<T>(integrationId: string, run: () => Promise<T>): Promise<T> {
-    const take = () => this.store.withTokenLock(integrationId, this.provider, run);
-    const previous = this.queues.get(integrationId) ?? Promise.resolve();
-    const next = previous.then(take, take);
-    this.queues.set(integrationId, next);
-    const cleanup = (): void => {
-      if (this.queues.get(integrationId) === next) this.queues.delete(integrationId);
-    };
-    next.then(cleanup, cleanup);
-    return next;
+    return this.queue.run(integrationId, () => this.store.withTokenLock(integrationId, this.provider, run));
   }
 }

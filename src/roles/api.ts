@@ -3,6 +3,7 @@ import { createApp } from '../api/app.js';
 import { apiDeps } from '../api/deps.js';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
+import { logProgress } from '../progress-log.js';
 import { createServices, type Services } from '../services.js';
 import { connectClient } from '../temporal/connect.js';
 import { serveHttp, type HttpServer } from './http.js';
@@ -21,7 +22,11 @@ export async function startApiRole(config: Config): Promise<RunningRole> {
   const services = await createServices(config);
   const client = await connectClient(config.temporal, config.TEMPORAL_ADDRESS!, services.dataConverter);
   const http = await serveApi(config, services, client);
+  // Progress of every integration, read from the store: once per deployment's API rather than in
+  // every worker (each would log all integrations, whichever it works on).
+  const stopProgress = logProgress(services.store);
   const stop = once(async () => {
+    stopProgress();
     await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
     await client.connection.close();
     await services.close();

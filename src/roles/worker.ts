@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import { NotReady, type ReadinessChecks } from '../api/readiness.js';
 import { logger } from '../logger.js';
-import { logProgress } from '../progress-log.js';
 import { createServices } from '../services.js';
 import { temporalAnswers, workerRunning } from '../temporal/readiness-checks.js';
 import { serveHttp } from './http.js';
@@ -29,10 +28,8 @@ export async function startWorkerRole(config: Config): Promise<RunningRole> {
   logger.info(`Health and readiness on port ${http.port} (/healthz, /readyz)`);
   const worker = await runWorker(config, services, config.TEMPORAL_ADDRESS!);
   started.worker = worker;
-  const stopProgress = logProgress(services.store);
   logPolling(config);
   const stop = once(async () => {
-    stopProgress();
     try {
       await worker.shutdown();
     } finally {

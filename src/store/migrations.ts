@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider, Migrator } from 'kysely';
+import { logger } from '../logger.js';
 import type { Dialect } from './schema.js';
 
 /**
@@ -150,8 +151,25 @@ export function migrationProvider(dialect: Dialect, legacyApplied = 0): Migratio
   };
 }
 
-/** Runs the pending migrations; Kysely's Migrator reports a failure instead of throwing it. */
-export async function migrateToLatest(migrator: Migrator): Promise<void> {
+/** Names recorded as applied that this release does not know: a newer release migrated the database. */
+export function unknownMigrations(applied: readonly string[]): string[] {
+  const known = new Set(MIGRATION_NAMES);
+  return applied.filter((name) => !known.has(name));
+}
+
+/**
+ * Runs the pending migrations, given the names the database recorded as applied (read under the
+ * caller's migration lock). A database a newer release migrated (a rollback, or older processes still
+ * running during a rolling upgrade) is left as it is: Kysely's Migrator would refuse it ("corrupted
+ * migrations"), and every older process would fail to start. Migrations stay compatible with the
+ * previous release (docs/store.md), so the older code works on the newer schema.
+ */
+export async function migrateToLatest(migrator: Migrator, applied: readonly string[]): Promise<void> {
+  const unknown = unknownMigrations(applied);
+  if (unknown.length > 0) {
+    logger.warn({ unknownMigrations: unknown }, 'The store was migrated by a newer release of this product: opening it without migrating');
+    return;
+  }
   const { error } = await migrator.migrateToLatest();
   if (error === undefined) return;
   throw error instanceof Error ? error : new Error('store migration failed', { cause: error });

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { Migrator } from 'kysely';
-import { MIGRATION_NAMES, migrateToLatest, migrationProvider } from './migrations.js';
+import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, SqliteDialect } from 'kysely';
+import { MIGRATION_NAMES, migrateToLatest, migrationProvider, unknownMigrations } from './migrations.js';
 import type { Database as Tables } from './schema.js';
 import { createStore } from './store.js';
 import type { Store } from './types.js';
@@ -18,10 +17,16 @@ function migratorOwns(raw: Database.Database): boolean {
   return raw.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kysely_migration'").get() !== undefined;
 }
 
+/** Names of the migrations the Migrator recorded as applied (none for a new or legacy file). */
+function appliedMigrations(raw: Database.Database): string[] {
+  if (!migratorOwns(raw)) return [];
+  return raw.prepare<[], { name: string }>(`SELECT name FROM ${DEFAULT_MIGRATION_TABLE}`).all().map((r) => r.name);
+}
+
+/** Every migration of this release applied, and none it does not know. */
 function upToDate(raw: Database.Database): boolean {
-  if (!migratorOwns(raw)) return false;
-  const applied = new Set(raw.prepare<[], { name: string }>('SELECT name FROM kysely_migration').all().map((r) => r.name));
-  return MIGRATION_NAMES.every((name) => applied.has(name));
+  const applied = appliedMigrations(raw);
+  return unknownMigrations(applied).length === 0 && MIGRATION_NAMES.every((name) => applied.includes(name));
 }
 
 /** Applies the migrations inside one `BEGIN IMMEDIATE`: all or nothing, and another process opening
@@ -32,7 +37,8 @@ async function migrate(raw: Database.Database, db: Kysely<Tables>): Promise<void
   if (upToDate(raw)) return;
   raw.exec('BEGIN IMMEDIATE');
   try {
-    await migrateToLatest(new Migrator({ db, provider: migrationProvider('sqlite', legacyVersion(raw)) }));
+    // Read again under the lock: another process may have migrated meanwhile.
+    await migrateToLatest(new Migrator({ db, provider: migrationProvider('sqlite', legacyVersion(raw)) }), appliedMigrations(raw));
     raw.exec('COMMIT');
   } catch (error) {
     if (raw.inTransaction) raw.exec('ROLLBACK');

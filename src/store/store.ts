@@ -70,6 +70,13 @@ function below(path: string): string {
   return path === '' ? '%' : `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
 }
 
+/** `column` is `path` or a path below it, case-insensitively: OneDrive paths are, and SQLite's `LIKE`
+ * alone ignores ASCII case where Postgres' does not, so both sides are lowered alike on both. */
+function atOrBelow(column: 'folder_path' | 'path', path: string) {
+  const ref = sql.ref(column);
+  return sql<boolean>`(lower(${ref}) = lower(${path}) or lower(${ref}) like lower(${below(path)}) escape '\\')`;
+}
+
 function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) out.push(items.slice(i, i + IDS_PER_STATEMENT));
@@ -214,11 +221,22 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             }))
             .onConflict((oc) => oc.doNothing())
             .executeTakeFirst();
+        const known = async (attachmentId: string) =>
+          (await trx
+            .selectFrom('manifest')
+            .select('attachment_id')
+            .where('integration_id', '=', integrationId)
+            .where('attachment_id', '=', attachmentId)
+            .executeTakeFirst()) !== undefined;
         let inserted = 0;
         for (const r of receipts) {
           let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
           // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
           if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
+          // Neither name free in the folder and not known either: a receipt must never be dropped silently.
+          if (added === 0 && !(await known(r.attachmentId))) {
+            throw new Error(`Receipt ${r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
+          }
           inserted += added;
         }
         return inserted;
@@ -282,8 +300,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     },
     async dismissUnder(integrationId, folderPath) {
       return db.transaction().execute(async (trx) => {
-        const under = () =>
-          sql<boolean>`(folder_path = ${folderPath} or folder_path like ${below(folderPath)} escape '\\')`;
+        const under = () => atOrBelow('folder_path', folderPath);
         const sessions = await trx
           .selectFrom('manifest')
           .select('upload_url')
@@ -406,7 +423,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       await db
         .deleteFrom('folders')
         .where('integration_id', '=', integrationId)
-        .where(sql<boolean>`(path = ${path} or path like ${below(path)} escape '\\')`)
+        .where(atOrBelow('path', path))
         .execute();
     },
 

@@ -130,7 +130,8 @@ export interface Store {
     patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
   ): Promise<void>;
   findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
-  /** Marks every non-dismissed entry whose folder is `folderPath` or below it as dismissed. Hands back
+  /** Marks every non-dismissed entry whose folder is `folderPath` or below it (paths compared
+   * case-insensitively, as OneDrive does) as dismissed. Hands back
    * how many, and the upload sessions they held (forgotten here: the caller cancels them on the drive). */
   dismissUnder(integrationId: string, folderPath: string): Promise<{ dismissed: number; uploadUrls: string[] }>;
   /** Reconfiguration: dismissed and failed entries become pending again. */
@@ -145,7 +146,7 @@ export interface Store {
   /** Folders with one of these ids, with their paths (to recognise deleted folders in delta). */
   findFoldersByIds(integrationId: string, driveItemIds: string[]): Promise<{ path: string; driveItemId: string }[]>;
   listFolders(integrationId: string): Promise<{ path: string; driveItemId: string }[]>;
-  /** Forgets the folder and every folder below it. */
+  /** Forgets the folder and every folder below it (case-insensitively, as dismissUnder). */
   forgetFoldersUnder(integrationId: string, path: string): Promise<void>;
 
   /** A Microsoft sign-in under way: its `state`, and the sealed PKCE verifier. Single use. */

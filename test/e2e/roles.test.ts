@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, freePort, startHarness, type Harness } from '../support/harness.js';
+import { freshDatabaseUrl } from '../support/postgres.js';
 import { startProductProcess, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 /**
@@ -13,7 +14,8 @@ const GRACE_SECONDS = 20;
 let h: Harness;
 const processes: WorkerProcess[] = [];
 beforeAll(async () => {
-  h = await startHarness();
+  // Split roles share a Postgres store (SQLite serves ROLE=all only).
+  h = await startHarness({ extraEnv: { DATABASE_URL: await freshDatabaseUrl() } });
 });
 afterAll(async () => {
   for (const p of processes) await p.kill();

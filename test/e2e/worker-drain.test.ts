@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { expectedReceipts } from '../support/expectations.js';
 import { dataConverter, startHarness, type Harness } from '../support/harness.js';
+import { freshDatabaseUrl } from '../support/postgres.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { handleOf } from '../support/workflow.js';
 
@@ -21,7 +22,8 @@ let client: Client;
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  h = await startHarness({ demo: { seed: 3, accounts: 1, months: 1, receipts: 100 }, latencyMs: 250 });
+  // Split roles share a Postgres store (SQLite serves ROLE=all only).
+  h = await startHarness({ demo: { seed: 3, accounts: 1, months: 1, receipts: 100 }, latencyMs: 250, extraEnv: { DATABASE_URL: await freshDatabaseUrl() } });
   client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter });
 });
 

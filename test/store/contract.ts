@@ -137,6 +137,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
     });
 
+    it('refuses to drop a receipt whose name and fallback name are both taken in its folder', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'F', 'Same.pdf'), receipt('b', 'F', 'full-c.pdf')]);
+      await expect(store.upsertDiscovered('i1', [receipt('c', 'F', 'same.PDF')])).rejects.toThrow(/\bc\b/);
+      expect(await store.getEntry('i1', 'c')).toBeNull();
+      // A receipt known already is no clash, whatever the names.
+      expect(await store.upsertDiscovered('i1', [receipt('a', 'F', 'full-c.pdf')])).toBe(0);
+    });
+
     it('does not retry a receipt in the run it failed in', async () => {
       await store.upsertDiscovered('i1', [receipt('a')]);
       await store.updateEntry('i1', 'a', { state: 'failed', failedInRun: 3 });
@@ -161,6 +169,18 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect((await store.dismissUnder('i1', '')).dismissed).toBe(1);
       expect(await store.reviveAll('i1')).toBe(4);
       expect((await store.counts('i1')).pending).toBe(4);
+    });
+
+    it('matches folder paths case-insensitively, as OneDrive does', async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'Main (1234)/2026/2026-03'), receipt('b', 'Main (1234)/2026/2026-04'), receipt('c', 'Other (1)/2026')]);
+      expect((await store.dismissUnder('i1', 'main (1234)/2026/2026-03')).dismissed).toBe(1);
+      expect((await store.dismissUnder('i1', 'MAIN (1234)')).dismissed).toBe(1);
+      expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
+      await store.putFolder('i1', 'Main (1234)', 'f-m');
+      await store.putFolder('i1', 'Main (1234)/2026', 'f-m-2026');
+      await store.putFolder('i1', 'Other (1)', 'f-o');
+      await store.forgetFoldersUnder('i1', 'mAIN (1234)');
+      expect(await store.listFolders('i1')).toEqual([{ path: 'Other (1)', driveItemId: 'f-o' }]);
     });
 
     it('treats LIKE wildcards in folder names literally', async () => {

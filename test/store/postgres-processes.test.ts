@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TokensRefusedError } from '../../src/errors.js';
+import { RetryableError, TokensRefusedError } from '../../src/errors.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { freshDatabaseUrl } from '../support/postgres.js';
@@ -93,14 +93,16 @@ describe('Postgres store across processes', () => {
     expect(await waiters()).toBe(0);
   });
 
-  it('token lock: waiting for it ends with an error after the statement timeout', async () => {
+  it('token lock: waiting for it ends after the statement timeout with a RetryableError saying it is busy', async () => {
     const url = await freshDatabaseUrl();
     const a = await open(url);
     const b = await openPostgresStore(url, { poolSize: 2, statementTimeoutMs: 300 });
     opened.push(b);
     let entered = false;
     await a.withTokenLock('i1', 'qonto', async () => {
-      await expect(b.withTokenLock('i1', 'qonto', async () => void (entered = true))).rejects.toThrow(/statement timeout/);
+      const waited = await b.withTokenLock('i1', 'qonto', async () => void (entered = true)).catch((error: unknown) => error);
+      expect(waited).toBeInstanceOf(RetryableError);
+      expect(waited).toMatchObject({ code: 'token_lock_busy', message: expect.stringMatching(/busy/) });
     });
     expect(entered).toBe(false);
     // Nothing left behind: the lock is free for the next refresh.

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sealer } from '../../src/auth/crypto.js';
+import { KeyedQueue } from '../../src/auth/keyed-queue.js';
 import { qontoTokensAad, type QontoTokens } from '../../src/auth/qonto-oauth.js';
 import { microsoftCacheAad } from '../../src/auth/token-cache.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
@@ -15,30 +16,15 @@ import type { Store } from '../../src/store/types.js';
 
 type Provider = 'microsoft' | 'qonto';
 
-/** One lock per key, shared by every store made with it (a stand-in for a database lock). */
-export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-}
-
 export interface StoreHooks {
   /** Runs before each token write reaches the database (to revoke the integration meanwhile). */
   beforePutTokens?: (integrationId: string, provider: Provider) => Promise<void>;
 }
 
 export interface SharedStoreOptions extends StoreHooks {
-  /** The lock shared with the other "processes"; none: withTokenLock only runs `run` (no lock at all). */
-  locks: KeyedMutex | null;
+  /** One lock per key shared by the other "processes" (a stand-in for a database lock); none:
+   * withTokenLock only runs `run` (no lock at all). */
+  locks: KeyedQueue | null;
 }
 
 /** One database and the stores the "processes" opened on it. */
@@ -52,7 +38,7 @@ export interface SharedDatabase {
 /** A SQLite file (whose own withTokenLock locks nothing) opened by each process, with one lock shared in memory. */
 export function sharedSqlite(): SharedDatabase {
   const file = join(mkdtempSync(join(tmpdir(), 'token-lock-')), 'store.sqlite');
-  const locks = new KeyedMutex();
+  const locks = new KeyedQueue();
   const stores: Store[] = [];
   return {
     stores,

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
+
+/** What the processes of a split deployment share: one Postgres store, one key. */
+const SHARED_STORE = { DATABASE_URL: 'postgres://receipts@db:5432/receipts', ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') };
+
 describe('loadConfig', () => {
   it('applies the documented defaults and turns the sandbox on without credentials', () => {
     const c = loadConfig({});
@@ -122,7 +126,7 @@ describe('loadConfig', () => {
 
   it('reads ROLE (default all) and SHUTDOWN_GRACE_SECONDS (default 30), and refuses nonsense', () => {
     expect(loadConfig({})).toMatchObject({ ROLE: 'all', SHUTDOWN_GRACE_SECONDS: 30 });
-    expect(loadConfig({ ROLE: 'API', TEMPORAL_ADDRESS: 'temporal:7233', SANDBOX: 'false', SHUTDOWN_GRACE_SECONDS: '5' })).toMatchObject({ ROLE: 'api', SHUTDOWN_GRACE_SECONDS: 5 });
+    expect(loadConfig({ ROLE: 'API', ...SHARED_STORE, TEMPORAL_ADDRESS: 'temporal:7233', SANDBOX: 'false', SHUTDOWN_GRACE_SECONDS: '5' })).toMatchObject({ ROLE: 'api', SHUTDOWN_GRACE_SECONDS: 5 });
     expect(() => loadConfig({ ROLE: 'scheduler' })).toThrow(/ROLE/);
     expect(() => loadConfig({ SHUTDOWN_GRACE_SECONDS: '-1' })).toThrow(/SHUTDOWN_GRACE_SECONDS/);
   });
@@ -130,13 +134,38 @@ describe('loadConfig', () => {
   it('requires an existing Temporal server for the api and worker roles', () => {
     for (const role of ['api', 'worker']) {
       expect(() => loadConfig({ ROLE: role, SANDBOX: 'false' })).toThrow(new RegExp(`TEMPORAL_ADDRESS is required with ROLE=${role}`));
-      expect(loadConfig({ ROLE: role, SANDBOX: 'false', TEMPORAL_ADDRESS: 'temporal:7233' }).TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(loadConfig({ ROLE: role, ...SHARED_STORE, SANDBOX: 'false', TEMPORAL_ADDRESS: 'temporal:7233' }).TEMPORAL_ADDRESS).toBe('temporal:7233');
     }
     expect(loadConfig({}).TEMPORAL_ADDRESS).toBeUndefined();
   });
 
+  it('requires a Postgres store for the api and worker roles (SQLite serves one process)', () => {
+    for (const role of ['api', 'worker']) {
+      const split = { ROLE: role, SANDBOX: 'false', TEMPORAL_ADDRESS: 'temporal:7233', ENCRYPTION_KEY: SHARED_STORE.ENCRYPTION_KEY };
+      expect(() => loadConfig(split)).toThrow(new RegExp(`DATABASE_URL=postgres://… is required with ROLE=${role}`));
+      expect(() => loadConfig({ ...split, DATABASE_URL: 'sqlite:/srv/receipts.sqlite' })).toThrow(/DATABASE_URL=postgres/);
+      expect(loadConfig({ ...split, ...SHARED_STORE }).ROLE).toBe(role);
+    }
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/srv/receipts.sqlite' }).ROLE).toBe('all');
+  });
+
+  it("does not take Kubernetes' service-link variables for typos of ours", () => {
+    const links = {
+      TEMPORAL_FRONTEND_SERVICE_HOST: '10.0.0.9',
+      TEMPORAL_FRONTEND_SERVICE_PORT: '7233',
+      TEMPORAL_FRONTEND_SERVICE_PORT_GRPC_RPC: '7233',
+      TEMPORAL_FRONTEND_PORT: 'tcp://10.0.0.9:7233',
+      TEMPORAL_FRONTEND_PORT_7233_TCP: 'tcp://10.0.0.9:7233',
+      TEMPORAL_FRONTEND_PORT_7233_TCP_ADDR: '10.0.0.9',
+      TEMPORAL_FRONTEND_PORT_7233_TCP_PORT: '7233',
+      TEMPORAL_FRONTEND_PORT_7233_TCP_PROTO: 'tcp',
+    };
+    expect(loadConfig(links).ROLE).toBe('all');
+    expect(() => loadConfig({ ...links, TEMPORAL_ADRESS: 'x:7233' })).toThrow(/TEMPORAL_ADRESS: unknown setting/);
+  });
+
   it('runs the sandbox only with ROLE=all, and says so', () => {
-    const split = { ROLE: 'worker', TEMPORAL_ADDRESS: 'temporal:7233' };
+    const split = { ROLE: 'worker', TEMPORAL_ADDRESS: 'temporal:7233', ...SHARED_STORE };
     expect(() => loadConfig({ ...split, SANDBOX: 'true' })).toThrow(/SANDBOX runs only with ROLE=all.*unset SANDBOX/);
     // On by default without credentials: the message says why it is on.
     expect(() => loadConfig(split)).toThrow(/SANDBOX runs only with ROLE=all.*no Qonto or Microsoft credentials are set/);

@@ -12,6 +12,7 @@ import { MicrosoftDirectory, type SimUser } from '../../src/simulators/identity/
 import { startIdentitySimulator, type IdentitySimulator } from '../../src/simulators/identity/server.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
+import { editMicrosoftCache, expireMicrosoftAccessTokens } from '../support/token-stores.js';
 
 const CLIENT_ID = '5d2c0e2a-1111-4222-8333-944455556666';
 const CLIENT_SECRET = 'sim-secret';
@@ -186,6 +187,56 @@ describe('MicrosoftAuth (msal-node against the identity simulator)', () => {
     const next = await auth.getAccessToken('int-1', { rejected: tokens[0] });
     expect(next).not.toBe(tokens[0]);
     expect(sim.tokenRequests).toBe(before + 2);
+  });
+
+  it('hands out a cached access token without taking the token lock; only a refresh takes it, once', async () => {
+    let locks = 0;
+    let refreshesUnderLock = 0;
+    const counting: Store = {
+      ...store,
+      withTokenLock: (integrationId, provider, run) => {
+        locks += 1;
+        return store.withTokenLock(integrationId, provider, async () => {
+          const before = sim.tokenRequests;
+          try {
+            return await run();
+          } finally {
+            refreshesUnderLock += sim.tokenRequests - before;
+          }
+        });
+      },
+    };
+    const auth = newAuth({ store: counting });
+    await connect(auth, 'int-1');
+    locks = 0;
+    const requests = sim.tokenRequests;
+    const cached = await Promise.all([1, 2, 3, 4, 5].map(() => auth.getAccessToken('int-1')));
+    expect(new Set(cached).size).toBe(1);
+    expect(directory.resolveAccessToken(cached[0]!)?.userId).toBe(alice.id);
+    expect(sim.tokenRequests).toBe(requests);
+    expect(locks).toBe(0);
+
+    // Expired (as another process would find it): the callers queue on the lock, one refreshes.
+    await expireMicrosoftAccessTokens(store, sealer, 'int-1');
+    const refreshed = await Promise.all([1, 2, 3].map(() => auth.getAccessToken('int-1')));
+    expect(new Set(refreshed).size).toBe(1);
+    expect(refreshed[0]).not.toBe(cached[0]);
+    expect(sim.tokenRequests).toBe(requests + 1);
+    expect(refreshesUnderLock).toBe(1);
+    expect(locks).toBeGreaterThanOrEqual(1);
+    locks = 0;
+    expect(await auth.getAccessToken('int-1')).toBe(refreshed[0]);
+    expect(locks).toBe(0);
+
+    // Past its refresh_on, not expired: MSAL refreshes ahead of time, and does so under the lock.
+    const past = String(Math.floor(Date.now() / 1000) - 60);
+    await editMicrosoftCache(store, sealer, 'int-1', (c) => {
+      for (const at of Object.values(c.AccessToken)) at.refresh_on = past;
+    });
+    await auth.getAccessToken('int-1');
+    expect(locks).toBe(1);
+    expect(sim.tokenRequests).toBe(requests + 2);
+    expect(refreshesUnderLock).toBe(2);
   });
 
   it('maps throttling, outages and lost connections to RetryableError without leaking tokens, and recovers', async () => {

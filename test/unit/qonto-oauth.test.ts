@@ -267,6 +267,46 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect(tokenRequests()).toBe(before + 2);
   });
 
+  it('hands out a fresh access token without taking the token lock; only a refresh takes it, once', async () => {
+    let locks = 0;
+    let refreshesUnderLock = 0;
+    const counting: Store = {
+      ...store,
+      withTokenLock: (integrationId, provider, run) => {
+        locks += 1;
+        return store.withTokenLock(integrationId, provider, async () => {
+          const before = tokenRequests();
+          try {
+            return await run();
+          } finally {
+            refreshesUnderLock += tokenRequests() - before;
+          }
+        });
+      },
+    };
+    const auth = newAuth({ store: counting });
+    const first = await connect(auth, 'int-1', owner.id);
+    locks = 0;
+
+    clock = T0 + 54 * MINUTE; // 6 minutes left
+    const fresh = await Promise.all([...Array(5)].map(() => auth.getAccessToken('int-1')));
+    expect(fresh).toEqual(Array(5).fill(first.accessToken));
+    expect(locks).toBe(0);
+
+    clock = T0 + 56 * MINUTE; // 4 minutes left: the five callers queue on the lock, one refreshes
+    const before = tokenRequests();
+    const refreshed = await Promise.all([...Array(5)].map(() => auth.getAccessToken('int-1')));
+    expect(new Set(refreshed)).toEqual(new Set([(await stored('int-1')).accessToken]));
+    expect(refreshed[0]).not.toBe(first.accessToken);
+    expect(tokenRequests()).toBe(before + 1);
+    expect(refreshesUnderLock).toBe(1);
+    expect(locks).toBeGreaterThanOrEqual(1);
+    // And the new token is again handed out without the lock.
+    locks = 0;
+    expect(await auth.getAccessToken('int-1')).toBe(refreshed[0]);
+    expect(locks).toBe(0);
+  });
+
   it('refuses a reused, expired or misdirected code with invalid_grant', async () => {
     const auth = newAuth();
     const code = await codeFor(auth, owner.id);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { SHUTDOWN_MARGIN_MS, stopOnSignals } from '../../src/roles/shutdown.js';
+import { SAME_SIGNAL_MS, SHUTDOWN_MARGIN_MS, stopOnSignals } from '../../src/roles/shutdown.js';
 
 const logger = createLogger({ level: 'silent' });
 let dispose: (() => void) | undefined;
@@ -22,6 +22,20 @@ describe('stopOnSignals', () => {
     expect(exit).not.toHaveBeenCalled();
     process.emit('SIGINT');
     expect(stop).toHaveBeenCalledTimes(1);
+    expect(exit).toHaveBeenCalledWith(1);
+  });
+
+  it('takes the same signal twice at once for one (Ctrl-C reaches npm start and its launcher), a later one for a second', () => {
+    vi.useFakeTimers();
+    const exit = vi.fn();
+    const stop = vi.fn(hanging);
+    dispose = stopOnSignals(stop, { graceMs: 30_000, logger, exit });
+    process.emit('SIGINT');
+    process.emit('SIGINT');
+    expect(stop).toHaveBeenCalledTimes(1);
+    expect(exit).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(SAME_SIGNAL_MS);
+    process.emit('SIGINT');
     expect(exit).toHaveBeenCalledWith(1);
   });
 
