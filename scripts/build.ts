@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundleOptions } from '../src/temporal/bundle-options.js';
+import { quietBundlerLogger, workflowBundleOptions } from '../src/temporal/bundle-options.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMPILED_FOLDERS = ['src', 'activities', 'workflows'];
@@ -46,16 +46,14 @@ for (const folder of COMPILED_FOLDERS) {
   }
 }
 
-const quiet = () => {};
 const { code } = await bundleWorkflowCode(
-  workflowBundleOptions(join(ROOT, 'workflows', 'index.ts'), {
-    trace: quiet,
-    debug: quiet,
-    info: quiet,
-    log: quiet,
-    warn: (message: string) => console.warn(message),
-    error: (message: string) => console.error(message),
-  }),
+  workflowBundleOptions(
+    join(ROOT, 'workflows', 'index.ts'),
+    quietBundlerLogger(
+      (message) => console.warn(message),
+      (message) => console.error(message),
+    ),
+  ),
 );
 await writeFile(join(outDir, 'workflow-bundle.js'), code);
 console.log(`built ${relative(process.cwd(), outDir) || '.'}: compiled code, ${assets} assets, workflow bundle (${Math.round(code.length / 1024)} KiB)`);

@@ -9,24 +9,22 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pino from 'pino';
 import { createLogger } from '../logger.js';
-import { workflowBundleOptions } from './bundle-options.js';
+import { quietBundlerLogger, workflowBundleOptions } from './bundle-options.js';
 import { sha256, writeAtomically, type BundleManifest } from './workflow-bundle.js';
 
 const [workflowsPath, codePath, manifestPath] = process.argv.slice(2);
 if (!workflowsPath || !codePath || !manifestPath) throw new Error('usage: bundle-workflows.ts <workflowsPath> <codePath> <manifestPath>');
 
-const silent = () => {};
 // stderr: the parent reports it when bundling fails.
 const log = createLogger({ destination: pino.destination(2) });
 const { code } = await bundleWorkflowCode(
-  workflowBundleOptions(workflowsPath, {
-    trace: silent,
-    debug: silent,
-    info: silent,
-    log: silent,
-    warn: (m: string) => log.warn(m),
-    error: (m: string) => log.error(m),
-  }),
+  workflowBundleOptions(
+    workflowsPath,
+    quietBundlerLogger(
+      (m) => log.warn(m),
+      (m) => log.error(m),
+    ),
+  ),
 );
 
 // webpack (development mode) keys each module by its path relative to the working directory:
