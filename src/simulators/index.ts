@@ -18,6 +18,9 @@ export interface SimulatorsOptions {
   now?: () => number;
   /** Added before every Qonto and Graph answer (benchmarks). */
   latencyMs?: number;
+  /** Lifetimes of the access tokens Qonto's OAuth server and the identity platform issue (default an
+   * hour each): short ones make clients refresh, and rotate refresh tokens, all the time. */
+  accessTokenTtlSec?: { qonto?: number; microsoft?: number };
   /**
    * How long a spent (rotated) refresh token is still accepted, per provider: Microsoft default 0
    * (strict, AADSTS70000), Qonto default 60 s as the real service. 0 for both makes any refresh of
@@ -65,11 +68,13 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     oauthClients: [qontoOAuthClient],
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.qonto,
     latencyMs: opts.latencyMs,
+    oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto,
   });
   const identity = await startIdentitySimulator({
     directory,
     port: opts.ports?.identity,
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.microsoft,
+    accessTokenTtlSec: opts.accessTokenTtlSec?.microsoft,
     clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, redirectUris: client.redirectUris }],
   });
   const graph = await startGraphSimulator({

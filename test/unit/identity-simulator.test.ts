@@ -290,4 +290,20 @@ describe('identity simulator (wire format)', () => {
     expect((await refresh(rt)).status).toBe(200);
     expect(sim.tokenRequests - before).toBe(3);
   });
+
+  it('logs every answer of the token endpoint but injected faults, refusals with their code', async () => {
+    await start({ accessTokenTtlSec: 120 });
+    const body = await signIn();
+    expect(body.expires_in).toBe(120);
+    const rt = body.refresh_token as string;
+    expect((await refresh(rt)).status).toBe(200);
+    sim.faults.add({ method: 'POST', path: '/token' }, { kind: 'status', status: 503 });
+    expect((await refresh(rt)).status).toBe(503);
+    expectAadError(await refresh(rt), 'invalid_grant', 70000);
+    expect(sim.tokenAnswers).toEqual([
+      { grantType: 'authorization_code', status: 200 },
+      { grantType: 'refresh_token', status: 200 },
+      { grantType: 'refresh_token', status: 400, error: 'invalid_grant', code: 70000 },
+    ]);
+  });
 });

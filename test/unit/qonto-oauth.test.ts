@@ -185,6 +185,32 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect((await stored('int-1')).refreshToken).not.toBe(saved.refreshToken);
   });
 
+  it('logs the token endpoint\'s answers, refusals with their error', async () => {
+    const auth = newAuth();
+    const { refreshToken } = await connect(auth, 'int-1', owner.id);
+    const refresh = () => postForm('/oauth2/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
+    expect((await refresh()).status).toBe(200);
+    clock += 61_000;
+    expect((await refresh()).status).toBe(400);
+    expect(sim.tokenAnswers).toEqual([
+      { grantType: 'authorization_code', status: 200 },
+      { grantType: 'refresh_token', status: 200 },
+      { grantType: 'refresh_token', status: 400, error: 'invalid_grant' },
+    ]);
+  });
+
+  it('issues access tokens of a shorter life when told to', async () => {
+    const short = await startQontoSimulator({ now, oauthAccessTokenTtlSec: 90 });
+    try {
+      const member = short.data.addMembership({ firstName: 'Carla', lastName: 'Petit', role: 'admin' });
+      const auth = newAuth({ oauthUrl: short.url });
+      const tokens = await auth.exchangeCode((await authorize(auth.authorizationUrl('s'), member.id)).searchParams.get('code')!);
+      expect(tokens.expiresAt).toBe(T0 + 90_000);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('rotates refresh tokens: the old one works for 60 s after its first use, then is refused', async () => {
     const auth = newAuth();
     const { refreshToken } = await connect(auth, 'int-1', owner.id);

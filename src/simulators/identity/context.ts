@@ -30,6 +30,17 @@ export interface IdentityContext {
   codes: Map<string, IssuedCode>;
   /** HMAC key of the simulated id tokens. */
   idTokenKey: Buffer;
+  /** Every answer of the token endpoint but injected faults, oldest first. */
+  tokenAnswers: TokenAnswer[];
+}
+
+/** What the token endpoint answered: tests assert that no client ever spent a rotated refresh token. */
+export interface TokenAnswer {
+  grantType: string | null;
+  status: number;
+  /** The OAuth error code of a refusal (`invalid_grant`, …) with its AADSTS number. */
+  error?: string;
+  code?: number;
 }
 
 export const CODE_TTL_MS = 10 * 60 * 1000;

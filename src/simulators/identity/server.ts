@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { faultError, sendAadError } from './aad-error.js';
 import { handleAuthorize, sendHtml } from './authorize.js';
-import type { ClientRegistration, IdentityContext } from './context.js';
+import type { ClientRegistration, IdentityContext, TokenAnswer } from './context.js';
 import type { MicrosoftDirectory } from './directory.js';
 import { handleToken } from './token.js';
 import { Faults } from '../faults.js';
@@ -34,6 +34,8 @@ export interface IdentitySimulator {
   faults: Faults;
   /** Requests that reached the token endpoint (faulted ones included). */
   readonly tokenRequests: number;
+  /** The token endpoint's answers, injected faults left out. */
+  readonly tokenAnswers: readonly TokenAnswer[];
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startIdentitySimulator(opts: IdentitySimulatorOptions): Pr
     clients: opts.clients,
     codes: new Map(),
     idTokenKey: randomBytes(32),
+    tokenAnswers: [],
   };
   const faults = opts.faults ?? new Faults();
   let tokenRequests = 0;
@@ -110,6 +113,7 @@ export async function startIdentitySimulator(opts: IdentitySimulatorOptions): Pr
     get tokenRequests() {
       return tokenRequests;
     },
+    tokenAnswers: ctx.tokenAnswers,
     close: () => server.close(),
   };
 }

@@ -57,11 +57,14 @@ interface Grant {
 }
 
 export function handleToken(ctx: IdentityContext, res: ServerResponse, form: URLSearchParams, correlationId: string): void {
+  const grantType = form.get('grant_type');
   try {
     const answer = exchange(ctx, form);
+    ctx.tokenAnswers.push({ grantType, status: 200 });
     sendJson(res, 200, answer, { 'cache-control': 'no-store', pragma: 'no-cache', 'client-request-id': correlationId });
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
+    ctx.tokenAnswers.push({ grantType, status: error.status, error: error.body.error, code: error.body.code });
     sendAadError(res, error.status, error.body, correlationId, ctx.now());
   }
 }

@@ -36,9 +36,19 @@ export interface QontoOAuthDeps {
   clients?: QontoOAuthClient[];
   issueAccessToken(membershipId: string, opts: TokenOptions): string;
   revokeAccessTokens(membershipId: string): number;
+  /** Lifetime of the access tokens it issues; default an hour, as at Qonto. */
+  accessTokenTtlSec?: number;
   /** How long a spent refresh token is still accepted; default 60 s as at Qonto, 0 = strict rotation
    * (a token presented twice is refused however close the two uses: catches racing refreshes). */
   refreshTokenReuseGraceSec?: number;
+}
+
+/** What the token endpoint answered: tests assert that no client ever spent a rotated refresh token. */
+export interface TokenAnswer {
+  grantType: string | null;
+  status: number;
+  /** The OAuth error code of a refusal (`invalid_grant`, …). */
+  error?: string;
 }
 
 export const OAUTH_PATHS = ['/oauth2/auth', '/oauth2/token', '/v2/oauth2/token', '/oauth2/revoke'];
@@ -106,6 +116,8 @@ export class QontoOAuthServer {
   private readonly codes = new Map<string, IssuedCode>();
   private readonly refreshTokens = new Map<string, IssuedRefreshToken>();
   private readonly revokedFamilies = new Set<string>();
+  /** Every answer of the token endpoint, oldest first (injected faults never reach this server). */
+  readonly tokenAnswers: TokenAnswer[] = [];
 
   constructor(private readonly deps: QontoOAuthDeps) {}
 
@@ -199,6 +211,16 @@ export class QontoOAuthServer {
 
   private token(res: ServerResponse, form: URLSearchParams, clientId: string): void {
     const grantType = form.get('grant_type');
+    try {
+      this.grant(res, grantType, form, clientId);
+      this.tokenAnswers.push({ grantType, status: res.statusCode });
+    } catch (error) {
+      if (error instanceof OAuthError) this.tokenAnswers.push({ grantType, status: error.status, error: error.error });
+      throw error;
+    }
+  }
+
+  private grant(res: ServerResponse, grantType: string | null, form: URLSearchParams, clientId: string): void {
     if (grantType === 'authorization_code') return this.respond(res, this.redeemCode(form, clientId));
     if (grantType === 'refresh_token') return this.respond(res, this.rotate(form, clientId));
     if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
@@ -244,8 +266,9 @@ export class QontoOAuthServer {
   private respond(res: ServerResponse, { grant, family }: { grant: Grant; family: string }): void {
     const member = this.deps.data.membership(grant.membershipId);
     if (!member) throw new OAuthError(400, 'invalid_grant', 'The consenting membership no longer exists');
-    const accessToken = this.deps.issueAccessToken(member.id, { scopes: grant.scopes, ttlSec: ACCESS_TTL_SEC });
-    const body: Record<string, unknown> = { access_token: accessToken, expires_in: ACCESS_TTL_SEC, scope: grant.scopes.join(' '), token_type: 'bearer' };
+    const ttlSec = this.deps.accessTokenTtlSec ?? ACCESS_TTL_SEC;
+    const accessToken = this.deps.issueAccessToken(member.id, { scopes: grant.scopes, ttlSec });
+    const body: Record<string, unknown> = { access_token: accessToken, expires_in: ttlSec, scope: grant.scopes.join(' '), token_type: 'bearer' };
     // As at Qonto: a refresh token only when offline_access was granted.
     if (grant.scopes.includes('offline_access')) {
       const refreshToken = `ory_rt_${randomBytes(32).toString('base64url')}`;

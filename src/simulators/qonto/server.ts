@@ -18,7 +18,7 @@ import { Faults } from '../faults.js';
 import { sendJson, stallAfter, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
-import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient } from './oauth.js';
+import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient, type TokenAnswer } from './oauth.js';
 import { QontoData, type SimOrganization } from './data.js';
 import { paginate, parsePaging } from './paging.js';
 import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
@@ -59,6 +59,8 @@ export interface QontoSimulatorOptions {
   organization?: Partial<SimOrganization>;
   /** Clients registered with the OAuth server (oauth.ts); default: any client id and secret. */
   oauthClients?: QontoOAuthClient[];
+  /** Lifetime of the access tokens the OAuth server issues; default 3600 s as at Qonto. */
+  oauthAccessTokenTtlSec?: number;
   /** How long a rotated OAuth refresh token is still accepted (oauth.ts); default 60 s, 0 = strict. */
   refreshTokenReuseGraceSec?: number;
   /** Added before every answer (benchmarks). */
@@ -79,6 +81,8 @@ export interface QontoSimulator {
   data: QontoData;
   /** The most recent requests (at most 1 000), oldest first, for assertions on what a client sent. */
   requests: RecordedRequest[];
+  /** Every answer of the OAuth token endpoint but injected faults, oldest first. */
+  readonly tokenAnswers: readonly TokenAnswer[];
   /** An OAuth access token acting as this membership (what the OAuth token endpoint would issue). */
   issueAccessToken(membershipId: string, opts?: TokenOptions): string;
   /** Invalidates the membership's tokens (consent withdrawn); returns how many there were. */
@@ -115,6 +119,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     data,
     now,
     clients: opts.oauthClients,
+    accessTokenTtlSec: opts.oauthAccessTokenTtlSec,
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec,
     issueAccessToken: (membershipId, tokenOpts) => access.issueAccessToken(membershipId, tokenOpts),
     revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
@@ -329,6 +334,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     faults,
     data,
     requests,
+    tokenAnswers: oauth.tokenAnswers,
     issueAccessToken(membershipId, tokenOpts) {
       if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
