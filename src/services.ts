@@ -11,7 +11,6 @@ import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient, type QontoClientOptions } from './qonto/client.js';
 import { storeLocation } from './store/location.js';
-import { openPostgresStore } from './store/postgres.js';
 import { openSqliteStoreReady } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { dataConverterFor } from './temporal/data-converter.js';
@@ -40,10 +39,13 @@ export interface ClientTuning {
   qonto?: Pick<QontoClientOptions, 'retry' | 'deadlines'>;
 }
 
-/** The store DATABASE_URL selects (store/location.ts), migrated and ready. */
+/** The store DATABASE_URL selects (store/location.ts), migrated and ready. The Postgres driver is
+ * loaded only when it is used: a process on SQLite does not carry it. */
 export async function openStore(config: Config): Promise<Store> {
   const location = storeLocation(config);
-  return location.kind === 'postgres' ? openPostgresStore(location.url, location.options) : openSqliteStoreReady(location.file);
+  if (location.kind === 'sqlite') return openSqliteStoreReady(location.file);
+  const { openPostgresStore } = await import('./store/postgres.js');
+  return openPostgresStore(location.url, location.options);
 }
 
 /** The store, credentials and clients the worker's activities (and later the API) run on. */
