@@ -1,87 +1,10 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import { sql } from 'kysely';
 import { TokensRefusedError } from '../errors.js';
 import type { Database, Dialect } from './schema.js';
-import type { FolderCounts, Integration, IntegrationStatus, ManifestEntry, MicrosoftAccount, Store } from './types.js';
-
-type IntegrationRow = Selectable<Database['integrations']>;
-type ManifestRow = Selectable<Database['manifest']>;
-
-const ENTRY_COLUMNS = {
-  transactionId: 'transaction_id',
-  bankAccountId: 'bank_account_id',
-  folderPath: 'folder_path',
-  fileName: 'file_name',
-  size: 'size',
-  state: 'state',
-  driveItemId: 'drive_item_id',
-  folderId: 'folder_id',
-  quickXorHash: 'quick_xor_hash',
-  uploadUrl: 'upload_url',
-  attempts: 'attempts',
-  throttledTries: 'throttled_tries',
-  failedInRun: 'failed_in_run',
-  lastError: 'last_error',
-  updatedAt: 'updated_at',
-} as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
-
-/** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
-const IDS_PER_STATEMENT = 500;
-
-const now = () => new Date().toISOString();
-
-function toIntegration(row: IntegrationRow): Integration {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    status: row.status as IntegrationStatus,
-    syncFrom: row.sync_from,
-    timeZone: row.time_zone,
-    microsoftAccount: row.microsoft_account ? (JSON.parse(row.microsoft_account) as MicrosoftAccount) : null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toEntry(row: ManifestRow): ManifestEntry {
-  return {
-    integrationId: row.integration_id,
-    attachmentId: row.attachment_id,
-    transactionId: row.transaction_id,
-    bankAccountId: row.bank_account_id,
-    folderPath: row.folder_path,
-    fileName: row.file_name,
-    size: row.size,
-    state: row.state,
-    driveItemId: row.drive_item_id,
-    folderId: row.folder_id,
-    quickXorHash: row.quick_xor_hash,
-    uploadUrl: row.upload_url,
-    attempts: row.attempts,
-    throttledTries: row.throttled_tries,
-    failedInRun: row.failed_in_run,
-    lastError: row.last_error,
-    updatedAt: row.updated_at,
-  };
-}
-
-/** `LIKE` pattern matching every path strictly below `path` ('' is the app folder: everything). */
-function below(path: string): string {
-  return path === '' ? '%' : `${path.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-}
-
-/** `column` is `path` or a path below it, case-insensitively: OneDrive paths are, and SQLite's `LIKE`
- * alone ignores ASCII case where Postgres' does not, so both sides are lowered alike on both. */
-function atOrBelow(column: 'folder_path' | 'path', path: string) {
-  const ref = sql.ref(column);
-  return sql<boolean>`(lower(${ref}) = lower(${path}) or lower(${ref}) like lower(${below(path)}) escape '\\')`;
-}
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) out.push(items.slice(i, i + IDS_PER_STATEMENT));
-  return out;
-}
+import type { FolderCounts, ManifestEntry, Store } from './types.js';
+import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
+import { atOrBelow, chunks } from './sql-parts.js';
 
 export interface StoreBackend {
   db: Kysely<Database>;
