@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { FatalError, NotFoundError } from '../src/errors.js';
 import type { Attachment, Transaction } from '../src/qonto/schemas.js';
-import type { DiscoveredReceipt } from '../src/store/types.js';
+import type { DiscoveredReceipt, TransactionRecord } from '../src/store/types.js';
 import { UnnameableReceiptError, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
 import { periodOf, startOfLocalDay } from '../src/sync/periods.js';
+import { transactionRecord } from '../src/sync/transaction-record.js';
 import type { ActivityDeps } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
 import type { AccountRef, DiscoverInput, DiscoverResult } from './types.js';
@@ -38,8 +39,9 @@ export function discoverActivities(deps: ActivityDeps) {
   return {
     /**
      * Lists the account's transactions (completed and pending) changed since the cursor and emitted on or
-     * after the start date, and records each of their receipts in the manifest. Idempotent: a known
-     * receipt keeps its state. Late receipts show up here because attaching one bumps `updated_at`.
+     * after the start date, and records each of their receipts in the manifest, and the transaction
+     * itself (for the missing-receipts list). Idempotent: a known receipt keeps its state. Late receipts
+     * show up here because attaching one (or removing it) bumps `updated_at`.
      */
     async discoverAccount(input: DiscoverInput): Promise<DiscoverResult> {
       const qonto = deps.qonto(input.integrationId);
@@ -84,11 +86,17 @@ export function discoverActivities(deps: ActivityDeps) {
           else next = last !== from ? request(last, 1) : request(from, result.nextPage);
 
           const receipts: DiscoveredReceipt[] = [];
+          const records: TransactionRecord[] = [];
           for (const tx of result.transactions) {
             transactions += 1;
             if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
             if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
-            for (const attachment of await beat.run(() => attachmentsOf(qonto, tx))) {
+            const attachments = await beat.run(() => attachmentsOf(qonto, tx));
+            // What it is now, receipts counted: one that got its receipt (or lost it) changes its record.
+            const record = transactionRecord(input.account, tx, attachments.length, input.timeZone);
+            if (record) records.push(record);
+            else log.warn('transaction not recorded', { transactionId: tx.id, reason: 'invalid_transaction_data' });
+            for (const attachment of attachments) {
               deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
                 receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
@@ -104,6 +112,7 @@ export function discoverActivities(deps: ActivityDeps) {
             }
           }
           discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
+          await deps.store.upsertTransactions(input.integrationId, records);
           if (next !== null) beat.progress({ from: next.from, page: next.page, cursor } satisfies Checkpoint);
         }
       } finally {

@@ -21,7 +21,7 @@ const guarded = {
   429: errorResponse('Too many failed sign-ins from this address: retry after `Retry-After` seconds', ['too_many_requests']),
 } as const;
 
-const oneIntegration = {
+export const oneIntegration = {
   ...guarded,
   400: errorResponse('A malformed integration id', ['invalid_request']),
   404: errorResponse('No such integration (or one of another organization)', ['not_found']),

@@ -18,6 +18,7 @@ import {
   revokeIntegration,
   syncIntegration,
 } from './integration-routes.js';
+import { missingReceiptJson, missingReceiptsCsv, missingReceiptsRoute } from './missing-receipts.js';
 import { readStatus } from './status.js';
 import { validationHook } from './validate.js';
 
@@ -125,6 +126,20 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const integration = await loadActive(c, c.req.valid('param').id);
     await signal(integration.id, () => handle(integration.id).signal(syncNowSignal));
     return c.json({ id: integration.id, accepted: true as const }, 202);
+  });
+
+  app.openapi(missingReceiptsRoute, async (c) => {
+    const integration = await load(c, c.req.valid('param').id);
+    const missing = integration.syncFrom === null ? [] : await store.missingReceipts(integration.id, integration.syncFrom);
+    c.header('cache-control', 'no-store');
+    if (c.req.valid('query').format === 'csv') {
+      const day = new Date().toISOString().slice(0, 10);
+      return c.body(missingReceiptsCsv(missing), 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="missing-receipts-${day}.csv"`,
+      });
+    }
+    return c.json({ missing: missing.map(missingReceiptJson) }, 200);
   });
 
   app.openapi(revokeIntegration, async (c) => {

@@ -93,6 +93,18 @@ export const TransactionSchema = z.looseObject({
     .array(z.string())
     .nullish()
     .transform((v) => v ?? []),
+  /** Whether the organization expects a receipt for it (absent: read as "a debit needs one"). */
+  attachment_required: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? undefined)
+    .optional(),
+  /** A member declared its receipt lost. */
+  attachment_lost: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? undefined)
+    .optional(),
   /** Present only when requested with `includes[]=attachments`. */
   attachments: z
     .array(AttachmentSchema)

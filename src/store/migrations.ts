@@ -129,6 +129,32 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.alterTable('manifest').addColumn('throttled_tries', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   ],
+  [
+    '0008_transactions',
+    async (db, dialect) => {
+      const { big } = types(dialect);
+      await db.schema
+        .createTable('transactions')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('bank_account_id', 'text', (c) => c.notNull())
+        .addColumn('account_name', 'text', (c) => c.notNull())
+        .addColumn('emitted_at', 'text', (c) => c.notNull())
+        .addColumn('local_date', 'text', (c) => c.notNull())
+        .addColumn('period', 'text', (c) => c.notNull())
+        .addColumn('amount_cents', big, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('counterparty', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attachment_required', 'integer', (c) => c.notNull())
+        .addColumn('attachment_lost', 'integer', (c) => c.notNull())
+        .addColumn('attachments', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('transactions_pk', ['integration_id', 'transaction_id'])
+        .execute();
+      await db.schema.createIndex('transactions_period').on('transactions').columns(['integration_id', 'period', 'account_name']).execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

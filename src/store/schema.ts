@@ -42,6 +42,25 @@ export interface Database {
     seq: number;
     updated_at: string;
   };
+  /** What discovery last saw of each transaction, for the missing-receipts list (0008_transactions). */
+  transactions: {
+    integration_id: string;
+    transaction_id: string;
+    bank_account_id: string;
+    account_name: string;
+    emitted_at: string;
+    local_date: string;
+    period: string;
+    amount_cents: number;
+    currency: string;
+    counterparty: string;
+    status: string;
+    /** 0 or 1: one integer type for both dialects. */
+    attachment_required: number;
+    attachment_lost: number;
+    attachments: number;
+    updated_at: string;
+  };
   folders: {
     integration_id: string;
     path: string;

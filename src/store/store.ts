@@ -5,6 +5,7 @@ import type { Database, Dialect } from './schema.js';
 import type { FolderCounts, ManifestEntry, Store } from './types.js';
 import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { atOrBelow, chunks } from './sql-parts.js';
+import { transactionStatements } from './transactions.js';
 
 export interface StoreBackend {
   db: Kysely<Database>;
@@ -302,6 +303,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         }),
       );
     },
+
+    ...transactionStatements(db),
 
     async getFolder(integrationId, path) {
       const row = await db

@@ -92,6 +92,51 @@ export interface FolderCounts {
   exportedBytes: number;
 }
 
+/** What discovery records of a transaction: enough to list it while its receipt is missing. */
+export interface TransactionRecord {
+  /** Qonto's transaction `id` (the manifest's transactionId). */
+  transactionId: string;
+  bankAccountId: string;
+  /** The business account as its folder is named (AccountRef.folderName). */
+  accountName: string;
+  /** `emitted_at`, as a UTC ISO instant. */
+  emittedAt: string;
+  /** Day and month (`YYYY-MM-DD`, `YYYY-MM`) of `emittedAt` in the integration's zone. */
+  localDate: string;
+  period: string;
+  /** Signed: a debit is negative, as in the file names. */
+  amountCents: number;
+  currency: string;
+  counterparty: string;
+  status: string;
+  required: boolean;
+  lost: boolean;
+  /** Receipts attached in Qonto when it was last seen. */
+  attachments: number;
+}
+
+/** A completed transaction without a receipt that requires one, or whose receipt was declared lost. */
+export interface MissingReceipt {
+  transactionId: string;
+  /** `YYYY-MM-DD` in the integration's zone. */
+  date: string;
+  amountCents: number;
+  currency: string;
+  counterparty: string;
+  account: string;
+  period: string;
+  lost: boolean;
+}
+
+/** How many receipts are missing in one period of one business account (lost ones included). */
+export interface MissingCount {
+  period: string;
+  account: string;
+  missing: number;
+  /** Of `missing`, those declared lost. */
+  lost: number;
+}
+
 export interface Store {
   createIntegration(input: { id: string; status?: IntegrationStatus; organizationId?: string | null }): Promise<Integration>;
   getIntegration(id: string): Promise<Integration | null>;
@@ -139,6 +184,14 @@ export interface Store {
   counts(integrationId: string): Promise<ManifestCounts>;
   /** Receipts per period folder (`<account>/<YYYY>/<YYYY-MM>`), sorted by path. */
   folderCounts(integrationId: string): Promise<FolderCounts[]>;
+
+  /** Records what discovery saw of these transactions, replacing what it saw before. */
+  upsertTransactions(integrationId: string, transactions: TransactionRecord[]): Promise<void>;
+  /** Completed transactions of `syncFrom` (`YYYY-MM-DD`, local) or later without any receipt that require
+   * one or whose receipt was declared lost; by period, account, date. */
+  missingReceipts(integrationId: string, syncFrom: string): Promise<MissingReceipt[]>;
+  /** The same, counted per period and account (period order, then account). */
+  missingByPeriod(integrationId: string, syncFrom: string): Promise<MissingCount[]>;
 
   /** Drive folder ids by path below the app folder (a cache: the drive is the truth). */
   getFolder(integrationId: string, path: string): Promise<string | null>;

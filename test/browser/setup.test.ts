@@ -173,10 +173,20 @@ describe('sandbox setup in a browser', () => {
     await snap(page, '08-dashboard-de');
     await page.getByRole('link', { name: 'English' }).click();
 
+    // Receipts still missing: a line per account and period, its transactions shown on demand.
+    const missing = page.locator('details[data-missing-period]').first();
+    await expect(missing.locator('summary').textContent()).resolves.toMatch(/^\d{4}-\d{2}: \d+ transactions? still without a receipt/);
+    await missing.locator('summary').click();
+    await expect(missing.locator('tbody tr').first().isVisible()).resolves.toBe(true);
+
     // Sync now answers and the page says so.
+    const lastRun = await page.locator('.facts dd').first().textContent();
     await page.getByRole('button', { name: 'Sync now' }).click();
     await page.getByText('Sync requested.').waitFor();
     await page.locator('.panel[data-status=idle]').waitFor({ timeout: 60_000 });
+    // The panel was replaced once the run ended (its last run changed); the list the reader opened stays open.
+    await page.locator('.facts dd').first().filter({ hasNotText: lastRun! }).waitFor({ timeout: 60_000 });
+    await expect(page.locator('details[data-missing-period]').first().getAttribute('open')).resolves.toBe('');
 
     // Withdraw consent: the confirmation says files stay.
     await page.getByRole('button', { name: 'Withdraw consent' }).click();

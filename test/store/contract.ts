@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
-import type { DiscoveredReceipt, Store } from '../../src/store/types.js';
+import type { DiscoveredReceipt, Store, TransactionRecord } from '../../src/store/types.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
  * another process would). */
@@ -14,6 +14,24 @@ export const receipt = (id: string, folderPath = 'Main (1234)/2026/2026-03', fil
   fileName,
   fallbackFileName: `full-${id}.pdf`,
   size: 100,
+});
+
+/** A completed debit of 10.00 EUR on 2026-03-10 that requires a receipt and has none. */
+export const transaction = (id: string, patch: Partial<TransactionRecord> = {}): TransactionRecord => ({
+  transactionId: id,
+  bankAccountId: 'acc-1',
+  accountName: 'Main (1234)',
+  emittedAt: '2026-03-10T09:00:00.000Z',
+  localDate: '2026-03-10',
+  period: '2026-03',
+  amountCents: -1000,
+  currency: 'EUR',
+  counterparty: `Shop ${id}`,
+  status: 'completed',
+  required: true,
+  lost: false,
+  attachments: 0,
+  ...patch,
 });
 
 /** The behaviour every store has, whatever the database. Each test starts on an empty database with
@@ -52,6 +70,50 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         { folderPath: 'Taxes (9876)/2025/2025-12', exported: 0, failed: 0, pending: 0, dismissed: 1, exportedBytes: 0 },
       ]);
       expect(await store.folderCounts('nobody')).toEqual([]);
+    });
+
+    it('lists the completed transactions of the start date or later without the receipt they require, or lost', async () => {
+      await store.upsertTransactions('i1', [
+        transaction('missing'),
+        transaction('lost', { lost: true, required: false, localDate: '2026-03-11', emittedAt: '2026-03-11T09:00:00.000Z' }),
+        transaction('has-receipt', { attachments: 1 }),
+        transaction('not-required', { required: false }),
+        transaction('pending', { status: 'pending' }),
+        transaction('declined', { status: 'declined' }),
+        transaction('before-start', { localDate: '2026-02-28', period: '2026-02', emittedAt: '2026-02-28T22:30:00.000Z' }),
+        transaction('other-account', { accountName: 'Taxes (9876)', bankAccountId: 'acc-2', amountCents: -5, counterparty: 'Tax, "office"' }),
+        transaction('april', { localDate: '2026-04-01', period: '2026-04', emittedAt: '2026-03-31T22:30:00.000Z' }),
+      ]);
+      await store.createIntegration({ id: 'other' });
+      await store.upsertTransactions('other', [transaction('elsewhere')]);
+
+      expect(await store.missingReceipts('i1', '2026-03-01')).toEqual([
+        { transactionId: 'missing', date: '2026-03-10', amountCents: -1000, currency: 'EUR', counterparty: 'Shop missing', account: 'Main (1234)', period: '2026-03', lost: false },
+        { transactionId: 'lost', date: '2026-03-11', amountCents: -1000, currency: 'EUR', counterparty: 'Shop lost', account: 'Main (1234)', period: '2026-03', lost: true },
+        { transactionId: 'other-account', date: '2026-03-10', amountCents: -5, currency: 'EUR', counterparty: 'Tax, "office"', account: 'Taxes (9876)', period: '2026-03', lost: false },
+        { transactionId: 'april', date: '2026-04-01', amountCents: -1000, currency: 'EUR', counterparty: 'Shop april', account: 'Main (1234)', period: '2026-04', lost: false },
+      ]);
+      expect(await store.missingByPeriod('i1', '2026-03-01')).toEqual([
+        { period: '2026-03', account: 'Main (1234)', missing: 2, lost: 1 },
+        { period: '2026-03', account: 'Taxes (9876)', missing: 1, lost: 0 },
+        { period: '2026-04', account: 'Main (1234)', missing: 1, lost: 0 },
+      ]);
+      // A start date moved earlier or later applies at once.
+      expect((await store.missingReceipts('i1', '2026-02-01')).map((m) => m.transactionId)).toContain('before-start');
+      expect((await store.missingByPeriod('i1', '2026-04-01'))).toEqual([{ period: '2026-04', account: 'Main (1234)', missing: 1, lost: 0 }]);
+      expect(await store.missingReceipts('nobody', '2026-01-01')).toEqual([]);
+    });
+
+    it('replaces what it knew of a transaction: one that gets its receipt drops out, one whose receipt is removed comes back', async () => {
+      await store.upsertTransactions('i1', [transaction('a'), transaction('b')]);
+      await (await another()).upsertTransactions('i1', [transaction('a', { attachments: 1 }), transaction('b', { counterparty: 'Renamed', status: 'completed' })]);
+      expect(await store.missingReceipts('i1', '2026-01-01')).toMatchObject([{ transactionId: 'b', counterparty: 'Renamed' }]);
+      await store.upsertTransactions('i1', [transaction('a', { attachments: 0 })]);
+      expect((await store.missingByPeriod('i1', '2026-01-01'))).toEqual([{ period: '2026-03', account: 'Main (1234)', missing: 2, lost: 0 }]);
+      // Many at once, and the same one twice in a batch (the last wins).
+      const many = Array.from({ length: 450 }, (_, i) => transaction(`m${i}`, { attachments: i % 2 }));
+      await store.upsertTransactions('i1', [...many, transaction('m0', { attachments: 3 })]);
+      expect((await store.missingByPeriod('i1', '2026-01-01'))[0]!.missing).toBe(2 + 224);
     });
 
     it('keeps integrations and survives reopening (migrations are idempotent)', async () => {
@@ -286,12 +348,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       await store.upsertDiscovered('i1', [receipt('a')]);
       await store.putTokenCache('i1', 'microsoft', Buffer.from([1]));
       await store.putFolder('i1', 'A', 'f-a');
+      await store.upsertTransactions('i1', [transaction('t')]);
       await store.putSignIn('s1', { integrationId: 'i1', sealed: Buffer.from('v'), expiresAt: 1_800_000_002_000 });
       await store.deleteIntegration('i1');
       expect(await store.getIntegration('i1')).toBeNull();
       expect(await store.getEntry('i1', 'a')).toBeNull();
       expect(await store.getTokenCache('i1', 'microsoft')).toBeNull();
       expect(await store.getFolder('i1', 'A')).toBeNull();
+      expect(await store.missingReceipts('i1', '2026-01-01')).toEqual([]);
       expect(await store.takeSignIn('s1', 1_800_000_001_000)).toBeNull();
     });
   });

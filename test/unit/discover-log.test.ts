@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../../activities/deps.js';
 import { discoverActivities } from '../../activities/discover.js';
 import type { DiscoverInput } from '../../activities/types.js';
 import { QontoClient } from '../../src/qonto/client.js';
-import type { DiscoveredReceipt, Store } from '../../src/store/types.js';
+import type { DiscoveredReceipt, Store, TransactionRecord } from '../../src/store/types.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 
 const simulator = useQontoSimulators();
@@ -20,7 +20,11 @@ describe('discoverAccount logging', () => {
     sim.data.attachReceipt(ok.id, { fileName: 'ok.pdf', contentType: 'application/pdf', size: 1_000 });
 
     const recorded: DiscoveredReceipt[] = [];
-    const store = { upsertDiscovered: async (_id: string, receipts: DiscoveredReceipt[]) => (recorded.push(...receipts), receipts.length) } as unknown as Store;
+    const transactions: TransactionRecord[] = [];
+    const store = {
+      upsertDiscovered: async (_id: string, receipts: DiscoveredReceipt[]) => (recorded.push(...receipts), receipts.length),
+      upsertTransactions: async (_id: string, records: TransactionRecord[]) => void transactions.push(...records),
+    } as unknown as Store;
     const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY } });
     const deps = { store, qonto: () => qonto } as unknown as ActivityDeps;
     const entries: LogEntry[] = [];
@@ -41,5 +45,8 @@ describe('discoverAccount logging', () => {
     const text = JSON.stringify(skipped[0]!.meta, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     expect(text).not.toMatch(/12345/);
     expect(text).not.toMatch(/out of range/);
+    // The absurd amount cannot be listed as missing either; the other transaction is recorded.
+    expect(transactions.map((t) => t.transactionId)).toEqual([ok.id]);
+    expect(entries.filter((e) => e.message === 'transaction not recorded').map((e) => e.meta)).toMatchObject([{ transactionId: tx.id }]);
   });
 });

@@ -363,6 +363,29 @@ describe('Qonto simulator: attachment downloads', () => {
     for (let i = 0; i < 5; i++) sim.data.attachReceipt(tx.id, { fileName: `${i}.pdf`, contentType: 'application/pdf', size: 1 });
     expect(() => sim.data.attachReceipt(tx.id, { fileName: '6.pdf', contentType: 'application/pdf', size: 1 })).toThrow(/5 receipts/);
   });
+
+  it('holds attachment_required and attachment_lost per transaction, set through the data API', async () => {
+    let clock = T0;
+    const { sim, account } = await simulator({ now: () => clock });
+    const debit = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'debit', emittedAt: iso(T0 - 1000) });
+    const credit = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'credit', side: 'credit', emittedAt: iso(T0 - 1000) });
+    sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'waived', attachmentRequired: false, emittedAt: iso(T0 - 1000) });
+    clock += 5_000;
+    sim.data.setAttachmentLost(debit.id, true);
+    expect(debit.updatedAt).toBe(iso(T0 + 5_000));
+    clock += 5_000;
+    sim.data.setAttachmentRequired(credit.id, true);
+    expect(credit.updatedAt).toBe(iso(T0 + 10_000));
+    const res = await get(sim, `/v2/transactions?bank_account_id=${account.id}`);
+    const flags = Object.fromEntries(
+      (res.body.transactions as any[]).map((t) => [t.label, { required: t.attachment_required, lost: t.attachment_lost }]),
+    );
+    expect(flags).toEqual({
+      debit: { required: true, lost: true },
+      credit: { required: true, lost: false },
+      waived: { required: false, lost: false },
+    });
+  });
 });
 
 describe('Qonto simulator: content and demo data', () => {
@@ -408,6 +431,13 @@ describe('Qonto simulator: content and demo data', () => {
     expect(summary.lateAttachmentIds.length).toBeGreaterThan(0);
     expect(txs.filter((t) => t.attachmentIds.length === 2)).toHaveLength(summary.counts.twoReceipts);
     expect(new Set(txs.map((t) => t.bankAccountId)).size).toBe(3);
+    // Payments without receipt: most expected (missing), a few declared lost, a few not expected.
+    const noReceipt = txs.filter((t) => t.attachmentIds.length === 0 && t.status !== 'declined');
+    expect(noReceipt.filter((t) => t.attachmentLost)).toHaveLength(summary.counts.lost);
+    expect(noReceipt.filter((t) => !t.attachmentRequired)).toHaveLength(summary.counts.notRequired);
+    expect(summary.counts.lost).toBeGreaterThan(0);
+    expect(summary.counts.notRequired).toBeGreaterThan(0);
+    expect(noReceipt.filter((t) => t.status === 'completed' && t.attachmentRequired && !t.attachmentLost).length).toBeGreaterThan(0);
 
     const firstMonth = Date.UTC(2024, 11, 1); // four months ending March 2025
     for (const t of txs) {

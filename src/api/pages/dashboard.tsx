@@ -1,9 +1,10 @@
 import type { DashboardModel } from './dashboard-model.js';
 import type { Messages } from './i18n.js';
+import { MissingReceipts, type MissingView } from './missing-receipts.js';
 import { ZoneSelect } from './setup.js';
 
 /** The part of a dashboard the page refreshes in place (`GET /integrations/:id/panel`). */
-export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel; lastError: string | null }) {
+export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel; lastError: string | null; missing?: MissingView | null }) {
   const { t, m, id } = props;
   return (
     <div class="panel" data-status={m.status} data-refresh-seconds={m.refreshSeconds}>
@@ -106,6 +107,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
           </table>
         ))
       )}
+      {props.missing && <MissingReceipts id={id} view={props.missing} />}
     </div>
   );
 }
@@ -122,6 +124,7 @@ export function Dashboard(props: {
   today: string;
   zones: string[];
   temporalUrl: string | null;
+  missing?: MissingView | null;
 }) {
   const { t, m, id } = props;
   const live = m.status !== 'revoked';
@@ -132,7 +135,7 @@ export function Dashboard(props: {
         {props.account && <span class="account"> · {props.account}</span>}
       </h2>
       <div data-panel={`/integrations/${id}/panel`} aria-live="off">
-        <StatusPanel t={t} id={id} m={m} lastError={props.lastError} />
+        <StatusPanel t={t} id={id} m={m} lastError={props.lastError} missing={props.missing} />
       </div>
       {live && (
         <div class="actions">

@@ -12,6 +12,7 @@ import { validate } from '../validate.js';
 import { Dashboard, StatusPanel } from './dashboard.js';
 import { dashboardModel } from './dashboard-model.js';
 import { MESSAGES, localeOf } from './i18n.js';
+import { missingView } from './missing-receipts.js';
 import { Layout, type PageContext } from './layout.js';
 import { SandboxDrivePage, type DriveListing } from './sandbox-drive.js';
 import { AdminSignIn, ChooseDateStep, ConnectStep, QontoSignIn, Refusal } from './setup.js';
@@ -74,7 +75,12 @@ export function pageRoutes(deps: PagesDeps) {
     const status = await readStatus(deps, integration);
     const folders = await deps.store.folderCounts(integration.id);
     const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone);
-    return { status, m };
+    // Nothing to chase before the first import, nor once consent is withdrawn.
+    const missing =
+      integration.syncFrom !== null && integration.status !== 'revoked' && integration.status !== 'connecting'
+        ? missingView(await deps.store.missingReceipts(integration.id, integration.syncFrom), page.locale, integration.id)
+        : null;
+    return { status, m, missing };
   }
 
   app.get('/assets/app.css', (c) => c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
@@ -127,7 +133,7 @@ export function pageRoutes(deps: PagesDeps) {
           </p>
         )}
         {!q.error && !pending && active.length === 0 && <ConnectStep t={t} />}
-        {dashboards.map(({ integration, status, m }) => (
+        {dashboards.map(({ integration, status, m, missing }) => (
           <Dashboard
             t={t}
             id={integration.id}
@@ -139,6 +145,7 @@ export function pageRoutes(deps: PagesDeps) {
             today={day}
             zones={ZONES}
             temporalUrl={temporalUrl(integration.id)}
+            missing={missing}
           />
         ))}
       </Layout>,
@@ -152,9 +159,9 @@ export function pageRoutes(deps: PagesDeps) {
     const integration = await deps.store.getIntegration(id);
     if (!integration || (viewer.organizationId !== null && integration.organizationId !== viewer.organizationId)) throw new ApiError(404, 'not_found', `No integration ${id}`);
     const page = pageContext(c, viewer);
-    const { status, m } = await dashboardOf(page, integration);
+    const { status, m, missing } = await dashboardOf(page, integration);
     c.header('cache-control', 'no-store');
-    return c.html(<StatusPanel t={page.t} id={integration.id} m={m} lastError={status.lastError} />);
+    return c.html(<StatusPanel t={page.t} id={integration.id} m={m} lastError={status.lastError} missing={missing} />);
   });
 
   if (deps.signIn.kind === 'adminToken') {

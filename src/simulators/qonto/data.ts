@@ -56,6 +56,10 @@ export interface SimTransaction {
   createdAt: string;
   updatedAt: string;
   attachmentIds: string[];
+  /** Qonto's `attachment_required`: whether the organization expects a receipt for it. */
+  attachmentRequired: boolean;
+  /** Qonto's `attachment_lost`: a member declared the receipt lost. */
+  attachmentLost: boolean;
 }
 
 export interface SimAttachment {
@@ -105,6 +109,10 @@ export interface NewTransaction {
   category?: string;
   vatRate?: number | null;
   cardLastDigits?: string | null;
+  /** Default: true for a debit, false for a credit. */
+  attachmentRequired?: boolean;
+  /** Default false. */
+  attachmentLost?: boolean;
 }
 
 export interface NewReceipt {
@@ -206,6 +214,8 @@ export class QontoData {
       createdAt,
       updatedAt: input.updatedAt ?? createdAt,
       attachmentIds: [],
+      attachmentRequired: input.attachmentRequired ?? (input.side ?? 'debit') === 'debit',
+      attachmentLost: input.attachmentLost ?? false,
     };
     this.txs.set(tx.id, tx);
     return tx;
@@ -264,6 +274,22 @@ export class QontoData {
     const tx = this.requireTransaction(transactionId);
     tx.status = status;
     tx.settledAt = status === 'completed' ? (tx.settledAt ?? iso(this.now())) : null;
+    tx.updatedAt = iso(this.now());
+    return tx;
+  }
+
+  /** Sets whether a receipt is expected for the transaction (Qonto's `attachment_required`); bumps `updated_at`. */
+  setAttachmentRequired(transactionId: string, required: boolean): SimTransaction {
+    const tx = this.requireTransaction(transactionId);
+    tx.attachmentRequired = required;
+    tx.updatedAt = iso(this.now());
+    return tx;
+  }
+
+  /** Declares the receipt lost, or takes that back (Qonto's `attachment_lost`); bumps `updated_at`. */
+  setAttachmentLost(transactionId: string, lost: boolean): SimTransaction {
+    const tx = this.requireTransaction(transactionId);
+    tx.attachmentLost = lost;
     tx.updatedAt = iso(this.now());
     return tx;
   }

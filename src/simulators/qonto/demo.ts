@@ -6,7 +6,9 @@
  * The awkward cases: counterparty names with `/ : ? * " < > |`, emoji, accents, Windows-reserved
  * words and 200+ characters; receipt names without extension or with a misleading one; pending
  * and declined transactions; transactions with two receipts; receipts attached weeks after the
- * payment (late: found only through the `updated_at` cursor); payments with no receipt at all.
+ * payment (late: found only through the `updated_at` cursor); payments with no receipt at all, some
+ * of them declared lost (`attachment_lost`) and some for which none is expected (`attachment_required`
+ * false).
  */
 import { mulberry32 } from '../prng.js';
 import type { QontoData, SimTransaction } from './data.js';
@@ -43,7 +45,17 @@ export interface DemoSummary {
   lateAttachmentIds: string[];
   bigAttachmentId?: string;
   membershipIds: { owner: string; admin: string; accountant: string; employee: string; invited: string };
-  counts: { transactions: number; pending: number; declined: number; withoutReceipt: number; twoReceipts: number };
+  counts: {
+    transactions: number;
+    pending: number;
+    declined: number;
+    withoutReceipt: number;
+    twoReceipts: number;
+    /** Payments without receipt declared lost. */
+    lost: number;
+    /** Payments without receipt for which none is expected. */
+    notRequired: number;
+  };
 }
 
 const DAY = 86_400_000;
@@ -116,7 +128,7 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
     attachmentIds: [],
     lateAttachmentIds: [],
     membershipIds,
-    counts: { transactions: 0, pending: 0, declined: 0, withoutReceipt: 0, twoReceipts: 0 },
+    counts: { transactions: 0, pending: 0, declined: 0, withoutReceipt: 0, twoReceipts: 0, lost: 0, notRequired: 0 },
   };
   let fileNo = 0;
 
@@ -182,6 +194,18 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
     if (status === 'pending') summary.counts.pending++;
     if (i === 1 || (!scripted && chance(0.1))) {
       summary.counts.withoutReceipt++;
+      // Chosen by position, not by the PRNG, so every other value of the demo stays as it was.
+      // Both flags were set when the payment was made: its `updated_at` stays as seeded.
+      const nth = summary.counts.withoutReceipt;
+      const seededUpdatedAt = tx.updatedAt;
+      if (nth % 3 === 0) {
+        data.setAttachmentLost(tx.id, true);
+        summary.counts.lost++;
+      } else if (nth % 5 === 4) {
+        data.setAttachmentRequired(tx.id, false);
+        summary.counts.notRequired++;
+      }
+      data.setUpdatedAt(tx.id, seededUpdatedAt);
       continue;
     }
     const late = now - emitted > 14 * DAY && (i === 2 || (!scripted && chance(0.15)));

@@ -75,7 +75,10 @@ async function refresh(container) {
       // Replaced only when something changed, so focus and screen readers are left alone otherwise.
       if (html !== panels.get(container)) {
         panels.set(container, html);
+        // A list the reader opened stays open across refreshes.
+        const opened = [...container.querySelectorAll('details[data-keep-open][open]')].map((d) => d.dataset.keepOpen);
         container.innerHTML = html;
+        for (const d of container.querySelectorAll('details[data-keep-open]')) if (opened.includes(d.dataset.keepOpen)) d.open = true;
       }
     }
   } catch {
