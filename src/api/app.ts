@@ -15,6 +15,7 @@ import { methodAware } from './method-not-allowed.js';
 import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
+import { metricsHandler, type MetricsOptions } from '../metrics/endpoint.js';
 import { readinessHandler, type ReadinessChecks } from './readiness.js';
 import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
@@ -27,6 +28,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     publicUrl: string;
     /** What `GET /readyz` asks (api-deps.ts builds them from the store and the Temporal client). */
     readiness: ReadinessChecks;
+    /** What `GET /metrics` serves (roles/metrics-options.ts); aggregates only when left out. */
+    metrics?: MetricsOptions;
     /** Sign session cookies (pages in both modes): the first signs, all verify. */
     sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
@@ -80,6 +83,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', readinessHandler(deps.readiness, deps.logger));
+  app.get('/metrics', metricsHandler(deps.metrics ?? { perIntegration: false }));
   serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec ? { open: deps.codec.open, namespace: deps.namespace } : false });
 
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
