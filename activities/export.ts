@@ -7,8 +7,8 @@ import {
   RetryableError,
 } from '../src/errors.js';
 import { isGateRefusal, isThrottling } from '../src/http/backoff-gate.js';
-import { observeReceipt } from '../src/metrics/runs.js';
 import { observeQuota } from '../src/metrics/quota.js';
+import { observeReceipt } from '../src/metrics/runs.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';

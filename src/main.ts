@@ -1,10 +1,10 @@
 import { ConfigError, loadConfig } from './config.js';
 import { logger } from './logger.js';
+import { freeLoopbackPort, sdkMetricsExporter, sdkMetricsUrl } from './metrics/temporal-sdk.js';
 import { startRole } from './roles/index.js';
 import type { RunningRole } from './roles/role.js';
 import { stopOnSignals } from './roles/shutdown.js';
 import { StartupError } from './roles/startup-error.js';
-import { freeLoopbackPort, sdkMetricsExporter, sdkMetricsUrl } from './metrics/temporal-sdk.js';
 import { installTemporalLogging } from './temporal/runtime-logging.js';
 
 /** `npm start`: what this process does is ROLE's choice (src/roles/): `all`, `api` or `worker`. */
@@ -13,7 +13,12 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   // A process with a worker exports the SDK's worker metrics; its /metrics appends them.
   const sdkMetricsPort = config.ROLE === 'api' ? undefined : (config.TEMPORAL_METRICS_PORT ?? (await freeLoopbackPort()));
-  installTemporalLogging(logger, sdkMetricsPort === undefined ? undefined : sdkMetricsExporter(sdkMetricsPort));
+  try {
+    installTemporalLogging(logger, sdkMetricsPort === undefined ? undefined : sdkMetricsExporter(sdkMetricsPort));
+  } catch (error) {
+    if (sdkMetricsPort === undefined) throw error;
+    throw new StartupError(`The Temporal SDK's metrics exporter cannot listen on 127.0.0.1:${sdkMetricsPort} (TEMPORAL_METRICS_PORT): ${error instanceof Error ? error.message : String(error)}`);
+  }
   logger.info(`Starting with ROLE=${config.ROLE}`);
   // Listening from the start: a signal during start-up (the embedded server already running) stops the
   // role once it is up, instead of killing the process and leaving that server behind.

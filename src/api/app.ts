@@ -4,6 +4,7 @@ import type { BlankEnv } from 'hono/types';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import { metricsHandler, type MetricsOptions } from '../metrics/endpoint.js';
 import { AdminAuth } from './admin-auth.js';
 import { bodyLimit } from './body-limit.js';
 import { codecServer } from './codec-server.js';
@@ -15,7 +16,6 @@ import { methodAware } from './method-not-allowed.js';
 import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
-import { metricsHandler, type MetricsOptions } from '../metrics/endpoint.js';
 import { readinessHandler, type ReadinessChecks } from './readiness.js';
 import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
@@ -28,7 +28,7 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     publicUrl: string;
     /** What `GET /readyz` asks (api-deps.ts builds them from the store and the Temporal client). */
     readiness: ReadinessChecks;
-    /** What `GET /metrics` serves (roles/metrics-options.ts); aggregates only when left out. */
+    /** What `GET /metrics` serves (metrics/options.ts); aggregates only when left out. */
     metrics?: MetricsOptions;
     /** Sign session cookies (pages in both modes): the first signs, all verify. */
     sessionKeys: Buffer[];

@@ -26,7 +26,7 @@ const requests = new Counter({
 
 const throttled = new Counter({
   name: `${PREFIX}outbound_throttled_total`,
-  help: 'Answers asking to slow down (429 Too Many Requests, 503 Service Unavailable), also counted in outbound_requests_total',
+  help: 'Answers asking to slow down (429 Too Many Requests, 503 Service Unavailable), also counted in receipts_sync_outbound_requests_total',
   labelNames: ['service', 'status'] as const,
   registers: [registry],
 });

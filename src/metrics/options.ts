@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
+import type { Services } from '../services.js';
 import type { MetricsOptions } from './endpoint.js';
 import type { LastSuccessSource } from './last-success.js';
-import type { Services } from '../services.js';
 
 /**
  * Each integration's last successful run, for the last-success series of `/metrics`. The store keeps

@@ -1,17 +1,17 @@
 import type { Config } from '../config.js';
 import { NotReady, type ReadinessChecks } from '../api/readiness.js';
 import { logger } from '../logger.js';
+import { metricsOptions } from '../metrics/options.js';
 import { createServices } from '../services.js';
 import { temporalAnswers, workerRunning } from '../temporal/readiness-checks.js';
 import { serveHttp } from './http.js';
-import { metricsOptions } from '../metrics/options.js';
 import { once, type RoleOptions, type RunningRole } from './role.js';
 import { logPolling, runWorker, type RunningWorker } from './worker-runner.js';
 import { workerHttp } from './worker-http.js';
 
 /**
- * ROLE=worker: polls the task queue of TEMPORAL_ADDRESS; on PORT only /healthz, /readyz and /metrics. The
- * health answers from the start (loading the workflow bundle takes a while); readiness once the
+ * ROLE=worker: polls the task queue of TEMPORAL_ADDRESS; on PORT only /healthz, /readyz and /metrics.
+ * The health answers from the start (loading the workflow bundle takes a while); readiness once the
  * worker runs. On SIGTERM the worker stops polling and its activities get SHUTDOWN_GRACE_SECONDS.
  */
 export async function startWorkerRole(config: Config, options: RoleOptions = {}): Promise<RunningRole> {
