@@ -7,6 +7,8 @@ import {
   RetryableError,
 } from '../src/errors.js';
 import { isGateRefusal, isThrottling } from '../src/http/backoff-gate.js';
+import { observeQuota } from '../src/metrics/quota.js';
+import { observeReceipt } from '../src/metrics/runs.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
@@ -58,6 +60,7 @@ export function exportActivities(deps: ActivityDeps) {
       async function exportAll(): Promise<ExportResult> {
         const batch = await store.nextToExport(integrationId, runNumber, batchSize);
         const { quota } = await drive.getDrive();
+        observeQuota(integrationId, quota);
         let budget = quota.state === 'exceeded' ? 0 : quota.remaining;
         const fitting: ManifestEntry[] = [];
         for (const entry of batch) {
@@ -69,6 +72,8 @@ export function exportActivities(deps: ActivityDeps) {
 
         const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
           const outcome = await exportOne(entry);
+          // Counted as each receipt ends: a batch cut short (cancelled, throttled) still counts it.
+          if (outcome.kind === 'exported' || outcome.kind === 'failed') observeReceipt(outcome);
           beat.progress({ done: ++done });
           return outcome;
         });

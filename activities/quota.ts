@@ -1,3 +1,4 @@
+import { observeQuota } from '../src/metrics/quota.js';
 import { SHORT_ACTIVITY_LIMITS, type ActivityDeps } from './deps.js';
 import type { QuotaCheck } from './types.js';
 
@@ -7,6 +8,7 @@ export function quotaActivities(deps: ActivityDeps) {
      * receipt fits: the run then stops cleanly instead of hammering a full drive. */
     async checkQuota(integrationId: string): Promise<QuotaCheck> {
       const { quota } = await deps.onedrive(integrationId, SHORT_ACTIVITY_LIMITS).getDrive();
+      observeQuota(integrationId, quota);
       const counts = await deps.store.counts(integrationId);
       const [next] = await deps.store.nextToExport(integrationId, -1, 1);
       const full = next !== undefined && (quota.state === 'exceeded' || quota.remaining < next.size);

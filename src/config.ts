@@ -74,6 +74,8 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('receipts-sync'),
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** The Temporal SDK's Prometheus exporter, on loopback (a worker's /metrics appends it); unset: a free port. */
+  TEMPORAL_METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
   TEMPORAL_UI_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s/]+/.test(v), 'must be an http(s) URL').transform((v) => v?.replace(/\/+$/, '')),
   TEMPORAL_CLI_PATH: optionalText,
   TEMPORAL_TEST_SERVER_PATH: optionalText,
@@ -110,6 +112,8 @@ const envSchema = z.object({
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** Requests to the sign-in callbacks allowed per client address per 10 minutes. */
   SIGN_IN_CALLBACK_LIMIT: z.coerce.number().int().min(1).default(30),
+  /** `/metrics` also carries series labelled with integration ids (off: aggregates only). */
+  METRICS_PER_INTEGRATION: flag.transform((v) => v ?? false),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
 });
 
@@ -140,7 +144,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|TEMPORAL)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL)_/;
 
 /** What Kubernetes puts into every pod for each service of its namespace (`<SERVICE>_SERVICE_HOST`,
  * `<SERVICE>_PORT_7233_TCP_ADDR`, …): a service named `temporal-frontend` gives TEMPORAL_FRONTEND_…

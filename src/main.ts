@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { logger } from './logger.js';
+import { freeLoopbackPort, sdkMetricsExporter, sdkMetricsUrl } from './metrics/temporal-sdk.js';
 import { startRole } from './roles/index.js';
 import type { RunningRole } from './roles/role.js';
 import { stopOnSignals } from './roles/shutdown.js';
@@ -10,7 +11,14 @@ import { installTemporalLogging } from './temporal/runtime-logging.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   logger.level = config.LOG_LEVEL;
-  installTemporalLogging(logger);
+  // A process with a worker exports the SDK's worker metrics; its /metrics appends them.
+  const sdkMetricsPort = config.ROLE === 'api' ? undefined : (config.TEMPORAL_METRICS_PORT ?? (await freeLoopbackPort()));
+  try {
+    installTemporalLogging(logger, sdkMetricsPort === undefined ? undefined : sdkMetricsExporter(sdkMetricsPort));
+  } catch (error) {
+    if (sdkMetricsPort === undefined) throw error;
+    throw new StartupError(`The Temporal SDK's metrics exporter cannot listen on 127.0.0.1:${sdkMetricsPort} (TEMPORAL_METRICS_PORT): ${error instanceof Error ? error.message : String(error)}`);
+  }
   logger.info(`Starting with ROLE=${config.ROLE}`);
   // Listening from the start: a signal during start-up (the embedded server already running) stops the
   // role once it is up, instead of killing the process and leaving that server behind.
@@ -22,7 +30,7 @@ async function main(): Promise<void> {
     },
     { graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger },
   );
-  const role = await startRole(config);
+  const role = await startRole(config, { temporalSdkMetricsUrl: sdkMetricsPort === undefined ? undefined : sdkMetricsUrl(sdkMetricsPort) });
   started.role = role;
   if (started.stopRequested) await role.stop();
   await role.finished;

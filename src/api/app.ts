@@ -4,6 +4,7 @@ import type { BlankEnv } from 'hono/types';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import { metricsHandler, type MetricsOptions } from '../metrics/endpoint.js';
 import { AdminAuth } from './admin-auth.js';
 import { bodyLimit } from './body-limit.js';
 import { codecServer } from './codec-server.js';
@@ -27,6 +28,8 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     publicUrl: string;
     /** What `GET /readyz` asks (api-deps.ts builds them from the store and the Temporal client). */
     readiness: ReadinessChecks;
+    /** What `GET /metrics` serves (metrics/options.ts); aggregates only when left out. */
+    metrics?: MetricsOptions;
     /** Sign session cookies (pages in both modes): the first signs, all verify. */
     sessionKeys: Buffer[];
     /** Request logs (one line per request); silent when left out. */
@@ -80,6 +83,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', readinessHandler(deps.readiness, deps.logger));
+  app.get('/metrics', metricsHandler(deps.metrics ?? { perIntegration: false }));
   serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec ? { open: deps.codec.open, namespace: deps.namespace } : false });
 
   const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };

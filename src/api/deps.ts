@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ConfigError, type Config } from '../config.js';
+import { metricsOptions } from '../metrics/options.js';
 import type { Services } from '../services.js';
 import { settingsFrom } from '../temporal/integrations.js';
 import { pollerSeen, temporalAnswers } from '../temporal/readiness-checks.js';
@@ -23,7 +24,7 @@ export function apiDeps(
   config: Config,
   services: Services,
   temporal: Client,
-  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[]; openCodec?: boolean } = {},
+  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[]; openCodec?: boolean; temporalSdkMetricsUrl?: string } = {},
 ): ApiDeps {
   const temporalUiUrl = config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null;
   // The codec server decodes every integration's payloads: ADMIN_TOKEN opens it, so it is on when one is
@@ -49,6 +50,7 @@ export function apiDeps(
     forgetTokens: services.deps.forgetTokens,
     publicUrl: config.PUBLIC_URL,
     readiness: apiReadiness(config, services, temporal),
+    metrics: metricsOptions(config, services, extras.temporalSdkMetricsUrl),
     trustedProxies: config.TRUST_PROXY,
     limits: {
       adminFailures: { ...ADMIN_FAILURES, limit: config.AUTH_FAILURE_LIMIT },

@@ -118,6 +118,12 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
   });
   registry.registerPath({
     method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text format 0.0.4): counts and ages, no personal data (docs/metrics.md)',
+    responses: { 200: { description: 'Every series of this process', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: z.string() } } } },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/api/openapi.json',
     summary: 'This document',
     responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },

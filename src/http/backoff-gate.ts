@@ -81,20 +81,24 @@ export class BackoffGate {
     return Math.max(0, this.until - this.now());
   }
 
-  /** Resolves when the gate is open. Re-checks after waking: timers may fire a little early, and the
-   * window may have been extended meanwhile. A window longer than `maxWaitMs` is refused at once. */
-  async pass(signal?: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+  /** Resolves when the gate is open, with the milliseconds waited for a window (0 when it was open).
+   * Re-checks after waking: timers may fire a little early, and the window may have been extended
+   * meanwhile. A window longer than `maxWaitMs` is refused at once. */
+  async pass(signal?: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): Promise<number> {
+    let waited = 0;
     for (;;) {
       // Let the answers already received in this turn of the event loop be read first: a 429 that
       // came in alongside whatever led to this request (another answer, the end of a wait) then
       // closes the gate before the request is sent.
       await nextTurn(undefined, { signal });
       const wait = this.remaining();
-      if (wait <= 0) return;
+      if (wait <= 0) return waited;
       if (wait > maxWaitMs) {
         throw new RetryableError(`throttled: no request before ${Math.ceil(wait / 1000)} s (Retry-After)`, { status: 429, retryAfterMs: wait, code: REFUSED });
       }
+      const from = this.now();
       await delay(wait, undefined, { signal });
+      waited += this.now() - from;
     }
   }
 
@@ -117,10 +121,12 @@ export class BackoffGate {
     this.hold(Math.max(MIN_WINDOW_MS, hinted ?? computed()));
   }
 
-  /** `fetchImpl` behind this gate: every request passes it first, and a throttling answer closes it. */
-  wrap(fetchImpl: typeof fetch, maxWaitMs?: number): typeof fetch {
+  /** `fetchImpl` behind this gate: every request passes it first, and a throttling answer closes it.
+   * `onWaited`: the time a request was held back by a window, when it was (metrics). */
+  wrap(fetchImpl: typeof fetch, maxWaitMs?: number, onWaited?: (ms: number) => void): typeof fetch {
     return async (input, init) => {
-      await this.pass(init?.signal ?? undefined, maxWaitMs);
+      const waited = await this.pass(init?.signal ?? undefined, maxWaitMs);
+      if (waited > 0) onWaited?.(waited);
       const sentAfterWindow = this.windows;
       const res = await fetchImpl(input, init);
       this.answered(res, sentAfterWindow);

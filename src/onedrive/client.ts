@@ -9,6 +9,7 @@ import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import type { RetryOptions } from '../http/retry.js';
+import { meteredFetch, meteredRetry, windowWaits } from '../metrics/http.js';
 import { childPath, driveItemSchema, driveSchema, parseGraph, type DriveItem, type Quota } from './drive-item.js';
 import { fetchDeltaPage, type DeltaPage, type DeltaStart } from './delta.js';
 import { GraphApi, type AccessTokenGetter } from './graph-client.js';
@@ -60,8 +61,9 @@ export class OneDriveClient {
   private readonly signal?: AbortSignal;
 
   constructor(opts: OneDriveClientOptions) {
-    const retry = { ...DEFAULT_RETRY, ...opts.retry, signal: undefined };
-    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(opts.fetch ?? outboundFetch(opts.deadlines), retry.maxRetryAfterMs);
+    const retry = meteredRetry('graph', { ...DEFAULT_RETRY, ...opts.retry, signal: undefined });
+    // Metered inside the gate: what is counted is what was sent (the upload host's requests too).
+    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines)), retry.maxRetryAfterMs, windowWaits('graph'));
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

@@ -11,6 +11,7 @@ import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
+import { meteredFetch, meteredRetry, windowWaits } from '../metrics/http.js';
 import { authorizationHeader, type QontoAuth } from './auth.js';
 import { fetchSignedUrl, guardStream, storageErrorText, type DownloadPolicy } from './download.js';
 import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
@@ -96,14 +97,16 @@ export class QontoClient {
 
   constructor(private readonly opts: QontoClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.retry = meteredRetry('qonto', { ...DEFAULT_RETRY, ...opts.retry });
     const gate = opts.gate ?? new BackoffGate();
-    this.fetchImpl = gate.wrap(opts.fetch ?? outboundFetch(opts.deadlines), this.retry.maxRetryAfterMs);
+    // Metered inside the gate: what is counted is what was sent, and the answer it got.
+    const metered = (inner: typeof fetch) => gate.wrap(meteredFetch('qonto', inner), this.retry.maxRetryAfterMs, windowWaits('qonto'));
+    this.fetchImpl = metered(opts.fetch ?? outboundFetch(opts.deadlines));
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
       trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),
       // Links we are handed connect only to public addresses (a trusted origin uses fetchImpl).
-      publicFetch: gate.wrap(opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }), this.retry.maxRetryAfterMs),
+      publicFetch: metered(opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true })),
     };
   }
 

@@ -7,7 +7,7 @@ import { createServices } from '../services.js';
 import { connectClient } from '../temporal/connect.js';
 import { serveApi } from './api.js';
 import { startEmbedded } from './embedded.js';
-import { once, type RunningRole } from './role.js';
+import { once, type RoleOptions, type RunningRole } from './role.js';
 import { logPolling, runWorker } from './worker-runner.js';
 
 /**
@@ -15,7 +15,7 @@ import { logPolling, runWorker } from './worker-runner.js';
  * embedded Temporal dev server with its database in DATA_DIR and the UI on TEMPORAL_UI_PORT. With
  * SANDBOX on, the Qonto and Microsoft simulators run in-process with a demo organization.
  */
-export async function startAllRole(operatorConfig: Config): Promise<RunningRole> {
+export async function startAllRole(operatorConfig: Config, options: RoleOptions = {}): Promise<RunningRole> {
   // Decided on the operator's own settings, before the sandbox's replace the Qonto and Microsoft ones.
   const openCodec = openCodecInSandbox(operatorConfig);
   const sandbox = operatorConfig.sandbox ? await startSandbox(operatorConfig) : null;
@@ -27,7 +27,7 @@ export async function startAllRole(operatorConfig: Config): Promise<RunningRole>
   const worker = await runWorker(config, services, address);
   const client = await connectClient(config.temporal, address, services.dataConverter);
   if (sandbox) await sandbox.restoreIntegrations(services, client);
-  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
+  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, temporalSdkMetricsUrl: options.temporalSdkMetricsUrl, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
   const http = await serveApi(config, services, client, extras);
   const stopProgress = logProgress(services.store);
   if (sandbox) logger.info("Sandbox: sign in on the simulators' pages, no account needed");

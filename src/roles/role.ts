@@ -7,6 +7,12 @@ export interface RunningRole {
   finished: Promise<void>;
 }
 
+/** What `main` hands every role besides the configuration. */
+export interface RoleOptions {
+  /** The Temporal SDK's Prometheus endpoint in this process (roles with a worker), for `/metrics`. */
+  temporalSdkMetricsUrl?: string;
+}
+
 /** Runs `steps` once, in order, whoever asks first (a signal, or a worker that ended by itself). */
 export function once(steps: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;

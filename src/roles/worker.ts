@@ -1,19 +1,20 @@
 import type { Config } from '../config.js';
 import { NotReady, type ReadinessChecks } from '../api/readiness.js';
 import { logger } from '../logger.js';
+import { metricsOptions } from '../metrics/options.js';
 import { createServices } from '../services.js';
 import { temporalAnswers, workerRunning } from '../temporal/readiness-checks.js';
 import { serveHttp } from './http.js';
-import { once, type RunningRole } from './role.js';
+import { once, type RoleOptions, type RunningRole } from './role.js';
 import { logPolling, runWorker, type RunningWorker } from './worker-runner.js';
 import { workerHttp } from './worker-http.js';
 
 /**
- * ROLE=worker: polls the task queue of TEMPORAL_ADDRESS; on PORT only /healthz and /readyz. The
- * health answers from the start (loading the workflow bundle takes a while); readiness once the
+ * ROLE=worker: polls the task queue of TEMPORAL_ADDRESS; on PORT only /healthz, /readyz and /metrics.
+ * The health answers from the start (loading the workflow bundle takes a while); readiness once the
  * worker runs. On SIGTERM the worker stops polling and its activities get SHUTDOWN_GRACE_SECONDS.
  */
-export async function startWorkerRole(config: Config): Promise<RunningRole> {
+export async function startWorkerRole(config: Config, options: RoleOptions = {}): Promise<RunningRole> {
   const services = await createServices(config);
   // Filled in once the worker runs; the probes answer before.
   const started: { worker?: RunningWorker } = {};
@@ -24,8 +25,8 @@ export async function startWorkerRole(config: Config): Promise<RunningRole> {
     temporal: () => (started.worker ? temporalAnswers(started.worker.connection, config.TEMPORAL_NAMESPACE)() : notConnected()),
     worker: () => (started.worker ? workerRunning(started.worker.worker)() : notYet()),
   };
-  const http = await serveHttp(workerHttp(checks, logger), config.PORT);
-  logger.info(`Health and readiness on port ${http.port} (/healthz, /readyz)`);
+  const http = await serveHttp(workerHttp(checks, logger, metricsOptions(config, services, options.temporalSdkMetricsUrl)), config.PORT);
+  logger.info(`Health, readiness and metrics on port ${http.port} (/healthz, /readyz, /metrics)`);
   const worker = await runWorker(config, services, config.TEMPORAL_ADDRESS!);
   started.worker = worker;
   logPolling(config);

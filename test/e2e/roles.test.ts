@@ -56,7 +56,7 @@ function until(p: WorkerProcess, line: string): Promise<void> {
 }
 
 describe('ROLE=worker', () => {
-  it('polls the task queue, serves only /healthz and /readyz, and exits 0 on SIGTERM within the grace period', async () => {
+  it('polls the task queue, serves only /healthz, /readyz and /metrics, and exits 0 on SIGTERM within the grace period', async () => {
     const { p, base } = await start('worker');
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
@@ -64,6 +64,10 @@ describe('ROLE=worker', () => {
     const ready = await fetch(`${base}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { store: { status: 'up' }, temporal: { status: 'up' }, worker: { status: 'up' } } });
     expect(ready.status).toBe(200);
+
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('# TYPE receipts_sync_receipts_total counter');
 
     for (const [method, path] of [
       ['GET', '/'],

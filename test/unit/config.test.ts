@@ -69,6 +69,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...env, ADMIN_TOKEN: 'a'.repeat(32) }).ADMIN_TOKEN).toBe('a'.repeat(32));
   });
 
+  it('reads the metrics settings: per-integration series off by default, the SDK exporter port', () => {
+    expect(loadConfig({}).METRICS_PER_INTEGRATION).toBe(false);
+    expect(loadConfig({}).TEMPORAL_METRICS_PORT).toBeUndefined();
+    expect(loadConfig({ METRICS_PER_INTEGRATION: 'true', TEMPORAL_METRICS_PORT: '9464' })).toMatchObject({ METRICS_PER_INTEGRATION: true, TEMPORAL_METRICS_PORT: 9464 });
+    expect(loadConfig({ TEMPORAL_METRICS_PORT: '' }).TEMPORAL_METRICS_PORT).toBeUndefined();
+    expect(() => loadConfig({ METRICS_PER_INTEGRATION: 'maybe' })).toThrow(/METRICS_PER_INTEGRATION/);
+    expect(() => loadConfig({ TEMPORAL_METRICS_PORT: '70000' })).toThrow(/TEMPORAL_METRICS_PORT/);
+    // A misspelt one is reported, like any of our prefixes.
+    expect(() => loadConfig({ METRICS_PER_INTEGRATIONS: 'true' })).toThrow(/METRICS_PER_INTEGRATIONS/);
+  });
+
   it('lets SANDBOX be forced either way', () => {
     expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
