@@ -6,6 +6,9 @@ import type { FolderCounts, ManifestEntry, Store } from './types.js';
 import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 
+/** Rows per page of the export log: a page is a few hundred kilobytes at most. */
+const EXPORT_LOG_PAGE = 500;
+
 export interface StoreBackend {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -135,6 +138,10 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
               folder_path: r.folderPath,
               file_name: fileName,
               size: r.size,
+              transaction_date: r.transactionDate ?? null,
+              amount: r.amount ?? null,
+              currency: r.currency ?? null,
+              counterparty: r.counterparty ?? null,
               state: 'pending',
               seq: eb
                 .selectFrom('manifest')
@@ -272,6 +279,67 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         dismissed: n('dismissed'),
         pendingBytes: bytes('pending') + bytes('failed'),
       };
+    },
+    async *exportLog(integrationId, { from, to }, pageSize = EXPORT_LOG_PAGE) {
+      // Keyset paging: each page starts after the last row of the one before, so a page costs the
+      // same at the end of a long log as at its start, and rows that change meanwhile are never
+      // read twice or skipped (the key of a row, its date and id, never changes).
+      const day = sql<string>`coalesce(transaction_date, '')`;
+      type Key = { day: string; id: string };
+      let after: Key | null = null;
+      for (;;) {
+        const last: Key | null = after;
+        const rows = await db
+          .selectFrom('manifest')
+          .select([
+            'attachment_id', 'transaction_id', 'transaction_date', 'amount', 'currency', 'counterparty', 'bank_account_id',
+            'folder_path', 'file_name', 'size', 'sha256', 'quick_xor_hash', 'exported_at', 'verified_at', 'state', 'reimports',
+          ])
+          .where('integration_id', '=', integrationId)
+          .$if(from !== undefined, (q) => q.where('transaction_date', '>=', from!))
+          .$if(to !== undefined, (q) => q.where('transaction_date', '<=', to!))
+          .$if(last !== null, (q) =>
+            q.where((eb) => eb.or([eb(day, '>', last!.day), eb.and([eb(day, '=', last!.day), eb('attachment_id', '>', last!.id)])])),
+          )
+          .orderBy(day)
+          .orderBy('attachment_id')
+          .limit(pageSize)
+          .execute();
+        for (const r of rows) {
+          yield {
+            attachmentId: r.attachment_id,
+            transactionId: r.transaction_id,
+            transactionDate: r.transaction_date,
+            amount: r.amount,
+            currency: r.currency,
+            counterparty: r.counterparty,
+            bankAccountId: r.bank_account_id,
+            folderPath: r.folder_path,
+            fileName: r.file_name,
+            size: Number(r.size),
+            sha256: r.sha256,
+            quickXorHash: r.quick_xor_hash,
+            exportedAt: r.exported_at,
+            verifiedAt: r.verified_at,
+            state: r.state,
+            reimports: r.reimports,
+          };
+        }
+        const end = rows.at(-1);
+        if (rows.length < pageSize || end === undefined) return;
+        after = { day: end.transaction_date ?? '', id: end.attachment_id };
+      }
+    },
+    async markVerified(integrationId, at, except = []) {
+      const result = await db
+        .updateTable('manifest')
+        .set({ verified_at: at })
+        .where('integration_id', '=', integrationId)
+        .where('state', '=', 'uploaded')
+        // Bounded lists, all of them excluded (each a handful: files the user changed since the last check).
+        .$call((q) => chunks(except).reduce((qq, some) => qq.where('drive_item_id', 'not in', some), q))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
     async folderCounts(integrationId) {
       const rows = await db
