@@ -25,6 +25,8 @@ export function verifyActivities(deps: ActivityDeps) {
       let fullScan = input.deltaLink === null;
       let deleted = new Set<string>();
       let present = new Set<string>();
+      /** The drive's quickXorHash of the files the feed reported present (to tell a changed file). */
+      let hashes = new Map<string, string>();
       let deltaLink: string | undefined;
       const beat = keepHeartbeating(ctx);
       try {
@@ -39,6 +41,7 @@ export function verifyActivities(deps: ActivityDeps) {
             fullScan = true;
             deleted = new Set();
             present = new Set();
+            hashes = new Map();
             continue;
           }
           for (const item of page.items) {
@@ -48,6 +51,8 @@ export function verifyActivities(deps: ActivityDeps) {
             } else {
               present.add(item.id);
               deleted.delete(item.id);
+              const hash = item.file?.hashes?.quickXorHash;
+              if (hash !== undefined) hashes.set(item.id, hash);
             }
           }
           beat.progress({ pages });
@@ -80,9 +85,20 @@ export function verifyActivities(deps: ActivityDeps) {
       let requeued = 0;
       for (const entry of await store.findByDriveItemIds(integrationId, ids)) {
         if (entry.state !== 'uploaded') continue;
-        await store.updateEntry(integrationId, entry.attachmentId, { state: 'pending', driveItemId: null, uploadUrl: null });
+        await store.updateEntry(integrationId, entry.attachmentId, {
+          state: 'pending',
+          driveItemId: null,
+          uploadUrl: null,
+          reimports: entry.reimports + 1,
+        });
         requeued += 1;
       }
+      // Every other exported file is still there as far as the drive knows; one whose content the
+      // user replaced (its hash no longer ours) is not "seen intact" (it stays as it is otherwise).
+      const changed = (await store.findByDriveItemIds(integrationId, [...hashes.keys()]))
+        .filter((entry) => entry.state === 'uploaded' && entry.quickXorHash !== null && entry.quickXorHash !== hashes.get(entry.driveItemId!))
+        .map((entry) => entry.driveItemId!);
+      await store.markVerified(integrationId, new Date().toISOString(), changed);
       return { deltaLink, requeued, dismissed };
     },
   };
