@@ -147,6 +147,7 @@ export function exportActivities(deps: ActivityDeps) {
             sha256,
             exportedAt: entry.exportedAt ?? at,
             verifiedAt: at,
+            changedAt: null,
             size,
             uploadUrl: null,
             attempts: 0,

@@ -93,12 +93,15 @@ export function verifyActivities(deps: ActivityDeps) {
         });
         requeued += 1;
       }
-      // Every other exported file is still there as far as the drive knows; one whose content the
-      // user replaced (its hash no longer ours) is not "seen intact" (it stays as it is otherwise).
-      const changed = (await store.findByDriveItemIds(integrationId, [...hashes.keys()]))
-        .filter((entry) => entry.state === 'uploaded' && entry.quickXorHash !== null && entry.quickXorHash !== hashes.get(entry.driveItemId!))
-        .map((entry) => entry.driveItemId!);
-      await store.markVerified(integrationId, new Date().toISOString(), changed);
+      // Every other exported file is still there as far as the drive knows. One whose content someone
+      // replaced (its hash no longer ours) is recorded as changed, and no longer counts as seen intact
+      // (the feed reports a change once); the file itself is left as the user made it.
+      const at = new Date().toISOString();
+      for (const entry of await store.findByDriveItemIds(integrationId, [...hashes.keys()])) {
+        const changed = entry.state === 'uploaded' && entry.quickXorHash !== null && entry.quickXorHash !== hashes.get(entry.driveItemId!);
+        if (changed && entry.changedAt === null) await store.updateEntry(integrationId, entry.attachmentId, { changedAt: at });
+      }
+      await store.markVerified(integrationId, at);
       return { deltaLink, requeued, dismissed };
     },
   };

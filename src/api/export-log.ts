@@ -26,12 +26,13 @@ export const EXPORT_LOG_FIELDS = [
  * What became of a receipt:
  * - exported: in the drive, verified, never deleted since;
  * - reimported: in the drive again after the user deleted the file (at least once);
+ * - changed: in the drive, but a drive check found its content replaced (hash no longer ours);
  * - pending: not in the drive yet: new, or deleted by the user and exported again at the next run;
  * - failed: the last attempt failed; retried at the next run;
  * - dismissed: its folder was deleted by the user (or Qonto no longer has the receipt): stays gone
  *   until the integration is reconfigured.
  */
-export const EXPORT_LOG_STATES = ['exported', 'reimported', 'pending', 'failed', 'dismissed'] as const;
+export const EXPORT_LOG_STATES = ['exported', 'reimported', 'changed', 'pending', 'failed', 'dismissed'] as const;
 export type ExportLogState = (typeof EXPORT_LOG_STATES)[number];
 
 export interface ExportLogEntry {
@@ -51,8 +52,8 @@ export interface ExportLogEntry {
   state: ExportLogState;
 }
 
-export function logState(row: Pick<ExportLogRow, 'state' | 'reimports'>): ExportLogState {
-  if (row.state === 'uploaded') return row.reimports > 0 ? 'reimported' : 'exported';
+export function logState(row: Pick<ExportLogRow, 'state' | 'reimports' | 'changedAt'>): ExportLogState {
+  if (row.state === 'uploaded') return row.changedAt !== null ? 'changed' : row.reimports > 0 ? 'reimported' : 'exported';
   return row.state;
 }
 

@@ -134,7 +134,7 @@ const STEPS: readonly [name: string, up: Step][] = [
     async (db) => {
       // What the export log shows and the manifest did not hold. Rows discovered earlier keep nulls,
       // except the transaction date: every receipt's file name starts with it (naming.ts).
-      for (const column of ['transaction_date', 'amount', 'currency', 'counterparty', 'sha256', 'exported_at', 'verified_at']) {
+      for (const column of ['transaction_date', 'amount', 'currency', 'counterparty', 'sha256', 'exported_at', 'verified_at', 'changed_at']) {
         await db.schema.alterTable('manifest').addColumn(column, 'text').execute();
       }
       await db.schema.alterTable('manifest').addColumn('reimports', 'integer', (c) => c.notNull().defaultTo(0)).execute();

@@ -29,6 +29,7 @@ export const ENTRY_COLUMNS = {
   sha256: 'sha256',
   exportedAt: 'exported_at',
   verifiedAt: 'verified_at',
+  changedAt: 'changed_at',
   reimports: 'reimports',
 } as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
 
@@ -76,6 +77,7 @@ export function toEntry(row: ManifestRow): ManifestEntry {
     sha256: row.sha256,
     exportedAt: row.exported_at,
     verifiedAt: row.verified_at,
+    changedAt: row.changed_at,
     reimports: row.reimports,
   };
 }

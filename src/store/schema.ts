@@ -46,6 +46,7 @@ export interface Database {
     sha256: string | null;
     exported_at: string | null;
     verified_at: string | null;
+    changed_at: string | null;
     reimports: Generated<number>;
     /** Discovery order (export order); not unique: two workers may number one batch alike. */
     seq: number;

@@ -293,7 +293,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .selectFrom('manifest')
           .select([
             'attachment_id', 'transaction_id', 'transaction_date', 'amount', 'currency', 'counterparty', 'bank_account_id',
-            'folder_path', 'file_name', 'size', 'sha256', 'quick_xor_hash', 'exported_at', 'verified_at', 'state', 'reimports',
+            'folder_path', 'file_name', 'size', 'sha256', 'quick_xor_hash', 'exported_at', 'verified_at', 'changed_at', 'state', 'reimports',
           ])
           .where('integration_id', '=', integrationId)
           .$if(from !== undefined, (q) => q.where('transaction_date', '>=', from!))
@@ -321,6 +321,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             quickXorHash: r.quick_xor_hash,
             exportedAt: r.exported_at,
             verifiedAt: r.verified_at,
+            changedAt: r.changed_at,
             state: r.state,
             reimports: r.reimports,
           };
@@ -330,14 +331,13 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         after = { day: end.transaction_date ?? '', id: end.attachment_id };
       }
     },
-    async markVerified(integrationId, at, except = []) {
+    async markVerified(integrationId, at) {
       const result = await db
         .updateTable('manifest')
         .set({ verified_at: at })
         .where('integration_id', '=', integrationId)
         .where('state', '=', 'uploaded')
-        // Bounded lists, all of them excluded (each a handful: files the user changed since the last check).
-        .$call((q) => chunks(except).reduce((qq, some) => qq.where('drive_item_id', 'not in', some), q))
+        .where('changed_at', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },

@@ -75,6 +75,9 @@ export interface ManifestEntry {
   /** First and last time the file was seen intact in the drive (upload verified, drive check). */
   exportedAt: string | null;
   verifiedAt: string | null;
+  /** When a drive check found the file's content changed (its quickXorHash no longer ours); null
+   * again once it is uploaded anew. */
+  changedAt: string | null;
   /** How often it was exported again after the user deleted the file. */
   reimports: number;
 }
@@ -106,6 +109,7 @@ export type ExportLogRow = Pick<
   | 'quickXorHash'
   | 'exportedAt'
   | 'verifiedAt'
+  | 'changedAt'
   | 'state'
   | 'reimports'
 >;
@@ -181,9 +185,9 @@ export interface Store {
   /** Every receipt of the integration for the export log, by transaction date then attachment id,
    * read in keyset pages of `pageSize` rows: the caller never holds more than a page. */
   exportLog(integrationId: string, range: ExportLogRange, pageSize?: number): AsyncIterable<ExportLogRow>;
-  /** The drive check saw every exported receipt intact (but those with `except` drive item ids):
+  /** The drive check saw every exported receipt intact (but those whose content it found changed):
    * their verifiedAt becomes `at`. Returns how many. */
-  markVerified(integrationId: string, at: string, except?: string[]): Promise<number>;
+  markVerified(integrationId: string, at: string): Promise<number>;
   /** Receipts per period folder (`<account>/<YYYY>/<YYYY-MM>`), sorted by path. */
   folderCounts(integrationId: string): Promise<FolderCounts[]>;
 

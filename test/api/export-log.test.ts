@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onError } from '../../src/api/errors.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from '../../src/api/integrations.js';
-import { EXPORT_LOG_FIELDS, type ExportLogEntry } from '../../src/api/export-log.js';
+import { EXPORT_LOG_FIELDS, logState, type ExportLogEntry } from '../../src/api/export-log.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
@@ -180,6 +180,16 @@ describe('GET /api/integrations/:id/export-log', () => {
     expect(await reversed.json()).toEqual({ entries: [] });
     const named = await app().request(`/api/integrations/${ID}/export-log?from=2026-11-01&to=2026-11-30`);
     expect(named.headers.get('content-disposition')).toBe(`attachment; filename="export-log-${ID}_from-2026-11-01_to-2026-11-30.csv"`);
+  });
+
+  it('names what became of each receipt', () => {
+    const at = '2026-11-05T10:00:00.000Z';
+    expect(logState({ state: 'uploaded', reimports: 0, changedAt: null })).toBe('exported');
+    expect(logState({ state: 'uploaded', reimports: 2, changedAt: null })).toBe('reimported');
+    expect(logState({ state: 'uploaded', reimports: 2, changedAt: at })).toBe('changed');
+    expect(logState({ state: 'pending', reimports: 1, changedAt: null })).toBe('pending');
+    expect(logState({ state: 'failed', reimports: 0, changedAt: null })).toBe('failed');
+    expect(logState({ state: 'dismissed', reimports: 0, changedAt: at })).toBe('dismissed');
   });
 
   it.each([

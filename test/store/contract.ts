@@ -315,6 +315,7 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         sha256: 'ab'.repeat(32),
         exportedAt: '2026-03-03T10:00:00.000Z',
         verifiedAt: '2026-03-04T10:00:00.000Z',
+        changedAt: '2026-03-05T10:00:00.000Z',
         reimports: 2,
       });
       const all = await logOf({}, 2);
@@ -334,6 +335,7 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         quickXorHash: 'q',
         exportedAt: '2026-03-03T10:00:00.000Z',
         verifiedAt: '2026-03-04T10:00:00.000Z',
+        changedAt: '2026-03-05T10:00:00.000Z',
         state: 'uploaded',
         reimports: 2,
       } satisfies ExportLogRow);
@@ -357,14 +359,15 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(seen).toEqual(['a', 'b', 'c', 'c0', 'd']);
     });
 
-    it('marks the exported receipts verified, but those the drive check named', async () => {
+    it('marks the exported receipts verified, but those whose content was found changed', async () => {
       await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
       await store.updateEntry('i1', 'a', { state: 'uploaded', driveItemId: 'd-a', verifiedAt: '2026-01-01T00:00:00.000Z' });
-      await store.updateEntry('i1', 'b', { state: 'uploaded', driveItemId: 'd-b', verifiedAt: '2026-01-01T00:00:00.000Z' });
-      expect(await store.markVerified('i1', '2026-02-01T00:00:00.000Z', ['d-b'])).toBe(1);
+      await store.updateEntry('i1', 'b', { state: 'uploaded', driveItemId: 'd-b', verifiedAt: '2026-01-01T00:00:00.000Z', changedAt: '2026-01-15T00:00:00.000Z' });
+      expect(await store.markVerified('i1', '2026-02-01T00:00:00.000Z')).toBe(1);
       expect((await store.getEntry('i1', 'a'))?.verifiedAt).toBe('2026-02-01T00:00:00.000Z');
       expect((await store.getEntry('i1', 'b'))?.verifiedAt).toBe('2026-01-01T00:00:00.000Z');
       expect((await store.getEntry('i1', 'c'))?.verifiedAt).toBeNull();
+      await store.updateEntry('i1', 'b', { changedAt: null });
       expect(await store.markVerified('i1', '2026-03-01T00:00:00.000Z')).toBe(2);
     });
   });

@@ -92,7 +92,7 @@ describe('the export log as the activities keep it', () => {
     expect(again!.verifiedAt! > LONG_AGO).toBe(true);
   });
 
-  it('the drive check marks the exported receipts verified, but not one whose content the user changed', async () => {
+  it('the drive check marks the exported receipts verified, and records a file whose content someone changed', async () => {
     await exportBatch(1);
     for (const id of ['a', 'b']) await store.updateEntry(ID, id, { verifiedAt: LONG_AGO });
     // b was replaced in the drive by other bytes: its hash is no longer ours.
@@ -102,6 +102,18 @@ describe('the export log as the activities keep it', () => {
     ];
     await verifyDrive();
     expect((await store.getEntry(ID, 'a'))!.verifiedAt! > LONG_AGO).toBe(true);
+    const changed = await store.getEntry(ID, 'b');
+    expect(changed).toMatchObject({ state: 'uploaded', verifiedAt: LONG_AGO });
+    expect(changed!.changedAt).not.toBeNull();
+    // The next check's feed no longer mentions b: it still does not count as seen intact.
+    deltaItems = [];
+    await verifyDrive();
     expect((await store.getEntry(ID, 'b'))!.verifiedAt).toBe(LONG_AGO);
+
+    // Deleted, then exported again: intact once more.
+    deltaItems = [{ id: 'item-b.pdf', name: '', deleted: {} }];
+    await verifyDrive();
+    await exportBatch(2);
+    expect(await store.getEntry(ID, 'b')).toMatchObject({ state: 'uploaded', changedAt: null, reimports: 1 });
   });
 });
