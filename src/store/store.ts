@@ -163,6 +163,23 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
           // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
           if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
+          // Known, and discovered before the export log existed: it gets the transaction's fields now,
+          // once (afterwards they stay as the file name shows them).
+          if (added === 0 && r.amount != null) {
+            const filled = await trx
+              .updateTable('manifest')
+              .set((eb) => ({
+                transaction_date: eb.fn.coalesce('transaction_date', eb.val(r.transactionDate ?? null)),
+                amount: r.amount,
+                currency: r.currency ?? null,
+                counterparty: r.counterparty ?? null,
+              }))
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', '=', r.attachmentId)
+              .where('amount', 'is', null)
+              .executeTakeFirst();
+            if (Number(filled.numUpdatedRows) > 0) continue;
+          }
           // Neither name free in the folder and not known either: a receipt must never be dropped silently.
           if (added === 0 && !(await known(r.attachmentId))) {
             throw new Error(`Receipt ${r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);

@@ -348,6 +348,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await logOf({ from: '2026-04-01' })).toEqual([]);
     });
 
+    it('gives a known receipt discovered before the export log its transaction fields, and never changes them after', async () => {
+      await store.upsertDiscovered('i1', [dated('a', undefined), dated('b', '2026-03-02')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded' });
+      expect(await store.upsertDiscovered('i1', [dated('a', '2026-03-01'), { ...dated('b', '2026-03-09'), amount: '1.00' }])).toBe(0);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', transactionDate: '2026-03-01', amount: '-52.40', currency: 'EUR', counterparty: 'Shop a' });
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ transactionDate: '2026-03-02', amount: '-52.40' });
+    });
+
     it('pages the export log by key: rows discovered meanwhile are read once, after the page they sort behind', async () => {
       await store.upsertDiscovered('i1', ['a', 'b', 'c', 'd'].map((id) => dated(id, '2026-03-02')));
       const seen: string[] = [];
