@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import { FatalError, NotFoundError } from '../src/errors.js';
 import type { Attachment, Transaction } from '../src/qonto/schemas.js';
 import type { DiscoveredReceipt, TransactionRecord } from '../src/store/types.js';
-import { UnnameableReceiptError, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
-import { periodOf, startOfLocalDay } from '../src/sync/periods.js';
+import { UnnameableReceiptError, formatAmount, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
+import { localDate, periodOf, startOfLocalDay } from '../src/sync/periods.js';
 import { transactionRecord } from '../src/sync/transaction-record.js';
 import type { ActivityDeps } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
@@ -32,6 +32,11 @@ export function placeReceipt(account: AccountRef, tx: Transaction, attachment: A
     fileName: receiptFileName(naming),
     fallbackFileName: receiptFileName(naming, attachment.id.length),
     size: attachment.file_size,
+    // For the export log: the transaction as the file name shows it, its counterparty unabridged.
+    transactionDate: localDate(tx.emitted_at, timeZone),
+    amount: formatAmount(tx.amount, tx.side),
+    currency: tx.currency,
+    counterparty: naming.counterparty ?? null,
   };
 }
 

@@ -140,12 +140,19 @@ export function exportActivities(deps: ActivityDeps) {
             await folders.forget(entry.folderPath);
             return { kind: 'dismissed' };
           }
-          const { item, folderId, quickXorHash, size } = uploaded;
+          const { item, folderId, quickXorHash, sha256, size } = uploaded;
+          // Verified in the drive just now (size and quickXorHash): seen intact, and first exported
+          // unless an earlier upload was (a re-import keeps its first date).
+          const at = new Date().toISOString();
           await store.updateEntry(integrationId, entry.attachmentId, {
             state: 'uploaded',
             driveItemId: item.id,
             folderId,
             quickXorHash,
+            sha256,
+            exportedAt: entry.exportedAt ?? at,
+            verifiedAt: at,
+            changedAt: null,
             size,
             uploadUrl: null,
             attempts: 0,

@@ -25,6 +25,8 @@ export function verifyActivities(deps: ActivityDeps) {
       let fullScan = input.deltaLink === null;
       let deleted = new Set<string>();
       let present = new Set<string>();
+      /** The drive's quickXorHash of the files the feed reported present (to tell a changed file). */
+      let hashes = new Map<string, string>();
       let deltaLink: string | undefined;
       const beat = keepHeartbeating(ctx);
       try {
@@ -39,6 +41,7 @@ export function verifyActivities(deps: ActivityDeps) {
             fullScan = true;
             deleted = new Set();
             present = new Set();
+            hashes = new Map();
             continue;
           }
           for (const item of page.items) {
@@ -48,6 +51,8 @@ export function verifyActivities(deps: ActivityDeps) {
             } else {
               present.add(item.id);
               deleted.delete(item.id);
+              const hash = item.file?.hashes?.quickXorHash;
+              if (hash !== undefined) hashes.set(item.id, hash);
             }
           }
           beat.progress({ pages });
@@ -80,9 +85,23 @@ export function verifyActivities(deps: ActivityDeps) {
       let requeued = 0;
       for (const entry of await store.findByDriveItemIds(integrationId, ids)) {
         if (entry.state !== 'uploaded') continue;
-        await store.updateEntry(integrationId, entry.attachmentId, { state: 'pending', driveItemId: null, uploadUrl: null });
+        await store.updateEntry(integrationId, entry.attachmentId, {
+          state: 'pending',
+          driveItemId: null,
+          uploadUrl: null,
+          reimports: entry.reimports + 1,
+        });
         requeued += 1;
       }
+      // Every other exported file is still there as far as the drive knows. One whose content someone
+      // replaced (its hash no longer ours) is recorded as changed, and no longer counts as seen intact
+      // (the feed reports a change once); the file itself is left as the user made it.
+      const at = new Date().toISOString();
+      for (const entry of await store.findByDriveItemIds(integrationId, [...hashes.keys()])) {
+        const changed = entry.state === 'uploaded' && entry.quickXorHash !== null && entry.quickXorHash !== hashes.get(entry.driveItemId!);
+        if (changed && entry.changedAt === null) await store.updateEntry(integrationId, entry.attachmentId, { changedAt: at });
+      }
+      await store.markVerified(integrationId, at);
       return { deltaLink, requeued, dismissed };
     },
   };

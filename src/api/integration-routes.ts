@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { created, errorResponse, finished, integrationList, integrationStatus, reconfigureAccepted, revoked, syncAccepted } from './response-schemas.js';
-import { finishBody, idParam, reconfigureBody } from './schemas.js';
+import { z } from '@hono/zod-openapi';
+import { created, errorResponse, exportLogBody, finished, integrationList, integrationStatus, reconfigureAccepted, revoked, syncAccepted } from './response-schemas.js';
+import { exportLogQuery, finishBody, idParam, reconfigureBody } from './schemas.js';
 
 /** The routes of `/api/integrations`: what they take and everything they can answer. The handlers are
  * in integrations.ts; the OpenAPI document is generated from these. */
@@ -120,4 +121,20 @@ export const revokeIntegration = createRoute({
   summary: 'Withdraw consent: stops syncing and deletes the tokens; files stay in OneDrive',
   request: params,
   responses: { 200: json('Revoked', revoked), ...oneIntegration, ...posting },
+});
+
+export const exportLog = createRoute({
+  ...common,
+  method: 'get',
+  path: '/{id}/export-log',
+  summary: 'The export log: every receipt file with its path, size and hashes, streamed (docs/export-log.md)',
+  request: { ...params, query: exportLogQuery },
+  responses: {
+    200: {
+      description: 'The log, written as it is read: CSV (a download, header row first) or JSON',
+      content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: exportLogBody } },
+    },
+    ...oneIntegration,
+    400: errorResponse('A malformed integration id, format or date, or from after to', ['invalid_request']),
+  },
 });

@@ -9,8 +9,10 @@ import type { Sealer } from '../auth/crypto.js';
 import type { Integration, Store } from '../store/types.js';
 import { startIntegration } from '../temporal/integrations.js';
 import { ApiError } from './errors.js';
+import { exportLogFileName, exportLogStream } from './export-log.js';
 import {
   createIntegration,
+  exportLog,
   finishIntegration,
   getIntegration,
   listIntegrations,
@@ -154,6 +156,19 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
       .then(() => true)
       .catch((error: unknown) => (error instanceof WorkflowNotFoundError ? null : false));
     return c.json({ id: integration.id, status: 'revoked' as const, workflowNotified }, 200);
+  });
+
+  app.openapi(exportLog, async (c) => {
+    const integration = await load(c, c.req.valid('param').id);
+    const { format, from, to } = c.req.valid('query');
+    const range = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+    const body = exportLogStream(store.exportLog(integration.id, range), format);
+    const headers: Record<string, string> = {
+      'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+    };
+    if (format === 'csv') headers['content-disposition'] = `attachment; filename="${exportLogFileName(integration.id, range, format)}"`;
+    return new Response(body, { status: 200, headers });
   });
 
   return app;

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { INTEGRATION_STATUSES } from '../store/types.js';
+import { EXPORT_LOG_STATES } from './export-log.js';
 
 /** What the API answers, as zod schemas: the OpenAPI document is generated from them, and the handlers'
  * types are checked against them. */
@@ -82,3 +83,25 @@ export const reconfigureAccepted = z.object({
   accepted: z.object({ syncFrom: z.string().optional(), timeZone: z.string().optional() }),
 });
 export const syncAccepted = z.object({ id: z.string(), accepted: z.literal(true) });
+
+const nullableText = (description: string) => z.string().nullable().openapi({ description });
+
+export const exportLogEntry = z
+  .object({
+    attachmentId: z.string(),
+    transactionId: z.string(),
+    date: nullableText('Transaction date, YYYY-MM-DD in the integration\'s time zone (null: discovered before the log existed, see docs)'),
+    amount: nullableText('Signed amount as in the file name, e.g. -52.40'),
+    currency: z.string().nullable(),
+    counterparty: z.string().nullable(),
+    account: z.string().openapi({ description: 'The business account\'s folder, e.g. Main account (0107)' }),
+    path: z.string().openapi({ description: 'The file below the app folder, as OneDrive shows it' }),
+    size: count,
+    sha256: nullableText('Lowercase hex SHA-256 of the bytes uploaded'),
+    quickXorHash: nullableText("OneDrive's quickXorHash of the same bytes (base64), checked against the drive's"),
+    exportedAt: nullableText('First time the file was verified in the drive'),
+    verifiedAt: nullableText('Last time the file was seen intact in the drive'),
+    state: z.enum(EXPORT_LOG_STATES),
+  })
+  .openapi('ExportLogEntry');
+export const exportLogBody = z.object({ entries: z.array(exportLogEntry) }).openapi('ExportLog');

@@ -8,6 +8,22 @@ function isRealDay(value: string): boolean {
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
 }
 
+/** A calendar day, YYYY-MM-DD. */
+const daySchema = z
+  .string()
+  .regex(DAY, 'must be a date YYYY-MM-DD')
+  .refine(isRealDay, 'is not a calendar date')
+  .openapi({ format: 'date', example: '2026-11-01' });
+
+/** `GET /api/integrations/:id/export-log`: both bounds on the transaction date, inclusive. A `from`
+ * after `to` is an empty range, not an error: the OpenAPI document cannot say that two parameters
+ * depend on each other, and an empty log is a true answer. */
+export const exportLogQuery = z.object({
+  format: z.enum(['csv', 'json']).default('csv').openapi({ description: 'csv (the default, a download) or json' }),
+  from: daySchema.optional().openapi({ description: "First transaction date, inclusive (YYYY-MM-DD, in the integration's time zone)" }),
+  to: daySchema.optional().openapi({ description: "Last transaction date, inclusive (YYYY-MM-DD, in the integration's time zone)" }),
+});
+
 export const syncFromSchema = z
   .string()
   .regex(DAY, 'must be a date YYYY-MM-DD')

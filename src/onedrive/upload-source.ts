@@ -1,10 +1,12 @@
 /**
  * The bytes of one upload, read from a re-openable stream into one fragment-sized buffer (memory is
- * bounded by the fragment size, never by the file size). Every source byte is hashed exactly once, in
+ * bounded by the fragment size, never by the file size). Every source byte is hashed (quickXorHash,
+ * which the drive checks, and SHA-256, which the export log shows) exactly once, in
  * order, the first time it arrives: re-sending a fragment or re-opening the source after a lost
  * session never feeds the hash twice. A source stream that breaks is a RetryableError and is
  * re-opened by the next slice.
  */
+import { createHash } from 'node:crypto';
 import { FatalError, RetryableError, SyncError } from '../errors.js';
 import { QuickXorHash } from './quickxorhash.js';
 
@@ -19,6 +21,7 @@ export class UploadSource {
   private pending: Uint8Array | undefined;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private readonly hash = new QuickXorHash();
+  private readonly sha256 = createHash('sha256');
   /** Bytes fed to the hash so far (the high-water mark of everything ever read). */
   private hashed = 0;
 
@@ -65,10 +68,11 @@ export class UploadSource {
     this.buffer = fresh;
   }
 
-  /** The quickXorHash of the whole source; only once every byte has been read. */
-  digest(): string {
+  /** The quickXorHash and the SHA-256 (lowercase hex) of the whole source; only once every byte has
+   * been read, and only once. */
+  digest(): { quickXorHash: string; sha256: string } {
     if (this.hashed !== this.size) throw new Error(`digest after ${this.hashed} of ${this.size} bytes`);
-    return this.hash.digest();
+    return { quickXorHash: this.hash.digest(), sha256: this.sha256.digest('hex') };
   }
 
   async close(): Promise<void> {
@@ -138,7 +142,9 @@ export class UploadSource {
     const end = this.position + value.length;
     if (end > this.size) throw new FatalError(`upload source yields more than the expected ${this.size} bytes`);
     if (end > this.hashed) {
-      this.hash.update(value.subarray(this.hashed - this.position));
+      const fresh = value.subarray(this.hashed - this.position);
+      this.hash.update(fresh);
+      this.sha256.update(fresh);
       this.hashed = end;
     }
     return value;

@@ -38,6 +38,9 @@ export interface UploadResult {
   item: DriveItem;
   /** Computed locally over every source byte. */
   quickXorHash: string;
+  /** Lowercase hex, computed locally over every source byte (the drive offers no SHA-256 on personal
+   * accounts; equal quickXorHashes and sizes tie it to the bytes the drive holds). */
+  sha256: string;
   size: number;
 }
 
@@ -135,7 +138,7 @@ async function simpleUpload(ctx: UploadContext, p: UploadParams, signal: AbortSi
   const source = new UploadSource(p.open, p.size, p.size, signal);
   try {
     const body = await source.slice(0, p.size);
-    const quickXorHash = source.digest();
+    const hashes = source.digest();
     const conflict = p.conflictBehavior ?? 'replace';
     const raw = await ctx.graph.send(
       `${childPath(p.parentId, p.name)}/content?@microsoft.graph.conflictBehavior=${conflict}`,
@@ -143,7 +146,7 @@ async function simpleUpload(ctx: UploadContext, p: UploadParams, signal: AbortSi
       signal,
     );
     p.onProgress?.(p.size);
-    return { item: parseGraph(driveItemSchema, raw, `upload ${p.name}`), quickXorHash, size: p.size };
+    return { item: parseGraph(driveItemSchema, raw, `upload ${p.name}`), ...hashes, size: p.size };
   } finally {
     await source.close();
   }
@@ -179,7 +182,7 @@ class SessionUpload {
         try {
           const item = await this.sendFrom(url, offset);
           url = undefined; // completed: the session no longer exists
-          return { item, quickXorHash: this.source.digest(), size: this.p.size };
+          return { item, ...this.source.digest(), size: this.p.size };
         } catch (error) {
           if (!(error instanceof NotFoundError)) throw error;
           url = undefined; // expired or lost: the next turn starts a new session from its own offset

@@ -155,6 +155,28 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.createIndex('transactions_period').on('transactions').columns(['integration_id', 'period', 'account_name']).execute();
     },
   ],
+  [
+    '0009_export_log',
+    async (db) => {
+      // What the export log shows and the manifest did not hold. Rows discovered earlier keep nulls,
+      // except the transaction date: every receipt's file name starts with it (naming.ts).
+      for (const column of ['transaction_date', 'amount', 'currency', 'counterparty', 'sha256', 'exported_at', 'verified_at', 'changed_at']) {
+        await db.schema.alterTable('manifest').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('manifest').addColumn('reimports', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db
+        .updateTable('manifest')
+        .set({ transaction_date: sql`substr(file_name, 1, 10)` })
+        .where('file_name', 'like', '____-__-__ %')
+        .execute();
+      // The log's keyset order (exportLog in store.ts).
+      await db.schema
+        .createIndex('manifest_log')
+        .on('manifest')
+        .expression(sql`integration_id, coalesce(transaction_date, ''), attachment_id`)
+        .execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

@@ -22,6 +22,15 @@ export const ENTRY_COLUMNS = {
   failedInRun: 'failed_in_run',
   lastError: 'last_error',
   updatedAt: 'updated_at',
+  transactionDate: 'transaction_date',
+  amount: 'amount',
+  currency: 'currency',
+  counterparty: 'counterparty',
+  sha256: 'sha256',
+  exportedAt: 'exported_at',
+  verifiedAt: 'verified_at',
+  changedAt: 'changed_at',
+  reimports: 'reimports',
 } as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
 
 /** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
@@ -61,5 +70,14 @@ export function toEntry(row: ManifestRow): ManifestEntry {
     failedInRun: row.failed_in_run,
     lastError: row.last_error,
     updatedAt: row.updated_at,
+    transactionDate: row.transaction_date,
+    amount: row.amount,
+    currency: row.currency,
+    counterparty: row.counterparty,
+    sha256: row.sha256,
+    exportedAt: row.exported_at,
+    verifiedAt: row.verified_at,
+    changedAt: row.changed_at,
+    reimports: row.reimports,
   };
 }

@@ -38,6 +38,16 @@ export interface Database {
     throttled_tries: Generated<number>;
     failed_in_run: number | null;
     last_error: string | null;
+    /** The export log's (0009): YYYY-MM-DD in the integration's zone, signed amount as in the file name. */
+    transaction_date: string | null;
+    amount: string | null;
+    currency: string | null;
+    counterparty: string | null;
+    sha256: string | null;
+    exported_at: string | null;
+    verified_at: string | null;
+    changed_at: string | null;
+    reimports: Generated<number>;
     /** Discovery order (export order); not unique: two workers may number one batch alike. */
     seq: number;
     updated_at: string;

@@ -80,7 +80,14 @@ export function openSqliteStore(file: string): Store {
   return Object.fromEntries(
     Object.entries(store).map(([name, method]: [string, (...args: unknown[]) => Promise<unknown>]) => [
       name,
-      name === 'close' ? method : async (...args: unknown[]) => (await ready, method(...args)),
+      name === 'close'
+        ? method
+        : name === 'exportLog' // an async iterable, not a promise: it waits on its first read
+          ? async function* (...args: unknown[]) {
+              await ready;
+              yield* method(...args) as unknown as AsyncIterable<unknown>;
+            }
+          : async (...args: unknown[]) => (await ready, method(...args)),
     ]),
   ) as unknown as Store;
 }

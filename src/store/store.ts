@@ -7,6 +7,9 @@ import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
 
+/** Rows per page of the export log: a page is a few hundred kilobytes at most. */
+const EXPORT_LOG_PAGE = 500;
+
 export interface StoreBackend {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -136,6 +139,10 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
               folder_path: r.folderPath,
               file_name: fileName,
               size: r.size,
+              transaction_date: r.transactionDate ?? null,
+              amount: r.amount ?? null,
+              currency: r.currency ?? null,
+              counterparty: r.counterparty ?? null,
               state: 'pending',
               seq: eb
                 .selectFrom('manifest')
@@ -157,6 +164,23 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
           // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
           if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
+          // Known, and discovered before the export log existed: it gets the transaction's fields now,
+          // once (afterwards they stay as the file name shows them).
+          if (added === 0 && r.amount != null) {
+            const filled = await trx
+              .updateTable('manifest')
+              .set((eb) => ({
+                transaction_date: eb.fn.coalesce('transaction_date', eb.val(r.transactionDate ?? null)),
+                amount: r.amount,
+                currency: r.currency ?? null,
+                counterparty: r.counterparty ?? null,
+              }))
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', '=', r.attachmentId)
+              .where('amount', 'is', null)
+              .executeTakeFirst();
+            if (Number(filled.numUpdatedRows) > 0) continue;
+          }
           // Neither name free in the folder and not known either: a receipt must never be dropped silently.
           if (added === 0 && !(await known(r.attachmentId))) {
             throw new Error(`Receipt ${r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
@@ -273,6 +297,67 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         dismissed: n('dismissed'),
         pendingBytes: bytes('pending') + bytes('failed'),
       };
+    },
+    async *exportLog(integrationId, { from, to }, pageSize = EXPORT_LOG_PAGE) {
+      // Keyset paging: each page starts after the last row of the one before, so a page costs the
+      // same at the end of a long log as at its start, and rows that change meanwhile are never
+      // read twice or skipped (the key of a row, its date and id, never changes).
+      const day = sql<string>`coalesce(transaction_date, '')`;
+      type Key = { day: string; id: string };
+      let after: Key | null = null;
+      for (;;) {
+        const last: Key | null = after;
+        const rows = await db
+          .selectFrom('manifest')
+          .select([
+            'attachment_id', 'transaction_id', 'transaction_date', 'amount', 'currency', 'counterparty', 'bank_account_id',
+            'folder_path', 'file_name', 'size', 'sha256', 'quick_xor_hash', 'exported_at', 'verified_at', 'changed_at', 'state', 'reimports',
+          ])
+          .where('integration_id', '=', integrationId)
+          .$if(from !== undefined, (q) => q.where('transaction_date', '>=', from!))
+          .$if(to !== undefined, (q) => q.where('transaction_date', '<=', to!))
+          .$if(last !== null, (q) =>
+            q.where((eb) => eb.or([eb(day, '>', last!.day), eb.and([eb(day, '=', last!.day), eb('attachment_id', '>', last!.id)])])),
+          )
+          .orderBy(day)
+          .orderBy('attachment_id')
+          .limit(pageSize)
+          .execute();
+        for (const r of rows) {
+          yield {
+            attachmentId: r.attachment_id,
+            transactionId: r.transaction_id,
+            transactionDate: r.transaction_date,
+            amount: r.amount,
+            currency: r.currency,
+            counterparty: r.counterparty,
+            bankAccountId: r.bank_account_id,
+            folderPath: r.folder_path,
+            fileName: r.file_name,
+            size: Number(r.size),
+            sha256: r.sha256,
+            quickXorHash: r.quick_xor_hash,
+            exportedAt: r.exported_at,
+            verifiedAt: r.verified_at,
+            changedAt: r.changed_at,
+            state: r.state,
+            reimports: r.reimports,
+          };
+        }
+        const end = rows.at(-1);
+        if (rows.length < pageSize || end === undefined) return;
+        after = { day: end.transaction_date ?? '', id: end.attachment_id };
+      }
+    },
+    async markVerified(integrationId, at) {
+      const result = await db
+        .updateTable('manifest')
+        .set({ verified_at: at })
+        .where('integration_id', '=', integrationId)
+        .where('state', '=', 'uploaded')
+        .where('changed_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
     async folderCounts(integrationId) {
       const rows = await db

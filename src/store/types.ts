@@ -64,16 +64,61 @@ export interface ManifestEntry {
   failedInRun: number | null;
   lastError: string | null;
   updatedAt: string;
+  /** Transaction date (YYYY-MM-DD in the integration's zone), signed amount (`-52.40`), currency and
+   * counterparty, as discovery saw them; null for receipts discovered before the export log existed. */
+  transactionDate: string | null;
+  amount: string | null;
+  currency: string | null;
+  counterparty: string | null;
+  /** Lowercase hex SHA-256 of the bytes last uploaded (computed while streaming them). */
+  sha256: string | null;
+  /** First and last time the file was seen intact in the drive (upload verified, drive check). */
+  exportedAt: string | null;
+  verifiedAt: string | null;
+  /** When a drive check found the file's content changed (its quickXorHash no longer ours); null
+   * again once it is uploaded anew. */
+  changedAt: string | null;
+  /** How often it was exported again after the user deleted the file. */
+  reimports: number;
 }
 
 /** What discovery knows about a receipt before it is exported. */
 export type DiscoveredReceipt = Pick<
   ManifestEntry,
   'attachmentId' | 'transactionId' | 'bankAccountId' | 'folderPath' | 'fileName' | 'size'
-> & {
+> &
+  Partial<Pick<ManifestEntry, 'transactionDate' | 'amount' | 'currency' | 'counterparty'>> & {
   /** Used instead of fileName when another receipt already has that name in the folder (case-insensitively). */
   fallbackFileName: string;
 };
+
+/** One file of the export log: a manifest row as the log shows it (docs/export-log.md). */
+export type ExportLogRow = Pick<
+  ManifestEntry,
+  | 'attachmentId'
+  | 'transactionId'
+  | 'transactionDate'
+  | 'amount'
+  | 'currency'
+  | 'counterparty'
+  | 'bankAccountId'
+  | 'folderPath'
+  | 'fileName'
+  | 'size'
+  | 'sha256'
+  | 'quickXorHash'
+  | 'exportedAt'
+  | 'verifiedAt'
+  | 'changedAt'
+  | 'state'
+  | 'reimports'
+>;
+
+/** Transaction dates, YYYY-MM-DD, both inclusive; a bound given leaves out rows without a date. */
+export interface ExportLogRange {
+  from?: string;
+  to?: string;
+}
 
 export interface ManifestCounts {
   exported: number;
@@ -182,6 +227,12 @@ export interface Store {
   /** Reconfiguration: dismissed and failed entries become pending again. */
   reviveAll(integrationId: string): Promise<number>;
   counts(integrationId: string): Promise<ManifestCounts>;
+  /** Every receipt of the integration for the export log, by transaction date then attachment id,
+   * read in keyset pages of `pageSize` rows: the caller never holds more than a page. */
+  exportLog(integrationId: string, range: ExportLogRange, pageSize?: number): AsyncIterable<ExportLogRow>;
+  /** The drive check saw every exported receipt intact (but those whose content it found changed):
+   * their verifiedAt becomes `at`. Returns how many. */
+  markVerified(integrationId: string, at: string): Promise<number>;
   /** Receipts per period folder (`<account>/<YYYY>/<YYYY-MM>`), sorted by path. */
   folderCounts(integrationId: string): Promise<FolderCounts[]>;
 

@@ -195,7 +195,7 @@ export class UnnameableReceiptError extends FatalError {
 }
 
 /** `-52.40` for a debit of 52.4: two decimals, '.', no grouping, whatever the machine's locale. */
-function formatAmount(amount: number, side: string): string {
+export function formatAmount(amount: number, side: string): string {
   // Round the decimal Qonto sent (1.005 → 1.01), not its binary approximation (1.00499…).
   const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(15)));
   if (!Number.isFinite(amount) || cents > MAX_CENTS) throw new UnnameableReceiptError('amount_out_of_range', `Receipt amount ${amount} is out of range`);

@@ -129,6 +129,14 @@ describe('pages (API-key mode)', () => {
     expect(panel).toMatch(/<meter class="gauge[^"]*" min="0" max="100" value="[\d.]+"/);
     expect(panel).not.toContain('style=');
 
+    // The export log, linked from the dashboard in both languages, opens with the page session.
+    const logHref = `/api/integrations/${id}/export-log?format=csv`;
+    expect((await page('/', { cookie })).html).toContain(`Export log (every receipt file with its path and SHA-256): <a href="${logHref}" download="">download as CSV</a>`);
+    expect((await page('/', { cookie, 'accept-language': 'de' })).html).toContain(`<a href="${logHref}" download="">als CSV herunterladen</a>`);
+    const log = await app.request(logHref, { headers: { cookie } });
+    expect(log.status).toBe(200);
+    expect((await log.text()).split('\r\n')).toHaveLength(exported + 2);
+
     // Signing out ends the session.
     const out = await app.request('/auth/logout', { method: 'POST', headers: { cookie, origin: ORIGIN } });
     expect(out.status).toBe(303);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
-import type { DiscoveredReceipt, Store, TransactionRecord } from '../../src/store/types.js';
+import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, Store, TransactionRecord } from '../../src/store/types.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
  * another process would). */
@@ -357,6 +357,90 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.getFolder('i1', 'A')).toBeNull();
       expect(await store.missingReceipts('i1', '2026-01-01')).toEqual([]);
       expect(await store.takeSignIn('s1', 1_800_000_001_000)).toBeNull();
+    });
+
+    const dated = (id: string, transactionDate: string | undefined): DiscoveredReceipt => ({
+      ...receipt(id),
+      ...(transactionDate ? { transactionDate, amount: '-52.40', currency: 'EUR', counterparty: `Shop ${id}` } : {}),
+    });
+    const logOf = async (range: ExportLogRange, pageSize?: number) => {
+      const rows: ExportLogRow[] = [];
+      for await (const row of store.exportLog('i1', range, pageSize)) rows.push(row);
+      return rows;
+    };
+
+    it('keeps what the export log shows, and lists it by transaction date, then attachment id', async () => {
+      await store.upsertDiscovered('i1', [dated('e', '2026-03-02'), dated('b', '2026-03-01'), dated('a', '2026-03-02'), dated('old', undefined)]);
+      await store.createIntegration({ id: 'other' });
+      await store.upsertDiscovered('other', [dated('z', '2026-03-01')]);
+      await store.updateEntry('i1', 'a', {
+        state: 'uploaded',
+        quickXorHash: 'q',
+        sha256: 'ab'.repeat(32),
+        exportedAt: '2026-03-03T10:00:00.000Z',
+        verifiedAt: '2026-03-04T10:00:00.000Z',
+        changedAt: '2026-03-05T10:00:00.000Z',
+        reimports: 2,
+      });
+      const all = await logOf({}, 2);
+      expect(all.map((r) => r.attachmentId)).toEqual(['old', 'b', 'a', 'e']);
+      expect(all[2]).toEqual({
+        attachmentId: 'a',
+        transactionId: 'tx-a',
+        transactionDate: '2026-03-02',
+        amount: '-52.40',
+        currency: 'EUR',
+        counterparty: 'Shop a',
+        bankAccountId: 'acc-1',
+        folderPath: 'Main (1234)/2026/2026-03',
+        fileName: 'a.pdf',
+        size: 100,
+        sha256: 'ab'.repeat(32),
+        quickXorHash: 'q',
+        exportedAt: '2026-03-03T10:00:00.000Z',
+        verifiedAt: '2026-03-04T10:00:00.000Z',
+        changedAt: '2026-03-05T10:00:00.000Z',
+        state: 'uploaded',
+        reimports: 2,
+      } satisfies ExportLogRow);
+      // Discovered before the log existed: nothing known but the manifest's own fields.
+      expect(all[0]).toMatchObject({ transactionDate: null, amount: null, currency: null, counterparty: null, sha256: null, exportedAt: null, reimports: 0 });
+      // Both bounds inclusive; a bound leaves out rows without a date.
+      expect((await logOf({ from: '2026-03-02' })).map((r) => r.attachmentId)).toEqual(['a', 'e']);
+      expect((await logOf({ to: '2026-03-01' })).map((r) => r.attachmentId)).toEqual(['b']);
+      expect((await logOf({ from: '2026-03-01', to: '2026-03-01' }, 1)).map((r) => r.attachmentId)).toEqual(['b']);
+      expect(await logOf({ from: '2026-04-01' })).toEqual([]);
+    });
+
+    it('gives a known receipt discovered before the export log its transaction fields, and never changes them after', async () => {
+      await store.upsertDiscovered('i1', [dated('a', undefined), dated('b', '2026-03-02')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded' });
+      expect(await store.upsertDiscovered('i1', [dated('a', '2026-03-01'), { ...dated('b', '2026-03-09'), amount: '1.00' }])).toBe(0);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', transactionDate: '2026-03-01', amount: '-52.40', currency: 'EUR', counterparty: 'Shop a' });
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ transactionDate: '2026-03-02', amount: '-52.40' });
+    });
+
+    it('pages the export log by key: rows discovered meanwhile are read once, after the page they sort behind', async () => {
+      await store.upsertDiscovered('i1', ['a', 'b', 'c', 'd'].map((id) => dated(id, '2026-03-02')));
+      const seen: string[] = [];
+      for await (const row of store.exportLog('i1', {}, 2)) {
+        seen.push(row.attachmentId);
+        // Read after the first page: one sorts before the key reached (not read), one after it.
+        if (row.attachmentId === 'b') await store.upsertDiscovered('i1', [dated('a0', '2026-03-01'), dated('c0', '2026-03-02')]);
+      }
+      expect(seen).toEqual(['a', 'b', 'c', 'c0', 'd']);
+    });
+
+    it('marks the exported receipts verified, but those whose content was found changed', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded', driveItemId: 'd-a', verifiedAt: '2026-01-01T00:00:00.000Z' });
+      await store.updateEntry('i1', 'b', { state: 'uploaded', driveItemId: 'd-b', verifiedAt: '2026-01-01T00:00:00.000Z', changedAt: '2026-01-15T00:00:00.000Z' });
+      expect(await store.markVerified('i1', '2026-02-01T00:00:00.000Z')).toBe(1);
+      expect((await store.getEntry('i1', 'a'))?.verifiedAt).toBe('2026-02-01T00:00:00.000Z');
+      expect((await store.getEntry('i1', 'b'))?.verifiedAt).toBe('2026-01-01T00:00:00.000Z');
+      expect((await store.getEntry('i1', 'c'))?.verifiedAt).toBeNull();
+      await store.updateEntry('i1', 'b', { changedAt: null });
+      expect(await store.markVerified('i1', '2026-03-01T00:00:00.000Z')).toBe(2);
     });
   });
 }

@@ -47,4 +47,17 @@ describe('SQLite files of earlier releases', () => {
     expect((await store.getEntry('i1', 'a'))?.throttledTries).toBe(2);
     expect(await store.takeQontoSignIn('g', 1_800_000_001_000)).toEqual(Buffer.from('t'));
   });
+
+  it('gives receipts of an earlier release the transaction date their file name starts with, and nulls for the rest of the log', async () => {
+    const file = legacyFile(6);
+    const db = new Database(file);
+    db.prepare(
+      `INSERT INTO manifest (integration_id, attachment_id, transaction_id, bank_account_id, folder_path, file_name, size, state, seq, updated_at)
+       VALUES ('i1', 'b', 'tx-b', 'acc', 'F', '2026-11-03 Amazon -52.40 EUR 1a2b3c4d.pdf', 10, 'uploaded', 2, '2026-01-01T00:00:00.000Z')`,
+    ).run();
+    db.close();
+    store = openSqliteStore(file);
+    expect(await store.getEntry('i1', 'b')).toMatchObject({ transactionDate: '2026-11-03', amount: null, currency: null, sha256: null, exportedAt: null, reimports: 0 });
+    expect((await store.getEntry('i1', 'a'))?.transactionDate).toBeNull();
+  });
 });

@@ -38,7 +38,7 @@ function fakeDrive(upload: Upload, getDrive = async () => ({ id: 'd', driveType:
   return { drive: drive as unknown as OneDriveClient & { deltaPage: typeof drive.deltaPage }, cancelled, cancelSignals };
 }
 
-const exported = (p: UploadParams): UploadResult => ({ item: { id: `item-${p.name}`, name: p.name, size: p.size }, quickXorHash: 'h', size: p.size });
+const exported = (p: UploadParams): UploadResult => ({ item: { id: `item-${p.name}`, name: p.name, size: p.size }, quickXorHash: 'h', sha256: 's', size: p.size });
 const throttled = () => new RetryableError('Graph PUT: HTTP 503', { status: 503, retryAfterMs: 4_000 });
 
 let store: Store;

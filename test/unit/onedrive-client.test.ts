@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,6 +7,8 @@ import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { DeltaResyncRequiredError, OneDriveClient, type OneDriveClientOptions } from '../../src/onedrive/client.js';
 import { QuickXorHash, quickXorHash } from '../../src/onedrive/quickxorhash.js';
 import { startGraphSimulator } from '../../src/simulators/graph/server.js';
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 type Simulator = Awaited<ReturnType<typeof startGraphSimulator>>;
 
@@ -127,6 +129,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     const data = randomBytes(100_000);
     const result = await od.uploadFile({ parentId: app.id, name: 'small file.pdf', size: data.length, open: sourceOf(data).open });
     expect(result.quickXorHash).toBe(quickXorHash(data));
+    expect(result.sha256).toBe(sha256(data));
     expect(result.item.size).toBe(data.length);
     const [file] = sim.drive('u1').listFiles();
     expect(file).toMatchObject({ id: result.item.id, size: data.length, quickXorHash: quickXorHash(data) });
@@ -168,6 +171,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     const file = sim.drive('u1').getByPath(`Apps/${app.name}/big.pdf`);
     expect(file).toMatchObject({ size: 25_000_000, quickXorHash: quickXorHash(data) });
     expect(result.quickXorHash).toBe(file?.quickXorHash);
+    expect(result.sha256).toBe(sha256(data));
     expect(sim.drive('u1').uploadSessionCount()).toBe(0);
   });
 
@@ -212,6 +216,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(sim.drive('u1').counters.createUploadSession).toBe(1);
     expect(source.opens).toBe(1);
     expect(result.quickXorHash).toBe(quickXorHash(data));
+    expect(result.sha256).toBe(sha256(data));
     expect(sim.drive('u1').getByPath(`Apps/${app.name}/dropped.pdf`)?.quickXorHash).toBe(quickXorHash(data));
   });
 
@@ -246,6 +251,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(sim.drive('u1').counters.createUploadSession).toBe(1);
     expect(sent.filter((s) => uploadsTo(s) && s.method === 'PUT')[0]?.contentRange).toBe(`bytes ${2 * UNIT}-${4 * UNIT - 1}/${data.length}`);
     expect(result.quickXorHash).toBe(quickXorHash(data));
+    expect(result.sha256).toBe(sha256(data));
     expect(result.item.file?.hashes?.quickXorHash).toBe(quickXorHash(data));
   });
 
@@ -307,6 +313,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(opens).toBe(2);
     expect(sim.drive('u1').counters.createUploadSession).toBe(1);
     expect(result.quickXorHash).toBe(quickXorHash(data));
+    expect(result.sha256).toBe(sha256(data));
     expect(result.item.file?.hashes?.quickXorHash).toBe(quickXorHash(data));
   });
 
@@ -353,6 +360,7 @@ describe('OneDriveClient against the Graph simulator', () => {
     expect(sessions[0]).not.toBe(sessions[1]);
     expect(source.opens).toBe(2);
     expect(result.quickXorHash).toBe(quickXorHash(data));
+    expect(result.sha256).toBe(sha256(data));
     expect(result.item.file?.hashes?.quickXorHash).toBe(quickXorHash(data));
 
     // A stale resumeUploadUrl (404) also gets a fresh session.

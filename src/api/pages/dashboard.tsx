@@ -1,4 +1,5 @@
 import type { DashboardModel } from './dashboard-model.js';
+import { ExportLogLink } from './export-log-link.js';
 import type { Messages } from './i18n.js';
 import { MissingReceipts, type MissingView } from './missing-receipts.js';
 import { ZoneSelect } from './setup.js';
@@ -178,6 +179,7 @@ export function Dashboard(props: {
           </dialog>
         </div>
       )}
+      <ExportLogLink t={t} id={id} />
       {props.temporalUrl && (
         <p class="temporal">
           <a href={props.temporalUrl} target="_blank" rel="noopener">
