@@ -6,7 +6,8 @@
  * The awkward cases: counterparty names with `/ : ? * " < > |`, emoji, accents, Windows-reserved
  * words and 200+ characters; receipt names without extension or with a misleading one; pending
  * and declined transactions; transactions with two receipts; receipts attached weeks after the
- * payment (late: found only through the `updated_at` cursor); payments with no receipt at all.
+ * payment (late: found only through the `updated_at` cursor); payments with no receipt at all;
+ * receipts whose probative copy is available, still pending, or unavailable.
  */
 import { mulberry32 } from '../prng.js';
 import type { QontoData, SimTransaction } from './data.js';
@@ -44,6 +45,8 @@ export interface DemoSummary {
   bigAttachmentId?: string;
   membershipIds: { owner: string; admin: string; accountant: string; employee: string; invited: string };
   counts: { transactions: number; pending: number; declined: number; withoutReceipt: number; twoReceipts: number };
+  /** Receipts by where their probative copy stands (the big file's has none). */
+  probative: { available: string[]; pending: string[]; unavailable: string[] };
 }
 
 const DAY = 86_400_000;
@@ -117,6 +120,7 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
     lateAttachmentIds: [],
     membershipIds,
     counts: { transactions: 0, pending: 0, declined: 0, withoutReceipt: 0, twoReceipts: 0 },
+    probative: { available: [], pending: [], unavailable: [] },
   };
   let fileNo = 0;
 
@@ -214,7 +218,24 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
       createdAt: iso(Math.min(now, emitted + 3_600_000)),
     }).id;
   }
+  seedProbative(data, summary, mulberry32((opts.seed ?? 42) + 1));
   return summary;
+}
+
+/** A mix of probative copies, as Qonto has them: most receipts have one, some are still being made,
+ * some never get one. Its own PRNG, so the rest of the demo is the same with or without it. */
+function seedProbative(data: QontoData, summary: DemoSummary, random: () => number): void {
+  for (const id of summary.attachmentIds) {
+    const roll = random();
+    const size = 20_000 + Math.floor(random() * 280_000);
+    if (roll < 0.7) {
+      data.setProbative(id, { status: 'available', size });
+      summary.probative.available.push(id);
+    } else if (roll < 0.8) {
+      data.setProbative(id, { status: 'pending' });
+      summary.probative.pending.push(id);
+    } else summary.probative.unavailable.push(id);
+  }
 }
 
 function pickWeighted<T extends { weight: number }>(items: readonly T[], random: () => number): T {
