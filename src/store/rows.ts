@@ -22,6 +22,8 @@ export const ENTRY_COLUMNS = {
   failedInRun: 'failed_in_run',
   lastError: 'last_error',
   updatedAt: 'updated_at',
+  kind: 'kind',
+  probativeStatus: 'probative_status',
 } as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
 
 /** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
@@ -37,6 +39,7 @@ export function toIntegration(row: IntegrationRow): Integration {
     syncFrom: row.sync_from,
     timeZone: row.time_zone,
     microsoftAccount: row.microsoft_account ? (JSON.parse(row.microsoft_account) as MicrosoftAccount) : null,
+    probativeCopies: Number(row.probative_copies) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -61,5 +64,7 @@ export function toEntry(row: ManifestRow): ManifestEntry {
     failedInRun: row.failed_in_run,
     lastError: row.last_error,
     updatedAt: row.updated_at,
+    kind: row.kind,
+    probativeStatus: row.probative_status,
   };
 }
