@@ -1,5 +1,6 @@
 import type { DashboardModel } from './dashboard-model.js';
 import type { Messages } from './i18n.js';
+import { ProbativeField, ProbativeNote } from './probative.js';
 import { ZoneSelect } from './setup.js';
 
 /** The part of a dashboard the page refreshes in place (`GET /integrations/:id/panel`). */
@@ -119,6 +120,7 @@ export function Dashboard(props: {
   lastError: string | null;
   syncFrom: string | null;
   timeZone: string | null;
+  probativeCopies: boolean;
   today: string;
   zones: string[];
   temporalUrl: string | null;
@@ -145,6 +147,7 @@ export function Dashboard(props: {
               {t.withdraw}
             </button>
           </div>
+          <ProbativeNote t={t} on={props.probativeCopies} />
           <p class="success" role="status" data-notice hidden data-sync-text={t.syncRequested} data-reconfigure-text={t.reconfigured}></p>
           <p class="error" role="alert" data-error hidden></p>
           <details class="reconfigure">
@@ -154,6 +157,7 @@ export function Dashboard(props: {
               <label for={`reconfigure-from-${id}`}>{t.syncFromLabel}</label>
               <input id={`reconfigure-from-${id}`} name="syncFrom" type="date" required value={props.syncFrom ?? ''} min="2015-01-01" max={props.today} />
               <ZoneSelect t={t} id={`reconfigure-zone-${id}`} zones={props.zones} selected={props.timeZone} />
+              <ProbativeField t={t} id={`reconfigure-probative-${id}`} checked={props.probativeCopies} />
               <div class="row">
                 <button type="submit">{t.save}</button>
               </div>

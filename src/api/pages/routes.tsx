@@ -136,6 +136,7 @@ export function pageRoutes(deps: PagesDeps) {
             lastError={status.lastError}
             syncFrom={status.syncFrom}
             timeZone={status.timeZone}
+            probativeCopies={status.probativeCopies}
             today={day}
             zones={ZONES}
             temporalUrl={temporalUrl(integration.id)}
