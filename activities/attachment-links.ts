@@ -1,5 +1,6 @@
 import { guardStream } from '../src/qonto/download.js';
 import type { QontoClient } from '../src/qonto/client.js';
+import { parseManifestKey } from '../src/sync/probative.js';
 
 /** Qonto signs download links for 30 minutes: leave a margin for the download itself. */
 const LINK_TTL_MS = 25 * 60_000;
@@ -23,16 +24,17 @@ export class AttachmentLinks {
     private readonly now: () => number = Date.now,
   ) {}
 
-  remember(attachmentId: string, url: string): void {
+  /** `key`: the manifest key of the file the link downloads (src/sync/probative.ts). */
+  remember(key: string, url: string): void {
     if (this.links.size >= this.capacity) this.dropExpired();
-    if (this.links.size < this.capacity || this.links.has(attachmentId)) this.links.set(attachmentId, { url, at: this.now() });
+    if (this.links.size < this.capacity || this.links.has(key)) this.links.set(key, { url, at: this.now() });
   }
 
   /** The link if still fresh; it is handed out once (a retry gets a fresh link from Qonto). */
-  take(attachmentId: string): string | undefined {
-    const link = this.links.get(attachmentId);
+  take(key: string): string | undefined {
+    const link = this.links.get(key);
     if (!link) return undefined;
-    this.links.delete(attachmentId);
+    this.links.delete(key);
     return this.now() - link.at < LINK_TTL_MS ? link.url : undefined;
   }
 
@@ -45,12 +47,12 @@ export class AttachmentLinks {
     for (const [id, link] of this.links) if (link.at <= cutoff) this.links.delete(id);
   }
 
-  /** The receipt's bytes, streamed: through the kept link when there is one that works, else through
+  /** The file's bytes (`key`: its manifest key, a receipt's or its probative copy's), streamed: through the kept link when there is one that works, else through
    * a fresh link from Qonto (which also retries transient failures). */
-  async open(qonto: QontoClient, attachmentId: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const url = this.take(attachmentId);
+  async open(qonto: QontoClient, key: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const url = this.take(key);
     if (url !== undefined) {
-      const what = `download of attachment ${attachmentId}`;
+      const what = `download of attachment ${key}`;
       const res = await qonto.fetchDownload(url, what, signal).catch((error: unknown) => {
         if (signal?.aborted) throw error;
         return undefined;
@@ -58,6 +60,7 @@ export class AttachmentLinks {
       if (res?.ok && res.body) return guardStream(res.body, what, signal);
       await res?.body?.cancel();
     }
-    return (await qonto.openAttachment(attachmentId, signal)).body;
+    const { attachmentId, kind } = parseManifestKey(key);
+    return (await qonto.openAttachment(attachmentId, signal, kind)).body;
   }
 }

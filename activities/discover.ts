@@ -1,12 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { FatalError, NotFoundError } from '../src/errors.js';
 import type { Attachment, Transaction } from '../src/qonto/schemas.js';
-import type { DiscoveredReceipt, TransactionRecord } from '../src/store/types.js';
+import type { DiscoveredReceipt, ProbativeUpdate, TransactionRecord } from '../src/store/types.js';
 import { UnnameableReceiptError, formatAmount, periodFolderSegments, receiptFileName } from '../src/sync/naming.js';
 import { localDate, periodOf, startOfLocalDay } from '../src/sync/periods.js';
+import { manifestKey, probativeStateOf } from '../src/sync/probative.js';
 import { transactionRecord } from '../src/sync/transaction-record.js';
 import type { ActivityDeps } from './deps.js';
 import { keepHeartbeating } from './heartbeat.js';
+import { cancelSessions } from './sessions.js';
 import type { AccountRef, DiscoverInput, DiscoverResult } from './types.js';
 
 /** Where a receipt goes and what it is called: decided once, at discovery, and kept in the manifest,
@@ -47,6 +49,9 @@ export function discoverActivities(deps: ActivityDeps) {
      * after the start date, and records each of their receipts in the manifest, and the transaction
      * itself (for the missing-receipts list). Idempotent: a known receipt keeps its state. Late receipts
      * show up here because attaching one (or removing it) bumps `updated_at`.
+     * With `probativeCopies`, also where each receipt's probative copy stands (an available one is a
+     * file of its own), and looks again at the account's copies still pending; with it off, forgets
+     * the account's copies.
      */
     async discoverAccount(input: DiscoverInput): Promise<DiscoverResult> {
       const qonto = deps.qonto(input.integrationId);
@@ -56,6 +61,8 @@ export function discoverActivities(deps: ActivityDeps) {
       let transactions = 0;
       let discovered = 0;
       let skipped = 0;
+      /** Receipts whose probative copy this listing already saw. */
+      const seen = new Set<string>();
       const { log } = Context.current();
       const beat = keepHeartbeating(Context.current());
       try {
@@ -92,6 +99,7 @@ export function discoverActivities(deps: ActivityDeps) {
 
           const receipts: DiscoveredReceipt[] = [];
           const records: TransactionRecord[] = [];
+          const copies: ProbativeUpdate[] = [];
           for (const tx of result.transactions) {
             transactions += 1;
             if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
@@ -105,6 +113,10 @@ export function discoverActivities(deps: ActivityDeps) {
               deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
                 receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
+                if (input.probativeCopies) {
+                  copies.push(probativeUpdate(attachment));
+                  seen.add(attachment.id);
+                }
               } catch (error) {
                 // Data no file can be named from (an absurd amount, an id of a new shape) must not
                 // block the account's other receipts.
@@ -118,15 +130,52 @@ export function discoverActivities(deps: ActivityDeps) {
           }
           discovered += await deps.store.upsertDiscovered(input.integrationId, receipts);
           await deps.store.upsertTransactions(input.integrationId, records);
+          if (copies.length > 0) discovered += await deps.store.recordProbative(input.integrationId, copies);
           if (next !== null) beat.progress({ from: next.from, page: next.page, cursor } satisfies Checkpoint);
         }
+        if (input.probativeCopies) discovered += await beat.run(() => recheckPending(qonto, input, seen));
+        // Off (said so explicitly: executions from before the option pass nothing): no copies tracked.
+        else if (input.probativeCopies === false) await forgetCopies(input);
       } finally {
         beat.stop();
       }
       return { cursor, transactions, discovered, skipped };
     },
   };
+
+  /** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
+  function probativeUpdate(attachment: Attachment): ProbativeUpdate {
+    const state = probativeStateOf(attachment.probative_attachment);
+    if (state.status !== 'available') return { attachmentId: attachment.id, status: state.status, size: null };
+    deps.attachmentLinks?.remember(manifestKey(attachment.id, 'probative'), state.url);
+    return { attachmentId: attachment.id, status: 'available', size: state.size };
+  }
+
+  /** Copies still pending that this listing did not see (their transaction did not change, and Qonto
+   * is not known to touch it when the copy is ready): asked for one by one, a bounded number per run. */
+  async function recheckPending(qonto: ReturnType<ActivityDeps['qonto']>, input: DiscoverInput, seen: Set<string>): Promise<number> {
+    const ids = await deps.store.pendingProbative(input.integrationId, input.account.id, PENDING_RECHECKS_PER_RUN + seen.size);
+    const updates: ProbativeUpdate[] = [];
+    for (const id of ids.filter((id) => !seen.has(id)).slice(0, PENDING_RECHECKS_PER_RUN)) {
+      try {
+        updates.push(probativeUpdate(await qonto.getAttachment(id)));
+      } catch (error) {
+        // Removed from Qonto since: the export finds out and dismisses the receipt.
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return deps.store.recordProbative(input.integrationId, updates);
+  }
+
+  async function forgetCopies(input: DiscoverInput): Promise<void> {
+    const { uploadUrls } = await deps.store.forgetProbative(input.integrationId, input.account.id);
+    if (uploadUrls.length > 0) await cancelSessions(deps.onedrive(input.integrationId), uploadUrls, Context.current().cancellationSignal);
+  }
 }
+
+/** Each one is a Qonto request: bounded so that a large backlog of pending copies cannot eat the
+ * request budget of a run (Qonto allows 1,000 requests per 10 s); the rest wait for the next run. */
+const PENDING_RECHECKS_PER_RUN = 500;
 
 interface Checkpoint {
   from: string | undefined;

@@ -46,11 +46,14 @@ export interface DiscoverInput {
   cursor: string | null;
   syncFrom: string;
   timeZone: string;
+  /** Export Qonto's probative copies too; absent in executions from before the option (nothing done). */
+  probativeCopies?: boolean;
 }
 
 export interface DiscoverResult {
   cursor: string | null;
   transactions: number;
+  /** New files: receipts, and probative copies that became available. */
   discovered: number;
   /** Receipts whose data cannot make a file name (logged with their ids). */
   skipped: number;

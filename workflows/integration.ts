@@ -45,6 +45,8 @@ const BACKOFF_AFTER_FAILED_RUN = 'backoff-after-failed-run';
  * ended, failure) waits for the timer (daily run or retry) or a new user action, instead of
  * starting again at once. Executions that started it again at once keep that course when replayed. */
 const PENDING_RECONFIGURE_WAITS = 'pending-reconfigure-waits';
+/** Patch: discovery is told whether to export Qonto's probative copies (and, when off, forgets them). */
+const PROBATIVE_COPIES = 'probative-copies';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -254,6 +256,7 @@ class Integration {
       if (this.s.pendingReconfigure === reconfigured) this.s.pendingReconfigure = null;
     }
 
+    const probative = patched(PROBATIVE_COPIES) ? { probativeCopies: this.s.probativeCopies ?? false } : {};
     const discover = async (account: OrganizationInfo['accounts'][number]) => {
       const found = await io.discoverAccount({
         integrationId: this.id,
@@ -261,6 +264,7 @@ class Integration {
         cursor: this.s.cursors[account.id] ?? null,
         syncFrom: this.s.syncFrom,
         timeZone: org.timeZone,
+        ...probative,
       });
       if (found.cursor) this.s.cursors[account.id] = found.cursor;
     };
@@ -331,6 +335,7 @@ class Integration {
       this.s.configuredTimeZone = change.timeZone;
       this.s.timeZone = change.timeZone;
     }
+    if (change.probativeCopies !== undefined) this.s.probativeCopies = change.probativeCopies;
   }
 
   private classify(error: unknown): RunOutcome {

@@ -6,9 +6,11 @@ import type { IntegrationView } from './state.js';
 export interface ReconfigureArgs {
   syncFrom?: string;
   timeZone?: string;
+  /** Export Qonto's probative copies too (turned on: the re-import finds the receipts already exported). */
+  probativeCopies?: boolean;
 }
 
-/** Change the start date and/or time zone; everything from the start date is imported again. */
+/** Change the start date, time zone and/or probative copies; everything from the start date is imported again. */
 export const reconfigureSignal = defineSignal<[ReconfigureArgs]>('reconfigure');
 /** Consent withdrawn: stop at once, delete stored tokens, complete. Exported files stay. */
 export const revokeSignal = defineSignal('revoke');

@@ -10,5 +10,6 @@ export function reconfigureProblem(args: CarriedState['pendingReconfigure']): st
     return `syncFrom ${JSON.stringify(args.syncFrom)} is not a YYYY-MM-DD date`;
   }
   if (args?.timeZone !== undefined && !isValidTimeZone(args.timeZone)) return `${JSON.stringify(args.timeZone)} is not an IANA time zone`;
+  if (args?.probativeCopies !== undefined && typeof args.probativeCopies !== 'boolean') return `probativeCopies ${JSON.stringify(args.probativeCopies)} is not true or false`;
   return null;
 }

@@ -39,6 +39,8 @@ export interface CarriedState {
   configuredTimeZone: string | null;
   /** The zone in effect, once known. */
   timeZone: string | null;
+  /** Export Qonto's probative copies too (absent in states carried by executions from before it). */
+  probativeCopies?: boolean;
   /** Per bank account, `updated_at` of the newest transaction seen. */
   cursors: Record<string, string>;
   deltaLink: string | null;
@@ -71,6 +73,8 @@ export interface IntegrationInput {
   integrationId: string;
   syncFrom: string;
   timeZone?: string | null;
+  /** Export Qonto's probative copies too (Finish); default off. */
+  probativeCopies?: boolean;
   settings: IntegrationSettings;
   /** Set by continue-as-new only. */
   carried?: CarriedState;
@@ -102,6 +106,7 @@ export function initialState(input: IntegrationInput): CarriedState {
     syncFrom: input.syncFrom,
     configuredTimeZone: input.timeZone ?? null,
     timeZone: input.timeZone ?? null,
+    probativeCopies: input.probativeCopies ?? false,
     cursors: {},
     deltaLink: null,
     runNumber: 0,

@@ -90,7 +90,7 @@ export const reconfigureIntegration = createRoute({
   ...common,
   method: 'patch',
   path: '/{id}',
-  summary: 'Reconfigure: re-imports everything from the start date',
+  summary: 'Reconfigure (start date, zone, probative copies): re-imports everything from the start date',
   request: { ...params, body: jsonBody(reconfigureBody) },
   responses: {
     202: json('Accepted: the workflow re-imports from the new settings', reconfigureAccepted),

@@ -103,7 +103,13 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const body = c.req.valid('json');
     if (!integration.microsoftAccount) throw new ApiError(409, 'not_connected', 'Sign in with Microsoft first (the authorizationUrl from Connect)');
     const timeZone = body.timeZone ?? integration.timeZone;
-    const started = await startIntegration(temporal, deps.taskQueue, { integrationId: integration.id, syncFrom: body.syncFrom, timeZone, settings: deps.settings });
+    const started = await startIntegration(temporal, deps.taskQueue, {
+      integrationId: integration.id,
+      syncFrom: body.syncFrom,
+      timeZone,
+      probativeCopies: body.probativeCopies,
+      settings: deps.settings,
+    });
     const now = await store.getIntegration(integration.id);
     if (!now || now.status === 'revoked') {
       // Withdrawn while this request ran: the workflow just started must stop too.
@@ -112,7 +118,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     }
     // Only the first Finish sets the start date; a repeat leaves the running workflow and its settings alone.
     if (now.status !== 'connecting') return c.json({ id: now.id, status: now.status }, 202);
-    const updated = await store.updateIntegration(integration.id, { syncFrom: body.syncFrom, timeZone, status: 'backfilling' });
+    const updated = await store.updateIntegration(integration.id, { syncFrom: body.syncFrom, timeZone, probativeCopies: body.probativeCopies, status: 'backfilling' });
     return c.json({ id: updated.id, status: updated.status }, 202);
   });
 
@@ -120,7 +126,11 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const integration = await loadActive(c, c.req.valid('param').id);
     const body = c.req.valid('json');
     await signal(integration.id, () => handle(integration.id).signal(reconfigureSignal, body));
-    await store.updateIntegration(integration.id, { ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}), ...(body.timeZone ? { timeZone: body.timeZone } : {}) });
+    await store.updateIntegration(integration.id, {
+      ...(body.syncFrom ? { syncFrom: body.syncFrom } : {}),
+      ...(body.timeZone ? { timeZone: body.timeZone } : {}),
+      ...(body.probativeCopies !== undefined ? { probativeCopies: body.probativeCopies } : {}),
+    });
     return c.json({ id: integration.id, accepted: body }, 202);
   });
 

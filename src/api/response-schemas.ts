@@ -62,6 +62,7 @@ export const integrationStatus = z
       .nullable()
       .openapi({ description: 'While reconnect_required: whose sign-in ended and must be renewed (null when not known)' }),
     microsoftAccount: z.string().nullable(),
+    probativeCopies: z.boolean().openapi({ description: "Qonto's probative copies are exported beside the receipts" }),
     phase: z.string().nullable().openapi({ description: 'What the workflow is doing right now, in words (null when no worker answered)' }),
     backfill: z
       .object({ done: z.boolean(), exported: count, pending: count })
@@ -80,7 +81,7 @@ export const revoked = z.object({
 });
 export const reconfigureAccepted = z.object({
   id: z.string(),
-  accepted: z.object({ syncFrom: z.string().optional(), timeZone: z.string().optional() }),
+  accepted: z.object({ syncFrom: z.string().optional(), timeZone: z.string().optional(), probativeCopies: z.boolean().optional() }),
 });
 export const syncAccepted = z.object({ id: z.string(), accepted: z.literal(true) });
 

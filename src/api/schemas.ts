@@ -43,11 +43,18 @@ export const timeZoneSchema = z
   .refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Paris')
   .openapi({ description: 'An IANA time zone', enum: KNOWN_ZONES, example: 'Europe/Paris' });
 
-export const finishBody = z.strictObject({ syncFrom: syncFromSchema, timeZone: timeZoneSchema.optional() }).openapi('FinishSettings');
+export const probativeCopiesSchema = z.boolean().openapi({
+  description: "Also export Qonto's probative copy (a PAdES-signed PDF) of each receipt that has one, beside it as `…-probative.pdf`",
+  example: true,
+});
+
+export const finishBody = z
+  .strictObject({ syncFrom: syncFromSchema, timeZone: timeZoneSchema.optional(), probativeCopies: probativeCopiesSchema.default(false) })
+  .openapi('FinishSettings');
 
 export const reconfigureBody = z
-  .strictObject({ syncFrom: syncFromSchema.optional(), timeZone: timeZoneSchema.optional() })
-  .refine((b) => b.syncFrom !== undefined || b.timeZone !== undefined, 'give syncFrom, timeZone or both')
+  .strictObject({ syncFrom: syncFromSchema.optional(), timeZone: timeZoneSchema.optional(), probativeCopies: probativeCopiesSchema.optional() })
+  .refine((b) => b.syncFrom !== undefined || b.timeZone !== undefined || b.probativeCopies !== undefined, 'give syncFrom, timeZone, probativeCopies or several')
   .openapi('Settings', { minProperties: 1 });
 
 export const idParam = z.object({

@@ -25,6 +25,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     lastError: null,
     signInEnded: null,
     microsoftAccount: integration.microsoftAccount?.username ?? null,
+    // The user's choice as saved; a reconfiguration applies it at the run it starts.
+    probativeCopies: integration.probativeCopies,
     phase: null,
     backfill: null,
   };

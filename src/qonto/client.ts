@@ -12,6 +12,7 @@ import type { RequestDeadlines } from '../http/deadlines.js';
 import { outboundFetch } from '../http/outbound.js';
 import { withRetry, type RetryOptions } from '../http/retry.js';
 import { meteredFetch, meteredRetry, windowWaits } from '../metrics/http.js';
+import { probativeStateOf, type FileKind } from '../sync/probative.js';
 import { authorizationHeader, type QontoAuth } from './auth.js';
 import { fetchSignedUrl, guardStream, storageErrorText, type DownloadPolicy } from './download.js';
 import { errorFromResponse, htmlInsteadOfJson, networkError } from './errors.js';
@@ -148,21 +149,28 @@ export class QontoClient {
   /**
    * Opens the attachment's body for streaming. Fetches the attachment first so the signed URL is
    * fresh, downloads it without any Qonto credentials, and if the storage host refuses the URL
-   * (403, e.g. expired) fetches a new URL once and tries again.
+   * (403, e.g. expired) fetches a new URL once and tries again. `probative`: the attachment's
+   * probative copy instead (NotFoundError while it is not available).
    */
-  async openAttachment(id: string, signal = this.retry.signal): Promise<AttachmentDownload> {
-    const what = `download of attachment ${id}`;
+  async openAttachment(id: string, signal = this.retry.signal, kind: FileKind = 'original'): Promise<AttachmentDownload> {
+    const what = kind === 'original' ? `download of attachment ${id}` : `download of the probative copy of attachment ${id}`;
     for (let round = 1; ; round++) {
       const attachment = await this.getAttachment(id, signal);
-      const download = () => this.fetchDownload(attachment.url, what, signal);
+      const source = kind === 'original' ? { url: attachment.url, size: attachment.file_size } : probativeStateOf(attachment.probative_attachment);
+      // A copy no longer available (withdrawn, or back to pending) has nothing to download.
+      if (!('url' in source)) throw new NotFoundError(`The probative copy of attachment ${id} is ${source.status}`, { status: 404 });
+      const download = () => this.fetchDownload(source.url, what, signal);
       const res = await withRetry(download, { ...this.retry, signal });
       if (res.ok) {
         const length = Number(res.headers.get('content-length') ?? Number.NaN);
         return {
           body: res.body ? guardStream(res.body, what, signal) : new ReadableStream({ start: (c) => c.close() }),
-          size: Number.isSafeInteger(length) && length >= 0 ? length : attachment.file_size,
-          contentType: attachment.file_content_type || res.headers.get('content-type') || 'application/octet-stream',
-          fileName: attachment.file_name,
+          size: Number.isSafeInteger(length) && length >= 0 ? length : source.size,
+          contentType:
+            (kind === 'original' ? attachment.file_content_type : attachment.probative_attachment?.file_content_type) ||
+            res.headers.get('content-type') ||
+            'application/octet-stream',
+          fileName: (kind === 'original' ? attachment.file_name : attachment.probative_attachment?.file_name) ?? attachment.file_name,
         };
       }
       const reason = await storageErrorText(res);

@@ -62,6 +62,18 @@ export const OrganizationSchema = z.looseObject({
 });
 export type Organization = z.infer<typeof OrganizationSchema>;
 
+/** The PAdES-signed copy Qonto makes of many attachments (docs/probative-copies.md). Only `status` is
+ * always there; any status string passes (src/sync/probative.ts reads unknown ones as not yet
+ * available), and a malformed object reads as absent rather than failing the receipt itself. */
+export const ProbativeAttachmentSchema = z.looseObject({
+  status: z.string(),
+  file_name: optionalString,
+  file_content_type: optionalString,
+  file_size: ByteCountSchema.nullish().transform((v) => v ?? undefined).optional(),
+  url: optionalString,
+});
+export type ProbativeAttachment = z.infer<typeof ProbativeAttachmentSchema>;
+
 export const AttachmentSchema = z.looseObject({
   id: z.string(),
   created_at: optionalString,
@@ -70,6 +82,10 @@ export const AttachmentSchema = z.looseObject({
   file_content_type: z.string(),
   /** Pre-signed download URL, valid 30 minutes: fetch the attachment again right before use. */
   url: z.string(),
+  probative_attachment: ProbativeAttachmentSchema.nullish()
+    .catch(undefined)
+    .transform((v) => v ?? undefined)
+    .optional(),
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 

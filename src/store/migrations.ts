@@ -177,6 +177,18 @@ const STEPS: readonly [name: string, up: Step][] = [
         .execute();
     },
   ],
+  [
+    // Probative copies (docs/probative-copies.md): the per-integration switch; per manifest row what
+    // file it is (a copy is a row of its own), and on a receipt's row where its copy stands.
+    '0010_probative',
+    async (db) => {
+      await db.schema.alterTable('integrations').addColumn('probative_copies', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('manifest').addColumn('kind', 'text', (c) => c.notNull().defaultTo('original')).execute();
+      await db.schema.alterTable('manifest').addColumn('probative_status', 'text').execute();
+      // Each run looks again at the copies still pending, per account.
+      await db.schema.createIndex('manifest_probative').on('manifest').columns(['integration_id', 'bank_account_id', 'probative_status']).execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

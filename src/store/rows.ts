@@ -31,6 +31,8 @@ export const ENTRY_COLUMNS = {
   verifiedAt: 'verified_at',
   changedAt: 'changed_at',
   reimports: 'reimports',
+  kind: 'kind',
+  probativeStatus: 'probative_status',
 } as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
 
 /** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
@@ -46,6 +48,7 @@ export function toIntegration(row: IntegrationRow): Integration {
     syncFrom: row.sync_from,
     timeZone: row.time_zone,
     microsoftAccount: row.microsoft_account ? (JSON.parse(row.microsoft_account) as MicrosoftAccount) : null,
+    probativeCopies: Number(row.probative_copies) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -79,5 +82,7 @@ export function toEntry(row: ManifestRow): ManifestEntry {
     verifiedAt: row.verified_at,
     changedAt: row.changed_at,
     reimports: row.reimports,
+    kind: row.kind,
+    probativeStatus: row.probative_status,
   };
 }

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { FileKind, ProbativeStatus } from '../sync/probative.js';
 import type { ManifestState } from './types.js';
 
 /** The tables as the query builder sees them (column names as stored; both dialects hand back the
@@ -12,6 +13,8 @@ export interface Database {
     time_zone: string | null;
     /** JSON of MicrosoftAccount. */
     microsoft_account: string | null;
+    /** 0 or 1: export Qonto's probative copies too. */
+    probative_copies: Generated<number>;
     created_at: string;
     updated_at: string;
   };
@@ -50,6 +53,9 @@ export interface Database {
     reimports: Generated<number>;
     /** Discovery order (export order); not unique: two workers may number one batch alike. */
     seq: number;
+    kind: Generated<FileKind>;
+    /** On a receipt's row: where its probative copy stands (null: not asked, the option is off). */
+    probative_status: ProbativeStatus | null;
     updated_at: string;
   };
   /** What discovery last saw of each transaction, for the missing-receipts list (0008_transactions). */

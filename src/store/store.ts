@@ -9,6 +9,8 @@ import { transactionStatements } from './transactions.js';
 
 /** Rows per page of the export log: a page is a few hundred kilobytes at most. */
 const EXPORT_LOG_PAGE = 500;
+import { probativeFileName } from '../sync/naming.js';
+import { manifestKey } from '../sync/probative.js';
 
 export interface StoreBackend {
   db: Kysely<Database>;
@@ -69,6 +71,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           ...(patch.microsoftAccount !== undefined
             ? { microsoft_account: patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null }
             : {}),
+          ...(patch.probativeCopies !== undefined ? { probative_copies: patch.probativeCopies ? 1 : 0 } : {}),
           updated_at: now(),
         }))
         .where('id', '=', id)
@@ -198,6 +201,112 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         .where('attachment_id', '=', attachmentId)
         .executeTakeFirst();
       return row ? toEntry(row) : null;
+    },
+    async recordProbative(integrationId, updates) {
+      if (updates.length === 0) return 0;
+      return db.transaction().execute(async (trx) => {
+        let inserted = 0;
+        for (const u of updates) {
+          const receipt = await trx
+            .selectFrom('manifest')
+            .selectAll()
+            .where('integration_id', '=', integrationId)
+            .where('attachment_id', '=', u.attachmentId)
+            .where('kind', '=', 'original')
+            .executeTakeFirst();
+          if (!receipt) continue;
+          if (receipt.probative_status !== u.status) {
+            await trx
+              .updateTable('manifest')
+              .set({ probative_status: u.status, updated_at: now() })
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', '=', u.attachmentId)
+              .execute();
+          }
+          if (u.status !== 'available' || u.size === null) continue;
+          const key = manifestKey(u.attachmentId, 'probative');
+          // As upsertDiscovered: DO NOTHING on any unique key, so a clash never aborts the transaction.
+          const insert = (fileName: string) =>
+            trx
+              .insertInto('manifest')
+              .values((eb) => ({
+                integration_id: integrationId,
+                attachment_id: key,
+                transaction_id: receipt.transaction_id,
+                bank_account_id: receipt.bank_account_id,
+                folder_path: receipt.folder_path,
+                file_name: fileName,
+                size: u.size!,
+                // A receipt whose folder the user deleted keeps its copy out of the drive too.
+                state: receipt.state === 'dismissed' ? 'dismissed' : 'pending',
+                kind: 'probative',
+                seq: eb
+                  .selectFrom('manifest')
+                  .select(sql<number>`coalesce(max(seq), 0) + 1`.as('next'))
+                  .where('integration_id', '=', integrationId),
+                updated_at: now(),
+              }))
+              .onConflict((oc) => oc.doNothing())
+              .executeTakeFirst();
+          let added = Number((await insert(probativeFileName(receipt.file_name))).numInsertedOrUpdatedRows ?? 0n);
+          if (added === 0) added = Number((await insert(probativeFileName(receipt.file_name, u.attachmentId))).numInsertedOrUpdatedRows ?? 0n);
+          if (added === 0) {
+            const known = await trx
+              .selectFrom('manifest')
+              .select('attachment_id')
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', '=', key)
+              .executeTakeFirst();
+            if (!known) throw new Error(`The probative copy of receipt ${u.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
+          }
+          inserted += added;
+        }
+        return inserted;
+      });
+    },
+    async pendingProbative(integrationId, bankAccountId, limit) {
+      const rows = await db
+        .selectFrom('manifest')
+        .select('attachment_id')
+        .where('integration_id', '=', integrationId)
+        .where('bank_account_id', '=', bankAccountId)
+        .where('probative_status', '=', 'pending')
+        .where('kind', '=', 'original')
+        .where('state', '<>', 'dismissed')
+        .orderBy('seq')
+        .orderBy('attachment_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.attachment_id);
+    },
+    async forgetProbative(integrationId, bankAccountId) {
+      return db.transaction().execute(async (trx) => {
+        const copies = await trx
+          .selectFrom('manifest')
+          .select('upload_url')
+          .where('integration_id', '=', integrationId)
+          .where('bank_account_id', '=', bankAccountId)
+          .where('kind', '=', 'probative')
+          .where('upload_url', 'is not', null)
+          .orderBy('seq')
+          .orderBy('attachment_id')
+          .$if(postgres, (q) => q.forUpdate())
+          .execute();
+        const deleted = await trx
+          .deleteFrom('manifest')
+          .where('integration_id', '=', integrationId)
+          .where('bank_account_id', '=', bankAccountId)
+          .where('kind', '=', 'probative')
+          .executeTakeFirst();
+        await trx
+          .updateTable('manifest')
+          .set({ probative_status: null, updated_at: now() })
+          .where('integration_id', '=', integrationId)
+          .where('bank_account_id', '=', bankAccountId)
+          .where('probative_status', 'is not', null)
+          .execute();
+        return { forgotten: Number(deleted.numDeletedRows), uploadUrls: copies.map((r) => r.upload_url!) };
+      });
     },
     async nextToExport(integrationId, runNumber, limit) {
       const rows = await toExport(integrationId, runNumber).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();

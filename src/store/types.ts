@@ -1,3 +1,5 @@
+import type { FileKind, ProbativeStatus } from '../sync/probative.js';
+
 /** The store: integrations, the per-receipt manifest, drive folders and encrypted token caches.
  * SQLite implements it today (sqlite.ts); a Postgres implementation must pass the same suite. */
 
@@ -28,6 +30,8 @@ export interface Integration {
   syncFrom: string | null;
   timeZone: string | null;
   microsoftAccount: MicrosoftAccount | null;
+  /** Qonto's probative copies are exported beside the receipts (docs/probative-copies.md). */
+  probativeCopies: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -41,8 +45,12 @@ export interface Integration {
  */
 export type ManifestState = 'pending' | 'uploaded' | 'failed' | 'dismissed';
 
+/** One file in the drive: a receipt, or the probative copy of one (a row of its own, so it has the
+ * same identity, verification and re-import rules). */
 export interface ManifestEntry {
   integrationId: string;
+  /** The row's key: the Qonto attachment id for a receipt; for its copy, the id plus the kind
+   * (manifestKey() in src/sync/probative.ts; parseManifestKey() gives both back). */
   attachmentId: string;
   transactionId: string;
   bankAccountId: string;
@@ -80,6 +88,18 @@ export interface ManifestEntry {
   changedAt: string | null;
   /** How often it was exported again after the user deleted the file. */
   reimports: number;
+  kind: FileKind;
+  /** On a receipt's row: where its probative copy stands, while the option is on (null otherwise, and
+   * on a copy's own row). For the export log: `available` (its copy has a row of its own), `pending`
+   * (looked at again at every run), `unavailable` (Qonto makes none). */
+  probativeStatus: ProbativeStatus | null;
+}
+
+/** What discovery learnt of a receipt's probative copy (size: of an available copy). */
+export interface ProbativeUpdate {
+  attachmentId: string;
+  status: ProbativeStatus;
+  size: number | null;
 }
 
 /** What discovery knows about a receipt before it is exported. */
@@ -190,7 +210,7 @@ export interface Store {
   listIntegrations(): Promise<Integration[]>;
   updateIntegration(
     id: string,
-    patch: Partial<Pick<Integration, 'status' | 'syncFrom' | 'timeZone' | 'microsoftAccount'>>,
+    patch: Partial<Pick<Integration, 'status' | 'syncFrom' | 'timeZone' | 'microsoftAccount' | 'probativeCopies'>>,
   ): Promise<Integration>;
 
   /** Encrypted, opaque token cache (MSAL serialisation, Qonto OAuth tokens) per integration and provider. */
@@ -208,6 +228,16 @@ export interface Store {
   /** Inserts unknown receipts as pending; known ones keep their state. Returns how many were new. */
   upsertDiscovered(integrationId: string, receipts: DiscoveredReceipt[]): Promise<number>;
   getEntry(integrationId: string, attachmentId: string): Promise<ManifestEntry | null>;
+  /** Records where the probative copies of known receipts stand; an available one gets a row of its
+   * own (pending, or dismissed with its receipt's deleted folder) named after its receipt's recorded
+   * name (probativeFileName, or its fallback when that is taken). Known copies keep their state.
+   * Returns how many copies were new. */
+  recordProbative(integrationId: string, updates: ProbativeUpdate[]): Promise<number>;
+  /** Receipts of the account whose copy is still pending (not dismissed), in discovery order. */
+  pendingProbative(integrationId: string, bankAccountId: string, limit: number): Promise<string[]>;
+  /** The option is off: forgets the account's copies (their files stay in the drive, untracked) and
+   * the statuses. Hands back how many rows went, and the upload sessions they held. */
+  forgetProbative(integrationId: string, bankAccountId: string): Promise<{ forgotten: number; uploadUrls: string[] }>;
   /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. */
   nextToExport(integrationId: string, runNumber: number, limit: number): Promise<ManifestEntry[]>;
   /** How many receipts `nextToExport` would still return for this run. */

@@ -15,7 +15,8 @@ export const MAX_PATH_LENGTH = 400;
 const MAX_SEGMENT_UNITS = 255;
 // Caps counted both in graphemes (what a person sees) and UTF-16 code units (what the path limit
 // counts, conservatively: a flag is 1 grapheme but 4 units). With them the longest possible path is
-// 5 ('Apps/') + 60 (app name) + 1 + 87 (account) + 14 ('/YYYY/YYYY-MM/') + 199 (file) = 366 < 400.
+// 5 ('Apps/') + 60 (app name) + 1 + 87 (account) + 14 ('/YYYY/YYYY-MM/') + 199 (file) = 366 < 400;
+// a probative copy's name (probativeFileName) is at most PROBATIVE_NAME_MAX, so 376 < 400.
 const COUNTERPARTY_MAX = { graphemes: 60, units: 90 };
 const ACCOUNT_NAME_MAX = { graphemes: 60, units: 80 };
 // Qonto attachment ids are UUIDs; anything else is a contract violation, not something to rename.
@@ -222,4 +223,27 @@ export function receiptFileName(r: ReceiptNaming, idLength = 8): string {
     r.attachmentId.slice(0, idLength),
   ];
   return `${parts.filter((part) => part !== '').join(' ')}.${extensionOf(r.fileName, r.contentType)}`;
+}
+
+/** `-probative.pdf` replaces at most `.jpeg` (5 units): a copy's name is at most 10 units longer than
+ * its receipt's (199), and the fallback name is cut to the same bound. */
+const PROBATIVE_NAME_MAX = 209;
+const PROBATIVE_ENDING = '-probative.pdf';
+
+/**
+ * The name of a receipt's probative copy (a PAdES-signed PDF), beside it in its folder:
+ * `2026-03-14 Amazon EU -52.40 EUR a1b2c3d4-probative.pdf` for `… a1b2c3d4.jpg`. Derived from the
+ * receipt's recorded name, so it follows the receipt's fallback name too. With `attachmentId`, the
+ * fallback for when that name is taken in the folder (two receipts that differ only by extension):
+ * the full attachment id before the ending, the rest cut to keep the length bound.
+ */
+export function probativeFileName(receiptFileName: string, attachmentId?: string): string {
+  const base = receiptFileName.replace(/\.[A-Za-z0-9]+$/, '');
+  if (attachmentId === undefined) return `${base}${PROBATIVE_ENDING}`;
+  if (!ATTACHMENT_ID.test(attachmentId)) {
+    throw new UnnameableReceiptError('attachment_id_invalid', `Attachment id ${JSON.stringify(attachmentId)} is not of the form [A-Za-z0-9-]{1,64}`);
+  }
+  const room = PROBATIVE_NAME_MAX - attachmentId.length - 1 - PROBATIVE_ENDING.length;
+  const cut = truncate(base, { graphemes: room, units: room }).trimEnd();
+  return `${cut === '' ? '' : `${cut} `}${attachmentId}${PROBATIVE_ENDING}`;
 }

@@ -64,13 +64,18 @@ describe('API flow (API-key mode)', () => {
     const finish = () => call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01', timeZone: 'Europe/Berlin' });
     const [first, second] = await Promise.all([finish(), finish()]);
     expect([first.status, second.status]).toEqual([202, 202]);
-    const idle = await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; counts: { exported: number }; nextRunAt: string | null; timeZone: string }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    const idle = await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; counts: { exported: number }; nextRunAt: string | null; timeZone: string; probativeCopies: boolean }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
     expect(idle.counts.exported).toBeGreaterThan(0);
     expect(idle.timeZone).toBe('Europe/Berlin');
+    expect(idle.probativeCopies).toBe(false);
     expect((await client.workflow.getHandle(`integration-${id}`).describe()).status.name).toBe('RUNNING');
 
     expect((await call('PATCH', `/api/integrations/${id}`, { timeZone: 'Europe/Paris' })).status).toBe(202);
     await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { timeZone: string; status: string }, (s) => s.timeZone === 'Europe/Paris' && s.status === 'idle', 'the reconfiguration');
+    const probative = await call('PATCH', `/api/integrations/${id}`, { probativeCopies: true });
+    expect(probative.status).toBe(202);
+    expect(await probative.json()).toEqual({ id, accepted: { probativeCopies: true } });
+    expect(((await (await call('GET', `/api/integrations/${id}`)).json()) as { probativeCopies: boolean }).probativeCopies).toBe(true);
     expect((await call('POST', `/api/integrations/${id}/sync`)).status).toBe(202);
 
     const list = (await (await call('GET', '/api/integrations')).json()) as { integrations: { id: string }[] };
@@ -219,6 +224,8 @@ describe('bad requests get a 4xx JSON error', () => {
     ['finish before sign-in', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01' }), 409, 'not_connected'],
     ['finish unknown id', () => call('POST', '/api/integrations/abc/finish', { syncFrom: '2026-01-01' }), 404, 'not_found'],
     ['empty reconfigure', () => call('PATCH', `/api/integrations/${known}`, {}), 400, 'invalid_request'],
+    ['probativeCopies not a boolean', () => call('POST', `/api/integrations/${known}/finish`, { syncFrom: '2026-01-01', probativeCopies: 'yes' }), 400, 'invalid_request'],
+    ['reconfigure probativeCopies null', () => call('PATCH', `/api/integrations/${known}`, { probativeCopies: null }), 400, 'invalid_request'],
     ['reconfigure bad zone', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Nowhere' }), 400, 'invalid_request'],
     ['reconfigure not running', () => call('PATCH', `/api/integrations/${known}`, { timeZone: 'Europe/Paris' }), 409, 'not_running'],
     ['sync not running', () => call('POST', `/api/integrations/${known}/sync`), 409, 'not_running'],

@@ -97,16 +97,23 @@ describe('pages (API-key mode)', () => {
     expect(choose.html).toMatch(/aria-current="step">.*Choose the start date/s);
     expect(choose.html).toContain(`data-id="${id}"`);
     expect(choose.html).toContain('<option value="Europe/Paris">');
+    // Probative copies: off unless ticked, the field labelled and explained.
+    expect(choose.html).toMatch(/<input id="probative-copies" name="probativeCopies" type="checkbox" aria-describedby="probative-copies-help"\/?>/);
+    expect(choose.html).toContain('<label for="probative-copies">Also save Qonto’s probative copies</label>');
 
     const finished = await app.request(`/api/integrations/${id}/finish`, {
       method: 'POST',
       headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' },
-      body: JSON.stringify({ syncFrom: '2015-01-01' }),
+      body: JSON.stringify({ syncFrom: '2015-01-01', probativeCopies: true }),
     });
     expect(finished.status).toBe(202);
 
     const dashboard = await page('/', { cookie });
     expect(dashboard.html).toContain(`data-integration="${id}"`);
+    expect(dashboard.html).toContain('Probative copies: saved beside the receipts.');
+    expect(dashboard.html).toMatch(new RegExp(`<input id="reconfigure-probative-${id}" name="probativeCopies" type="checkbox" checked=""`));
+    const german = await page('/?lang=de', { cookie });
+    expect(german.html).toContain('Beweiskräftige Kopien: werden neben den Belegen gespeichert.');
     expect(dashboard.html).toContain(`data-panel="/integrations/${id}/panel"`);
     expect(dashboard.html).not.toContain('Connect your OneDrive');
 

@@ -125,6 +125,7 @@ describe('sandbox setup in a browser', () => {
     expect(unlabelled).toBe(0);
     const syncFrom = firstDayMonthsAgo(3);
     await page.getByLabel('Sync receipts from').fill(syncFrom);
+    await page.getByLabel('Also save Qonto’s probative copies').check();
     await snap(page, '05-choose-date');
     await page.getByRole('button', { name: 'Finish' }).click();
 
@@ -143,13 +144,16 @@ describe('sandbox setup in a browser', () => {
     const workflowUrl = await page.getByRole('link', { name: 'Inspect the workflow in the Temporal UI' }).getAttribute('href');
     expect(workflowUrl).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/integration-${id}`);
     await expect(page.locator('.facts').textContent()).resolves.toMatch(/Next run.*23:30/);
+    await expect(dashboard.getByText('Probative copies: saved beside the receipts.').isVisible()).resolves.toBe(true);
     await snap(page, '06-dashboard');
     await expectTemporalUiDecodes(workflowUrl!, syncFrom, await page.locator('table.folders caption').allTextContents());
 
     // The same receipts, counted in the simulated OneDrive.
     await page.getByRole('link', { name: 'Browse the simulated OneDrive' }).click();
     const files = await page.locator('ul.files li').count();
+    // Counts are of files: the probative copies (ticked at Finish) are among them.
     expect(files).toBe(exported);
+    expect(await page.locator('ul.files li', { hasText: '-probative.pdf' }).count()).toBeGreaterThan(0);
     await snap(page, '07-simulated-onedrive');
 
     // `npm start` again on the same data directory: the session, the integration and its workflow are

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
 import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, Store, TransactionRecord } from '../../src/store/types.js';
+import { manifestKey } from '../../src/sync/probative.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
  * another process would). */
@@ -205,6 +206,88 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.getEntry('i1', 'c')).toBeNull();
       // A receipt known already is no clash, whatever the names.
       expect(await store.upsertDiscovered('i1', [receipt('a', 'F', 'full-c.pdf')])).toBe(0);
+    });
+
+    it('keeps the probative-copies switch of an integration', async () => {
+      expect((await store.getIntegration('i1'))?.probativeCopies).toBe(false);
+      expect((await store.updateIntegration('i1', { probativeCopies: true })).probativeCopies).toBe(true);
+      await store.close();
+      store = await database.open();
+      expect((await store.getIntegration('i1'))?.probativeCopies).toBe(true);
+      expect((await store.updateIntegration('i1', { status: 'idle' })).probativeCopies).toBe(true);
+      expect((await store.updateIntegration('i1', { probativeCopies: false })).probativeCopies).toBe(false);
+    });
+
+    it('records an available probative copy as a file of its own, keyed by receipt and kind, once', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.updateEntry('i1', 'a', { state: 'uploaded', driveItemId: 'd-a' });
+      const copyOf = (id: string) => manifestKey(id, 'probative');
+      expect(
+        await store.recordProbative('i1', [
+          { attachmentId: 'a', status: 'available', size: 50 },
+          { attachmentId: 'b', status: 'pending', size: null },
+          { attachmentId: 'c', status: 'unavailable', size: null },
+          { attachmentId: 'unknown', status: 'available', size: 9 },
+        ]),
+      ).toBe(1);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ kind: 'original', probativeStatus: 'available', state: 'uploaded' });
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ kind: 'original', probativeStatus: 'pending' });
+      expect(await store.getEntry('i1', 'c')).toMatchObject({ kind: 'original', probativeStatus: 'unavailable' });
+      expect(await store.getEntry('i1', copyOf('unknown'))).toBeNull();
+      expect(await store.getEntry('i1', copyOf('a'))).toMatchObject({
+        kind: 'probative',
+        probativeStatus: null,
+        transactionId: 'tx-a',
+        bankAccountId: 'acc-1',
+        folderPath: 'Main (1234)/2026/2026-03',
+        fileName: 'a-probative.pdf',
+        size: 50,
+        state: 'pending',
+      });
+      // Exported after the receipts already waiting; counted as a file (the drive holds one more).
+      expect((await store.nextToExport('i1', 1, 10)).map((e) => e.attachmentId)).toEqual(['b', 'c', copyOf('a')]);
+      expect(await store.counts('i1')).toEqual({ exported: 1, failed: 0, pending: 3, dismissed: 0, pendingBytes: 250 });
+      // Seen again (a re-listing, another worker): known copies keep their state.
+      await store.updateEntry('i1', copyOf('a'), { state: 'uploaded', driveItemId: 'd-a-copy' });
+      expect(await (await another()).recordProbative('i1', [{ attachmentId: 'a', status: 'available', size: 50 }])).toBe(0);
+      expect((await store.getEntry('i1', copyOf('a')))?.state).toBe('uploaded');
+      expect((await store.findByDriveItemIds('i1', ['d-a-copy'])).map((e) => e.attachmentId)).toEqual([copyOf('a')]);
+      // A pending copy is looked at again until Qonto decides.
+      expect(await store.pendingProbative('i1', 'acc-1', 10)).toEqual(['b']);
+      expect(await store.pendingProbative('i1', 'acc-2', 10)).toEqual([]);
+      expect(await store.recordProbative('i1', [{ attachmentId: 'b', status: 'available', size: 70 }])).toBe(1);
+      expect(await store.pendingProbative('i1', 'acc-1', 10)).toEqual([]);
+      expect((await store.getEntry('i1', copyOf('b')))?.fileName).toBe('b-probative.pdf');
+    });
+
+    it("keeps a copy with its receipt's folder: dismissed with it, revived with it; falls back when its name is taken", async () => {
+      await store.upsertDiscovered('i1', [receipt('x', 'F', 'Same.pdf'), receipt('y', 'F', 'same.jpg'), receipt('z', 'G', 'z.pdf')]);
+      await store.dismissUnder('i1', 'G');
+      await store.recordProbative('i1', ['x', 'y', 'z'].map((attachmentId) => ({ attachmentId, status: 'available' as const, size: 10 })));
+      expect((await store.getEntry('i1', manifestKey('x', 'probative')))?.fileName).toBe('Same-probative.pdf');
+      expect((await store.getEntry('i1', manifestKey('y', 'probative')))?.fileName).toBe('same y-probative.pdf');
+      // The receipt's folder was deleted: its copy stays out of the drive too.
+      expect((await store.getEntry('i1', manifestKey('z', 'probative')))?.state).toBe('dismissed');
+      expect(await store.pendingProbative('i1', 'acc-1', 10)).toEqual([]);
+      expect((await store.dismissUnder('i1', 'F')).dismissed).toBe(4);
+      expect(await store.reviveAll('i1')).toBe(6);
+      expect(await store.countToExport('i1', 1)).toBe(6);
+    });
+
+    it("forgets an account's copies and statuses when the option is off, handing back their upload sessions", async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), { ...receipt('c'), bankAccountId: 'acc-2' }]);
+      await store.recordProbative('i1', [
+        { attachmentId: 'a', status: 'available', size: 10 },
+        { attachmentId: 'b', status: 'pending', size: null },
+        { attachmentId: 'c', status: 'available', size: 10 },
+      ]);
+      await store.updateEntry('i1', manifestKey('a', 'probative'), { uploadUrl: 'https://upload.example/a-copy' });
+      expect(await store.forgetProbative('i1', 'acc-1')).toEqual({ forgotten: 1, uploadUrls: ['https://upload.example/a-copy'] });
+      expect(await store.getEntry('i1', manifestKey('a', 'probative'))).toBeNull();
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ probativeStatus: null, state: 'pending' });
+      expect((await store.getEntry('i1', 'b'))?.probativeStatus).toBeNull();
+      expect(await store.getEntry('i1', manifestKey('c', 'probative'))).not.toBeNull();
+      expect(await store.forgetProbative('i1', 'acc-1')).toEqual({ forgotten: 0, uploadUrls: [] });
     });
 
     it('does not retry a receipt in the run it failed in', async () => {

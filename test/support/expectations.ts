@@ -1,9 +1,11 @@
 import { QuickXorHash } from '../../src/onedrive/quickxorhash.js';
-import type { QontoData, SimAttachment } from '../../src/simulators/qonto/data.js';
+import { probativeContentKey, type QontoData, type SimAttachment } from '../../src/simulators/qonto/data.js';
 import { attachmentBytes } from '../../src/simulators/qonto/content.js';
 import type { SimDrive } from '../../src/simulators/graph/server.js';
 import type { Store } from '../../src/store/types.js';
+import { probativeFileName } from '../../src/sync/naming.js';
 import { startOfLocalDay } from '../../src/sync/periods.js';
+import { manifestKey } from '../../src/sync/probative.js';
 
 /** Every receipt the integration must export: attachments of completed and pending transactions of
  * every account, emitted on or after the start date (computed from the simulator's data, not the code). */
@@ -32,7 +34,8 @@ export async function sourceHash(a: Pick<SimAttachment, 'id' | 'size'>): Promise
 }
 
 /**
- * The drive holds exactly one file per expected receipt (and nothing else under the app folder), each
+ * The drive holds exactly one file per expected receipt, plus one per expected probative copy (and
+ * nothing else under the app folder), each
  * with the source's size and quickXorHash, at the path the manifest recorded. Returns a description of
  * every mismatch (empty when all is well) so a failure says what is wrong.
  */
@@ -42,27 +45,38 @@ export async function driveMismatches(
   integrationId: string,
   expected: SimAttachment[],
   appFolder = 'Apps/Qonto Receipts',
+  /** Receipts whose probative copy must be beside them too (its own bytes, `…-probative.pdf`). */
+  copies: SimAttachment[] = [],
 ): Promise<string[]> {
   const problems: string[] = [];
   const files = drive.listFiles().filter((f) => f.path.startsWith(`${appFolder}/`));
   const byId = new Map(files.map((f) => [f.id, f]));
   const claimed = new Set<string>();
-  for (const a of expected) {
-    const entry = await store.getEntry(integrationId, a.id);
+  const copy = (a: SimAttachment) => {
+    if (a.probative.status !== 'available') throw new Error(`the probative copy of ${a.id} is ${a.probative.status}`);
+    return { ...a, id: probativeContentKey(a.id), key: manifestKey(a.id, 'probative'), original: a.id, size: a.probative.size };
+  };
+  const wanted = [...expected.map((a) => ({ ...a, key: a.id, original: null as string | null })), ...copies.map(copy)];
+  for (const a of wanted) {
+    const entry = await store.getEntry(integrationId, a.key);
+    if (a.original !== null && entry) {
+      const receipt = await store.getEntry(integrationId, a.original);
+      if (!receipt || entry.fileName !== probativeFileName(receipt.fileName) || entry.folderPath !== receipt.folderPath) problems.push(`${a.key} is named ${entry.fileName}`);
+    }
     if (!entry || entry.state !== 'uploaded' || !entry.driveItemId) {
-      problems.push(`${a.id} (${a.fileName}) is ${entry?.state ?? 'unknown'}`);
+      problems.push(`${a.key} (${a.fileName}) is ${entry?.state ?? 'unknown'}`);
       continue;
     }
     const file = byId.get(entry.driveItemId);
     if (!file) {
-      problems.push(`${a.id} points at missing item ${entry.driveItemId}`);
+      problems.push(`${a.key} points at missing item ${entry.driveItemId}`);
       continue;
     }
     claimed.add(file.id);
-    if (file.path !== `${appFolder}/${entry.folderPath}/${entry.fileName}`) problems.push(`${a.id} is at ${file.path}`);
-    if (file.size !== a.size) problems.push(`${a.id}: size ${file.size} != ${a.size}`);
+    if (file.path !== `${appFolder}/${entry.folderPath}/${entry.fileName}`) problems.push(`${a.key} is at ${file.path}`);
+    if (file.size !== a.size) problems.push(`${a.key}: size ${file.size} != ${a.size}`);
     const want = await sourceHash(a);
-    if (file.quickXorHash !== want) problems.push(`${a.id}: hash ${file.quickXorHash} != ${want}`);
+    if (file.quickXorHash !== want) problems.push(`${a.key}: hash ${file.quickXorHash} != ${want}`);
   }
   for (const f of files) if (!claimed.has(f.id)) problems.push(`unexpected file ${f.path}`);
   return problems;

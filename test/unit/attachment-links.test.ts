@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AttachmentLinks } from '../../activities/attachment-links.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { attachmentBuffer } from '../../src/simulators/qonto/content.js';
+import { probativeContentKey } from '../../src/simulators/qonto/data.js';
+import { manifestKey } from '../../src/sync/probative.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 
 const MINUTE = 60_000;
@@ -64,5 +66,22 @@ describe('AttachmentLinks', () => {
     // No link kept: straight to Qonto.
     expect(await readAll(await links.open(qonto, receipt.id))).toHaveLength(70_000);
     expect(lookups()).toBe(before + 2);
+  });
+
+  it("downloads a probative copy by its manifest key: its kept link, else the copy's fresh link from Qonto", async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 12, label: 'Shop' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'r.jpg', contentType: 'image/jpeg', size: 5_000, probative: { status: 'available', size: 9_000 } });
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY } });
+    const copy = attachmentBuffer(probativeContentKey(receipt.id), 9_000);
+    const key = manifestKey(receipt.id, 'probative');
+    const links = new AttachmentLinks();
+
+    links.remember(key, (await qonto.getAttachment(receipt.id)).probative_attachment!.url!);
+    expect(await readAll(await links.open(qonto, key))).toEqual(copy);
+    // Not kept: the copy's own link is fetched, never the receipt's.
+    expect(await readAll(await links.open(qonto, key))).toEqual(copy);
+    expect(sim.requests.at(-1)!.path).toMatch(/^\/s3\/probative-attachments\//);
+    expect(await readAll(await links.open(qonto, receipt.id))).toEqual(attachmentBuffer(receipt.id, 5_000));
   });
 });

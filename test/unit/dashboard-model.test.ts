@@ -20,6 +20,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     lastError: null,
     signInEnded: null,
     microsoftAccount: 'camille@outlook.com',
+    probativeCopies: false,
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
     ...over,

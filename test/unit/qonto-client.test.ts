@@ -4,6 +4,8 @@ import { FatalError, NotFoundError, ReconnectRequiredError, RetryableError } fro
 import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { QontoClient, type QontoAuth, type QontoClientOptions } from '../../src/qonto/client.js';
 import { attachmentBuffer, attachmentSha256 } from '../../src/simulators/qonto/content.js';
+import { AttachmentSchema } from '../../src/qonto/schemas.js';
+import { probativeContentKey } from '../../src/simulators/qonto/data.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 import type { QontoSimulator } from '../../src/simulators/qonto/server.js';
@@ -206,6 +208,30 @@ describe('QontoClient against the simulator', () => {
     expect(meta!.path).toBe(`/v2/attachments/${receipt.id}`);
     expect(s3!.path).toMatch(new RegExp(`^/s3/attachments/${receipt.id}\\?.*X-Amz-Expires=1800`));
     expect(s3!.headers.authorization).toBeUndefined();
+  });
+
+  it('reads probative copies leniently and downloads an available one from its own URL', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Signed' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'scan.jpg', contentType: 'image/jpeg', size: 900, probative: { status: 'pending' } });
+    const qonto = client(sim);
+    expect((await qonto.getAttachment(receipt.id)).probative_attachment).toEqual({ status: 'pending' });
+    const notYet = await caught(qonto.openAttachment(receipt.id, undefined, 'probative'));
+    expect(notYet).toBeInstanceOf(NotFoundError);
+
+    sim.data.setProbative(receipt.id, { status: 'available', size: 12_345 });
+    expect((await qonto.getAttachment(receipt.id)).probative_attachment).toMatchObject({ status: 'available', file_size: 12_345, file_name: 'scan.pdf' });
+    const download = await qonto.openAttachment(receipt.id, undefined, 'probative');
+    expect(download).toMatchObject({ size: 12_345, contentType: 'application/pdf', fileName: 'scan.pdf' });
+    expect(await sha256(download.body)).toEqual({ hex: attachmentSha256(probativeContentKey(receipt.id), 12_345), bytes: 12_345 });
+    expect(sim.requests.at(-1)!.path).toMatch(/^\/s3\/probative-attachments\//);
+
+    // Statuses Qonto may add, a malformed copy object, or none at all never fail the receipt itself.
+    const parse = (probative: unknown) => AttachmentSchema.parse({ id: 'a', file_name: 'x.pdf', file_size: '1', file_content_type: 'application/pdf', url: 'u', probative_attachment: probative });
+    expect(parse({ status: 'processing' }).probative_attachment).toEqual({ status: 'processing' });
+    expect(parse({ status: 'available', file_size: 'lots' }).probative_attachment).toBeUndefined();
+    expect(parse(null).probative_attachment).toBeUndefined();
+    expect(AttachmentSchema.parse({ id: 'a', file_name: 'x.pdf', file_size: 1, file_content_type: 'application/pdf', url: 'u' }).probative_attachment).toBeUndefined();
   });
 
   it('downloads the demo organization\'s 50 MB receipt byte-exact', async () => {

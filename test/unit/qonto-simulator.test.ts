@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { attachmentBuffer, attachmentBytes, attachmentSha256 } from '../../src/simulators/qonto/content.js';
-import { QontoData, frenchIban } from '../../src/simulators/qonto/data.js';
+import { QontoData, frenchIban, probativeContentKey } from '../../src/simulators/qonto/data.js';
 import { seedDemo } from '../../src/simulators/qonto/demo.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 import type { QontoSimulator, QontoSimulatorOptions } from '../../src/simulators/qonto/server.js';
@@ -344,6 +344,37 @@ describe('Qonto simulator: attachment downloads', () => {
     expect(receipt.size).toBe(100_000);
   });
 
+  it('serves a probative copy as its own PDF with its own signed URL, once available', async () => {
+    const { sim, receipt, url } = await withReceipt(1_000);
+    const view = async () => (await get(sim, `/v2/attachments/${receipt.id}`)).body.attachment.probative_attachment;
+    expect(await view()).toEqual({ status: 'unavailable' });
+    const updatedAt = sim.data.transaction(receipt.transactionId)!.updatedAt;
+    sim.data.setProbative(receipt.id, { status: 'pending' });
+    expect(await view()).toEqual({ status: 'pending' });
+    sim.data.setProbative(receipt.id, { status: 'available', size: 4_321 });
+    const copy = await view();
+    expect(copy).toMatchObject({ status: 'available', file_name: 'r.pdf', file_size: '4321', file_content_type: 'application/pdf' });
+    expect(copy.url).toMatch(/\/s3\/probative-attachments\/.*X-Amz-Signature=[0-9a-f]{64}/);
+    // Qonto is not known to bump the transaction when the copy is made: a client must look again itself.
+    expect(sim.data.transaction(receipt.transactionId)!.updatedAt).toBe(updatedAt);
+
+    const res = await fetch(copy.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('content-length')).toBe('4321');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.equals(attachmentBuffer(probativeContentKey(receipt.id), 4_321))).toBe(true);
+    expect(bytes.subarray(0, 1_000).equals(attachmentBuffer(receipt.id, 1_000))).toBe(false);
+
+    // A copy's signature does not open the original, nor the other way round.
+    expect((await fetch(copy.url.replace('/s3/probative-attachments/', '/s3/attachments/'))).status).toBe(403);
+    expect((await fetch(url.replace('/s3/attachments/', '/s3/probative-attachments/'))).status).toBe(403);
+    // Withdrawn: the URL handed out before no longer finds the object.
+    sim.data.setProbative(receipt.id, { status: 'unavailable' });
+    expect((await fetch(copy.url)).status).toBe(404);
+    expect(() => sim.data.setProbative(receipt.id, { status: 'available', size: -1 })).toThrow(/invalid/);
+  });
+
   it('bumps updated_at when a receipt is attached and when one is removed', async () => {
     let clock = T0;
     const { sim, account } = await simulator({ now: () => clock });
@@ -459,6 +490,14 @@ describe('Qonto simulator: content and demo data', () => {
     expect(types).toEqual(new Set(['application/pdf', 'image/png', 'image/jpeg']));
     expect(data.attachment(summary.bigAttachmentId!)!.size).toBe(50 * 1024 * 1024);
     expect(data.memberships().map((m) => m.role)).toEqual(['owner', 'admin', 'accountant', 'employee', null]);
+    // A mix of probative copies: available, still pending, unavailable, covering every receipt.
+    const { available, pending, unavailable } = summary.probative;
+    expect(available.length).toBeGreaterThan(0);
+    expect(pending.length).toBeGreaterThan(0);
+    expect(unavailable.length).toBeGreaterThan(0);
+    expect([...available, ...pending, ...unavailable].sort()).toEqual([...summary.attachmentIds].sort());
+    for (const id of available) expect(data.attachment(id)!.probative.status).toBe('available');
+    for (const id of pending) expect(data.attachment(id)!.probative.status).toBe('pending');
   });
 
   it('serves the demo organization over HTTP', async () => {

@@ -2,6 +2,7 @@ import type { DashboardModel } from './dashboard-model.js';
 import { ExportLogLink } from './export-log-link.js';
 import type { Messages } from './i18n.js';
 import { MissingReceipts, type MissingView } from './missing-receipts.js';
+import { ProbativeField, ProbativeNote } from './probative.js';
 import { ZoneSelect } from './setup.js';
 
 /** The part of a dashboard the page refreshes in place (`GET /integrations/:id/panel`). */
@@ -122,6 +123,7 @@ export function Dashboard(props: {
   lastError: string | null;
   syncFrom: string | null;
   timeZone: string | null;
+  probativeCopies: boolean;
   today: string;
   zones: string[];
   temporalUrl: string | null;
@@ -149,6 +151,7 @@ export function Dashboard(props: {
               {t.withdraw}
             </button>
           </div>
+          <ProbativeNote t={t} on={props.probativeCopies} />
           <p class="success" role="status" data-notice hidden data-sync-text={t.syncRequested} data-reconfigure-text={t.reconfigured}></p>
           <p class="error" role="alert" data-error hidden></p>
           <details class="reconfigure">
@@ -158,6 +161,7 @@ export function Dashboard(props: {
               <label for={`reconfigure-from-${id}`}>{t.syncFromLabel}</label>
               <input id={`reconfigure-from-${id}`} name="syncFrom" type="date" required value={props.syncFrom ?? ''} min="2015-01-01" max={props.today} />
               <ZoneSelect t={t} id={`reconfigure-zone-${id}`} zones={props.zones} selected={props.timeZone} />
+              <ProbativeField t={t} id={`reconfigure-probative-${id}`} checked={props.probativeCopies} />
               <div class="row">
                 <button type="submit">{t.save}</button>
               </div>

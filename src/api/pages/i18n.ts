@@ -121,6 +121,12 @@ const en = {
   reconfigureText: 'Everything from the start date is exported again, including folders you deleted.',
   save: 'Save and re-import',
   reconfigured: 'Saved: receipts are being re-imported.',
+  probative: {
+    label: 'Also save Qonto’s probative copies',
+    help: 'Qonto keeps an electronically signed copy (PDF, PAdES) of many receipts, with the value of the original as proof. Each one is saved beside its receipt as “…-probative.pdf”, once Qonto has made it.',
+    on: 'Probative copies: saved beside the receipts.',
+    off: 'Probative copies: not saved.',
+  },
   withdraw: 'Withdraw consent',
   withdrawConfirmTitle: 'Withdraw consent?',
   withdrawConfirmText:
@@ -257,6 +263,12 @@ const de: Messages = {
   reconfigureText: 'Alles ab dem Startdatum wird erneut exportiert, auch Ordner, die Sie gelöscht haben.',
   save: 'Speichern und neu importieren',
   reconfigured: 'Gespeichert: die Belege werden neu importiert.',
+  probative: {
+    label: 'Auch die beweiskräftigen Kopien von Qonto speichern',
+    help: 'Qonto bewahrt von vielen Belegen eine elektronisch signierte Kopie (PDF, PAdES) auf, die als Nachweis wie das Original gilt. Jede wird neben ihrem Beleg als „…-probative.pdf“ gespeichert, sobald Qonto sie erstellt hat.',
+    on: 'Beweiskräftige Kopien: werden neben den Belegen gespeichert.',
+    off: 'Beweiskräftige Kopien: werden nicht gespeichert.',
+  },
   withdraw: 'Einwilligung widerrufen',
   withdrawConfirmTitle: 'Einwilligung widerrufen?',
   withdrawConfirmText:

@@ -142,6 +142,7 @@ export function pageRoutes(deps: PagesDeps) {
             lastError={status.lastError}
             syncFrom={status.syncFrom}
             timeZone={status.timeZone}
+            probativeCopies={status.probativeCopies}
             today={day}
             zones={ZONES}
             temporalUrl={temporalUrl(integration.id)}

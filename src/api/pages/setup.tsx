@@ -1,4 +1,5 @@
 import type { Messages } from './i18n.js';
+import { ProbativeField } from './probative.js';
 
 /** The original's four steps; `current` is 1-based. */
 export function Steps(props: { t: Messages; current: number }) {
@@ -115,6 +116,7 @@ export function ChooseDateStep(props: { t: Messages; id: string; account: string
           {t.syncFromHelp}
         </p>
         <ZoneSelect t={t} id="time-zone" zones={props.zones} selected={null} />
+        <ProbativeField t={t} id="probative-copies" checked={false} />
         <div class="row">
           <button type="submit" class="primary">
             {t.finishButton}

@@ -70,7 +70,16 @@ export interface SimAttachment {
   /** Bytes; the body is generated from (id, size), see content.ts. */
   size: number;
   createdAt: string;
+  /** Its PAdES-signed probative copy (docs/probative-copies.md). */
+  probative: SimProbative;
 }
+
+/** Where an attachment's probative copy stands: `available` with its own bytes (generated from
+ * (probativeContentKey(id), size), see content.ts), not made yet (`pending`), or none (`unavailable`). */
+export type SimProbative = { status: 'available'; size: number } | { status: 'pending' } | { status: 'unavailable' };
+
+/** The content key of a probative copy's bytes: distinct from the original's. */
+export const probativeContentKey = (attachmentId: string): string => `${attachmentId}#probative`;
 
 export interface SimMembership {
   id: string;
@@ -122,6 +131,8 @@ export interface NewReceipt {
   /** When the receipt was attached; default now(). */
   createdAt?: string;
   id?: string;
+  /** Default `{ status: 'unavailable' }`. */
+  probative?: SimProbative;
 }
 
 export type NewMembership = Partial<SimMembership> & Pick<SimMembership, 'firstName' | 'lastName'>;
@@ -244,6 +255,7 @@ export class QontoData {
       contentType: input.contentType,
       size: input.size,
       createdAt,
+      probative: checkedProbative(input.probative ?? { status: 'unavailable' }),
     };
     this.files.set(attachment.id, attachment);
     tx.attachmentIds.push(attachment.id);
@@ -253,6 +265,16 @@ export class QontoData {
 
   attachment(id: string): SimAttachment | undefined {
     return this.files.get(id);
+  }
+
+  /** Sets where the attachment's probative copy stands (Qonto makes it some time after the upload).
+   * Leaves the transaction's `updated_at` alone: nothing says Qonto bumps it, so a client must look
+   * at pending copies again by itself. */
+  setProbative(attachmentId: string, probative: SimProbative): SimAttachment {
+    const attachment = this.files.get(attachmentId);
+    if (!attachment) throw new Error(`unknown attachment ${attachmentId}`);
+    attachment.probative = checkedProbative(probative);
+    return attachment;
   }
 
   attachmentsOf(transactionId: string): SimAttachment[] {
@@ -338,6 +360,13 @@ export class QontoData {
     if (!tx) throw new Error(`unknown transaction ${id}`);
     return tx;
   }
+}
+
+function checkedProbative(probative: SimProbative): SimProbative {
+  if (probative.status === 'available' && (!Number.isSafeInteger(probative.size) || probative.size < 0)) {
+    throw new Error(`invalid probative copy size ${probative.size}`);
+  }
+  return { ...probative };
 }
 
 /** A French IBAN with valid ISO 13616 check digits, distinct per `n`. */

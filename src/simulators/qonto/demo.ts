@@ -8,7 +8,7 @@
  * and declined transactions; transactions with two receipts; receipts attached weeks after the
  * payment (late: found only through the `updated_at` cursor); payments with no receipt at all, some
  * of them declared lost (`attachment_lost`) and some for which none is expected (`attachment_required`
- * false).
+ * false); receipts whose probative copy is available, still pending, or unavailable.
  */
 import { mulberry32 } from '../prng.js';
 import type { QontoData, SimTransaction } from './data.js';
@@ -56,6 +56,8 @@ export interface DemoSummary {
     /** Payments without receipt for which none is expected. */
     notRequired: number;
   };
+  /** Receipts by where their probative copy stands (the big file's has none). */
+  probative: { available: string[]; pending: string[]; unavailable: string[] };
 }
 
 const DAY = 86_400_000;
@@ -129,6 +131,7 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
     lateAttachmentIds: [],
     membershipIds,
     counts: { transactions: 0, pending: 0, declined: 0, withoutReceipt: 0, twoReceipts: 0, lost: 0, notRequired: 0 },
+    probative: { available: [], pending: [], unavailable: [] },
   };
   let fileNo = 0;
 
@@ -238,7 +241,24 @@ export function seedDemo(data: QontoData, opts: DemoOptions = {}): DemoSummary {
       createdAt: iso(Math.min(now, emitted + 3_600_000)),
     }).id;
   }
+  seedProbative(data, summary, mulberry32((opts.seed ?? 42) + 1));
   return summary;
+}
+
+/** A mix of probative copies, as Qonto has them: most receipts have one, some are still being made,
+ * some never get one. Its own PRNG, so the rest of the demo is the same with or without it. */
+function seedProbative(data: QontoData, summary: DemoSummary, random: () => number): void {
+  for (const id of summary.attachmentIds) {
+    const roll = random();
+    const size = 20_000 + Math.floor(random() * 280_000);
+    if (roll < 0.7) {
+      data.setProbative(id, { status: 'available', size });
+      summary.probative.available.push(id);
+    } else if (roll < 0.8) {
+      data.setProbative(id, { status: 'pending' });
+      summary.probative.pending.push(id);
+    } else summary.probative.unavailable.push(id);
+  }
 }
 
 function pickWeighted<T extends { weight: number }>(items: readonly T[], random: () => number): T {

@@ -19,7 +19,7 @@ import { sendJson, stallAfter, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
 import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient, type TokenAnswer } from './oauth.js';
-import { QontoData, type SimOrganization } from './data.js';
+import { QontoData, probativeContentKey, type SimAttachment, type SimOrganization } from './data.js';
 import { paginate, parsePaging } from './paging.js';
 import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
 import {
@@ -30,7 +30,7 @@ import {
   sendS3Error,
   type QontoErrorItem,
 } from './respond.js';
-import { DOWNLOAD_PATH_PREFIX, UrlSigner } from './signed-url.js';
+import { DOWNLOAD_PATH_PREFIX, PROBATIVE_PATH_PREFIX, UrlSigner } from './signed-url.js';
 import { parseIncludes, parseTransactionQuery, selectTransactions } from './transaction-query.js';
 import {
   attachmentView,
@@ -249,7 +249,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       const view: ViewContext = {
         data,
         amountFormat: opts.amountFormat ?? 'number',
-        downloadUrl: (id) => signer.sign(`http://${host}`, id),
+        downloadUrl: (id, kind) => signer.sign(`http://${host}`, id, kind === 'probative' ? PROBATIVE_PATH_PREFIX : DOWNLOAD_PATH_PREFIX),
       };
       return route.handle({ view, who, query: url.searchParams, res }, match.slice(1).map(decodeURIComponent));
     }
@@ -258,7 +258,8 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
 
   async function serveDownload(req: IncomingMessage, res: ServerResponse, url: URL, cutAfter?: number): Promise<void> {
     const resource = url.pathname;
-    const id = decodeURIComponent(resource.slice(DOWNLOAD_PATH_PREFIX.length));
+    const prefix = resource.startsWith(PROBATIVE_PATH_PREFIX) ? PROBATIVE_PATH_PREFIX : DOWNLOAD_PATH_PREFIX;
+    const id = decodeURIComponent(resource.slice(prefix.length));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendS3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', resource);
     }
@@ -272,26 +273,34 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
         resource,
       );
     }
-    const check = signer.check(id, url.searchParams);
+    const check = signer.check(id, url.searchParams, prefix);
     if (!check.ok) return sendS3Error(res, 403, check.code, check.message, resource);
     const attachment = data.attachment(id);
-    if (!attachment) return sendS3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
+    const object = attachment && objectOf(attachment, prefix === PROBATIVE_PATH_PREFIX);
+    if (!attachment || !object) return sendS3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
 
     res.writeHead(200, {
-      'content-type': attachment.contentType,
-      'content-length': String(attachment.size),
-      etag: `"${attachment.id.replace(/-/g, '').slice(0, 32)}"`,
+      'content-type': object.contentType,
+      'content-length': String(object.size),
+      etag: `"${object.key.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}"`,
       'last-modified': new Date(attachment.createdAt).toUTCString(),
     });
     if (req.method === 'HEAD') return void res.end();
     if (cutAfter === undefined) {
-      await pipeline(attachmentBytes(id, attachment.size), res).catch(() => res.destroy());
+      await pipeline(attachmentBytes(object.key, object.size), res).catch(() => res.destroy());
       return;
     }
-    for await (const chunk of attachmentBytes(id, Math.min(cutAfter, attachment.size))) {
+    for await (const chunk of attachmentBytes(object.key, Math.min(cutAfter, object.size))) {
       if (!res.write(chunk)) await once(res, 'drain');
     }
     req.socket.destroy();
+  }
+
+  /** The stored object a download URL names: the attachment, or its probative copy while available. */
+  function objectOf(attachment: SimAttachment, probative: boolean): { key: string; size: number; contentType: string } | null {
+    if (!probative) return { key: attachment.id, size: attachment.size, contentType: attachment.contentType };
+    if (attachment.probative.status !== 'available') return null;
+    return { key: probativeContentKey(attachment.id), size: attachment.probative.size, contentType: 'application/pdf' };
   }
 
   const running = await startHttpServer(async (req, res) => {
@@ -301,7 +310,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED);
 
     const url = new URL(target, 'http://simulator');
-    const download = url.pathname.startsWith(DOWNLOAD_PATH_PREFIX);
+    const download = url.pathname.startsWith(DOWNLOAD_PATH_PREFIX) || url.pathname.startsWith(PROBATIVE_PATH_PREFIX);
     const fault = faults.take(method, target);
     if (fault?.kind === 'drop' || (fault?.kind === 'drop-after-bytes' && !download)) {
       req.socket.destroy();

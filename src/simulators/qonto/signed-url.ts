@@ -6,6 +6,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const DOWNLOAD_PATH_PREFIX = '/s3/attachments/';
+/** Probative copies are objects of their own, under their own prefix. */
+export const PROBATIVE_PATH_PREFIX = '/s3/probative-attachments/';
 
 export type UrlCheck =
   | { ok: true }
@@ -30,7 +32,7 @@ export class UrlSigner {
   ) {}
 
   /** Absolute URL of the attachment body under `baseUrl`, valid `ttlSec` seconds from now(). */
-  sign(baseUrl: string, attachmentId: string): string {
+  sign(baseUrl: string, attachmentId: string, prefix = DOWNLOAD_PATH_PREFIX): string {
     const date = amzDate(this.now());
     const expires = String(this.ttlSec);
     const query = new URLSearchParams({
@@ -39,16 +41,16 @@ export class UrlSigner {
       'X-Amz-Date': date,
       'X-Amz-Expires': expires,
       'X-Amz-SignedHeaders': 'host',
-      'X-Amz-Signature': this.signature(attachmentId, date, expires),
+      'X-Amz-Signature': this.signature(`${prefix}${attachmentId}`, date, expires),
     });
-    return `${baseUrl}${DOWNLOAD_PATH_PREFIX}${encodeURIComponent(attachmentId)}?${query.toString()}`;
+    return `${baseUrl}${prefix}${encodeURIComponent(attachmentId)}?${query.toString()}`;
   }
 
-  check(attachmentId: string, query: URLSearchParams): UrlCheck {
+  check(attachmentId: string, query: URLSearchParams, prefix = DOWNLOAD_PATH_PREFIX): UrlCheck {
     const date = query.get('X-Amz-Date') ?? '';
     const expires = query.get('X-Amz-Expires') ?? '';
     const given = Buffer.from(query.get('X-Amz-Signature') ?? '', 'utf8');
-    const wanted = Buffer.from(this.signature(attachmentId, date, expires), 'utf8');
+    const wanted = Buffer.from(this.signature(`${prefix}${attachmentId}`, date, expires), 'utf8');
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
       return {
         ok: false,
@@ -62,7 +64,8 @@ export class UrlSigner {
     return { ok: true };
   }
 
-  private signature(attachmentId: string, date: string, expires: string): string {
-    return createHmac('sha256', this.secret).update(`${attachmentId}\n${date}\n${expires}`).digest('hex');
+  /** `resource`: the object's path prefix and id, so a copy's URL cannot fetch the original. */
+  private signature(resource: string, date: string, expires: string): string {
+    return createHmac('sha256', this.secret).update(`${resource}\n${date}\n${expires}`).digest('hex');
   }
 }

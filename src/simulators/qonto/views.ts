@@ -12,8 +12,8 @@ export type AmountFormat = 'number' | 'string' | 'decimal-comma';
 export interface ViewContext {
   data: QontoData;
   amountFormat: AmountFormat;
-  /** Signed download URL of an attachment, valid from now. */
-  downloadUrl: (attachmentId: string) => string;
+  /** Signed download URL of an attachment (or of its probative copy), valid from now. */
+  downloadUrl: (attachmentId: string, kind?: 'original' | 'probative') => string;
 }
 
 const cents = (amount: number): number => Math.round(amount * 100);
@@ -74,7 +74,19 @@ export function attachmentView(ctx: ViewContext, a: SimAttachment): Record<strin
     file_size: String(a.size),
     file_content_type: a.contentType,
     url: ctx.downloadUrl(a.id),
-    probative_attachment: { status: 'unavailable' },
+    probative_attachment: probativeView(ctx, a),
+  };
+}
+
+/** Qonto's `probative_attachment`: a PDF of its own, with its own pre-signed URL, once available. */
+function probativeView(ctx: ViewContext, a: SimAttachment): Record<string, unknown> {
+  if (a.probative.status !== 'available') return { status: a.probative.status };
+  return {
+    status: 'available',
+    file_name: `${a.fileName.replace(/\.[A-Za-z0-9]+$/, '')}.pdf`,
+    file_size: String(a.probative.size),
+    file_content_type: 'application/pdf',
+    url: ctx.downloadUrl(a.id, 'probative'),
   };
 }
 

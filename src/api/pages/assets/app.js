@@ -61,6 +61,7 @@ function settingsFrom(form) {
   const body = { syncFrom: form.elements.syncFrom.value };
   const zone = form.elements.timeZone && form.elements.timeZone.value;
   if (zone) body.timeZone = zone;
+  if (form.elements.probativeCopies) body.probativeCopies = form.elements.probativeCopies.checked;
   return body;
 }
 
