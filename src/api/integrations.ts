@@ -1,3 +1,4 @@
+import { localeOf } from './pages/i18n.js';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -76,6 +77,8 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const giveTokens = await deps.beforeCreate?.(c);
     const id = randomUUID();
     await store.createIntegration({ id, organizationId: deps.organizationOf(c) });
+    // The language the person reads the page in is the language of their alert mails.
+    await store.alerts.updateProfile(id, { contactLanguage: localeOf(c) });
     await giveTokens?.(id);
     const state = randomUUID();
     const { authorizationUrl, codeVerifier } = await deps.microsoftAuth.beginSignIn(state);

@@ -77,10 +77,11 @@ export function openSqliteStore(file: string): Store {
       await db.destroy();
     },
   });
-  return Object.fromEntries(
-    Object.entries(store).map(([name, method]: [string, (...args: unknown[]) => Promise<unknown>]) => [
-      name,
-      name === 'close' ? method : async (...args: unknown[]) => (await ready, method(...args)),
-    ]),
-  ) as unknown as Store;
+  type Methods = Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const afterReady = (methods: Methods): Methods =>
+    Object.fromEntries(
+      Object.entries(methods).map(([name, method]) => [name, name === 'close' ? method : async (...args: unknown[]) => (await ready, method(...args))]),
+    );
+  // The alert statements are grouped in one object (alert-store.ts): they wait alike.
+  return { ...afterReady(store as unknown as Methods), alerts: afterReady(store.alerts as unknown as Methods) } as unknown as Store;
 }

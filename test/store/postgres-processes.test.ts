@@ -37,7 +37,7 @@ describe('Postgres store across processes', () => {
     await stores[0]!.createIntegration({ id: 'i1' });
     expect((await stores[4]!.getIntegration('i1'))?.status).toBe('connecting');
     const { rows } = await (await client(url)).query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name');
-    expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_sign_ins', '0003_organization_id', '0004_qonto_sign_ins', '0005_admin_sessions', '0006_throttled_tries']);
+    expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_sign_ins', '0003_organization_id', '0004_qonto_sign_ins', '0005_admin_sessions', '0006_throttled_tries', '0007_alerts']);
   });
 
   it('a token write that waits for a revoke in progress is refused, and the tokens stay deleted', async () => {
