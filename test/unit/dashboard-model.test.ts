@@ -22,6 +22,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     microsoftAccount: 'camille@outlook.com',
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
+    alerts: { active: [], history: [] },
     ...over,
   };
 }
