@@ -17,6 +17,8 @@ export class TestSmtp {
   readonly received: ReceivedMail[] = [];
   /** Messages still to refuse at the end of DATA (a transient 451): the client's attempt fails. */
   refuseNext = 0;
+  /** Messages refused so far. */
+  refused = 0;
 
   private readonly server: SMTPServer;
   port = 0;
@@ -34,6 +36,7 @@ export class TestSmtp {
         stream.on('end', () => {
           if (this.refuseNext > 0) {
             this.refuseNext -= 1;
+            this.refused += 1;
             return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
           }
           simpleParser(Buffer.concat(chunks)).then(
