@@ -73,6 +73,18 @@ export class TestSmtp {
     return this.received.filter((m) => m.subject.startsWith(subject));
   }
 
+  /** The first mail `found` picks, once it has arrived (polled: the mail is sent by an activity the
+   * caller cannot await). */
+  async arrival(what: string, found: (mails: ReceivedMail[]) => ReceivedMail | undefined, timeoutMs = 60_000): Promise<ReceivedMail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const mail = found(this.received);
+      if (mail) return mail;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the mail ${what}; received: ${JSON.stringify(this.received.map((m) => m.subject))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { revokeSignal, syncNowSignal } from '../../workflows/messages.js';
 import { dataConverter } from '../support/harness.js';
-import { TestSmtp, type ReceivedMail } from '../support/smtp.js';
+import { TestSmtp } from '../support/smtp.js';
 import { Testbed, sleepingAfter, type StartedIntegration } from '../support/testbed.js';
 import { handleOf } from '../support/workflow.js';
 
@@ -31,16 +31,6 @@ const HOUR_MS = 60 * 60_000;
 const mailsOf = (t: StartedIntegration) => smtp.received.filter((m) => m.text.includes(`integration=${t.id}`));
 const subjectsOf = (t: StartedIntegration) => mailsOf(t).map((m) => m.subject);
 const link = (t: StartedIntegration) => `${bed.h.config.PUBLIC_URL}/?integration=${t.id}#alerts-${t.id}`;
-
-async function mailArrives(what: string, found: () => ReceivedMail | undefined, timeoutMs = 60_000): Promise<ReceivedMail> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mail = found();
-    if (mail) return mail;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the mail ${what}; received: ${JSON.stringify(smtp.received.map((m) => m.subject))}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const german = (language: string) => async ({ id }: { id: string }) => bed.h.services.store.alerts.updateProfile(id, { contactLanguage: language });
 
@@ -109,9 +99,9 @@ it('a refused sign-in mails once, then, while nobody signs in again, "30 hours" 
     // The workflow waits for the user without any run: its alert timer still fires.
     const since = Date.parse(backfill.lastRun!.finishedAt);
     await bed.env.sleep(since + 30 * HOUR_MS + 60_000 - (await bed.env.currentTimeMs()));
-    await mailArrives('at 30 h', () => mailsOf(t).find((m) => m.subject.startsWith('No receipts synced')));
+    await smtp.arrival('at 30 h', () => mailsOf(t).find((m) => m.subject.startsWith('No receipts synced')));
     await bed.env.sleep(since + 72 * HOUR_MS + 60 * 60_000 - (await bed.env.currentTimeMs()));
-    await mailArrives('of the reminder', () => mailsOf(t).find((m) => m.subject.startsWith('Reminder:')));
+    await smtp.arrival('of the reminder', () => mailsOf(t).find((m) => m.subject.startsWith('Reminder:')));
     expect(subjectsOf(t)).toEqual([
       'Sign in again to keep your receipts in sync',
       'No receipts synced for more than 30 hours',
@@ -132,7 +122,7 @@ it('a fault that lasts mails "failed" once over a day of retries and "30 hours" 
     expect(subjectsOf(t)).toEqual(['Belegsynchronisierung fehlgeschlagen']);
 
     await bed.env.sleep(Date.parse(backfill.lastRun!.finishedAt) + 31 * HOUR_MS - (await bed.env.currentTimeMs()));
-    await mailArrives('at 30 h', () => mailsOf(t).find((m) => m.subject.startsWith('Seit über 30 Stunden')));
+    await smtp.arrival('at 30 h', () => mailsOf(t).find((m) => m.subject.startsWith('Seit über 30 Stunden')));
     const failing = await t.status((v) => v.status === 'failed' && v.phase.startsWith('sleeping'), 'the back-off');
     expect(failing.runNumber).toBeGreaterThan(5);
     expect(subjectsOf(t)).toEqual(['Belegsynchronisierung fehlgeschlagen', 'Seit über 30 Stunden keine Belege synchronisiert']);
