@@ -43,6 +43,9 @@ export interface AlertStore {
    * previous attempt died before marking it: sent again, at least once); false when it was sent. */
   claimMail(key: AlertMailKey, at: string): Promise<boolean>;
   markMailSent(key: AlertMailKey, at: string): Promise<void>;
+  /** When each integration still syncing (not connecting, not revoked) last completed a run (null:
+   * never): the "last successful run age" of the metrics. */
+  lastSuccesses(): Promise<{ integrationId: string; lastSuccessAt: string | null }[]>;
   /** Keys of the mails marked sent, oldest first (tests, and the operator's questions). */
   sentMails(integrationId: string): Promise<AlertMailKey[]>;
 }
@@ -145,6 +148,15 @@ export function alertStore(db: Kysely<Database>): AlertStore {
         .where('occurrence', '=', key.occurrence)
         .where('kind', '=', key.kind)
         .execute();
+    },
+    async lastSuccesses() {
+      const rows = await db
+        .selectFrom('integrations')
+        .select(['id', 'last_success_at'])
+        .where('status', 'not in', ['connecting', 'revoked'])
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ integrationId: r.id, lastSuccessAt: r.last_success_at }));
     },
     async sentMails(integrationId) {
       const rows = await db

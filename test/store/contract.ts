@@ -318,6 +318,9 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       await a.markMailSent(key, 'T7');
       expect(await a.claimMail(key, 'T8')).toBe(false);
       expect(await a.sentMails('i1')).toEqual([key]);
+      await store.createIntegration({ id: 'i2', status: 'revoked' });
+      await store.updateIntegration('i1', { status: 'idle' });
+      expect(await a.lastSuccesses()).toEqual([{ integrationId: 'i1', lastSuccessAt: 'T1' }]);
       await store.deleteIntegration('i1');
       expect(await a.history('i1', 10)).toEqual([]);
       expect(await a.sentMails('i1')).toEqual([]);
