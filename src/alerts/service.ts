@@ -63,9 +63,10 @@ export function alertService(deps: AlertServiceDeps) {
 
   /** The mails owed now: each mailed occurrence under way (or begun at `now`) once, and the reminder due. */
   async function deliver(integrationId: string, now: string): Promise<void> {
-    const recent = await alerts.history(integrationId, HISTORY_LENGTH * 2);
-    for (const r of recent) {
-      if (!r.mailed || (r.resolvedAt !== null && r.startedAt !== now)) continue;
+    // Under way however old, and the events recorded at `now` (a retry finds them again).
+    const events = (await alerts.history(integrationId, HISTORY_LENGTH)).filter((r) => r.resolvedAt !== null && r.startedAt === now);
+    for (const r of [...(await alerts.active(integrationId)), ...events]) {
+      if (!r.mailed) continue;
       const key = { integrationId, condition: r.condition, occurrence: r.occurrence };
       await sendOnce({ ...key, kind: 'alert' }, now);
       const n = r.resolvedAt === null && FAILURES.includes(r.condition as AlertCondition) ? reminderNumber(r.startedAt, now) : 0;

@@ -92,7 +92,7 @@ export function alertStore(db: Kysely<Database>): AlertStore {
         .execute();
     },
     async active(integrationId) {
-      const rows = await db.selectFrom('alerts').selectAll().where('integration_id', '=', integrationId).where('resolved_at', 'is', null).orderBy('started_at').execute();
+      const rows = await db.selectFrom('alerts').selectAll().where('integration_id', '=', integrationId).where('resolved_at', 'is', null).orderBy('started_at').orderBy('condition').execute();
       return rows.map(toRecord);
     },
     async open(integrationId, r) {

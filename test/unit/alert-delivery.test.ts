@@ -55,7 +55,7 @@ describe('alert delivery', () => {
     const shaky = { ...store, alerts: markFails } as Store;
     await expect(service({ store: shaky }).runEnded('i1', FAILED)).rejects.toThrow('store down');
     await service().runEnded('i1', FAILED);
-    // The first mail (no_success, the newest occurrence first) went twice; the one after it once.
+    // The first mail (no_success: same start, conditions in name order) went twice; the one after it once.
     expect(smtp.matching('No receipts synced')).toHaveLength(2);
     expect(smtp.matching('Receipts sync failed')).toHaveLength(1);
   });
@@ -80,6 +80,22 @@ describe('alert delivery', () => {
     await store.alerts.updateProfile('i1', { contactLanguage: 'en' });
     await service({ membership: async () => ({ email: 'member@example.com', locale: 'de' }) }).runEnded('i1', FAILED);
     expect(smtp.matching('Receipts sync failed')[0]?.to).toEqual(['member@example.com']);
+  });
+
+  it('reminds of a failure that lasts every 3 days, however many occurrences came and went meanwhile', async () => {
+    const start = '2030-01-01T00:00:00.000Z';
+    await store.alerts.updateProfile('i1', { lastSuccessAt: '2029-12-30T00:00:00.000Z' });
+    await service().check('i1', start);
+    for (let i = 0; i < 25; i++) {
+      const at = new Date(Date.parse(start) + (i + 1) * 60_000).toISOString();
+      await store.alerts.open('i1', { condition: 'drive_nearly_full', occurrence: at, startedAt: at, mailed: false });
+      await store.alerts.resolve('i1', ['drive_nearly_full'], at);
+    }
+    const { nextCheckAt } = await service().check('i1', '2030-01-03T00:00:00.000Z');
+    expect(nextCheckAt).toBe('2030-01-04T00:00:00.000Z');
+    await service().check('i1', nextCheckAt!);
+    await service().check('i1', '2030-01-05T00:00:00.000Z');
+    expect(smtp.received.map((m) => m.subject)).toEqual(['No receipts synced for more than 30 hours', 'Reminder: No receipts synced for more than 30 hours']);
   });
 
   it('without SMTP_URL records the alert for the dashboard and sends nothing', async () => {
