@@ -142,6 +142,9 @@ describe('pages (API-key mode)', () => {
     const { id } = (await created.json()) as { id: string };
     const store = bed.h.services.store;
     expect((await store.alerts.profile(id))?.contactLanguage).toBe('de');
+    // A request that names no language leaves it to the Qonto membership's locale.
+    const silent = await app.request('/api/integrations', { method: 'POST', headers: { cookie, origin: ORIGIN } });
+    expect((await store.alerts.profile(((await silent.json()) as { id: string }).id))?.contactLanguage).toBeNull();
     await store.updateIntegration(id, { status: 'quota_exceeded' });
     await store.alerts.open(id, { condition: 'run_failed', occurrence: 'a', startedAt: '2026-11-19T08:00:00.000Z', mailed: true });
     await store.alerts.resolve(id, ['run_failed'], '2026-11-20T08:00:00.000Z');

@@ -1,6 +1,5 @@
 import type { AlertCondition } from '../../alerts/conditions.js';
 import type { AlertItem } from '../alerts-status.js';
-import { formatInstant } from './dashboard-model.js';
 import type { Locale } from './i18n.js';
 
 /** The dashboard's alerts in words: a banner for what is under way, with what to do, and the latest
@@ -73,9 +72,9 @@ const de: AlertMessages = {
 
 export const ALERT_MESSAGES: Record<Locale, AlertMessages> = { en, de };
 
-export function alertsModel(alerts: { active: AlertItem[]; history: AlertItem[] }, locale: Locale, zone: string): AlertsModel {
+/** `at` formats an instant as the rest of the dashboard does (formatInstant, in the integration's zone). */
+export function alertsModel(alerts: { active: AlertItem[]; history: AlertItem[] }, locale: Locale, at: (iso: string) => string): AlertsModel {
   const m = ALERT_MESSAGES[locale];
-  const at = (iso: string) => formatInstant(iso, locale, zone);
   // A warning superseded by a failure of the same cause (90 % under a full drive) says nothing more.
   const full = alerts.active.some((a) => a.condition === 'drive_full');
   return {

@@ -131,6 +131,6 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
     reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[status.signInEnded ?? 'unknown'] : null,
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
-    alerts: alertsModel(status.alerts, locale, zone),
+    alerts: alertsModel(status.alerts, locale, (iso) => formatInstant(iso, locale, zone)),
   };
 }
