@@ -111,8 +111,8 @@ const envSchema = z.object({
   /** Requests to the sign-in callbacks allowed per client address per 10 minutes. */
   SIGN_IN_CALLBACK_LIMIT: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
-  /** Alert mail (docs/alerts.md): smtp:// (STARTTLS when the server offers it) or smtps:// (TLS from
-   * the start), credentials in the URL. Unset: alerts show on the dashboard only. */
+  /** Alert mail (docs/alerts.md): smtp:// (STARTTLS; src/alerts/mailer.ts) or smtps:// (TLS from the
+   * start), credentials in the URL. Unset: alerts show on the dashboard only. */
   SMTP_URL: optionalText.refine((v) => v === undefined || smtpUrl(v), 'must be smtp://[user:pass@]host[:port] or smtps://…'),
   ALERT_FROM: optionalText.refine((v) => v === undefined || isEmail(v), 'must be an e-mail address'),
   /** The operator: gets every alert (and is the only recipient in API-key mode). */
