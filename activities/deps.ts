@@ -3,6 +3,7 @@ import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
 import type { AttachmentLinks } from './attachment-links.js';
+import type { AlertService } from '../src/alerts/service.js';
 
 /** Uploads in flight at once per export batch. Each waits on the network most of the time, so this
  * sets the throughput; all of them pause together when Microsoft throttles the drive (the drive's
@@ -51,4 +52,6 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Download links seen at discovery, shared by the activities of this worker (createActivities makes one). */
   attachmentLinks?: AttachmentLinks;
+  /** Alert records and mail (src/alerts); absent: no alerts. */
+  alerts?: AlertService;
 }

@@ -1,3 +1,4 @@
+import { alertActivities } from './alerts.js';
 import { AttachmentLinks } from './attachment-links.js';
 import type { ActivityDeps } from './deps.js';
 import { discoverActivities } from './discover.js';
@@ -20,6 +21,7 @@ export function createActivities(given: ActivityDeps) {
     ...exportActivities(deps),
     ...quotaActivities(deps),
     ...lifecycleActivities(deps),
+    ...alertActivities(deps),
   });
 }
 

@@ -1,3 +1,4 @@
+import { logger } from '../src/logger.js';
 import type { ActivityDeps } from './deps.js';
 import type { StatusInput } from './types.js';
 
@@ -23,6 +24,11 @@ export function lifecycleActivities(deps: ActivityDeps) {
       await deps.store.deleteTokenCaches(integrationId);
       await deps.store.createIntegration({ id: integrationId, status: 'revoked' });
       await deps.store.updateIntegration(integrationId, { status: 'revoked' });
+      // The tokens are gone whatever the mail does: an SMTP server that is down must not hold the
+      // revocation's retries (the dashboard shows the withdrawal either way).
+      await deps.alerts?.consentWithdrawn(integrationId, new Date().toISOString()).catch((error: unknown) => {
+        logger.warn({ err: error }, 'the consent-withdrawn alert could not be sent');
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 /** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
  * shared by the workflow (as types only) and the activity implementations. */
 import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { RunKind, RunOutcome } from '../workflows/state.js';
 
 /** A bank account as the workflow sees it: no IBAN, only the folder name derived from it, so workflow
  * history (visible in the Temporal UI) carries no bank details. */
@@ -80,4 +81,28 @@ export interface ExportResult {
 export interface StatusInput {
   integrationId: string;
   status: IntegrationStatus;
+}
+
+/** The end of every run (not one cut short by continue-as-new): alerts and metrics build on it. */
+export interface RunEndedInput {
+  integrationId: string;
+  runNumber: number;
+  kind: RunKind;
+  outcome: RunOutcome;
+  startedAt: string;
+  finishedAt: string;
+  exported: number;
+  failed: number;
+  quota: QuotaInfo | null;
+}
+
+export interface AlertCheckInput {
+  integrationId: string;
+  /** The workflow's clock (the time-skipping test server moves it; activities would see real time). */
+  now: string;
+}
+
+export interface AlertCheckResult {
+  /** When the workflow should check again though no run ends (a reminder, the 30 h mark). */
+  nextCheckAt: string | null;
 }

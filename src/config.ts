@@ -115,7 +115,24 @@ const envSchema = z.object({
   /** `/metrics` also carries series labelled with integration ids (off: aggregates only). */
   METRICS_PER_INTEGRATION: flag.transform((v) => v ?? false),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
+  /** Alert mail (docs/alerts.md): smtp:// (STARTTLS; src/alerts/mailer.ts) or smtps:// (TLS from the
+   * start), credentials in the URL. Unset: alerts show on the dashboard only. */
+  SMTP_URL: optionalText.refine((v) => v === undefined || smtpUrl(v), 'must be smtp://[user:pass@]host[:port] or smtps://…'),
+  ALERT_FROM: optionalText.refine((v) => v === undefined || isEmail(v), 'must be an e-mail address'),
+  /** The operator: gets every alert (and is the only recipient in API-key mode). */
+  ALERT_TO: optionalText.refine((v) => v === undefined || isEmail(v), 'must be an e-mail address'),
 });
+
+function smtpUrl(v: string): boolean {
+  try {
+    const url = new URL(v);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const isEmail = (v: string) => z.email().safeParse(v).success;
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -144,7 +161,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL|SMTP|ALERT)_/;
 
 /** What Kubernetes puts into every pod for each service of its namespace (`<SERVICE>_SERVICE_HOST`,
  * `<SERVICE>_PORT_7233_TCP_ADDR`, …): a service named `temporal-frontend` gives TEMPORAL_FRONTEND_…
@@ -190,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   pair('QONTO_API_LOGIN', 'QONTO_API_SECRET');
   pair('QONTO_CLIENT_ID', 'QONTO_CLIENT_SECRET');
   pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
+  if (set('SMTP_URL') && !set('ALERT_FROM')) problems.push('ALERT_FROM is required with SMTP_URL (the sender of the alert mails)');
   if (set('QONTO_API_LOGIN') && !set('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
   let temporal: TemporalTarget | undefined;
   try {

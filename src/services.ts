@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
-import { limitedRetry, type ClientLimits } from '../activities/deps.js';
+import { SHORT_ACTIVITY_LIMITS, limitedRetry, type ClientLimits } from '../activities/deps.js';
+import { smtpMailer } from './alerts/mailer.js';
+import { alertService } from './alerts/service.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
 import { MicrosoftAuth } from './auth/microsoft.js';
 import { ConfigError, type Config } from './config.js';
@@ -136,7 +138,17 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
       await microsoftAuth.forget(integrationId);
     },
   };
+  const mailer = config.SMTP_URL && config.ALERT_FROM ? smtpMailer(config.SMTP_URL, config.ALERT_FROM) : null;
+  deps.alerts = alertService({
+    store,
+    mailer,
+    publicUrl: config.PUBLIC_URL,
+    alertTo: config.ALERT_TO ?? null,
+    apiKeyMode: config.qontoMode === 'apiKey',
+    membership: qontoOAuth ? async (integrationId) => qonto(integrationId, SHORT_ACTIVITY_LIMITS).getMembership() : undefined,
+  });
   const close = async () => {
+    mailer?.close();
     await store.close();
     // The outbound connection pools, once their requests are done.
     await closeAgents();

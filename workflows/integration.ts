@@ -47,6 +47,9 @@ const BACKOFF_AFTER_FAILED_RUN = 'backoff-after-failed-run';
 const PENDING_RECONFIGURE_WAITS = 'pending-reconfigure-waits';
 /** Patch: discovery is told whether to export Qonto's probative copies (and, when off, forgets them). */
 const PROBATIVE_COPIES = 'probative-copies';
+/** Patch: every run's end goes to the `runEnded` activity (alerts, last success), and a timer of
+ * the alerts (reminders, 30 h without success) wakes the workflow while it waits. */
+const RUN_ENDED = 'run-ended';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -64,6 +67,15 @@ const revocation = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
+
+/** Alerts: a mail server that stays down gives up after some minutes; the sync goes on regardless. */
+const alerting = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/** After an alert check that failed, the next try. */
+const ALERT_CHECK_RETRY_MS = 60 * 60_000;
 
 /** Short bookkeeping activities. */
 const quick = proxyActivities<SyncActivities>({
@@ -128,7 +140,7 @@ class Integration {
       if (this.s.status === 'reconnect_required') {
         this.show('waiting for the user to sign in again');
         this.nextRunAt = null;
-        await condition(() => this.revoked || this.s.reconnectRequested);
+        await this.waitWithAlerts(() => this.revoked || this.s.reconnectRequested, null);
         if (this.revoked) continue;
         this.s.runDue ??= 'sync';
       }
@@ -173,7 +185,7 @@ class Integration {
         ? `sleeping until ${until} (retry after ${this.s.failedRuns ?? 1} failed run${this.s.failedRuns === 1 ? '' : 's'} in a row)`
         : `sleeping until ${until} (${this.input.settings.syncTime} ${zone})`,
     );
-    const woken = await condition(() => this.revoked || this.requestedRun() !== null, this.nextRunAt - Date.now());
+    const woken = await this.waitWithAlerts(() => this.revoked || this.requestedRun() !== null, this.nextRunAt);
     if (this.revoked) return null;
     if (woken) return this.requestedRun();
     // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
@@ -228,7 +240,55 @@ class Integration {
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
     await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
+    if (patched(RUN_ENDED)) await this.runEnded(run);
     return false;
+  }
+
+  /** Alerts and the last success learn how the run ended. Never fails the workflow: without a mail
+   * server the sync still goes on (the dashboard shows the alerts the store recorded). */
+  private async runEnded(run: LastRun): Promise<void> {
+    try {
+      const { nextCheckAt } = await alerting.runEnded({
+        integrationId: this.id,
+        runNumber: this.s.runNumber,
+        kind: run.kind,
+        outcome: run.outcome,
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+        exported: run.exported,
+        failed: run.failed,
+        quota: this.s.quota,
+      });
+      this.s.alertCheckAt = nextCheckAt;
+    } catch (error) {
+      log.warn('alerts of the run could not be recorded', { failure: failureType(error) });
+      this.s.alertCheckAt = new Date(Date.now() + ALERT_CHECK_RETRY_MS).toISOString();
+    }
+  }
+
+  /**
+   * Waits until `done` holds (true) or `until` (epoch ms; null: no limit) passes (false). When the
+   * alerts' time comes first (a reminder, 30 h without success) they are checked on the way; a worker
+   * that was away checks at once when it is back, with the workflow's clock. Without an alert time
+   * this is the plain wait it replaces (executions from before RUN_ENDED never have one).
+   */
+  private async waitWithAlerts(done: () => boolean, until: number | null): Promise<boolean> {
+    for (;;) {
+      const check = this.s.alertCheckAt ? Date.parse(this.s.alertCheckAt) : null;
+      if (check === null || (until !== null && check >= until)) {
+        if (until !== null) return condition(done, until - Date.now());
+        await condition(done);
+        return true;
+      }
+      if (check > Date.now() && (await condition(done, check - Date.now()))) return true;
+      if (done()) return true;
+      try {
+        ({ nextCheckAt: this.s.alertCheckAt } = await alerting.checkAlerts({ integrationId: this.id, now: new Date().toISOString() }));
+      } catch (error) {
+        log.warn('alerts could not be checked', { failure: failureType(error) });
+        this.s.alertCheckAt = new Date(Date.now() + ALERT_CHECK_RETRY_MS).toISOString();
+      }
+    }
   }
 
   /** `reconfigured`: the reconfiguration this run applies (its reset comes after the drive check, so

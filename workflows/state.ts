@@ -67,6 +67,9 @@ export interface CarriedState {
   retryAt?: string | null;
   quota: QuotaInfo | null;
   counts: ManifestCounts;
+  /** When the alerts are next due though no run ends (reminder, 30 h without success); from the
+   * `runEnded` and `checkAlerts` activities. Absent before alerts existed. */
+  alertCheckAt?: string | null;
 }
 
 export interface IntegrationInput {

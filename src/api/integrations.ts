@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { reconfigureSignal, revokeSignal, syncNowSignal, workflowIdFor } from '../../workflows/messages.js';
 import type { IntegrationSettings } from '../../workflows/state.js';
 import type { MicrosoftAuth } from '../auth/microsoft.js';
@@ -20,6 +21,7 @@ import {
   revokeIntegration,
   syncIntegration,
 } from './integration-routes.js';
+import { localeOf } from './pages/i18n.js';
 import { missingReceiptJson, missingReceiptsCsv, missingReceiptsRoute } from './missing-receipts.js';
 import { readStatus } from './status.js';
 import { validationHook } from './validate.js';
@@ -79,6 +81,9 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const giveTokens = await deps.beforeCreate?.(c);
     const id = randomUUID();
     await store.createIntegration({ id, organizationId: deps.organizationOf(c) });
+    // The language the person reads the page in is the language of their alert mails; a request that
+    // names none leaves it to the Qonto membership's locale.
+    if (getCookie(c, 'lang') || c.req.header('accept-language')) await store.alerts.updateProfile(id, { contactLanguage: localeOf(c) });
     await giveTokens?.(id);
     const state = randomUUID();
     const { authorizationUrl, codeVerifier } = await deps.microsoftAuth.beginSignIn(state);

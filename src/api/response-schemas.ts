@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ALERT_CONDITIONS } from '../alerts/conditions.js';
 import { INTEGRATION_STATUSES } from '../store/types.js';
 import { EXPORT_LOG_STATES } from './export-log.js';
 
@@ -46,6 +47,21 @@ const quota = z
   .object({ total: z.number(), used: z.number(), remaining: z.number(), deleted: z.number(), state: z.string() })
   .openapi('Quota', { description: 'The OneDrive storage, in bytes, as Graph reports it' });
 
+const alert = z
+  .object({
+    condition: z.enum(ALERT_CONDITIONS),
+    startedAt: z.string().openapi({ format: 'date-time' }),
+    resolvedAt: z.string().nullable().openapi({ format: 'date-time', description: 'null while it lasts' }),
+  })
+  .openapi('Alert', { description: 'One occurrence of an alert condition (docs/alerts.md)' });
+
+const alerts = z
+  .object({
+    active: z.array(alert).openapi({ description: 'Conditions under way, oldest first' }),
+    history: z.array(alert).openapi({ description: 'The latest occurrences, newest first (at most 10)' }),
+  })
+  .openapi('Alerts');
+
 export const integrationStatus = z
   .object({
     id: z.string(),
@@ -68,6 +84,7 @@ export const integrationStatus = z
       .object({ done: z.boolean(), exported: count, pending: count })
       .nullable()
       .openapi({ description: 'Progress of the first import (null when no worker answered)' }),
+    alerts,
   })
   .openapi('Status');
 

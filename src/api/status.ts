@@ -3,6 +3,7 @@ import { statusQuery, workflowIdFor } from '../../workflows/messages.js';
 import type { z } from '@hono/zod-openapi';
 import type { Integration, Store } from '../store/types.js';
 import type { integrationStatus } from './response-schemas.js';
+import { alertsOf } from './alerts-status.js';
 
 /** `GET /api/integrations/:id`, also what the dashboard shows. */
 export type IntegrationStatusBody = z.infer<typeof integrationStatus>;
@@ -13,6 +14,7 @@ const QUERY_DEADLINE_MS = 2_000;
 /** The workflow's own view when a worker answers, else what the store knows. */
 export async function readStatus(deps: { store: Store; temporal: Client }, integration: Integration): Promise<IntegrationStatusBody> {
   const counts = await deps.store.counts(integration.id);
+  const alerts = await alertsOf(deps.store, integration.id);
   const base: IntegrationStatusBody = {
     id: integration.id,
     status: integration.status,
@@ -29,6 +31,7 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     probativeCopies: integration.probativeCopies,
     phase: null,
     backfill: null,
+    alerts,
   };
   if (integration.status === 'connecting' || integration.status === 'revoked') return base;
   try {

@@ -141,6 +141,8 @@ export const MembershipSchema = z.looseObject({
   last_name: optionalString,
   email: optionalString,
   status: optionalString,
+  /** The member's language (e.g. `de`): the language of their alert mails unless the page gave one. */
+  locale: optionalString,
 });
 export type Membership = z.infer<typeof MembershipSchema>;
 

@@ -130,6 +130,38 @@ const STEPS: readonly [name: string, up: Step][] = [
     },
   ],
   [
+    '0007_alerts',
+    async (db) => {
+      // Whom alerts go to, in which language, and the clock of "no successful run for 30 h".
+      await db.schema.alterTable('integrations').addColumn('contact_email', 'text').execute();
+      await db.schema.alterTable('integrations').addColumn('contact_language', 'text').execute();
+      await db.schema.alterTable('integrations').addColumn('last_success_at', 'text').execute();
+      // One row per occurrence of a condition (docs/alerts.md): the dashboard's banner and history.
+      await db.schema
+        .createTable('alerts')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('condition', 'text', (c) => c.notNull())
+        .addColumn('occurrence', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('resolved_at', 'text')
+        .addColumn('mailed', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('alerts_pk', ['integration_id', 'condition', 'occurrence'])
+        .execute();
+      await db.schema.createIndex('alerts_started').on('alerts').columns(['integration_id', 'started_at']).execute();
+      // One row per mail: inserted before it is sent, so a retried activity finds it (claim, send, mark).
+      await db.schema
+        .createTable('alert_mails')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('condition', 'text', (c) => c.notNull())
+        .addColumn('occurrence', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('claimed_at', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text')
+        .addPrimaryKeyConstraint('alert_mails_pk', ['integration_id', 'condition', 'occurrence', 'kind'])
+        .execute();
+    },
+  ],
+  [
     '0008_transactions',
     async (db, dialect) => {
       const { big } = types(dialect);

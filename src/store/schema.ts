@@ -17,6 +17,26 @@ export interface Database {
     probative_copies: Generated<number>;
     created_at: string;
     updated_at: string;
+    contact_email: string | null;
+    contact_language: string | null;
+    last_success_at: string | null;
+  };
+  alerts: {
+    integration_id: string;
+    condition: string;
+    occurrence: string;
+    started_at: string;
+    resolved_at: string | null;
+    /** 1: its mail is owed; 0: shown on the dashboard only (a 90 % that filled up in the same run). */
+    mailed: number;
+  };
+  alert_mails: {
+    integration_id: string;
+    condition: string;
+    occurrence: string;
+    kind: string;
+    claimed_at: string;
+    sent_at: string | null;
   };
   token_caches: {
     integration_id: string;

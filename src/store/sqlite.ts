@@ -77,17 +77,21 @@ export function openSqliteStore(file: string): Store {
       await db.destroy();
     },
   });
-  return Object.fromEntries(
-    Object.entries(store).map(([name, method]: [string, (...args: unknown[]) => Promise<unknown>]) => [
-      name,
-      name === 'close'
-        ? method
-        : name === 'exportLog' // an async iterable, not a promise: it waits on its first read
-          ? async function* (...args: unknown[]) {
-              await ready;
-              yield* method(...args) as unknown as AsyncIterable<unknown>;
-            }
-          : async (...args: unknown[]) => (await ready, method(...args)),
-    ]),
-  ) as unknown as Store;
+  type Methods = Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const afterReady = (methods: Methods): Methods =>
+    Object.fromEntries(
+      Object.entries(methods).map(([name, method]) => [
+        name,
+        name === 'close'
+          ? method
+          : name === 'exportLog' // an async iterable, not a promise: it waits on its first read
+            ? async function* (...args: unknown[]) {
+                await ready;
+                yield* method(...args) as unknown as AsyncIterable<unknown>;
+              }
+            : async (...args: unknown[]) => (await ready, method(...args)),
+      ]),
+    ) as Methods;
+  // The alert statements are grouped in one object (alert-store.ts): they wait alike.
+  return { ...afterReady(store as unknown as Methods), alerts: afterReady(store.alerts as unknown as Methods) } as unknown as Store;
 }

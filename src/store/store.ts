@@ -4,6 +4,7 @@ import { TokensRefusedError } from '../errors.js';
 import type { Database, Dialect } from './schema.js';
 import type { FolderCounts, ManifestEntry, Store } from './types.js';
 import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
+import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
 
@@ -39,6 +40,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       );
 
   return {
+    alerts: alertStore(db),
     async createIntegration({ id, status = 'connecting', organizationId = null }) {
       const at = now();
       await db

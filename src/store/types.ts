@@ -1,4 +1,5 @@
 import type { FileKind, ProbativeStatus } from '../sync/probative.js';
+import type { AlertStore } from './alert-store.js';
 
 /** The store: integrations, the per-receipt manifest, drive folders and encrypted token caches.
  * SQLite implements it today (sqlite.ts); a Postgres implementation must pass the same suite. */
@@ -203,6 +204,8 @@ export interface MissingCount {
 }
 
 export interface Store {
+  /** Alert records, their mails and the person they go to (alert-store.ts). */
+  readonly alerts: AlertStore;
   createIntegration(input: { id: string; status?: IntegrationStatus; organizationId?: string | null }): Promise<Integration>;
   getIntegration(id: string): Promise<Integration | null>;
   /** Removes an integration with everything stored for it (a pending one merged into another). */

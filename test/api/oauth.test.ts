@@ -6,6 +6,7 @@ import type { DemoSummary } from '../../src/simulators/qonto/demo.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
 import type { Harness } from '../support/harness.js';
+import { TestSmtp, type ReceivedMail } from '../support/smtp.js';
 
 /** OAuth mode: "Sign in with Qonto", role check, session cookies, the whole flow with the real workflow. */
 let bed: ApiBed;
@@ -14,14 +15,25 @@ let app: Hono;
 let demo: DemoSummary;
 let origin: string;
 
+let smtp: TestSmtp;
+
 beforeAll(async () => {
-  bed = await startApiBed({ qontoMode: 'oauth', demo: { seed: 4, accounts: 1, months: 1, receipts: 6 } });
+  // Alerts go to the member who connected: a real SMTP server on loopback receives them.
+  smtp = await TestSmtp.start();
+  bed = await startApiBed({
+    qontoMode: 'oauth',
+    demo: { seed: 4, accounts: 1, months: 1, receipts: 6 },
+    extraEnv: { SMTP_URL: smtp.url, ALERT_FROM: 'alerts@receipts.example.com' },
+  });
   ({ h, app } = bed);
   demo = h.sims.demo!;
   origin = new URL(bed.config.PUBLIC_URL).origin;
 });
 
-afterAll(() => bed?.close());
+afterAll(async () => {
+  await bed?.close();
+  await smtp?.close();
+});
 
 const cookieOf = (res: Response, name: string) =>
   res.headers
@@ -98,6 +110,9 @@ describe('OAuth mode', () => {
 
     expect((await call(cookie, 'POST', `/api/integrations/${id}/revoke`)).status).toBe(200);
     expect(await h.services.store.getTokenCache(id, 'qonto')).toBeNull();
+    // The member who connected hears of it, at their Qonto address (learnt from the membership).
+    const withdrawn = await smtp.arrival('of the withdrawal', (mails) => mails.find((m) => m.subject === 'Receipts sync stopped: consent withdrawn'));
+    expect(withdrawn.to).toEqual([h.sims.qonto.data.membership(demo.membershipIds.owner)!.email]);
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
   });
 
@@ -151,11 +166,17 @@ describe('OAuth mode', () => {
     };
     const backfilled = await until((s) => s.status === 'idle' && s.nextRunAt !== null && s.counts.exported > 0, 'the backfill');
     const microsoftTokens = await h.services.store.getTokenCache(id, 'microsoft');
+    // Alerts learnt the e-mail of the member who connected from Qonto (GET /v2/membership).
+    const owner = h.sims.qonto.data.membership(demo.membershipIds.owner)!.email;
+    expect((await h.services.store.alerts.profile(id))?.contactEmail).toBe(owner);
+    const mailOf = (subject: string) => (mails: ReceivedMail[]) => mails.find((m) => m.subject === subject && m.text.includes(`integration=${id}`));
 
     // The member withdraws the app's access at Qonto.
     expect(await h.services.qontoOAuth!.revoke(id)).toBe(true);
     expect((await call(cookie, 'POST', `/api/integrations/${id}/sync`)).status).toBe(202);
     expect((await until((s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('qonto');
+    const signInAgain = await smtp.arrival('to sign in again', mailOf('Sign in again to keep your receipts in sync'));
+    expect(signInAgain.to).toEqual([owner]);
     const panel = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'en' } })).text();
     expect(panel).toContain('Qonto access has ended');
     expect(panel).not.toContain('Microsoft access has ended');
@@ -175,6 +196,11 @@ describe('OAuth mode', () => {
 
     const healed = await until((s) => s.status === 'idle' && s.nextRunAt !== null, 'the run after signing in again');
     expect(healed.signInEnded).toBeNull();
+    expect((await smtp.arrival('back to normal', mailOf('Receipts sync back to normal'))).to).toEqual([owner]);
+    expect(smtp.received.filter((m) => m.text.includes(`integration=${id}`)).map((m) => m.subject)).toEqual([
+      'Sign in again to keep your receipts in sync',
+      'Receipts sync back to normal',
+    ]);
     expect(healed.counts.exported).toBe(backfilled.counts.exported);
     const expected = expectedReceipts(h.sims.qonto.data, '2020-01-01', healed.timeZone);
     expect(await driveMismatches(h.sims.graph.drive(user.id), h.services.store, id, expected)).toEqual([]);

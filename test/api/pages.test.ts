@@ -150,6 +150,38 @@ describe('pages (API-key mode)', () => {
     expect(out.headers.getSetCookie().some((c) => c.startsWith('admin_session=;') && /Max-Age=0/i.test(c))).toBe(true);
   });
 
+  it('shows the alerts under way as a banner with the action, and the latest ones, in the panel and the status API', async () => {
+    const cookie = await signedIn();
+    // Connect remembers the language of the page: the language of the alert mails.
+    const created = await app.request('/api/integrations', { method: 'POST', headers: { cookie, origin: ORIGIN, 'accept-language': 'de-DE,de;q=0.9' } });
+    const { id } = (await created.json()) as { id: string };
+    const store = bed.h.services.store;
+    expect((await store.alerts.profile(id))?.contactLanguage).toBe('de');
+    // A request that names no language leaves it to the Qonto membership's locale.
+    const silent = await app.request('/api/integrations', { method: 'POST', headers: { cookie, origin: ORIGIN } });
+    expect((await store.alerts.profile(((await silent.json()) as { id: string }).id))?.contactLanguage).toBeNull();
+    await store.updateIntegration(id, { status: 'quota_exceeded' });
+    await store.alerts.open(id, { condition: 'run_failed', occurrence: 'a', startedAt: '2026-11-19T08:00:00.000Z', mailed: true });
+    await store.alerts.resolve(id, ['run_failed'], '2026-11-20T08:00:00.000Z');
+    await store.alerts.open(id, { condition: 'drive_full', occurrence: 'b', startedAt: '2026-12-01T10:00:00.000Z', mailed: true });
+
+    const panel = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'en' } })).text();
+    expect(panel).toContain(`id="alerts-${id}"`);
+    expect(panel).toMatch(/<ul class="alert-banner" role="alert"><li data-condition="drive_full"><strong>Your OneDrive is full \(since [^)]+\)<\/strong><span> Free some space in OneDrive, then use &quot;Sync now&quot;.<\/span><\/li><\/ul>/);
+    expect(panel).toMatch(/<li data-condition="run_failed">The sync failed <span class="muted">· [^<]+ – [^<]+<\/span><\/li>/);
+    const german = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'de' } })).text();
+    expect(german).toContain('Ihr OneDrive ist voll (seit ');
+
+    const status = (await (await app.request(`/api/integrations/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { alerts: unknown };
+    expect(status.alerts).toEqual({
+      active: [{ condition: 'drive_full', startedAt: '2026-12-01T10:00:00.000Z', resolvedAt: null }],
+      history: [
+        { condition: 'drive_full', startedAt: '2026-12-01T10:00:00.000Z', resolvedAt: null },
+        { condition: 'run_failed', startedAt: '2026-11-19T08:00:00.000Z', resolvedAt: '2026-11-20T08:00:00.000Z' },
+      ],
+    });
+  });
+
   it('answers the panel only to a signed-in viewer, for a known integration', async () => {
     expect((await app.request('/integrations/abc/panel')).status).toBe(401);
     const cookie = await signedIn();

@@ -525,5 +525,36 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       await store.updateEntry('i1', 'b', { changedAt: null });
       expect(await store.markVerified('i1', '2026-03-01T00:00:00.000Z')).toBe(2);
     });
+
+    it('keeps alert occurrences once per key, resolves them, and lets one claim of a mail through until it is marked sent', async () => {
+      const a = store.alerts;
+      await a.updateProfile('i1', { contactEmail: 'first@example.com', contactLanguage: 'de' });
+      await a.updateProfile('i1', { contactEmail: 'second@example.com', contactLanguage: 'en', lastSuccessAt: 'T1' }, { onlyIfUnset: true });
+      expect(await a.profile('i1')).toMatchObject({ contactEmail: 'first@example.com', contactLanguage: 'de', lastSuccessAt: 'T1' });
+      await a.open('i1', { condition: 'run_failed', occurrence: 'T2', startedAt: 'T2', mailed: true });
+      await (await another()).alerts.open('i1', { condition: 'run_failed', occurrence: 'T2', startedAt: 'T9', mailed: false });
+      await a.open('i1', { condition: 'drive_nearly_full', occurrence: 'T3', startedAt: 'T3', mailed: false });
+      expect((await a.active('i1')).map((r) => [r.condition, r.startedAt, r.mailed])).toEqual([
+        ['run_failed', 'T2', true],
+        ['drive_nearly_full', 'T3', false],
+      ]);
+      await a.resolve('i1', ['run_failed'], 'T4');
+      expect((await a.history('i1', 10)).map((r) => [r.condition, r.resolvedAt])).toEqual([
+        ['drive_nearly_full', null],
+        ['run_failed', 'T4'],
+      ]);
+      const key = { integrationId: 'i1', condition: 'run_failed', occurrence: 'T2', kind: 'alert' };
+      expect(await a.claimMail(key, 'T5')).toBe(true);
+      expect(await (await another()).alerts.claimMail(key, 'T6')).toBe(true); // not marked: sent again
+      await a.markMailSent(key, 'T7');
+      expect(await a.claimMail(key, 'T8')).toBe(false);
+      expect(await a.sentMails('i1')).toEqual([key]);
+      await store.createIntegration({ id: 'i2', status: 'revoked' });
+      await store.updateIntegration('i1', { status: 'idle' });
+      expect(await a.lastSuccesses()).toEqual([{ integrationId: 'i1', lastSuccessAt: 'T1' }]);
+      await store.deleteIntegration('i1');
+      expect(await a.history('i1', 10)).toEqual([]);
+      expect(await a.sentMails('i1')).toEqual([]);
+    });
   });
 }

@@ -8,7 +8,7 @@ import { apiDeps } from '../../src/api/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { SimulatorsOptions } from '../../src/simulators/index.js';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
-import { dataConverter, startHarness, type Harness } from './harness.js';
+import { dataConverter, startHarness, type Harness, type HarnessOptions } from './harness.js';
 
 export interface ApiBed {
   h: Harness;
@@ -19,7 +19,7 @@ export interface ApiBed {
 }
 
 /** The API (`app.request()`) over the simulators, with a worker running the real workflow on the run's dev server. */
-export async function startApiBed(opts: SimulatorsOptions & { qontoMode?: 'apiKey' | 'oauth' }): Promise<ApiBed> {
+export async function startApiBed(opts: SimulatorsOptions & Pick<HarnessOptions, 'qontoMode' | 'extraEnv'>): Promise<ApiBed> {
   const h = await startHarness(opts);
   const address = inject('temporalAddress');
   const client = new Client({ connection: await Connection.connect({ address }), dataConverter });

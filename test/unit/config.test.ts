@@ -49,6 +49,17 @@ describe('loadConfig', () => {
     expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
   });
 
+  it('reads the alert mail settings: smtp:// or smtps:// with a sender, e-mail addresses, typos named', () => {
+    const c = loadConfig({ SMTP_URL: 'smtp://user:pass@mail.example.com:587', ALERT_FROM: 'alerts@example.com', ALERT_TO: 'ops@example.com' });
+    expect([c.SMTP_URL, c.ALERT_FROM, c.ALERT_TO]).toEqual(['smtp://user:pass@mail.example.com:587', 'alerts@example.com', 'ops@example.com']);
+    expect(loadConfig({ SMTP_URL: 'smtps://mail.example.com', ALERT_FROM: 'a@example.com' }).SMTP_URL).toBe('smtps://mail.example.com');
+    expect(loadConfig({}).SMTP_URL).toBeUndefined();
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.example.com', ALERT_FROM: 'a@example.com' })).toThrow(/SMTP_URL: must be smtp:/);
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.example.com' })).toThrow(/ALERT_FROM is required with SMTP_URL/);
+    expect(() => loadConfig({ ALERT_TO: 'not an address' })).toThrow(/ALERT_TO: must be an e-mail address/);
+    expect(() => loadConfig({ ALERT_T: 'ops@example.com' })).toThrow(/ALERT_T: unknown setting \(did you mean ALERT_TO\?\)/);
+  });
+
   it('reads TRUST_PROXY and the per-address limits, with their defaults, and refuses nonsense', () => {
     expect(loadConfig({})).toMatchObject({ TRUST_PROXY: 0, AUTH_FAILURE_LIMIT: 10, SIGN_IN_CALLBACK_LIMIT: 30 });
     expect(loadConfig({ TRUST_PROXY: '2', AUTH_FAILURE_LIMIT: '5' })).toMatchObject({ TRUST_PROXY: 2, AUTH_FAILURE_LIMIT: 5 });

@@ -23,6 +23,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     probativeCopies: false,
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
+    alerts: { active: [], history: [] },
     ...over,
   };
 }

@@ -1,6 +1,7 @@
 import type { FolderCounts, IntegrationStatus } from '../../store/types.js';
 import type { IntegrationStatusBody } from '../status.js';
 import type { Locale, Messages } from './i18n.js';
+import { alertsModel, type AlertsModel } from './alerts-model.js';
 
 /** How a state reads at a glance: drives the colour and icon of the state line. */
 export type Tone = 'ok' | 'working' | 'attention' | 'off';
@@ -36,6 +37,7 @@ export interface DashboardModel {
   accounts: { account: string; periods: { period: string; exported: number; failed: number; pending: number }[] }[];
   /** Seconds until the page asks again: often while work is under way. */
   refreshSeconds: number;
+  alerts: AlertsModel;
 }
 
 const LOCALE_TAGS: Record<Locale, string> = { en: 'en-GB', de: 'de-DE' };
@@ -129,5 +131,6 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
     reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[status.signInEnded ?? 'unknown'] : null,
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
+    alerts: alertsModel(status.alerts, locale, (iso) => formatInstant(iso, locale, zone)),
   };
 }

@@ -1,3 +1,4 @@
+import { AlertsSection } from './alerts.js';
 import type { DashboardModel } from './dashboard-model.js';
 import { ExportLogLink } from './export-log-link.js';
 import type { Messages } from './i18n.js';
@@ -39,6 +40,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
           {m.needs.includes('retry') && <p>{m.retryAt ? t.retryText(m.retryAt) : t.failedText}</p>}
         </div>
       )}
+      <AlertsSection id={id} a={m.alerts} />
       {m.status !== 'revoked' && (
         <dl class="facts">
           <div>

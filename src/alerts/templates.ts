@@ -1,0 +1,145 @@
+import type { AlertCondition } from './conditions.js';
+
+export type MailLanguage = 'en' | 'de';
+
+export interface MailInput {
+  condition: AlertCondition;
+  /** A reminder repeats the alert of a condition that still lasts. */
+  reminder: boolean;
+  language: MailLanguage;
+  /** The one place to fix it: an absolute URL under PUBLIC_URL. */
+  link: string;
+}
+
+export interface Mail {
+  subject: string;
+  text: string;
+}
+
+interface Wording {
+  subject: string;
+  /** What happened. */
+  what: string;
+  /** What it means for the receipts. */
+  meaning: string;
+  /** What to do, before the link. */
+  action: string;
+}
+
+const EN: Record<AlertCondition, Wording> = {
+  run_failed: {
+    subject: 'Receipts sync failed',
+    what: 'The sync of your Qonto receipts to OneDrive failed, even after trying again.',
+    meaning: 'New receipts are not being saved to OneDrive until a run succeeds. It is tried again by itself.',
+    action: 'See the error and retry on the dashboard:',
+  },
+  drive_full: {
+    subject: 'Your OneDrive is full: receipts are not being saved',
+    what: 'Your OneDrive has no room left for the next receipt.',
+    meaning: 'Syncing stopped: receipts stay in Qonto and are not copied to OneDrive until there is room. Nothing already saved is lost.',
+    action: 'Free some space in OneDrive (or get more storage), then sync again from the dashboard:',
+  },
+  drive_nearly_full: {
+    subject: 'Your OneDrive is over 90 % full',
+    what: 'Your OneDrive is more than 90 % full.',
+    meaning: 'Receipts are still being saved, but the sync will stop once the drive is full.',
+    action: 'Free some space in OneDrive before it fills up. The storage gauge is on the dashboard:',
+  },
+  reconnect_required: {
+    subject: 'Sign in again to keep your receipts in sync',
+    what: 'Access to Qonto or to Microsoft OneDrive has ended (the sign-in expired or was withdrawn).',
+    meaning: 'Syncing stopped: new receipts are not copied to OneDrive until you sign in again.',
+    action: 'Sign in again from the dashboard:',
+  },
+  no_success: {
+    subject: 'No receipts synced for more than 30 hours',
+    what: 'No sync of your receipts has completed for more than 30 hours.',
+    meaning: 'Receipts added since then may not be in OneDrive yet.',
+    action: 'Check the state of the sync on the dashboard:',
+  },
+  consent_withdrawn: {
+    subject: 'Receipts sync stopped: consent withdrawn',
+    what: 'Consent for the receipts sync was withdrawn and the stored sign-ins were deleted.',
+    meaning: 'No more receipts are copied to OneDrive. The files already there stay where they are.',
+    action: 'To sync again, connect anew:',
+  },
+  back_to_normal: {
+    subject: 'Receipts sync back to normal',
+    what: 'The sync of your receipts completed again.',
+    meaning: 'Receipts that were waiting are now in OneDrive; new ones follow every day.',
+    action: 'The dashboard shows the details:',
+  },
+};
+
+const DE: Record<AlertCondition, Wording> = {
+  run_failed: {
+    subject: 'Belegsynchronisierung fehlgeschlagen',
+    what: 'Die Synchronisierung Ihrer Qonto-Belege mit OneDrive ist fehlgeschlagen, auch nach erneuten Versuchen.',
+    meaning: 'Neue Belege werden erst wieder in OneDrive gespeichert, wenn ein Lauf gelingt. Es wird automatisch erneut versucht.',
+    action: 'Fehler ansehen und erneut versuchen im Dashboard:',
+  },
+  drive_full: {
+    subject: 'Ihr OneDrive ist voll: Belege werden nicht gespeichert',
+    what: 'In Ihrem OneDrive ist kein Platz mehr für den nächsten Beleg.',
+    meaning: 'Die Synchronisierung ist angehalten: Belege bleiben in Qonto und werden erst wieder nach OneDrive kopiert, wenn Platz ist. Bereits Gespeichertes bleibt erhalten.',
+    action: 'Geben Sie Speicherplatz in OneDrive frei (oder erweitern Sie ihn) und synchronisieren Sie dann erneut im Dashboard:',
+  },
+  drive_nearly_full: {
+    subject: 'Ihr OneDrive ist zu über 90 % belegt',
+    what: 'Ihr OneDrive ist zu mehr als 90 % belegt.',
+    meaning: 'Belege werden noch gespeichert, doch die Synchronisierung hält an, sobald der Speicher voll ist.',
+    action: 'Geben Sie Speicherplatz frei, bevor er voll ist. Die Speicheranzeige finden Sie im Dashboard:',
+  },
+  reconnect_required: {
+    subject: 'Bitte erneut anmelden, damit Ihre Belege synchronisiert werden',
+    what: 'Der Zugriff auf Qonto oder Microsoft OneDrive ist beendet (die Anmeldung ist abgelaufen oder wurde widerrufen).',
+    meaning: 'Die Synchronisierung ist angehalten: Neue Belege werden erst nach einer erneuten Anmeldung nach OneDrive kopiert.',
+    action: 'Melden Sie sich im Dashboard erneut an:',
+  },
+  no_success: {
+    subject: 'Seit über 30 Stunden keine Belege synchronisiert',
+    what: 'Seit mehr als 30 Stunden wurde keine Synchronisierung Ihrer Belege abgeschlossen.',
+    meaning: 'Seitdem hinzugekommene Belege sind womöglich noch nicht in OneDrive.',
+    action: 'Prüfen Sie den Stand der Synchronisierung im Dashboard:',
+  },
+  consent_withdrawn: {
+    subject: 'Belegsynchronisierung beendet: Einwilligung widerrufen',
+    what: 'Die Einwilligung für die Belegsynchronisierung wurde widerrufen, die gespeicherten Anmeldungen wurden gelöscht.',
+    meaning: 'Es werden keine Belege mehr nach OneDrive kopiert. Die Dateien, die schon dort sind, bleiben erhalten.',
+    action: 'Um wieder zu synchronisieren, verbinden Sie sich neu:',
+  },
+  back_to_normal: {
+    subject: 'Belegsynchronisierung läuft wieder',
+    what: 'Die Synchronisierung Ihrer Belege wurde wieder abgeschlossen.',
+    meaning: 'Wartende Belege sind jetzt in OneDrive; neue folgen jeden Tag.',
+    action: 'Einzelheiten zeigt das Dashboard:',
+  },
+};
+
+const WORDING: Record<MailLanguage, Record<AlertCondition, Wording>> = { en: EN, de: DE };
+const REMINDER: Record<MailLanguage, string> = { en: 'Reminder', de: 'Erinnerung' };
+const SIGNATURE: Record<MailLanguage, string> = {
+  en: 'This is an automatic message of your Qonto → OneDrive receipts sync.',
+  de: 'Dies ist eine automatische Nachricht Ihrer Qonto → OneDrive-Belegsynchronisierung.',
+};
+
+/** The mail of one alert, in plain text. */
+export function renderMail({ condition, reminder, language, link }: MailInput): Mail {
+  const w = WORDING[language][condition];
+  const subject = reminder ? `${REMINDER[language]}: ${w.subject}` : w.subject;
+  const text = [w.what, '', w.meaning, '', w.action, link, '', '-- ', SIGNATURE[language], ''].join('\n');
+  return { subject, text };
+}
+
+/** Where each condition is fixed: the integration's dashboard, at its alerts. */
+export function alertLink(publicUrl: string, integrationId: string, condition: AlertCondition): string {
+  const base = publicUrl.replace(/\/+$/, '');
+  // Withdrawn consent leaves nothing to fix on that dashboard: the way on is a new connection.
+  if (condition === 'consent_withdrawn') return `${base}/`;
+  return `${base}/?${new URLSearchParams({ integration: integrationId })}#alerts-${integrationId}`;
+}
+
+/** The mail language of a stored language or locale (`de`, `de-DE`, `de_AT`); English otherwise. */
+export function mailLanguage(stored: string | null | undefined): MailLanguage {
+  return (stored ?? '').toLowerCase().startsWith('de') ? 'de' : 'en';
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ALERT_CONDITIONS } from '../../src/alerts/conditions.js';
+import { alertLink, mailLanguage, renderMail } from '../../src/alerts/templates.js';
+
+const LINK = 'https://receipts.example.com/?integration=i1#alerts-i1';
+
+describe('alert mails', () => {
+  it('every condition has a subject and a body in English and German, with the link', () => {
+    for (const condition of ALERT_CONDITIONS) {
+      for (const language of ['en', 'de'] as const) {
+        const mail = renderMail({ condition, reminder: false, language, link: LINK });
+        expect(mail.subject.length).toBeGreaterThan(10);
+        expect(mail.text).toContain(`\n${LINK}\n`);
+      }
+      expect(renderMail({ condition, reminder: false, language: 'de', link: LINK }).text).not.toBe(
+        renderMail({ condition, reminder: false, language: 'en', link: LINK }).text,
+      );
+    }
+  });
+
+  it('says what happened, what it means for the receipts and what to do', () => {
+    const en = renderMail({ condition: 'drive_full', reminder: false, language: 'en', link: LINK });
+    expect(en.subject).toBe('Your OneDrive is full: receipts are not being saved');
+    expect(en.text).toMatch(/^Your OneDrive has no room left for the next receipt\.\n\nSyncing stopped: receipts stay in Qonto/);
+    expect(en.text).toContain('Free some space in OneDrive');
+    const de = renderMail({ condition: 'reconnect_required', reminder: false, language: 'de', link: LINK });
+    expect(de.subject).toBe('Bitte erneut anmelden, damit Ihre Belege synchronisiert werden');
+    expect(de.text).toContain('Melden Sie sich im Dashboard erneut an:\n' + LINK);
+  });
+
+  it('marks a reminder in the subject', () => {
+    expect(renderMail({ condition: 'run_failed', reminder: true, language: 'en', link: LINK }).subject).toBe('Reminder: Receipts sync failed');
+    expect(renderMail({ condition: 'run_failed', reminder: true, language: 'de', link: LINK }).subject).toBe('Erinnerung: Belegsynchronisierung fehlgeschlagen');
+  });
+
+  it('links to the integration on the dashboard under PUBLIC_URL, or to a new connection once consent is withdrawn', () => {
+    expect(alertLink('https://receipts.example.com/', 'i1', 'drive_full')).toBe(LINK);
+    expect(alertLink('https://receipts.example.com', 'i1', 'consent_withdrawn')).toBe('https://receipts.example.com/');
+  });
+
+  it('reads the language of a page or a Qonto locale', () => {
+    expect(mailLanguage('de')).toBe('de');
+    expect(mailLanguage('de_AT')).toBe('de');
+    expect(mailLanguage('fr')).toBe('en');
+    expect(mailLanguage(null)).toBe('en');
+  });
+});
