@@ -3,12 +3,10 @@ import type { Services } from '../services.js';
 import type { MetricsOptions } from './endpoint.js';
 import type { LastSuccessSource } from './last-success.js';
 
-/**
- * Each integration's last successful run, for the last-success series of `/metrics`. The store keeps
- * no record of run ends yet: until it does, this reports no integration (the series read 0).
- */
-export function lastSuccessSource(_services: Services): LastSuccessSource {
-  return async () => [];
+/** Each integration's last successful run (recorded by the workflow's runEnded activity), for the
+ * last-success series of `/metrics`: read from the store, so every role reports the same values. */
+export function lastSuccessSource(services: Services): LastSuccessSource {
+  return () => services.store.alerts.lastSuccesses();
 }
 
 /** What `/metrics` of a role serves (every role: the api's, the worker's, all's). */

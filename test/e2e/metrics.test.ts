@@ -99,6 +99,16 @@ describe('GET /metrics on the api and worker roles', () => {
     expect(sampleValue(worker, 'receipts_sync_drive_quota_used_ratio_max')).toBeGreaterThan(0);
     // The worker's switch is on: its drive by integration id.
     expect(sampleValue(worker, 'receipts_sync_drive_quota_used_ratio', { integration_id: id })).toBe(sampleValue(worker, 'receipts_sync_drive_quota_used_ratio_max'));
+    // The backfill's end reached the run metrics (the worker ran it) and the store's last success,
+    // which every role reads.
+    expect(sampleValue(worker, 'receipts_sync_runs_total', { outcome: 'completed' })).toBe(1);
+    expect(sampleValue(worker, 'receipts_sync_run_duration_seconds_count', { outcome: 'completed' })).toBe(1);
+    for (const text of [worker, api]) {
+      expect(sampleValue(text, 'receipts_sync_integrations')).toBe(1);
+      expect(sampleValue(text, 'receipts_sync_integrations_never_succeeded')).toBe(0);
+      expect(sampleValue(text, 'receipts_sync_integrations_stale')).toBe(0);
+    }
+    expect(sampleValue(worker, 'receipts_sync_last_success_age_seconds', { integration_id: id })).toBeGreaterThanOrEqual(0);
     for (const name of ['receipts_sync_runs_total', 'receipts_sync_run_duration_seconds', 'receipts_sync_last_success_age_seconds_max', 'receipts_sync_integrations_stale']) {
       expect(declares(worker, name), name).toBe(true);
       expect(declares(api, name), name).toBe(true);
