@@ -22,7 +22,8 @@ export function transactionRecord(
     if (error instanceof RangeError) return null;
     throw error;
   }
-  const cents = Math.round(Math.abs(tx.amount) * 100);
+  // The decimal Qonto sent (1.005 → 1.01, as in file names), not its binary approximation (1.00499…).
+  const cents = Math.round(Number((Math.abs(tx.amount) * 100).toPrecision(15)));
   if (!Number.isSafeInteger(cents)) return null;
   const debit = tx.side === 'debit';
   return {

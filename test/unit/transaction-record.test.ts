@@ -49,6 +49,11 @@ describe('transactionRecord', () => {
     expect(record).toMatchObject({ amountCents: 10, emittedAt: '2026-02-28T22:30:00.000Z', localDate: '2026-02-28', counterparty: 'AMAZON PAYMENTS', lost: true });
   });
 
+  it('rounds the amount as the receipt file names do: the decimal sent, not its binary approximation', () => {
+    expect(transactionRecord(account, tx({ amount: 1.005 }), 0, 'UTC')).toMatchObject({ amountCents: -101 });
+    expect(transactionRecord(account, tx({ amount: 0.285, side: 'credit' }), 0, 'UTC')).toMatchObject({ amountCents: 29 });
+  });
+
   it('reads absent flags as Qonto would set them: a debit needs a receipt, a credit not, none lost', () => {
     const debit = tx({ attachment_required: undefined, attachment_lost: null });
     expect(transactionRecord(account, debit, 0, 'UTC')).toMatchObject({ required: true, lost: false });
