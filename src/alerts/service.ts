@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AlertMailKey, AlertRecord } from '../store/alert-store.js';
 import type { Store } from '../store/types.js';
 import { logger } from '../logger.js';
@@ -32,6 +33,9 @@ export const HISTORY_LENGTH = 10;
  * by (integration, condition, occurrence) and each mail is claimed in the store before it is sent and
  * marked after, so a retried activity never sends a mail that was marked sent.
  */
+const MailAddress = z.email();
+const isMailAddress = (value: string): boolean => MailAddress.safeParse(value).success;
+
 export function alertService(deps: AlertServiceDeps) {
   const alerts = deps.store.alerts;
 
@@ -40,7 +44,8 @@ export function alertService(deps: AlertServiceDeps) {
     if (deps.apiKeyMode) return operator;
     const profile = await alerts.profile(integrationId);
     const person = profile?.contactEmail ?? (await deps.store.getIntegration(integrationId))?.microsoftAccount?.username ?? null;
-    return [...new Set([...(person ? [person] : []), ...operator])];
+    // One address, as Qonto or Microsoft gave it: never a list (nodemailer splits on commas) or a name.
+    return [...new Set([...(person && isMailAddress(person) ? [person] : []), ...operator])];
   }
 
   async function sendOnce(key: AlertMailKey, now: string): Promise<void> {
@@ -86,7 +91,8 @@ export function alertService(deps: AlertServiceDeps) {
     if (!deps.membership || (await alerts.profile(integrationId))?.contactEmail) return;
     try {
       const member = await deps.membership(integrationId);
-      await alerts.updateProfile(integrationId, { contactEmail: member.email ?? null, contactLanguage: member.locale ?? null }, { onlyIfUnset: true });
+      const email = member.email !== undefined && isMailAddress(member.email) ? member.email : null;
+      await alerts.updateProfile(integrationId, { contactEmail: email, contactLanguage: member.locale ?? null }, { onlyIfUnset: true });
     } catch (error) {
       // Qonto's sign-in may be what ended: the Microsoft account's name stands in meanwhile.
       logger.debug({ err: error }, 'the Qonto membership could not be read for alerts');

@@ -82,6 +82,12 @@ describe('alert delivery', () => {
     expect(smtp.matching('Receipts sync failed')[0]?.to).toEqual(['member@example.com']);
   });
 
+  it('sends only to an address: a list or a name from Qonto is not taken as one, the Microsoft account stands in', async () => {
+    await service({ membership: async () => ({ email: 'a@example.com, b@example.com', locale: 'en' }) }).runEnded('i1', FAILED);
+    expect(smtp.matching('Receipts sync failed')[0]?.to).toEqual(['camille@outlook.com']);
+    expect((await store.alerts.profile('i1'))?.contactEmail ?? null).toBeNull();
+  });
+
   it('reminds of a failure that lasts every 3 days, however many occurrences came and went meanwhile', async () => {
     const start = '2030-01-01T00:00:00.000Z';
     await store.alerts.updateProfile('i1', { lastSuccessAt: '2029-12-30T00:00:00.000Z' });
