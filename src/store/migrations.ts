@@ -136,6 +136,14 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.alterTable('integrations').addColumn('contact_email', 'text').execute();
       await db.schema.alterTable('integrations').addColumn('contact_language', 'text').execute();
       await db.schema.alterTable('integrations').addColumn('last_success_at', 'text').execute();
+      // Integrations of an earlier release ran without recording their successes: their clock starts at
+      // the upgrade, not at their creation (months ago), or the first failed run would also mail "no
+      // successful run for 30 h" whatever yesterday's run did.
+      await db
+        .updateTable('integrations')
+        .set({ last_success_at: new Date().toISOString() })
+        .where('status', 'not in', ['connecting', 'revoked'])
+        .execute();
       // One row per occurrence of a condition (docs/alerts.md): the dashboard's banner and history.
       await db.schema
         .createTable('alerts')

@@ -35,6 +35,8 @@ describe('SQLite files of earlier releases', () => {
     expect(await store.getIntegration('i1')).toMatchObject({ status: 'idle', organizationId: null });
     expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', fileName: 'a.pdf', throttledTries: 0 });
     expect(await store.getTokenCache('i1', 'microsoft')).toEqual(Buffer.from([7]));
+    // Its 30 h without success count from the upgrade, not from its creation in January.
+    expect(Date.parse((await store.alerts.profile('i1'))?.lastSuccessAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     // What the later migrations brought works.
     expect(await store.bumpAdminSessionEpoch()).toBe(1);
     await store.putQontoSignIn('g', { sealed: Buffer.from('t'), expiresAt: 1_800_000_002_000 });
