@@ -57,7 +57,11 @@ export function discoverActivities(deps: ActivityDeps) {
       const qonto = deps.qonto(input.integrationId);
       const emittedFrom = startOfLocalDay(input.syncFrom, input.timeZone);
       const emittedFromMs = Date.parse(emittedFrom);
-      let cursor = input.cursor;
+      // An account whose transactions were never recorded (listed by a release before the missing-
+      // receipts list) is listed once from the start, not from its cursor: else months of transactions
+      // without a receipt would stay unknown until a reconfiguration. Known receipts are skipped anyway.
+      const since = input.cursor !== null && !(await deps.store.hasTransactions(input.integrationId, input.account.id)) ? null : input.cursor;
+      let cursor = since;
       let transactions = 0;
       let discovered = 0;
       let skipped = 0;
@@ -89,7 +93,7 @@ export function discoverActivities(deps: ActivityDeps) {
         };
         // While one page is recorded, the next one is already being fetched (its query only needs the
         // last updated_at of this one): the account is listed at the pace of Qonto's answers.
-        let next: Pending | null = request(checkpoint?.from ?? overlap(input.cursor), checkpoint?.page ?? 1);
+        let next: Pending | null = request(checkpoint?.from ?? overlap(since), checkpoint?.page ?? 1);
         while (next !== null) {
           const from: string | undefined = next.from;
           const result: Page = await next.result;

@@ -12,7 +12,7 @@ const ROWS_PER_STATEMENT = 200;
  * start date (earlier or later) takes effect at once; `local_date` and the start date are both days in
  * the integration's zone, compared as text.
  */
-export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsertTransactions' | 'missingReceipts' | 'missingByPeriod'> {
+export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsertTransactions' | 'missingReceipts' | 'missingByPeriod' | 'hasTransactions'> {
   const missing = (integrationId: string, syncFrom: string) =>
     db
       .selectFrom('transactions')
@@ -24,6 +24,16 @@ export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsert
       .where((eb) => eb.or([eb('attachment_required', '=', 1), eb('attachment_lost', '=', 1)]));
 
   return {
+    async hasTransactions(integrationId, bankAccountId) {
+      const row = await db
+        .selectFrom('transactions')
+        .select('transaction_id')
+        .where('integration_id', '=', integrationId)
+        .where('bank_account_id', '=', bankAccountId)
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
     async upsertTransactions(integrationId, transactions) {
       // The last record of a transaction wins: a page may list one twice while it changes.
       const latest = new Map(transactions.map((t) => [t.transactionId, t]));

@@ -276,6 +276,8 @@ export interface Store {
   missingReceipts(integrationId: string, syncFrom: string): Promise<MissingReceipt[]>;
   /** The same, counted per period and account (period order, then account). */
   missingByPeriod(integrationId: string, syncFrom: string): Promise<MissingCount[]>;
+  /** Whether discovery has recorded any transaction of this account yet. */
+  hasTransactions(integrationId: string, bankAccountId: string): Promise<boolean>;
 
   /** Drive folder ids by path below the app folder (a cache: the drive is the truth). */
   getFolder(integrationId: string, path: string): Promise<string | null>;

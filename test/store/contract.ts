@@ -87,6 +87,8 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       ]);
       await store.createIntegration({ id: 'other' });
       await store.upsertTransactions('other', [transaction('elsewhere')]);
+      expect(await store.hasTransactions('i1', 'acc-2')).toBe(true);
+      expect(await store.hasTransactions('other', 'acc-2')).toBe(false);
 
       expect(await store.missingReceipts('i1', '2026-03-01')).toEqual([
         { transactionId: 'missing', date: '2026-03-10', amountCents: -1000, currency: 'EUR', counterparty: 'Shop missing', account: 'Main (1234)', period: '2026-03', lost: false },
