@@ -2,7 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { discoverActivities } from '../../activities/discover.js';
-import type { DiscoverInput } from '../../activities/types.js';
+import type { DiscoverInput, DiscoverResult } from '../../activities/types.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { openSqliteStoreReady } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -33,11 +33,11 @@ describe('discoverAccount and the transactions it records', () => {
       syncFrom: '2026-01-01',
       timeZone: 'Europe/Paris',
     };
-    const first = await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input);
+    const first = (await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input)) as DiscoverResult;
     expect(first.transactions).toBe(3);
     expect((await store.missingReceipts('i1', '2026-01-01')).map((m) => m.date)).toEqual(['2026-02-03', '2026-02-17', '2026-03-05']);
     // Recorded now: the cursor counts again (nothing changed since it).
-    const second = await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input);
+    const second = (await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input)) as DiscoverResult;
     expect(second.transactions).toBe(0);
   });
 });

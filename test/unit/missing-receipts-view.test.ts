@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MissingReceipts, missingView } from '../../src/api/pages/missing-receipts.js';
+import { MAX_LINES, MissingReceipts, missingView } from '../../src/api/pages/missing-receipts.js';
 import type { MissingReceipt } from '../../src/store/types.js';
 
 const m = (patch: Partial<MissingReceipt> = {}): MissingReceipt => ({
@@ -43,6 +43,24 @@ describe('missing receipts on the dashboard', () => {
     expect(de.accounts[0]!.periods[1]!.items[0]).toMatchObject({ date: '31. Okt. 2026', amount: expect.stringMatching(/^-9,99\s€$/) });
     expect(en.accounts[1]!.periods[0]!.items[0]!.amount).toBe('-52.40 XYZ1');
     expect(en.csvUrl).toBe('/api/integrations/i1/missing-receipts?format=csv');
+  });
+
+  it('counts every transaction of a long period but shows only the first ones, pointing to the CSV for the rest', async () => {
+    const many = Array.from({ length: MAX_LINES + 7 }, (_, n) => m({ transactionId: `tx-${n}`, date: `2026-11-${String((n % 28) + 1).padStart(2, '0')}`, lost: n === MAX_LINES + 6 }));
+    const view = missingView(many, 'en', 'i1');
+    const period = view.accounts[0]!.periods[0]!;
+    expect([period.line, period.lost, period.items.length, period.more]).toEqual([
+      `2026-11: ${MAX_LINES + 7} transactions still without a receipt`,
+      '1 declared lost',
+      MAX_LINES,
+      '… and 7 more: the CSV lists them all.',
+    ]);
+    expect(missingView(many, 'de', 'i1').accounts[0]!.periods[0]!.more).toBe('… und 7 weitere: die CSV-Datei listet alle.');
+    const html = await render(MissingReceipts({ id: 'i1', view }));
+    expect(html).toContain(`data-count="${MAX_LINES + 7}"`);
+    expect(html.match(/<tr>/g)?.length).toBe(MAX_LINES + 1);
+    expect(html).toContain('… and 7 more');
+    expect(missingView(list, 'en', 'i1').accounts[0]!.periods[0]!.more).toBeNull();
   });
 
   it('renders the lines with the transactions on demand and the CSV link, or says nothing is missing', async () => {

@@ -11,6 +11,7 @@ const en = {
   counterparty: 'Counterparty',
   amount: 'Amount',
   lostMark: 'declared lost',
+  more: (n: number) => `… and ${n} more: the CSV lists them all.`,
   asOf: 'As of the last run; attach receipts in Qonto and they drop off after the next one.',
 };
 
@@ -26,6 +27,7 @@ const de: MissingMessages = {
   counterparty: 'Gegenpartei',
   amount: 'Betrag',
   lostMark: 'als verloren gemeldet',
+  more: (n) => `… und ${n} weitere: die CSV-Datei listet alle.`,
   asOf: 'Stand des letzten Laufs; in Qonto angehängte Belege verschwinden nach dem nächsten aus der Liste.',
 };
 
