@@ -33,11 +33,11 @@ describe('discoverAccount and the transactions it records', () => {
       syncFrom: '2026-01-01',
       timeZone: 'Europe/Paris',
     };
-    const first = (await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input)) as DiscoverResult;
+    const first = await new MockActivityEnvironment().run<[DiscoverInput], DiscoverResult, (i: DiscoverInput) => Promise<DiscoverResult>>((i) => activities.discoverAccount(i), input);
     expect(first.transactions).toBe(3);
     expect((await store.missingReceipts('i1', '2026-01-01')).map((m) => m.date)).toEqual(['2026-02-03', '2026-02-17', '2026-03-05']);
     // Recorded now: the cursor counts again (nothing changed since it).
-    const second = (await new MockActivityEnvironment().run((i: DiscoverInput) => activities.discoverAccount(i), input)) as DiscoverResult;
+    const second = await new MockActivityEnvironment().run<[DiscoverInput], DiscoverResult, (i: DiscoverInput) => Promise<DiscoverResult>>((i) => activities.discoverAccount(i), input);
     expect(second.transactions).toBe(0);
   });
 });
