@@ -227,6 +227,9 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.alterTable('manifest').addColumn('probative_status', 'text').execute();
       // Each run looks again at the copies still pending, per account.
       await db.schema.createIndex('manifest_probative').on('manifest').columns(['integration_id', 'bank_account_id', 'probative_status']).execute();
+      // With the option off (the default) every run forgets an account's copies: finding none must not
+      // read every receipt of the account.
+      await db.schema.createIndex('manifest_kind').on('manifest').columns(['integration_id', 'bank_account_id', 'kind']).execute();
     },
   ],
 ];
