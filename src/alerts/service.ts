@@ -17,6 +17,30 @@ export interface AlertServiceDeps {
   apiKeyMode: boolean;
   /** OAuth mode: the e-mail and locale of the Qonto member who connected the integration. */
   membership?: (integrationId: string) => Promise<{ email?: string | undefined; locale?: string | undefined }>;
+  /** The wall clock (epoch ms) of mail leases; tests move it. */
+  wallClock?: () => number;
+}
+
+/** How long an attempt holds a mail it claimed: longer than the alert activity's timeout (1 minute),
+ * so an attempt still sending it (its activity timed out, a retry started) is never doubled. */
+export const MAIL_LEASE_MS = 2 * 60_000;
+/** A mail the server could not take (down, 4xx) is tried again at every check for this long, then
+ * given up, so one broken mail never blocks the integration's alerts for good. */
+export const MAIL_GIVE_UP_MS = 24 * 3600_000;
+
+/** Raised when some mail could not go yet (server unavailable, another attempt sending it): the
+ * activity's retry (or the next check) tries those again; the others went. */
+export class MailsPendingError extends Error {
+  constructor(readonly pending: number) {
+    super(`${pending} alert mail(s) could not be sent yet`);
+    this.name = 'MailsPendingError';
+  }
+}
+
+/** An SMTP answer that will not change by trying again (5xx: mailbox unknown, sender refused). */
+function refusedForGood(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown }).responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
 }
 
 export interface AlertCheck {
@@ -48,11 +72,17 @@ export function alertService(deps: AlertServiceDeps) {
     return [...new Set([...(person && isMailAddress(person) ? [person] : []), ...operator])];
   }
 
-  async function sendOnce(key: AlertMailKey, now: string): Promise<void> {
-    if (!deps.mailer) return;
+  const wallClock = deps.wallClock ?? Date.now;
+
+  /** Sends the mail unless it went already: `pending` when it must be tried again later. */
+  async function sendOnce(key: AlertMailKey, now: string): Promise<'done' | 'pending'> {
+    if (!deps.mailer) return 'done';
     const to = await recipients(key.integrationId);
-    if (to.length === 0) return;
-    if (!(await alerts.claimMail(key, now))) return;
+    if (to.length === 0) return 'done';
+    const wall = wallClock();
+    const claim = await alerts.claimMail(key, { at: new Date(wall).toISOString(), now: wall, leaseUntil: wall + MAIL_LEASE_MS });
+    if (claim === 'done') return 'done';
+    if (claim === 'busy') return 'pending';
     const profile = await alerts.profile(key.integrationId);
     const condition = key.condition as AlertCondition;
     const mail = renderMail({
@@ -61,22 +91,40 @@ export function alertService(deps: AlertServiceDeps) {
       language: mailLanguage(profile?.contactLanguage),
       link: alertLink(deps.publicUrl, key.integrationId, condition),
     });
-    await deps.mailer.send({ to, ...mail });
-    // Dying here (after the server accepted, before the mark) sends it again on retry: at least once.
+    try {
+      await deps.mailer.send({ to, ...mail });
+    } catch (error) {
+      const first = Date.parse((await alerts.mailFirstClaimed(key)) ?? new Date(wall).toISOString());
+      if (refusedForGood(error) || wall - first >= MAIL_GIVE_UP_MS) {
+        await alerts.giveUpMail(key, now);
+        // The condition stays on the dashboard; the log says why its mail did not go (no address in it).
+        logger.warn({ condition: key.condition, kind: key.kind, responseCode: (error as { responseCode?: unknown }).responseCode }, 'alert mail given up');
+        return 'done';
+      }
+      await alerts.releaseMail(key);
+      logger.info({ condition: key.condition, kind: key.kind, responseCode: (error as { responseCode?: unknown }).responseCode }, 'alert mail not sent yet');
+      return 'pending';
+    }
+    // Dying here (after the server accepted, before the mark) sends it again once the lease has run
+    // out: at least once, in that window only.
     await alerts.markMailSent(key, now);
+    return 'done';
   }
 
   /** The mails owed now: each mailed occurrence under way (or begun at `now`) once, and the reminder due. */
   async function deliver(integrationId: string, now: string): Promise<void> {
     // Under way however old, and the events recorded at `now` (a retry finds them again).
     const events = (await alerts.history(integrationId, HISTORY_LENGTH)).filter((r) => r.resolvedAt !== null && r.startedAt === now);
+    // Each mail on its own: one that cannot go yet holds back none of the others.
+    let pending = 0;
     for (const r of [...(await alerts.active(integrationId)), ...events]) {
       if (!r.mailed) continue;
       const key = { integrationId, condition: r.condition, occurrence: r.occurrence };
-      await sendOnce({ ...key, kind: 'alert' }, now);
+      if ((await sendOnce({ ...key, kind: 'alert' }, now)) === 'pending') pending += 1;
       const n = r.resolvedAt === null && FAILURES.includes(r.condition as AlertCondition) ? reminderNumber(r.startedAt, now) : 0;
-      if (n > 0) await sendOnce({ ...key, kind: `reminder-${n}` }, now);
+      if (n > 0 && (await sendOnce({ ...key, kind: `reminder-${n}` }, now)) === 'pending') pending += 1;
     }
+    if (pending > 0) throw new MailsPendingError(pending);
   }
 
   async function next(integrationId: string, now: string): Promise<AlertCheck> {
@@ -136,7 +184,9 @@ export function alertService(deps: AlertServiceDeps) {
       // One per integration: withdrawal is final.
       await alerts.open(integrationId, { condition: 'consent_withdrawn', occurrence: 'consent', startedAt: now, resolvedAt: now, mailed: true });
       await alerts.resolve(integrationId, (await alerts.active(integrationId)).map((a) => a.condition), now);
-      await sendOnce({ integrationId, condition: 'consent_withdrawn', occurrence: 'consent', kind: 'alert' }, now);
+      if ((await sendOnce({ integrationId, condition: 'consent_withdrawn', occurrence: 'consent', kind: 'alert' }, now)) === 'pending') {
+        throw new MailsPendingError(1);
+      }
     },
   };
 }

@@ -28,6 +28,8 @@ export interface AlertMailKey {
   kind: string;
 }
 
+export type MailClaim = 'claimed' | 'busy' | 'done';
+
 export interface AlertStore {
   profile(integrationId: string): Promise<AlertProfile | null>;
   /** Sets the fields given; `onlyIfUnset` leaves a contact e-mail or language already known alone. */
@@ -39,10 +41,20 @@ export interface AlertStore {
   resolve(integrationId: string, conditions: string[], at: string): Promise<void>;
   /** The newest occurrences first. */
   history(integrationId: string, limit: number): Promise<AlertRecord[]>;
-  /** Claims a mail: true when this call inserted its record or the record is not marked sent (a
-   * previous attempt died before marking it: sent again, at least once); false when it was sent. */
-  claimMail(key: AlertMailKey, at: string): Promise<boolean>;
+  /**
+   * Claims a mail for one attempt until `leaseUntil` (epoch ms), across processes: `claimed` when no
+   * other attempt holds it (first claim, released, or its lease ran out: that attempt died, maybe after
+   * the server accepted the mail); `busy` while another attempt's lease runs; `done` once sent or given
+   * up. `now` (epoch ms) is the wall clock: a lease is about attempts that may still be running.
+   */
+  claimMail(key: AlertMailKey, claim: { at: string; now: number; leaseUntil: number }): Promise<MailClaim>;
   markMailSent(key: AlertMailKey, at: string): Promise<void>;
+  /** The attempt failed and nothing was sent: another may claim it at once. */
+  releaseMail(key: AlertMailKey): Promise<void>;
+  /** Never to be sent (the server refused it for good, or it could not be sent for too long). */
+  giveUpMail(key: AlertMailKey, at: string): Promise<void>;
+  /** When the mail was first claimed (epoch ms of that claim's `at`), null if never. */
+  mailFirstClaimed(key: AlertMailKey): Promise<string | null>;
   /** When each integration still syncing (not connecting, not revoked) last completed a run (null:
    * never): the "last successful run age" of the metrics. */
   lastSuccesses(): Promise<{ integrationId: string; lastSuccessAt: string | null }[]>;
@@ -130,14 +142,61 @@ export function alertStore(db: Kysely<Database>): AlertStore {
         .execute();
       return rows.map(toRecord);
     },
-    async claimMail(key, at) {
-      await db
+    async claimMail(key, { at, now, leaseUntil }) {
+      const inserted = await db
         .insertInto('alert_mails')
-        .values({ integration_id: key.integrationId, condition: key.condition, occurrence: key.occurrence, kind: key.kind, claimed_at: at, sent_at: null })
+        .values({
+          integration_id: key.integrationId,
+          condition: key.condition,
+          occurrence: key.occurrence,
+          kind: key.kind,
+          claimed_at: at,
+          lease_until: leaseUntil,
+          sent_at: null,
+          given_up_at: null,
+        })
         .onConflict((oc) => oc.columns(['integration_id', 'condition', 'occurrence', 'kind']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 'claimed';
+      // Taken over in one statement, so of two attempts racing for it exactly one gets it.
+      const taken = await db
+        .updateTable('alert_mails')
+        .set({ lease_until: leaseUntil })
+        .where('integration_id', '=', key.integrationId)
+        .where('condition', '=', key.condition)
+        .where('occurrence', '=', key.occurrence)
+        .where('kind', '=', key.kind)
+        .where('sent_at', 'is', null)
+        .where('given_up_at', 'is', null)
+        .where('lease_until', '<=', now)
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) === 1) return 'claimed';
+      const row = await mail(key).select(['sent_at', 'given_up_at']).executeTakeFirst();
+      return row === undefined || row.sent_at !== null || row.given_up_at !== null ? 'done' : 'busy';
+    },
+    async releaseMail(key) {
+      await db
+        .updateTable('alert_mails')
+        .set({ lease_until: 0 })
+        .where('integration_id', '=', key.integrationId)
+        .where('condition', '=', key.condition)
+        .where('occurrence', '=', key.occurrence)
+        .where('kind', '=', key.kind)
         .execute();
-      const row = await mail(key).select('sent_at').executeTakeFirst();
-      return row !== undefined && row.sent_at === null;
+    },
+    async giveUpMail(key, at) {
+      await db
+        .updateTable('alert_mails')
+        .set({ given_up_at: at, lease_until: 0 })
+        .where('integration_id', '=', key.integrationId)
+        .where('condition', '=', key.condition)
+        .where('occurrence', '=', key.occurrence)
+        .where('kind', '=', key.kind)
+        .where('sent_at', 'is', null)
+        .execute();
+    },
+    async mailFirstClaimed(key) {
+      return (await mail(key).select('claimed_at').executeTakeFirst())?.claimed_at ?? null;
     },
     async markMailSent(key, at) {
       await db

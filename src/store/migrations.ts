@@ -156,7 +156,8 @@ const STEPS: readonly [name: string, up: Step][] = [
         .addPrimaryKeyConstraint('alerts_pk', ['integration_id', 'condition', 'occurrence'])
         .execute();
       await db.schema.createIndex('alerts_started').on('alerts').columns(['integration_id', 'started_at']).execute();
-      // One row per mail: inserted before it is sent, so a retried activity finds it (claim, send, mark).
+      // One row per mail: claimed before it is sent (one attempt at a time, for a lease), marked sent or
+      // given up after; a retried activity finds it (docs/alerts.md, Delivery).
       await db.schema
         .createTable('alert_mails')
         .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
@@ -164,7 +165,10 @@ const STEPS: readonly [name: string, up: Step][] = [
         .addColumn('occurrence', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('claimed_at', 'text', (c) => c.notNull())
+        // Epoch ms until which the attempt that claimed it may still be sending it (0: released).
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
         .addColumn('sent_at', 'text')
+        .addColumn('given_up_at', 'text')
         .addPrimaryKeyConstraint('alert_mails_pk', ['integration_id', 'condition', 'occurrence', 'kind'])
         .execute();
     },

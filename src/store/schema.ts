@@ -36,7 +36,9 @@ export interface Database {
     occurrence: string;
     kind: string;
     claimed_at: string;
+    lease_until: number;
     sent_at: string | null;
+    given_up_at: string | null;
   };
   token_caches: {
     integration_id: string;

@@ -546,10 +546,21 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         ['run_failed', 'T4'],
       ]);
       const key = { integrationId: 'i1', condition: 'run_failed', occurrence: 'T2', kind: 'alert' };
-      expect(await a.claimMail(key, 'T5')).toBe(true);
-      expect(await (await another()).alerts.claimMail(key, 'T6')).toBe(true); // not marked: sent again
+      // One attempt at a time, across processes, for its lease; then another may take it over.
+      const claim = (now: number) => ({ at: new Date(now).toISOString(), now, leaseUntil: now + 1_000 });
+      expect(await a.claimMail(key, claim(10_000))).toBe('claimed');
+      expect(await (await another()).alerts.claimMail(key, claim(10_500))).toBe('busy');
+      expect(await (await another()).alerts.claimMail(key, claim(11_000))).toBe('claimed'); // the lease ran out
+      await a.releaseMail(key); // that attempt failed, nothing sent: free at once
+      expect(await a.mailFirstClaimed(key)).toBe(new Date(10_000).toISOString());
+      expect(await a.claimMail(key, claim(11_100))).toBe('claimed');
       await a.markMailSent(key, 'T7');
-      expect(await a.claimMail(key, 'T8')).toBe(false);
+      expect(await a.claimMail(key, claim(99_000))).toBe('done');
+      expect(await a.sentMails('i1')).toEqual([key]);
+      const refused = { ...key, kind: 'reminder-1' };
+      expect(await a.claimMail(refused, claim(10_000))).toBe('claimed');
+      await a.giveUpMail(refused, 'T8');
+      expect(await a.claimMail(refused, claim(99_000))).toBe('done');
       expect(await a.sentMails('i1')).toEqual([key]);
       await store.createIntegration({ id: 'i2', status: 'revoked' });
       await store.updateIntegration('i1', { status: 'idle' });

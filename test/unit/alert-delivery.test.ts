@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { smtpMailer, type Mailer } from '../../src/alerts/mailer.js';
-import { alertService, type AlertServiceDeps } from '../../src/alerts/service.js';
+import { MAIL_GIVE_UP_MS, MAIL_LEASE_MS, MailsPendingError, alertService, type AlertServiceDeps } from '../../src/alerts/service.js';
 import { openSqliteStoreReady } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { TestSmtp } from '../support/smtp.js';
@@ -31,17 +31,17 @@ const service = (over: Partial<AlertServiceDeps> = {}) =>
 const FAILED = { outcome: 'failed' as const, finishedAt: '2030-01-01T00:00:00.000Z', quota: null };
 
 describe('alert delivery', () => {
-  it('a retried activity sends each mail once: the attempt that died after the first mail does not send it again', async () => {
+  it('a retried activity sends each mail once: the attempt whose second mail failed does not send the first again', async () => {
     // Never a success since the integration was created (long ago): run_failed and no_success begin together.
     let sends = 0;
     const dying: Mailer = {
       async send(mail) {
         sends += 1;
-        if (sends === 2) throw new Error('worker lost');
+        if (sends === 2) throw new Error('connection lost');
         await mailer.send(mail);
       },
     };
-    await expect(service({ mailer: dying }).runEnded('i1', FAILED)).rejects.toThrow('worker lost');
+    await expect(service({ mailer: dying }).runEnded('i1', FAILED)).rejects.toThrow(MailsPendingError);
     expect(smtp.received).toHaveLength(1);
     // The retry (same input), and one more for good measure.
     await service().runEnded('i1', FAILED);
@@ -50,21 +50,79 @@ describe('alert delivery', () => {
     expect(smtp.received.every((m) => m.to.join() === 'camille@outlook.com')).toBe(true);
   });
 
-  it('at least once: a mail the server accepted but the attempt could not mark is sent again by the retry', async () => {
+  it('an attempt still sending (its activity timed out, the retry began) is never doubled by the retry', async () => {
+    let proceed!: () => void;
+    const held = new Promise<void>((resolve) => (proceed = resolve));
+    let started!: () => void;
+    const sending = new Promise<void>((resolve) => (started = resolve));
+    const slow: Mailer = {
+      async send(mail) {
+        started();
+        await held;
+        await mailer.send(mail);
+      },
+    };
+    const first = service({ mailer: slow }).runEnded('i1', FAILED);
+    await sending;
+    // The retry meets the first attempt's claim: it sends nothing and asks to be tried again.
+    await expect(service().runEnded('i1', FAILED)).rejects.toThrow(MailsPendingError);
+    proceed();
+    await first;
+    await service().runEnded('i1', FAILED);
+    expect(smtp.matching('No receipts synced')).toHaveLength(1);
+    expect(smtp.matching('Receipts sync failed')).toHaveLength(1);
+  });
+
+  it('at least once only where it cannot be helped: a mail accepted but never marked goes again once its lease ran out', async () => {
+    let clock = Date.parse('2030-01-01T00:00:00.000Z');
+    const wallClock = () => clock;
     const markFails = { ...store.alerts, markMailSent: async () => Promise.reject(new Error('store down')) };
     const shaky = { ...store, alerts: markFails } as Store;
-    await expect(service({ store: shaky }).runEnded('i1', FAILED)).rejects.toThrow('store down');
-    await service().runEnded('i1', FAILED);
+    await expect(service({ store: shaky, wallClock }).runEnded('i1', FAILED)).rejects.toThrow('store down');
+    // Within the lease the attempt may still be running: nothing is sent again.
+    await expect(service({ wallClock }).runEnded('i1', FAILED)).rejects.toThrow(MailsPendingError);
+    expect(smtp.matching('No receipts synced')).toHaveLength(1);
+    clock += MAIL_LEASE_MS;
+    await service({ wallClock }).runEnded('i1', FAILED);
     // The first mail (no_success: same start, conditions in name order) went twice; the one after it once.
     expect(smtp.matching('No receipts synced')).toHaveLength(2);
     expect(smtp.matching('Receipts sync failed')).toHaveLength(1);
   });
 
-  it('a mail the server refused is sent by the retry', async () => {
+  it('a mail the server could not take is sent by the retry, and holds back none of the others', async () => {
     smtp.refuseNext = 1;
-    await expect(service().runEnded('i1', FAILED)).rejects.toThrow();
+    await expect(service().runEnded('i1', FAILED)).rejects.toThrow(MailsPendingError);
+    expect(smtp.received).toHaveLength(1);
     await service().runEnded('i1', FAILED);
+    expect(smtp.matching('No receipts synced')).toHaveLength(1);
     expect(smtp.matching('Receipts sync failed')).toHaveLength(1);
+  });
+
+  it('gives a mail up when the server refuses it for good (5xx), or after a day of failures; the others go', async () => {
+    const refusing = (subject: string, responseCode: number): Mailer => ({
+      async send(mail) {
+        if (mail.subject.startsWith(subject)) throw Object.assign(new Error('refused'), { responseCode });
+        await mailer.send(mail);
+      },
+    });
+    let clock = Date.parse('2030-01-01T00:00:00.000Z');
+    const wallClock = () => clock;
+    // Refused for good: given up at once, the run's other mail goes, the activity succeeds.
+    await service({ mailer: refusing('Receipts sync failed', 550), wallClock }).runEnded('i1', FAILED);
+    expect(smtp.received.map((m) => m.subject)).toEqual(['No receipts synced for more than 30 hours']);
+    await service({ wallClock }).runEnded('i1', FAILED);
+    expect(smtp.matching('Receipts sync failed')).toHaveLength(0);
+
+    // Not taken for a day (451 at every check): tried meanwhile, then given up.
+    const FAILED_AGAIN = { ...FAILED, finishedAt: '2030-01-05T00:00:00.000Z' };
+    const busy = refusing('Reminder', 451);
+    await expect(service({ mailer: busy, wallClock }).runEnded('i1', FAILED_AGAIN)).rejects.toThrow(MailsPendingError);
+    clock += MAIL_GIVE_UP_MS - 1;
+    await expect(service({ mailer: busy, wallClock }).runEnded('i1', FAILED_AGAIN)).rejects.toThrow(MailsPendingError);
+    clock += 1;
+    await service({ mailer: busy, wallClock }).runEnded('i1', FAILED_AGAIN);
+    await service({ wallClock }).runEnded('i1', FAILED_AGAIN);
+    expect(smtp.matching('Reminder')).toHaveLength(0);
   });
 
   it('goes to the person and ALERT_TO; in API-key mode to ALERT_TO only; in the person\'s language', async () => {
