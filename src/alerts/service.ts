@@ -3,7 +3,8 @@ import type { Store } from '../store/types.js';
 import { logger } from '../logger.js';
 import { FAILURES, afterRun, nextCheck, overdue, reminderNumber, NO_SUCCESS_MS, type AlertCondition, type RunEnd } from './conditions.js';
 import type { Mailer } from './mailer.js';
-import { alertLink, mailLanguage, renderMail } from './templates.js';
+import { duePeriod, renderPeriodReminder } from './period-reminder.js';
+import { alertLink, mailLanguage, renderMail, type Mail, type MailLanguage } from './templates.js';
 
 export interface AlertServiceDeps {
   store: Store;
@@ -16,6 +17,8 @@ export interface AlertServiceDeps {
   apiKeyMode: boolean;
   /** OAuth mode: the e-mail and locale of the Qonto member who connected the integration. */
   membership?: (integrationId: string) => Promise<{ email?: string | undefined; locale?: string | undefined }>;
+  /** MISSING_RECEIPTS_REMINDER: remind once a period closes with receipts still missing. */
+  periodReminder?: boolean;
 }
 
 export interface AlertCheck {
@@ -43,19 +46,17 @@ export function alertService(deps: AlertServiceDeps) {
     return [...new Set([...(person ? [person] : []), ...operator])];
   }
 
-  async function sendOnce(key: AlertMailKey, now: string): Promise<void> {
+  /** `render` words a mail that says more than its condition's (the period reminder's list). */
+  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Mail): Promise<void> {
     if (!deps.mailer) return;
     const to = await recipients(key.integrationId);
     if (to.length === 0) return;
     if (!(await alerts.claimMail(key, now))) return;
     const profile = await alerts.profile(key.integrationId);
     const condition = key.condition as AlertCondition;
-    const mail = renderMail({
-      condition,
-      reminder: key.kind !== 'alert',
-      language: mailLanguage(profile?.contactLanguage),
-      link: alertLink(deps.publicUrl, key.integrationId, condition),
-    });
+    const language = mailLanguage(profile?.contactLanguage);
+    const link = alertLink(deps.publicUrl, key.integrationId, condition);
+    const mail = render ? render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link });
     await deps.mailer.send({ to, ...mail });
     // Dying here (after the server accepted, before the mark) sends it again on retry: at least once.
     await alerts.markMailSent(key, now);
@@ -66,7 +67,8 @@ export function alertService(deps: AlertServiceDeps) {
     // Under way however old, and the events recorded at `now` (a retry finds them again).
     const events = (await alerts.history(integrationId, HISTORY_LENGTH)).filter((r) => r.resolvedAt !== null && r.startedAt === now);
     for (const r of [...(await alerts.active(integrationId)), ...events]) {
-      if (!r.mailed) continue;
+      // A period reminder's mail needs its list: remindClosedPeriod sends it.
+      if (!r.mailed || r.condition === 'missing_receipts') continue;
       const key = { integrationId, condition: r.condition, occurrence: r.occurrence };
       await sendOnce({ ...key, kind: 'alert' }, now);
       const n = r.resolvedAt === null && FAILURES.includes(r.condition as AlertCondition) ? reminderNumber(r.startedAt, now) : 0;
@@ -93,6 +95,31 @@ export function alertService(deps: AlertServiceDeps) {
     }
   }
 
+  /**
+   * Once the latest closed period's grace is over (period-reminder.ts), one reminder per integration
+   * and period while some of its transactions still lack a receipt. Only after a completed run, which
+   * has just re-read the transactions: a receipt attached meanwhile is not listed. A period that
+   * closed before the integration was created is left alone (connecting in March does not mail about
+   * January). A mail that failed is sent at the next completed run while receipts are still missing.
+   */
+  async function remindClosedPeriod(integrationId: string, now: string): Promise<void> {
+    if (!deps.periodReminder) return;
+    const integration = await deps.store.getIntegration(integrationId);
+    const profile = await alerts.profile(integrationId);
+    if (!integration?.timeZone || !integration.syncFrom || !profile) return;
+    const { period, dueAt } = duePeriod(now, integration.timeZone);
+    if (Date.parse(dueAt) < Date.parse(profile.createdAt)) return;
+    const counts = (await deps.store.missingByPeriod(integrationId, integration.syncFrom)).filter((c) => c.period === period);
+    if (counts.length === 0) return;
+    // An event: in the history, not in the banner (the missing-receipts section shows what is left).
+    await alerts.open(integrationId, { condition: 'missing_receipts', occurrence: period, startedAt: now, resolvedAt: now, mailed: true });
+    const { syncFrom } = integration;
+    const missing = deps.mailer ? (await deps.store.missingReceipts(integrationId, syncFrom)).filter((m) => m.period === period) : [];
+    await sendOnce({ integrationId, condition: 'missing_receipts', occurrence: period, kind: 'alert' }, now, (language, link) =>
+      renderPeriodReminder({ period, language, counts, missing, link }),
+    );
+  }
+
   return {
     /** A run ended: conditions begin and end, the last success moves, mails go out. */
     async runEnded(integrationId: string, run: RunEnd): Promise<AlertCheck> {
@@ -108,6 +135,7 @@ export function alertService(deps: AlertServiceDeps) {
       if (change.backToNormal) await alerts.open(integrationId, { condition: 'back_to_normal', occurrence: now, startedAt: now, resolvedAt: now, mailed: true });
       await alerts.resolve(integrationId, change.end, now);
       await deliver(integrationId, now);
+      if (run.outcome === 'completed') await remindClosedPeriod(integrationId, now);
       return next(integrationId, now);
     },
 
