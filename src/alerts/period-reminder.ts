@@ -3,8 +3,8 @@ import type { MissingCount, MissingReceipt } from '../store/types.js';
 import { SIGNATURE, type Mail, type MailLanguage } from './templates.js';
 
 /**
- * The reminder when a period closes with receipts still missing (docs/alerts.md, `missing_receipts`):
- * which period is due, and its mail. Pure.
+ * The reminder when a period closes with receipts still missing: which period is due, and its mail.
+ * Pure. Rules: docs/alerts.md, Receipts still missing when a month is over.
  *
  * A month's reminder is due 5 days after it ends: receipts of the last days' card payments usually
  * arrive a few days late, and mailing on the 1st would list those too; the 6th still leaves time before
