@@ -46,8 +46,9 @@ export function alertService(deps: AlertServiceDeps) {
     return [...new Set([...(person ? [person] : []), ...operator])];
   }
 
-  /** `render` words a mail that says more than its condition's (the period reminder's list). */
-  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Mail): Promise<void> {
+  /** `render` words a mail that says more than its condition's (the period reminder's list); it runs
+   * only when the mail is to be sent. */
+  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Promise<Mail>): Promise<void> {
     if (!deps.mailer) return;
     const to = await recipients(key.integrationId);
     if (to.length === 0) return;
@@ -56,7 +57,7 @@ export function alertService(deps: AlertServiceDeps) {
     const condition = key.condition as AlertCondition;
     const language = mailLanguage(profile?.contactLanguage);
     const link = alertLink(deps.publicUrl, key.integrationId, condition);
-    const mail = render ? render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link });
+    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link });
     await deps.mailer.send({ to, ...mail });
     // Dying here (after the server accepted, before the mark) sends it again on retry: at least once.
     await alerts.markMailSent(key, now);
@@ -114,10 +115,10 @@ export function alertService(deps: AlertServiceDeps) {
     // An event: in the history, not in the banner (the missing-receipts section shows what is left).
     await alerts.open(integrationId, { condition: 'missing_receipts', occurrence: period, startedAt: now, resolvedAt: now, mailed: true });
     const { syncFrom } = integration;
-    const missing = deps.mailer ? (await deps.store.missingReceipts(integrationId, syncFrom)).filter((m) => m.period === period) : [];
-    await sendOnce({ integrationId, condition: 'missing_receipts', occurrence: period, kind: 'alert' }, now, (language, link) =>
-      renderPeriodReminder({ period, language, counts, missing, link }),
-    );
+    await sendOnce({ integrationId, condition: 'missing_receipts', occurrence: period, kind: 'alert' }, now, async (language, link) => {
+      const missing = (await deps.store.missingReceipts(integrationId, syncFrom)).filter((m) => m.period === period);
+      return renderPeriodReminder({ period, language, counts, missing, link });
+    });
   }
 
   return {
