@@ -121,6 +121,9 @@ const envSchema = z.object({
   ALERT_FROM: optionalText.refine((v) => v === undefined || isEmail(v), 'must be an e-mail address'),
   /** The operator: gets every alert (and is the only recipient in API-key mode). */
   ALERT_TO: optionalText.refine((v) => v === undefined || isEmail(v), 'must be an e-mail address'),
+  /** A reminder once a month is over (after a few days' grace) with receipts still missing
+   * (docs/alerts.md, Receipts still missing when a month is over). */
+  MISSING_RECEIPTS_REMINDER: flag.transform((v) => v ?? false),
 });
 
 function smtpUrl(v: string): boolean {

@@ -145,6 +145,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
     publicUrl: config.PUBLIC_URL,
     alertTo: config.ALERT_TO ?? null,
     apiKeyMode: config.qontoMode === 'apiKey',
+    periodReminder: config.MISSING_RECEIPTS_REMINDER,
     membership: qontoOAuth ? async (integrationId) => qonto(integrationId, SHORT_ACTIVITY_LIMITS).getMembership() : undefined,
   });
   const close = async () => {

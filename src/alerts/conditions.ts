@@ -9,14 +9,16 @@ export const ALERT_CONDITIONS = [
   'no_success',
   'consent_withdrawn',
   'back_to_normal',
+  'missing_receipts',
 ] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 /** Conditions under which receipts stop reaching the drive: they get reminders, and their end (by a
  * completed run) a "back to normal" mail. */
 export const FAILURES: readonly AlertCondition[] = ['run_failed', 'drive_full', 'reconnect_required', 'no_success'];
-/** Events: one mail, over as soon as they happen. */
-export const EVENTS: readonly AlertCondition[] = ['consent_withdrawn', 'back_to_normal'];
+/** Events: one mail, over as soon as they happen. `missing_receipts` (a closed period's reminder,
+ * period-reminder.ts) is one per integration and period, opt-in by MISSING_RECEIPTS_REMINDER. */
+export const EVENTS: readonly AlertCondition[] = ['consent_withdrawn', 'back_to_normal', 'missing_receipts'];
 
 export const NEARLY_FULL_RATIO = 0.9;
 export const NO_SUCCESS_MS = 30 * 60 * 60_000;

@@ -4,7 +4,8 @@ import type { Store } from '../store/types.js';
 import { logger } from '../logger.js';
 import { FAILURES, afterRun, nextCheck, overdue, reminderNumber, NO_SUCCESS_MS, type AlertCondition, type RunEnd } from './conditions.js';
 import type { Mailer } from './mailer.js';
-import { alertLink, mailLanguage, renderMail } from './templates.js';
+import { duePeriod, renderPeriodReminder } from './period-reminder.js';
+import { alertLink, mailLanguage, renderMail, type Mail, type MailLanguage } from './templates.js';
 
 export interface AlertServiceDeps {
   store: Store;
@@ -17,6 +18,8 @@ export interface AlertServiceDeps {
   apiKeyMode: boolean;
   /** OAuth mode: the e-mail and locale of the Qonto member who connected the integration. */
   membership?: (integrationId: string) => Promise<{ email?: string | undefined; locale?: string | undefined }>;
+  /** MISSING_RECEIPTS_REMINDER: remind once a period closes with receipts still missing. */
+  periodReminder?: boolean;
   /** The wall clock (epoch ms) of mail leases; tests move it. */
   wallClock?: () => number;
 }
@@ -74,8 +77,10 @@ export function alertService(deps: AlertServiceDeps) {
 
   const wallClock = deps.wallClock ?? Date.now;
 
-  /** Sends the mail unless it went already: `pending` when it must be tried again later. */
-  async function sendOnce(key: AlertMailKey, now: string): Promise<'done' | 'pending'> {
+  /** Sends the mail unless it went already: `pending` when it must be tried again later. `render`
+   * words a mail that says more than its condition's (the period reminder's list); it runs only when
+   * the mail is to be sent. */
+  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Promise<Mail>): Promise<'done' | 'pending'> {
     if (!deps.mailer) return 'done';
     const to = await recipients(key.integrationId);
     if (to.length === 0) return 'done';
@@ -85,12 +90,9 @@ export function alertService(deps: AlertServiceDeps) {
     if (claim === 'busy') return 'pending';
     const profile = await alerts.profile(key.integrationId);
     const condition = key.condition as AlertCondition;
-    const mail = renderMail({
-      condition,
-      reminder: key.kind !== 'alert',
-      language: mailLanguage(profile?.contactLanguage),
-      link: alertLink(deps.publicUrl, key.integrationId, condition),
-    });
+    const language = mailLanguage(profile?.contactLanguage);
+    const link = alertLink(deps.publicUrl, key.integrationId, condition);
+    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link });
     try {
       await deps.mailer.send({ to, ...mail });
     } catch (error) {
@@ -112,19 +114,20 @@ export function alertService(deps: AlertServiceDeps) {
   }
 
   /** The mails owed now: each mailed occurrence under way (or begun at `now`) once, and the reminder due. */
-  async function deliver(integrationId: string, now: string): Promise<void> {
+  async function deliver(integrationId: string, now: string): Promise<number> {
     // Under way however old, and the events recorded at `now` (a retry finds them again).
     const events = (await alerts.history(integrationId, HISTORY_LENGTH)).filter((r) => r.resolvedAt !== null && r.startedAt === now);
     // Each mail on its own: one that cannot go yet holds back none of the others.
     let pending = 0;
     for (const r of [...(await alerts.active(integrationId)), ...events]) {
-      if (!r.mailed) continue;
+      // A period reminder's mail needs its list: remindClosedPeriod sends it.
+      if (!r.mailed || r.condition === 'missing_receipts') continue;
       const key = { integrationId, condition: r.condition, occurrence: r.occurrence };
       if ((await sendOnce({ ...key, kind: 'alert' }, now)) === 'pending') pending += 1;
       const n = r.resolvedAt === null && FAILURES.includes(r.condition as AlertCondition) ? reminderNumber(r.startedAt, now) : 0;
       if (n > 0 && (await sendOnce({ ...key, kind: `reminder-${n}` }, now)) === 'pending') pending += 1;
     }
-    if (pending > 0) throw new MailsPendingError(pending);
+    return pending;
   }
 
   async function next(integrationId: string, now: string): Promise<AlertCheck> {
@@ -147,6 +150,31 @@ export function alertService(deps: AlertServiceDeps) {
     }
   }
 
+  /**
+   * Once the latest closed period's grace is over (period-reminder.ts), one reminder per integration
+   * and period while some of its transactions still lack a receipt. Only after a completed run, which
+   * has just re-read the transactions: a receipt attached meanwhile is not listed. A period that
+   * closed before the integration was created is left alone (connecting in March does not mail about
+   * January). A mail that failed is sent at the next completed run while receipts are still missing.
+   */
+  async function remindClosedPeriod(integrationId: string, now: string): Promise<'done' | 'pending'> {
+    if (!deps.periodReminder) return 'done';
+    const integration = await deps.store.getIntegration(integrationId);
+    const profile = await alerts.profile(integrationId);
+    if (!integration?.timeZone || !integration.syncFrom || !profile) return 'done';
+    const { period, dueAt } = duePeriod(now, integration.timeZone);
+    if (Date.parse(dueAt) < Date.parse(profile.createdAt)) return 'done';
+    const counts = (await deps.store.missingByPeriod(integrationId, integration.syncFrom)).filter((c) => c.period === period);
+    if (counts.length === 0) return 'done';
+    // An event: in the history, not in the banner (the missing-receipts section shows what is left).
+    await alerts.open(integrationId, { condition: 'missing_receipts', occurrence: period, startedAt: now, resolvedAt: now, mailed: true });
+    const { syncFrom } = integration;
+    return sendOnce({ integrationId, condition: 'missing_receipts', occurrence: period, kind: 'alert' }, now, async (language, link) => {
+      const missing = (await deps.store.missingReceipts(integrationId, syncFrom)).filter((m) => m.period === period);
+      return renderPeriodReminder({ period, language, counts, missing, link });
+    });
+  }
+
   return {
     /** A run ended: conditions begin and end, the last success moves, mails go out. */
     async runEnded(integrationId: string, run: RunEnd): Promise<AlertCheck> {
@@ -161,7 +189,9 @@ export function alertService(deps: AlertServiceDeps) {
       // Recorded before the failures it ends, so a retry after the next step still finds it.
       if (change.backToNormal) await alerts.open(integrationId, { condition: 'back_to_normal', occurrence: now, startedAt: now, resolvedAt: now, mailed: true });
       await alerts.resolve(integrationId, change.end, now);
-      await deliver(integrationId, now);
+      let pending = await deliver(integrationId, now);
+      if (run.outcome === 'completed' && (await remindClosedPeriod(integrationId, now)) === 'pending') pending += 1;
+      if (pending > 0) throw new MailsPendingError(pending);
       return next(integrationId, now);
     },
 
@@ -174,7 +204,8 @@ export function alertService(deps: AlertServiceDeps) {
       if (overdue(profile.lastSuccessAt, profile.createdAt, now) && !active.some((a) => a.condition === 'no_success')) {
         await alerts.open(integrationId, { condition: 'no_success', occurrence: now, startedAt: now, mailed: true });
       }
-      await deliver(integrationId, now);
+      const pending = await deliver(integrationId, now);
+      if (pending > 0) throw new MailsPendingError(pending);
       return next(integrationId, now);
     },
 

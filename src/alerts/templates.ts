@@ -69,6 +69,13 @@ const EN: Record<AlertCondition, Wording> = {
     meaning: 'Receipts that were waiting are now in OneDrive; new ones follow every day.',
     action: 'The dashboard shows the details:',
   },
+  // Mailed with its period's counts and transactions (period-reminder.ts); this is its generic form.
+  missing_receipts: {
+    subject: 'Receipts still missing for a closed month',
+    what: 'A month is over, and some of its transactions still have no receipt in Qonto.',
+    meaning: 'Without them the month cannot be closed in the books.',
+    action: 'The list is on the dashboard:',
+  },
 };
 
 const DE: Record<AlertCondition, Wording> = {
@@ -114,11 +121,17 @@ const DE: Record<AlertCondition, Wording> = {
     meaning: 'Wartende Belege sind jetzt in OneDrive; neue folgen jeden Tag.',
     action: 'Einzelheiten zeigt das Dashboard:',
   },
+  missing_receipts: {
+    subject: 'Belege fehlen noch für einen abgeschlossenen Monat',
+    what: 'Ein Monat ist vorbei, und einige seiner Transaktionen haben in Qonto noch keinen Beleg.',
+    meaning: 'Ohne sie lässt sich der Monat in der Buchhaltung nicht abschließen.',
+    action: 'Die Liste finden Sie im Dashboard:',
+  },
 };
 
 const WORDING: Record<MailLanguage, Record<AlertCondition, Wording>> = { en: EN, de: DE };
 const REMINDER: Record<MailLanguage, string> = { en: 'Reminder', de: 'Erinnerung' };
-const SIGNATURE: Record<MailLanguage, string> = {
+export const SIGNATURE: Record<MailLanguage, string> = {
   en: 'This is an automatic message of your Qonto → OneDrive receipts sync.',
   de: 'Dies ist eine automatische Nachricht Ihrer Qonto → OneDrive-Belegsynchronisierung.',
 };
@@ -131,12 +144,14 @@ export function renderMail({ condition, reminder, language, link }: MailInput): 
   return { subject, text };
 }
 
-/** Where each condition is fixed: the integration's dashboard, at its alerts. */
+/** Where each condition is fixed: the integration's dashboard, at its alerts (missing receipts: at
+ * their list). */
 export function alertLink(publicUrl: string, integrationId: string, condition: AlertCondition): string {
   const base = publicUrl.replace(/\/+$/, '');
   // Withdrawn consent leaves nothing to fix on that dashboard: the way on is a new connection.
   if (condition === 'consent_withdrawn') return `${base}/`;
-  return `${base}/?${new URLSearchParams({ integration: integrationId })}#alerts-${integrationId}`;
+  const section = condition === 'missing_receipts' ? 'missing' : 'alerts';
+  return `${base}/?${new URLSearchParams({ integration: integrationId })}#${section}-${integrationId}`;
 }
 
 /** The mail language of a stored language or locale (`de`, `de-DE`, `de_AT`); English otherwise. */

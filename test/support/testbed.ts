@@ -45,6 +45,7 @@ export class Testbed {
     name: string,
     settings: Partial<IntegrationSettings> = {},
     before?: (s: { id: string; user: StartedIntegration['user'] }) => void | Promise<void>,
+    syncFrom = SYNC_FROM,
   ): Promise<StartedIntegration> {
     const { env, h } = this;
     const id = `${name}-${randomUUID().slice(0, 8)}`;
@@ -62,7 +63,7 @@ export class Testbed {
     });
     const handle = await startIntegration(env.client, taskQueue, {
       integrationId: id,
-      syncFrom: SYNC_FROM,
+      syncFrom,
       timeZone: ZONE,
       settings: { ...settingsFrom(h.config), batchSize: 10, ...settings },
     });

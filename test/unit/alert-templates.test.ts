@@ -36,6 +36,7 @@ describe('alert mails', () => {
   it('links to the integration on the dashboard under PUBLIC_URL, or to a new connection once consent is withdrawn', () => {
     expect(alertLink('https://receipts.example.com/', 'i1', 'drive_full')).toBe(LINK);
     expect(alertLink('https://receipts.example.com', 'i1', 'consent_withdrawn')).toBe('https://receipts.example.com/');
+    expect(alertLink('https://receipts.example.com', 'i1', 'missing_receipts')).toBe('https://receipts.example.com/?integration=i1#missing-i1');
   });
 
   it('reads the language of a page or a Qonto locale', () => {

@@ -69,6 +69,8 @@ describe('missing receipts on the dashboard', () => {
     expect(html).toMatch(/<details[^>]*data-missing-period="2026-10"[^>]*data-count="1"/);
     expect(html).toContain('SNCF<span class="muted"> (declared lost)</span>');
     expect(html).toContain('href="/api/integrations/i1/missing-receipts?format=csv"');
+    // The period reminder's mail links here (alertLink: #missing-<id>).
+    expect(html).toMatch(/<div class="missing-receipts" id="missing-i1"/);
     const none = await render(MissingReceipts({ id: 'i1', view: missingView([], 'de', 'i1') }));
     expect(none).toContain('Jede abgeschlossene Transaktion, die einen Beleg braucht, hat einen.');
     expect(none).not.toContain('<details');

@@ -34,6 +34,7 @@ const en: AlertMessages = {
     no_success: 'No successful sync for more than 30 hours',
     consent_withdrawn: 'Consent withdrawn',
     back_to_normal: 'Back to normal',
+    missing_receipts: 'Reminder: a closed month still had transactions without a receipt',
   },
   actions: {
     run_failed: 'It is tried again by itself; see the last error below, or use "Sync now".',
@@ -58,6 +59,7 @@ const de: AlertMessages = {
     no_success: 'Seit über 30 Stunden keine erfolgreiche Synchronisierung',
     consent_withdrawn: 'Einwilligung widerrufen',
     back_to_normal: 'Läuft wieder',
+    missing_receipts: 'Erinnerung: Ein abgeschlossener Monat hatte noch Transaktionen ohne Beleg',
   },
   actions: {
     run_failed: 'Es wird automatisch erneut versucht; siehe den letzten Fehler unten, oder „Jetzt synchronisieren“.',

@@ -71,7 +71,7 @@ export function missingView(missing: readonly MissingReceipt[], locale: Locale, 
 export function MissingReceipts(props: { id: string; view: MissingView }) {
   const { t, accounts, csvUrl } = props.view;
   return (
-    <div class="missing-receipts" data-missing-receipts>
+    <div class="missing-receipts" id={`missing-${props.id}`} data-missing-receipts>
       <h3>{t.title}</h3>
       {accounts.length === 0 ? (
         <p class="help">{t.none}</p>
