@@ -1,6 +1,7 @@
 /**
- * The export log (docs/export-log.md): one entry per receipt file, written as CSV or JSON while the
- * store's pages are read, so a log of any length costs one page of memory.
+ * The export log (docs/export-log.md): one entry per file (receipt or probative copy), plus rows
+ * without a file for copies not made and transactions still missing a receipt, written as CSV or JSON
+ * while the store's pages are read, so a log of any length costs one page of memory.
  */
 import type { ExportLogRow, MissingReceipt } from '../store/types.js';
 import { parseManifestKey } from '../sync/probative.js';
