@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onError } from '../../src/api/errors.js';
+import { exportLogBody } from '../../src/api/response-schemas.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from '../../src/api/integrations.js';
 import { EXPORT_LOG_FIELDS, logState, type ExportLogEntry } from '../../src/api/export-log.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -277,6 +278,8 @@ describe('GET /api/integrations/:id/export-log', () => {
       ['p', 'tx-p', 'probative_pending'],
       [null, 'm2', 'lost'],
     ]);
+    // The documented response schema (OpenAPI) holds the rows without a file.
+    expect(exportLogBody.safeParse({ entries }).error).toBeUndefined();
     expect(entries[4]).toEqual({
       attachmentId: null,
       transactionId: 'm2',
