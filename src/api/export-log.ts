@@ -1,8 +1,11 @@
 /**
- * The export log (docs/export-log.md): one entry per receipt file, written as CSV or JSON while the
- * store's pages are read, so a log of any length costs one page of memory.
+ * The export log (docs/export-log.md): one entry per file (receipt or probative copy), plus rows
+ * without a file for copies not made and transactions still missing a receipt, written as CSV or JSON
+ * while the store's pages are read, so a log of any length costs one page of memory.
  */
-import type { ExportLogRow } from '../store/types.js';
+import type { ExportLogRow, MissingReceipt } from '../store/types.js';
+import { parseManifestKey } from '../sync/probative.js';
+import { decimal } from './decimal.js';
 
 /** The fields, in this order (the CSV header, the keys of a JSON entry). */
 export const EXPORT_LOG_FIELDS = [
@@ -23,7 +26,7 @@ export const EXPORT_LOG_FIELDS = [
 ] as const;
 
 /**
- * What became of a receipt:
+ * What became of a file:
  * - exported: in the drive, verified, never deleted since;
  * - reimported: in the drive again after the user deleted the file (at least once);
  * - changed: in the drive, but a drive check found its content replaced (hash no longer ours);
@@ -31,20 +34,36 @@ export const EXPORT_LOG_FIELDS = [
  * - failed: the last attempt failed; retried at the next run;
  * - dismissed: its folder was deleted by the user (or Qonto no longer has the receipt): stays gone
  *   until the integration is reconfigured.
+ * And rows without a file (its fields empty):
+ * - probative_pending / probative_unavailable: the receipt's probative copy is not made yet, or Qonto
+ *   makes none (the option on; an available copy is a file row of its own);
+ * - missing / lost: a transaction that needs a receipt and has none (lost: declared lost in Qonto).
  */
-export const EXPORT_LOG_STATES = ['exported', 'reimported', 'changed', 'pending', 'failed', 'dismissed'] as const;
+export const EXPORT_LOG_STATES = [
+  'exported',
+  'reimported',
+  'changed',
+  'pending',
+  'failed',
+  'dismissed',
+  'probative_pending',
+  'probative_unavailable',
+  'missing',
+  'lost',
+] as const;
 export type ExportLogState = (typeof EXPORT_LOG_STATES)[number];
 
 export interface ExportLogEntry {
-  attachmentId: string;
+  /** Qonto's attachment id (of the receipt, for its copy too); null on a missing transaction's row. */
+  attachmentId: string | null;
   transactionId: string;
   date: string | null;
   amount: string | null;
   currency: string | null;
   counterparty: string | null;
   account: string;
-  path: string;
-  size: number;
+  path: string | null;
+  size: number | null;
   sha256: string | null;
   quickXorHash: string | null;
   exportedAt: string | null;
@@ -57,9 +76,14 @@ export function logState(row: Pick<ExportLogRow, 'state' | 'reimports' | 'change
   return row.state;
 }
 
-export function toLogEntry(row: ExportLogRow): ExportLogEntry {
-  return {
-    attachmentId: row.attachmentId,
+const NO_FILE = { path: null, size: null, sha256: null, quickXorHash: null, exportedAt: null, verifiedAt: null } as const;
+
+/** A manifest row as the log shows it: its file; and on a receipt whose probative copy is pending or
+ * unavailable, a row for the copy without a file, right after it. */
+export function toLogEntries(row: ExportLogRow): ExportLogEntry[] {
+  const file: ExportLogEntry = {
+    // A copy's row is keyed `<id>:probative`: the log names Qonto's attachment, the path tells the copy.
+    attachmentId: parseManifestKey(row.attachmentId).attachmentId,
     transactionId: row.transactionId,
     date: row.transactionDate,
     amount: row.amount,
@@ -75,6 +99,44 @@ export function toLogEntry(row: ExportLogRow): ExportLogEntry {
     verifiedAt: row.verifiedAt,
     state: logState(row),
   };
+  if (row.kind !== 'original' || (row.probativeStatus !== 'pending' && row.probativeStatus !== 'unavailable')) return [file];
+  return [file, { ...file, ...NO_FILE, state: `probative_${row.probativeStatus}` }];
+}
+
+/** A transaction still without its receipt, as a row without a file. */
+export function missingLogEntry(m: MissingReceipt): ExportLogEntry {
+  return {
+    attachmentId: null,
+    transactionId: m.transactionId,
+    date: m.date,
+    amount: decimal(m.amountCents),
+    currency: m.currency,
+    counterparty: m.counterparty,
+    account: m.account,
+    ...NO_FILE,
+    state: m.lost ? 'lost' : 'missing',
+  };
+}
+
+/**
+ * The log's entries in its order: by date (files without a known date first); on a day, the files by
+ * attachment id, then the transactions still missing a receipt by transaction id. Both inputs come
+ * in that order (keyset pages of the store); merged as they are read, one row of each held at a time.
+ */
+export async function* exportLogEntries(files: AsyncIterable<ExportLogRow>, missing: AsyncIterable<MissingReceipt>): AsyncGenerator<ExportLogEntry> {
+  const missingRows = missing[Symbol.asyncIterator]();
+  try {
+    let next = await missingRows.next();
+    for await (const row of files) {
+      const day = row.transactionDate ?? '';
+      // Dates are YYYY-MM-DD: compared as text, as the store orders them.
+      for (; !next.done && next.value.date < day; next = await missingRows.next()) yield missingLogEntry(next.value);
+      yield* toLogEntries(row);
+    }
+    for (; !next.done; next = await missingRows.next()) yield missingLogEntry(next.value);
+  } finally {
+    await missingRows.return?.();
+  }
 }
 
 /** Text cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get a `'`
@@ -107,14 +169,11 @@ const ENTRIES_PER_CHUNK = 200;
  * has taken the chunk before (the HTTP connection's back-pressure reaches the store). A client that
  * goes away ends the store's read.
  */
-export function exportLogStream(rows: AsyncIterable<ExportLogRow>, format: 'csv' | 'json'): ReadableStream<Uint8Array> {
+export function exportLogStream(entries: AsyncIterable<ExportLogEntry>, format: 'csv' | 'json'): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  const iterator = rows[Symbol.asyncIterator]();
+  const iterator = entries[Symbol.asyncIterator]();
   let written = 0;
-  const entry =
-    format === 'csv'
-      ? (row: ExportLogRow) => csvLine(toLogEntry(row))
-      : (row: ExportLogRow) => `${written === 0 ? '\n' : ',\n'}${JSON.stringify(toLogEntry(row))}`;
+  const entry = format === 'csv' ? csvLine : (e: ExportLogEntry) => `${written === 0 ? '\n' : ',\n'}${JSON.stringify(e)}`;
   let opened = false;
   return new ReadableStream<Uint8Array>(
     {

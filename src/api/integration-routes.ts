@@ -127,7 +127,7 @@ export const exportLog = createRoute({
   ...common,
   method: 'get',
   path: '/{id}/export-log',
-  summary: 'The export log: every receipt file with its path, size and hashes, streamed (docs/export-log.md)',
+  summary: 'The export log: every receipt file (and probative copy) with its path, size and hashes, the copies not made and the transactions still missing a receipt, streamed (docs/export-log.md)',
   request: { ...params, query: exportLogQuery },
   responses: {
     200: {

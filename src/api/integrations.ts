@@ -10,7 +10,7 @@ import type { Sealer } from '../auth/crypto.js';
 import type { Integration, Store } from '../store/types.js';
 import { startIntegration } from '../temporal/integrations.js';
 import { ApiError } from './errors.js';
-import { exportLogFileName, exportLogStream } from './export-log.js';
+import { exportLogEntries, exportLogFileName, exportLogStream } from './export-log.js';
 import {
   createIntegration,
   exportLog,
@@ -177,7 +177,10 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
     const integration = await load(c, c.req.valid('param').id);
     const { format, from, to } = c.req.valid('query');
     const range = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
-    const body = exportLogStream(store.exportLog(integration.id, range), format);
+    // No start date yet (setup not finished): nothing is missing.
+    const syncFrom = integration.syncFrom;
+    const missing = syncFrom === null ? (async function* () {})() : store.missingLog(integration.id, syncFrom, range);
+    const body = exportLogStream(exportLogEntries(store.exportLog(integration.id, range), missing), format);
     const headers: Record<string, string> = {
       'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
       'cache-control': 'no-store',

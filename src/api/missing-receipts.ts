@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MissingReceipt } from '../store/types.js';
+import { decimal } from './decimal.js';
 import { CREDENTIALS, oneIntegration } from './integration-routes.js';
 import { errorResponse } from './response-schemas.js';
 import { idParam } from './schemas.js';
@@ -56,12 +57,6 @@ export function missingReceiptJson(m: MissingReceipt): z.infer<typeof missingRec
 export function csvField(value: string, text = false): string {
   const safe = text && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** Cents as a decimal with two places, from the integer (no binary fraction on the way). */
-function decimal(cents: number): string {
-  const abs = Math.abs(cents);
-  return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 /** The CSV download: a header, then one line per missing receipt, CRLF-terminated (RFC 4180). */

@@ -106,15 +106,15 @@ const nullableText = (description: string) => z.string().nullable().openapi({ de
 
 export const exportLogEntry = z
   .object({
-    attachmentId: z.string(),
+    attachmentId: nullableText("Qonto's attachment id (a probative copy's too: its path ends -probative.pdf); null on a transaction still missing its receipt"),
     transactionId: z.string(),
     date: nullableText('Transaction date, YYYY-MM-DD in the integration\'s time zone (null: discovered before the log existed, see docs)'),
     amount: nullableText('Signed amount as in the file name, e.g. -52.40'),
     currency: z.string().nullable(),
     counterparty: z.string().nullable(),
     account: z.string().openapi({ description: 'The business account\'s folder, e.g. Main account (0107)' }),
-    path: z.string().openapi({ description: 'The file below the app folder, as OneDrive shows it' }),
-    size: count,
+    path: nullableText('The file below the app folder, as OneDrive shows it; null on a row without a file (state probative_*, missing, lost)'),
+    size: count.nullable(),
     sha256: nullableText('Lowercase hex SHA-256 of the bytes uploaded'),
     quickXorHash: nullableText("OneDrive's quickXorHash of the same bytes (base64), checked against the drive's"),
     exportedAt: nullableText('First time the file was verified in the drive'),

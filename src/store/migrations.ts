@@ -236,6 +236,21 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.createIndex('manifest_kind').on('manifest').columns(['integration_id', 'bank_account_id', 'kind']).execute();
     },
   ],
+  [
+    // Data only: copies recorded by 0010's release lack their receipt's transaction fields, so the
+    // export log listed them first, without a date, and left them out of any range. They get them
+    // from their receipt's row (the copy's key is the receipt's plus `:probative`, probative.ts).
+    '0013_probative_log_fields',
+    async (db) => {
+      const fromReceipt = (column: string) =>
+        sql`coalesce(${sql.ref(column)}, (select r.${sql.ref(column)} from manifest r
+          where r.integration_id = manifest.integration_id and r.attachment_id || ':probative' = manifest.attachment_id))`;
+      await sql`update manifest set
+          transaction_date = ${fromReceipt('transaction_date')}, amount = ${fromReceipt('amount')},
+          currency = ${fromReceipt('currency')}, counterparty = ${fromReceipt('counterparty')}
+        where kind = 'probative' and (transaction_date is null or amount is null or currency is null or counterparty is null)`.execute(db);
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

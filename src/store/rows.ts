@@ -38,6 +38,9 @@ export const ENTRY_COLUMNS = {
 /** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
 export const IDS_PER_STATEMENT = 500;
 
+/** Rows per page of the export log's reads: a page is a few hundred kilobytes at most. */
+export const EXPORT_LOG_PAGE = 500;
+
 export const now = () => new Date().toISOString();
 
 export function toIntegration(row: IntegrationRow): Integration {

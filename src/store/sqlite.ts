@@ -84,7 +84,7 @@ export function openSqliteStore(file: string): Store {
         name,
         name === 'close'
           ? method
-          : name === 'exportLog' // an async iterable, not a promise: it waits on its first read
+          : name === 'exportLog' || name === 'missingLog' // an async iterable, not a promise: it waits on its first read
             ? async function* (...args: unknown[]) {
                 await ready;
                 yield* method(...args) as unknown as AsyncIterable<unknown>;

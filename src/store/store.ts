@@ -3,13 +3,11 @@ import { sql } from 'kysely';
 import { TokensRefusedError } from '../errors.js';
 import type { Database, Dialect } from './schema.js';
 import type { FolderCounts, ManifestEntry, Store } from './types.js';
-import { ENTRY_COLUMNS, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
+import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
 
-/** Rows per page of the export log: a page is a few hundred kilobytes at most. */
-const EXPORT_LOG_PAGE = 500;
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
 
@@ -181,7 +179,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
                 counterparty: r.counterparty ?? null,
               }))
               .where('integration_id', '=', integrationId)
-              .where('attachment_id', '=', r.attachmentId)
+              // Its probative copy, recorded from it, lacks them as well.
+              .where('attachment_id', 'in', [r.attachmentId, manifestKey(r.attachmentId, 'probative')])
               .where('amount', 'is', null)
               .executeTakeFirst();
             if (Number(filled.numUpdatedRows) > 0) continue;
@@ -239,6 +238,11 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
                 folder_path: receipt.folder_path,
                 file_name: fileName,
                 size: u.size!,
+                // The export log shows a copy with its receipt's transaction (date, amount, ...).
+                transaction_date: receipt.transaction_date,
+                amount: receipt.amount,
+                currency: receipt.currency,
+                counterparty: receipt.counterparty,
                 // A receipt whose folder the user deleted keeps its copy out of the drive too.
                 state: receipt.state === 'dismissed' ? 'dismissed' : 'pending',
                 kind: 'probative',
@@ -423,6 +427,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .select([
             'attachment_id', 'transaction_id', 'transaction_date', 'amount', 'currency', 'counterparty', 'bank_account_id',
             'folder_path', 'file_name', 'size', 'sha256', 'quick_xor_hash', 'exported_at', 'verified_at', 'changed_at', 'state', 'reimports',
+            'kind', 'probative_status',
           ])
           .where('integration_id', '=', integrationId)
           .$if(from !== undefined, (q) => q.where('transaction_date', '>=', from!))
@@ -453,6 +458,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             changedAt: r.changed_at,
             state: r.state,
             reimports: r.reimports,
+            kind: r.kind,
+            probativeStatus: r.probative_status,
           };
         }
         const end = rows.at(-1);

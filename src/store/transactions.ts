@@ -1,10 +1,25 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { MissingCount, MissingReceipt, Store, TransactionRecord } from './types.js';
-import { now } from './rows.js';
+import { EXPORT_LOG_PAGE, now } from './rows.js';
 
 /** Rows per insert: 15 parameters each stays far below both engines' limits (SQLite 32766, Postgres 65535). */
 const ROWS_PER_STATEMENT = 200;
+
+const MISSING_COLUMNS = ['transaction_id', 'local_date', 'amount_cents', 'currency', 'counterparty', 'account_name', 'period', 'attachment_lost'] as const;
+
+function toMissing(r: Pick<Database['transactions'], (typeof MISSING_COLUMNS)[number]>): MissingReceipt {
+  return {
+    transactionId: r.transaction_id,
+    date: r.local_date,
+    amountCents: Number(r.amount_cents),
+    currency: r.currency,
+    counterparty: r.counterparty,
+    account: r.account_name,
+    period: r.period,
+    lost: Number(r.attachment_lost) === 1,
+  };
+}
 
 /**
  * The transactions table: what discovery last saw of each transaction, and the receipts still missing.
@@ -12,7 +27,7 @@ const ROWS_PER_STATEMENT = 200;
  * start date (earlier or later) takes effect at once; `local_date` and the start date are both days in
  * the integration's zone, compared as text.
  */
-export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsertTransactions' | 'missingReceipts' | 'missingByPeriod' | 'hasTransactions'> {
+export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsertTransactions' | 'missingReceipts' | 'missingLog' | 'missingByPeriod' | 'hasTransactions'> {
   const missing = (integrationId: string, syncFrom: string) =>
     db
       .selectFrom('transactions')
@@ -80,24 +95,36 @@ export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsert
     },
     async missingReceipts(integrationId, syncFrom) {
       const rows = await missing(integrationId, syncFrom)
-        .select(['transaction_id', 'local_date', 'amount_cents', 'currency', 'counterparty', 'account_name', 'period', 'attachment_lost'])
+        .select(MISSING_COLUMNS)
         .orderBy('period')
         .orderBy('account_name')
         .orderBy('emitted_at')
         .orderBy('transaction_id')
         .execute();
-      return rows.map(
-        (r): MissingReceipt => ({
-          transactionId: r.transaction_id,
-          date: r.local_date,
-          amountCents: Number(r.amount_cents),
-          currency: r.currency,
-          counterparty: r.counterparty,
-          account: r.account_name,
-          period: r.period,
-          lost: Number(r.attachment_lost) === 1,
-        }),
-      );
+      return rows.map(toMissing);
+    },
+    async *missingLog(integrationId, syncFrom, { from, to }, pageSize = EXPORT_LOG_PAGE) {
+      // Keyset pages by (date, id), as the export log's manifest pages: a page costs the same at the
+      // end as at the start, and a row that changes meanwhile is read once at most.
+      let after: { day: string; id: string } | null = null;
+      for (;;) {
+        const last: { day: string; id: string } | null = after;
+        const rows = await missing(integrationId, syncFrom)
+          .select(MISSING_COLUMNS)
+          .$if(from !== undefined, (q) => q.where('local_date', '>=', from!))
+          .$if(to !== undefined, (q) => q.where('local_date', '<=', to!))
+          .$if(last !== null, (q) =>
+            q.where((eb) => eb.or([eb('local_date', '>', last!.day), eb.and([eb('local_date', '=', last!.day), eb('transaction_id', '>', last!.id)])])),
+          )
+          .orderBy('local_date')
+          .orderBy('transaction_id')
+          .limit(pageSize)
+          .execute();
+        yield* rows.map(toMissing);
+        const end = rows.at(-1);
+        if (rows.length < pageSize || end === undefined) return;
+        after = { day: end.local_date, id: end.transaction_id };
+      }
     },
     async missingByPeriod(integrationId, syncFrom) {
       const rows = await missing(integrationId, syncFrom)

@@ -133,6 +133,8 @@ export type ExportLogRow = Pick<
   | 'changedAt'
   | 'state'
   | 'reimports'
+  | 'kind'
+  | 'probativeStatus'
 >;
 
 /** Transaction dates, YYYY-MM-DD, both inclusive; a bound given leaves out rows without a date. */
@@ -274,6 +276,9 @@ export interface Store {
   /** Completed transactions of `syncFrom` (`YYYY-MM-DD`, local) or later without any receipt that require
    * one or whose receipt was declared lost; by period, account, date. */
   missingReceipts(integrationId: string, syncFrom: string): Promise<MissingReceipt[]>;
+  /** The same transactions for the export log, those dated within `range` only, by date then
+   * transaction id, read in keyset pages of `pageSize` rows (the caller never holds more than a page). */
+  missingLog(integrationId: string, syncFrom: string, range: ExportLogRange, pageSize?: number): AsyncIterable<MissingReceipt>;
   /** The same, counted per period and account (period order, then account). */
   missingByPeriod(integrationId: string, syncFrom: string): Promise<MissingCount[]>;
   /** Whether discovery has recorded any transaction of this account yet. */

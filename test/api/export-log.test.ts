@@ -8,10 +8,12 @@ import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onError } from '../../src/api/errors.js';
+import { exportLogBody } from '../../src/api/response-schemas.js';
 import { integrationRoutes, type IntegrationRoutesDeps } from '../../src/api/integrations.js';
 import { EXPORT_LOG_FIELDS, logState, type ExportLogEntry } from '../../src/api/export-log.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store, TransactionRecord } from '../../src/store/types.js';
+import { manifestKey } from '../../src/sync/probative.js';
 
 /**
  * `GET /api/integrations/:id/export-log` over a real SQLite store: fields, formats, ranges, bad
@@ -22,8 +24,9 @@ import type { Store } from '../../src/store/types.js';
 const ID = 'i1';
 let file: string;
 let store: Store;
-/** Rows the store has handed out so far, across every export log read. */
+/** Rows the store has handed out so far, across every export log read (files, and missing receipts). */
 let rowsRead = 0;
+let missingRead = 0;
 
 function app(): Hono {
   const counting: Store = {
@@ -31,6 +34,12 @@ function app(): Hono {
     async *exportLog(...args) {
       for await (const row of store.exportLog(...args)) {
         rowsRead += 1;
+        yield row;
+      }
+    },
+    async *missingLog(...args) {
+      for await (const row of store.missingLog(...args)) {
+        missingRead += 1;
         yield row;
       }
     },
@@ -53,6 +62,20 @@ function insertRows(count: number, row: (i: number) => Record<string, string | n
   );
   db.transaction(() => {
     for (let i = 0; i < count; i++) insert.run({ integration_id: ID, seq: i, ...row(i) });
+  })();
+  db.close();
+}
+
+/** Transactions still missing their receipt, straight into the database, on 2026-11-01..28. */
+function insertMissing(count: number): void {
+  const db = new Database(file);
+  const insert = db.prepare(
+    `INSERT INTO transactions (integration_id, transaction_id, bank_account_id, account_name, emitted_at, local_date, period, amount_cents, currency,
+       counterparty, status, attachment_required, attachment_lost, attachments, updated_at)
+     VALUES (?, ?, 'acc', 'Main account (0107)', '2026-11-01T10:00:00.000Z', ?, '2026-11', -1000, 'EUR', 'Shop', 'completed', 1, 0, 0, '2026-01-01T00:00:00.000Z')`,
+  );
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) insert.run(ID, `missing-${String(i).padStart(6, '0')}`, `2026-11-${String((i % 28) + 1).padStart(2, '0')}`);
   })();
   db.close();
 }
@@ -80,6 +103,7 @@ beforeEach(async () => {
   store = openSqliteStore(file);
   await store.createIntegration({ id: ID }); // the schema is in place from here on
   rowsRead = 0;
+  missingRead = 0;
 });
 afterEach(() => store.close());
 
@@ -182,6 +206,98 @@ describe('GET /api/integrations/:id/export-log', () => {
     expect(named.headers.get('content-disposition')).toBe(`attachment; filename="export-log-${ID}_from-2026-11-01_to-2026-11-30.csv"`);
   });
 
+  it('shows where the probative copies stand and the transactions still missing a receipt, in date order, within the range', async () => {
+    await store.updateIntegration(ID, { syncFrom: '2026-11-01' });
+    const discovered = (id: string, date: string) => ({
+      attachmentId: id,
+      transactionId: `tx-${id}`,
+      bankAccountId: 'acc',
+      folderPath: 'Main account (0107)/2026/2026-11',
+      fileName: `${date} Shop -1.00 EUR ${id}.pdf`,
+      fallbackFileName: `${id}-full.pdf`,
+      size: 10,
+      transactionDate: date,
+      amount: '-1.00',
+      currency: 'EUR',
+      counterparty: `Shop ${id}`,
+    });
+    await store.upsertDiscovered(ID, [discovered('a', '2026-11-03'), discovered('p', '2026-11-03'), discovered('u', '2026-11-05')]);
+    await store.recordProbative(ID, [
+      { attachmentId: 'a', status: 'available', size: 77 },
+      { attachmentId: 'p', status: 'pending', size: null },
+      { attachmentId: 'u', status: 'unavailable', size: null },
+    ]);
+    await store.updateEntry(ID, manifestKey('a', 'probative'), { state: 'uploaded', sha256: 'cd'.repeat(32), quickXorHash: 'copy=', exportedAt: 'T1', verifiedAt: 'T2' });
+    const missing = (id: string, localDate: string, patch: Partial<TransactionRecord> = {}): TransactionRecord => ({
+      transactionId: id,
+      bankAccountId: 'acc',
+      accountName: 'Main account (0107)',
+      emittedAt: `${localDate}T10:00:00.000Z`,
+      localDate,
+      period: localDate.slice(0, 7),
+      amountCents: -5240,
+      currency: 'EUR',
+      counterparty: `Shop ${id}`,
+      status: 'completed',
+      required: true,
+      lost: false,
+      attachments: 0,
+      ...patch,
+    });
+    await store.upsertTransactions(ID, [
+      missing('m1', '2026-11-02'),
+      missing('m2', '2026-11-03', { lost: true }),
+      missing('m3', '2026-11-09', { amountCents: 1205 }),
+      missing('before-start', '2026-10-30'),
+      missing('attached', '2026-11-03', { attachments: 1 }),
+    ]);
+
+    const res = await app().request(`/api/integrations/${ID}/export-log?format=csv`);
+    const records = parseCsv(await res.text()).slice(1);
+    const file = 'Main account (0107)/2026/2026-11/';
+    const empty = ['', '', '', '', '', ''];
+    expect(records).toEqual([
+      ['', 'm1', '2026-11-02', '-52.40', 'EUR', 'Shop m1', 'Main account (0107)', ...empty, 'missing'],
+      ['a', 'tx-a', '2026-11-03', '-1.00', 'EUR', 'Shop a', 'Main account (0107)', `${file}2026-11-03 Shop -1.00 EUR a.pdf`, '10', '', '', '', '', 'pending'],
+      // The copy: Qonto's attachment id, its own file, hashes and state.
+      ['a', 'tx-a', '2026-11-03', '-1.00', 'EUR', 'Shop a', 'Main account (0107)', `${file}2026-11-03 Shop -1.00 EUR a-probative.pdf`, '77', 'cd'.repeat(32), 'copy=', 'T1', 'T2', 'exported'],
+      ['p', 'tx-p', '2026-11-03', '-1.00', 'EUR', 'Shop p', 'Main account (0107)', `${file}2026-11-03 Shop -1.00 EUR p.pdf`, '10', '', '', '', '', 'pending'],
+      ['p', 'tx-p', '2026-11-03', '-1.00', 'EUR', 'Shop p', 'Main account (0107)', ...empty, 'probative_pending'],
+      ['', 'm2', '2026-11-03', '-52.40', 'EUR', 'Shop m2', 'Main account (0107)', ...empty, 'lost'],
+      ['u', 'tx-u', '2026-11-05', '-1.00', 'EUR', 'Shop u', 'Main account (0107)', `${file}2026-11-05 Shop -1.00 EUR u.pdf`, '10', '', '', '', '', 'pending'],
+      ['u', 'tx-u', '2026-11-05', '-1.00', 'EUR', 'Shop u', 'Main account (0107)', ...empty, 'probative_unavailable'],
+      ['', 'm3', '2026-11-09', '12.05', 'EUR', 'Shop m3', 'Main account (0107)', ...empty, 'missing'],
+    ]);
+
+    const json = await app().request(`/api/integrations/${ID}/export-log?format=json&from=2026-11-03&to=2026-11-03`);
+    const { entries } = (await json.json()) as { entries: ExportLogEntry[] };
+    expect(entries.map((e) => [e.attachmentId, e.transactionId, e.state])).toEqual([
+      ['a', 'tx-a', 'pending'],
+      ['a', 'tx-a', 'exported'],
+      ['p', 'tx-p', 'pending'],
+      ['p', 'tx-p', 'probative_pending'],
+      [null, 'm2', 'lost'],
+    ]);
+    // The documented response schema (OpenAPI) holds the rows without a file.
+    expect(exportLogBody.safeParse({ entries }).error).toBeUndefined();
+    expect(entries[4]).toEqual({
+      attachmentId: null,
+      transactionId: 'm2',
+      date: '2026-11-03',
+      amount: '-52.40',
+      currency: 'EUR',
+      counterparty: 'Shop m2',
+      account: 'Main account (0107)',
+      path: null,
+      size: null,
+      sha256: null,
+      quickXorHash: null,
+      exportedAt: null,
+      verifiedAt: null,
+      state: 'lost',
+    } satisfies ExportLogEntry);
+  });
+
   it('names what became of each receipt', () => {
     const at = '2026-11-05T10:00:00.000Z';
     expect(logState({ state: 'uploaded', reimports: 0, changedAt: null })).toBe('exported');
@@ -212,7 +328,10 @@ describe('GET /api/integrations/:id/export-log', () => {
 
   it('streams a 50,000-receipt log: the first bytes leave before the store is read further, and memory stays flat', async () => {
     const TOTAL = 50_000;
+    const MISSING = 5_000;
     insertRows(TOTAL, exported);
+    insertMissing(MISSING);
+    await store.updateIntegration(ID, { syncFrom: '2026-11-01' });
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const live = () => {
@@ -229,6 +348,7 @@ describe('GET /api/integrations/:id/export-log', () => {
     // Written as read: the response began with a small part of the log.
     expect(rowsRead).toBeGreaterThan(0);
     expect(rowsRead).toBeLessThanOrEqual(1_000);
+    expect(missingRead).toBeLessThanOrEqual(1_000);
 
     const baseline = live();
     let peak = 0;
@@ -244,8 +364,9 @@ describe('GET /api/integrations/:id/export-log', () => {
       text = decoder.decode(next.value, { stream: true });
       if (++chunks % 25 === 0) peak = Math.max(peak, live() - baseline);
     }
-    expect(lines).toBe(TOTAL + 1);
+    expect(lines).toBe(TOTAL + MISSING + 1);
     expect(rowsRead).toBe(TOTAL);
+    expect(missingRead).toBe(MISSING);
     expect(bytes).toBeGreaterThan(10_000_000);
     // The whole log held at once would be at least its size in bytes (as JavaScript strings, twice that).
     expect(peak).toBeLessThan(bytes / 10);

@@ -104,10 +104,16 @@ describe('export log of a backfill', () => {
     const res = await app.request(`/api/integrations/${id}/export-log?format=csv`, { headers: auth });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="export-log-.*\.csv"$/);
-    const rows = await downloadLog();
+    const all = await downloadLog();
+    // Besides the files, the transactions still without a receipt (the missing-receipts list).
+    const missing = (await (await app.request(`/api/integrations/${id}/missing-receipts`, { headers: auth })).json()) as { missing: { transactionId: string }[] };
+    const unfiled = all.filter((r) => r.path === '');
+    expect(unfiled.every((r) => r.state === 'missing' || r.state === 'lost')).toBe(true);
+    expect(new Set(unfiled.map((r) => r.transactionId))).toEqual(new Set(missing.missing.map((m) => m.transactionId)));
+    const rows = all.filter((r) => r.path !== '');
     expect(rows).toHaveLength(expected.length);
     expect(new Set(rows.map((r) => r.attachmentId))).toEqual(new Set(expected.map((a) => a.id)));
-    const dates = rows.map((r) => r.date);
+    const dates = all.map((r) => r.date);
     expect(dates).toEqual([...dates].sort());
 
     const drive = h.sims.graph.drive(user.id);
@@ -134,7 +140,8 @@ describe('export log of a backfill', () => {
   it('shows a deleted file re-imported with the same hashes, and the receipts of a deleted folder dismissed', async () => {
     const { h, app } = bed;
     const drive = h.sims.graph.drive(userId);
-    const before = await downloadLog();
+    const files = async (query?: string) => (await downloadLog(query)).filter((r) => r.path !== '');
+    const before = await files();
     const period = before[before.length - 1]!.path.split('/').slice(0, 3).join('/');
     const inPeriod = before.filter((r) => r.path.startsWith(`${period}/`));
     const victim = before.find((r) => !r.path.startsWith(`${period}/`))!;
@@ -145,7 +152,7 @@ describe('export log of a backfill', () => {
     expect((await app.request(`/api/integrations/${id}/sync`, { method: 'POST', headers: auth })).status).toBe(202);
     await waitFor((s) => s.status === 'idle' && s.lastRun !== null && s.lastRun.finishedAt !== previous, 'the run after the deletions');
 
-    const after = new Map((await downloadLog()).map((r) => [r.attachmentId, r]));
+    const after = new Map((await files()).map((r) => [r.attachmentId, r]));
     const back = after.get(victim.attachmentId)!;
     expect(back).toMatchObject({ state: 'reimported', path: victim.path, sha256: victim.sha256, quickXorHash: victim.quickXorHash, exportedAt: victim.exportedAt });
     expect(back.verifiedAt > victim.verifiedAt).toBe(true);
@@ -159,7 +166,7 @@ describe('export log of a backfill', () => {
 
     // The range picks the period's days only.
     const [from, to] = [inPeriod[0]!.date, inPeriod[inPeriod.length - 1]!.date];
-    const ranged = await downloadLog(`format=csv&from=${from}&to=${to}`);
+    const ranged = await files(`format=csv&from=${from}&to=${to}`);
     expect(ranged.every((r) => r.date >= from && r.date <= to)).toBe(true);
     expect(ranged.length).toBe(before.filter((r) => r.date >= from && r.date <= to).length);
   });

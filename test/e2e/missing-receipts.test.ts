@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import type { ExportLogEntry } from '../../src/api/export-log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QontoData } from '../../src/simulators/qonto/data.js';
 import type { DemoSummary } from '../../src/simulators/qonto/demo.js';
@@ -144,6 +145,25 @@ describe('missing receipts', () => {
       for (const m of missing) expect(m).toMatchObject(expected.get(m.transactionId)!);
       const en = await panel(id, cookie, 'en');
       expect(en.counts).toEqual(perPeriodAndAccount(expected.values()));
+      // The export log lists the same transactions, as rows without a file, by date.
+      const { entries } = await json<{ entries: ExportLogEntry[] }>(`/api/integrations/${id}/export-log?format=json`);
+      const logged = entries.filter((e) => e.state === 'missing' || e.state === 'lost');
+      const byId = <T extends { transactionId: string }>(items: T[]) => [...items].sort((a, b) => (a.transactionId < b.transactionId ? -1 : 1));
+      expect(byId(logged)).toEqual(
+        byId(missing).map((m) =>
+          expect.objectContaining({ transactionId: m.transactionId, attachmentId: null, path: null, sha256: null, date: m.date, account: m.account, currency: m.currency, counterparty: m.counterparty, state: m.lost ? 'lost' : 'missing' }),
+        ),
+      );
+      expect(logged).toHaveLength(missing.length);
+      for (const e of logged) expect(Number(e.amount)).toBe(missing.find((m) => m.transactionId === e.transactionId)!.amount);
+      const dates = entries.map((e) => e.date ?? '');
+      expect(dates).toEqual([...dates].sort());
+      // A range keeps the transactions of its days only.
+      const day = missing[0]!.date;
+      const ranged = await json<{ entries: ExportLogEntry[] }>(`/api/integrations/${id}/export-log?format=json&from=${day}&to=${day}`);
+      expect(ranged.entries.filter((e) => e.state === 'missing' || e.state === 'lost').map((e) => e.transactionId).sort()).toEqual(
+        missing.filter((m) => m.date === day).map((m) => m.transactionId).sort(),
+      );
       return { expected, missing, en };
     };
 

@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { apiDeps } from '../../src/api/deps.js';
+import type { ExportLogEntry } from '../../src/api/export-log.js';
+import { loadConfig } from '../../src/config.js';
 import type { SimAttachment } from '../../src/simulators/qonto/data.js';
 import { manifestKey } from '../../src/sync/probative.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
 import { reconfigureSignal, syncNowSignal } from '../../workflows/messages.js';
 import type { IntegrationView } from '../../workflows/state.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
-import { dataConverter, startHarness, type Harness } from '../support/harness.js';
+import { ADMIN_TOKEN, dataConverter, startHarness, type Harness } from '../support/harness.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { handleOf, waitForStatus } from '../support/workflow.js';
 
@@ -25,6 +31,8 @@ const APP = 'Apps/Qonto Receipts';
 let h: Harness;
 let client: Client;
 let worker: WorkerProcess | undefined;
+/** The API over the same store, for the export log. */
+let app: Hono;
 
 beforeAll(async () => {
   h = await startHarness({ demo: { seed: 5, accounts: 2, months: 2, receipts: 40 } });
@@ -32,6 +40,7 @@ beforeAll(async () => {
   const env = { ...h.env, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: `tq-${ID}` };
   client = new Client({ connection: await Connection.connect({ address }), dataConverter });
   worker = await startWorkerProcess(env);
+  app = createApp(apiDeps(loadConfig(env), h.services, client));
   await h.connect(ID, h.sims.users.personal);
   await startIntegration(client, env.TEMPORAL_TASK_QUEUE, { integrationId: ID, syncFrom: SYNC_FROM, timeZone: ZONE, probativeCopies: false, settings: settingsFrom(h.config) });
 });
@@ -80,6 +89,48 @@ describe('probative copies end to end', () => {
     expect((await entry(pending.id))?.probativeStatus).toBe('pending');
     expect((await entry(unavailable.id))?.probativeStatus).toBe('unavailable');
     expect(await entry(manifestKey(pending.id, 'probative'))).toBeNull();
+  });
+
+  it('shows in the export log each copy with the hashes of the bytes in the drive, where the others stand, and what is missing', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const res = await app.request(`/api/integrations/${ID}/export-log?format=json`, { headers: auth });
+    expect(res.status).toBe(200);
+    const { entries } = (await res.json()) as { entries: ExportLogEntry[] };
+    const withState = (state: ExportLogEntry['state']) => entries.filter((e) => e.state === state);
+    const ids = (rows: ExportLogEntry[]) => new Set(rows.map((e) => e.attachmentId));
+
+    const copies = entries.filter((e) => e.path?.endsWith('-probative.pdf'));
+    expect(ids(copies)).toEqual(new Set(withCopy().map((a) => a.id)));
+    const mismatches: string[] = [];
+    for (const copy of copies) {
+      const file = drive().getByPath(`${APP}/${copy.path}`);
+      if (!file) {
+        mismatches.push(`no file at ${copy.path}`);
+        continue;
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of drive().readFile(file.id)) hash.update(chunk);
+      const sha256 = hash.digest('hex');
+      const receiptRow = entries.find((e) => e.attachmentId === copy.attachmentId && e !== copy && e.path !== null)!;
+      if (copy.sha256 !== sha256 || copy.quickXorHash !== file.quickXorHash || copy.size !== file.size) mismatches.push(`${copy.path}: hashes or size differ from the drive's`);
+      if (copy.state !== 'exported' || copy.exportedAt === null) mismatches.push(`${copy.path}: ${copy.state}`);
+      // The receipt's transaction, on the copy's row too.
+      for (const field of ['transactionId', 'date', 'amount', 'currency', 'counterparty', 'account'] as const) {
+        if (copy[field] !== receiptRow[field] || copy[field] === null) mismatches.push(`${copy.path}: ${field} ${copy[field]}, receipt ${receiptRow[field]}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The copies not made: one row each, without a file.
+    expect(ids(withState('probative_pending'))).toEqual(new Set(receipts().filter((a) => a.probative.status === 'pending').map((a) => a.id)));
+    expect(ids(withState('probative_unavailable'))).toEqual(new Set(receipts().filter((a) => a.probative.status === 'unavailable').map((a) => a.id)));
+    for (const row of [...withState('probative_pending'), ...withState('probative_unavailable')]) expect(row).toMatchObject({ path: null, size: null, sha256: null });
+    // The transactions still without a receipt: those of the missing-receipts list.
+    const missing = (await (await app.request(`/api/integrations/${ID}/missing-receipts`, { headers: auth })).json()) as { missing: { transactionId: string; lost: boolean }[] };
+    const missingRows = entries.filter((e) => e.state === 'missing' || e.state === 'lost');
+    expect(missingRows.map((e) => [e.transactionId, e.state]).sort()).toEqual(missing.missing.map((m) => [m.transactionId, m.lost ? 'lost' : 'missing']).sort());
+    expect(entries).toHaveLength(receipts().length + withCopy().length + (receipts().length - withCopy().length) + missing.missing.length);
+    const dates = entries.map((e) => e.date ?? '');
+    expect(dates).toEqual([...dates].sort());
   });
 
   it('puts a deleted copy back at the next run and keeps a deleted period folder gone, copies included', async () => {

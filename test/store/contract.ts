@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
-import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, Store, TransactionRecord } from '../../src/store/types.js';
+import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, MissingReceipt, Store, TransactionRecord } from '../../src/store/types.js';
 import { manifestKey } from '../../src/sync/probative.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
@@ -487,6 +487,8 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         changedAt: '2026-03-05T10:00:00.000Z',
         state: 'uploaded',
         reimports: 2,
+        kind: 'original',
+        probativeStatus: null,
       } satisfies ExportLogRow);
       // Discovered before the log existed: nothing known but the manifest's own fields.
       expect(all[0]).toMatchObject({ transactionDate: null, amount: null, currency: null, counterparty: null, sha256: null, exportedAt: null, reimports: 0 });
@@ -514,6 +516,60 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         if (row.attachmentId === 'b') await store.upsertDiscovered('i1', [dated('a0', '2026-03-01'), dated('c0', '2026-03-02')]);
       }
       expect(seen).toEqual(['a', 'b', 'c', 'c0', 'd']);
+    });
+
+    it("gives a probative copy its receipt's transaction fields, and lists it in the export log with the statuses", async () => {
+      await store.upsertDiscovered('i1', [dated('a', '2026-03-02'), dated('b', '2026-03-01'), dated('c', '2026-03-03'), dated('old', undefined)]);
+      await store.recordProbative('i1', [
+        { attachmentId: 'a', status: 'available', size: 50 },
+        { attachmentId: 'b', status: 'pending', size: null },
+        { attachmentId: 'c', status: 'unavailable', size: null },
+        { attachmentId: 'old', status: 'available', size: 10 },
+      ]);
+      const copyOf = (id: string) => manifestKey(id, 'probative');
+      expect(await store.getEntry('i1', copyOf('a'))).toMatchObject({ transactionDate: '2026-03-02', amount: '-52.40', currency: 'EUR', counterparty: 'Shop a' });
+      const log = await logOf({}, 2);
+      expect(log.map((r) => [r.attachmentId, r.kind, r.probativeStatus])).toEqual([
+        ['old', 'original', 'available'],
+        [copyOf('old'), 'probative', null],
+        ['b', 'original', 'pending'],
+        ['a', 'original', 'available'],
+        [copyOf('a'), 'probative', null],
+        ['c', 'original', 'unavailable'],
+      ]);
+      // A copy is in the range of its receipt's date.
+      expect((await logOf({ from: '2026-03-02', to: '2026-03-02' })).map((r) => r.attachmentId)).toEqual(['a', copyOf('a')]);
+      // Discovered before the log existed: the copy gets the fields when its receipt does.
+      await store.upsertDiscovered('i1', [dated('old', '2026-02-27')]);
+      expect(await store.getEntry('i1', copyOf('old'))).toMatchObject({ transactionDate: '2026-02-27', amount: '-52.40', currency: 'EUR', counterparty: 'Shop old' });
+    });
+
+    it('reads the missing receipts for the export log in keyset pages by date, within the start date and the range', async () => {
+      await store.upsertTransactions('i1', [
+        transaction('t3', { localDate: '2026-03-12' }),
+        transaction('t1', { localDate: '2026-03-10' }),
+        transaction('t2', { localDate: '2026-03-10', lost: true, required: false }),
+        transaction('t0', { localDate: '2026-02-27', period: '2026-02' }),
+        transaction('has', { attachments: 1 }),
+        transaction('optional', { required: false }),
+        transaction('declined', { status: 'declined' }),
+        transaction('t4', { localDate: '2026-03-20', accountName: 'Other (0002)', bankAccountId: 'acc-2' }),
+      ]);
+      await store.createIntegration({ id: 'other' });
+      await store.upsertTransactions('other', [transaction('x')]);
+      const missingOf = async (syncFrom: string, range: ExportLogRange, pageSize?: number) => {
+        const rows: MissingReceipt[] = [];
+        for await (const row of store.missingLog('i1', syncFrom, range, pageSize)) rows.push(row);
+        return rows;
+      };
+      const all = await missingOf('2026-03-01', {}, 2);
+      expect(all.map((m) => m.transactionId)).toEqual(['t1', 't2', 't3', 't4']);
+      expect(all[1]).toEqual({ transactionId: 't2', date: '2026-03-10', amountCents: -1000, currency: 'EUR', counterparty: 'Shop t2', account: 'Main (1234)', period: '2026-03', lost: true } satisfies MissingReceipt);
+      // The same set as the missing-receipts list.
+      expect(new Set(all.map((m) => m.transactionId))).toEqual(new Set((await store.missingReceipts('i1', '2026-03-01')).map((m) => m.transactionId)));
+      expect((await missingOf('2026-01-01', { from: '2026-02-01', to: '2026-03-10' }, 1)).map((m) => m.transactionId)).toEqual(['t0', 't1', 't2']);
+      expect((await missingOf('2026-03-11', { from: '2026-02-01' })).map((m) => m.transactionId)).toEqual(['t3', 't4']);
+      expect(await missingOf('2026-01-01', { from: '2026-04-01' })).toEqual([]);
     });
 
     it('marks the exported receipts verified, but those whose content was found changed', async () => {
