@@ -221,6 +221,23 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.createIndex('manifest_probative').on('manifest').columns(['integration_id', 'bank_account_id', 'probative_status']).execute();
     },
   ],
+  [
+    // The reports written into period folders (docs/export-log.md, docs/missing-receipts.md): per
+    // folder and report, the fingerprint of what was last written, so an unchanged period is not
+    // written again.
+    '0012_drive_reports',
+    async (db) => {
+      await db.schema
+        .createTable('drive_reports')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('folder_path', 'text', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('written_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('drive_reports_pk', ['integration_id', 'folder_path', 'report'])
+        .execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);
