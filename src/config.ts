@@ -165,7 +165,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL|SMTP|ALERT)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL|SMTP|ALERT|EXPORT_LOG|MISSING_RECEIPTS)_/;
 
 /** What Kubernetes puts into every pod for each service of its namespace (`<SERVICE>_SERVICE_HOST`,
  * `<SERVICE>_PORT_7233_TCP_ADDR`, …): a service named `temporal-frontend` gives TEMPORAL_FRONTEND_…
