@@ -222,7 +222,7 @@ const STEPS: readonly [name: string, up: Step][] = [
     },
   ],
   [
-    // The reports written into period folders (docs/export-log.md, docs/missing-receipts.md): per
+    // The reports written into period folders (docs/export-log.md and docs/missing-receipts.md): per
     // folder and report, the fingerprint of what was last written, so an unchanged period is not
     // written again.
     '0012_drive_reports',

@@ -143,7 +143,7 @@ export interface ExportLogRange {
   folderPath?: string;
 }
 
-/** Which report of a period folder (docs/export-log.md, docs/missing-receipts.md). */
+/** Which report of a period folder (docs/export-log.md and docs/missing-receipts.md). */
 export type DriveReportKind = 'export-log' | 'missing-receipts';
 
 /** What was last written as one report of one period folder. */

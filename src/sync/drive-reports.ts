@@ -1,5 +1,5 @@
 /**
- * The reports written into period folders (docs/export-log.md, docs/missing-receipts.md): which
+ * The reports written into period folders (docs/export-log.md and docs/missing-receipts.md): which
  * folder gets which report, and whether what it would hold differs from what was last written.
  * Pure: the activity (activities/drive-reports.ts) reads the store and writes the files.
  */
