@@ -16,7 +16,7 @@ const APP = 'Apps/Qonto Receipts';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const REPORTS = ['_export-log.csv', '_missing-receipts.csv'];
 
-type Status = { status: string; lastRun: { finishedAt: string } | null; nextRunAt: string | null };
+type Status = { status: string; lastRun: { finishedAt: string; exported: number; requeued: number } | null; nextRunAt: string | null };
 
 async function start(bed: ApiBed, name: string) {
   const id = `${name}-${Date.now().toString(36)}`;
@@ -43,6 +43,7 @@ async function start(bed: ApiBed, name: string) {
   const sync = async () => {
     expect((await bed.app.request(`/api/integrations/${id}/sync`, { method: 'POST', headers: auth })).status).toBe(202);
     last = await waitFor((s) => s.status === 'idle' && s.lastRun !== null && s.lastRun.finishedAt !== last.lastRun!.finishedAt, 'the run');
+    return last.lastRun!;
   };
   const drive = bed.h.sims.graph.drive(user.id);
   return { id, drive, sync };
@@ -130,8 +131,17 @@ describe('period folder reports, both settings on', () => {
     await sync();
     expect(reportPuts(graph.requestLog, mark)).toEqual([]);
 
-    // A receipt arrives for a missing transaction: only its period's reports are written again.
+    // The user deletes a report: no receipt is exported again for it, and nothing is written while
+    // its period stays as it was.
     const [folder] = missingInFolders;
+    await drive.deleteByPath(`${APP}/${folder}/_export-log.csv`);
+    mark = graph.requestLog.at(-1);
+    expect(await sync()).toMatchObject({ exported: 0, requeued: 0 });
+    expect(reportPuts(graph.requestLog, mark)).toEqual([]);
+    expect(await readReport(folder!, '_export-log.csv')).toBeUndefined();
+
+    // A receipt arrives for a missing transaction: only its period's reports are written again (the
+    // deleted one comes back with the change).
     const account = data.bankAccounts().find((a) => folder!.startsWith(`${accountFolderName({ name: a.name, iban: a.iban })}/`))!;
     const fixedLine = missing.byFolder.get(folder!)![0]!;
     data.attachReceipt(fixedLine.split(',')[0]!, { fileName: 'late.pdf', contentType: 'application/pdf', size: 1_500 });
