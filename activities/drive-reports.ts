@@ -94,7 +94,9 @@ function missingReceiptDrafts(missing: readonly MissingReceipt[], known: readonl
   const byFolder = new Map<string, MissingReceipt[]>();
   for (const m of missing) {
     const path = periodFolderPath(m.account, m.period);
-    byFolder.set(path, [...(byFolder.get(path) ?? []), m]);
+    const list = byFolder.get(path);
+    if (list) list.push(m);
+    else byFolder.set(path, [m]);
   }
   return reportFolders('missing-receipts', byFolder.keys(), known).map((folderPath) => {
     const csv = missingReceiptsCsv(byFolder.get(folderPath) ?? []);
