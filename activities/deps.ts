@@ -4,6 +4,7 @@ import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
 import type { AttachmentLinks } from './attachment-links.js';
 import type { AlertService } from '../src/alerts/service.js';
+import type { DriveReportSettings } from '../src/sync/drive-reports.js';
 
 /** Uploads in flight at once per export batch. Each waits on the network most of the time, so this
  * sets the throughput; all of them pause together when Microsoft throttles the drive (the drive's
@@ -54,4 +55,6 @@ export interface ActivityDeps {
   attachmentLinks?: AttachmentLinks;
   /** Alert records and mail (src/alerts); absent: no alerts. */
   alerts?: AlertService;
+  /** The reports written into period folders (EXPORT_LOG_CSV, MISSING_RECEIPTS_CSV); absent: none. */
+  driveReports?: DriveReportSettings;
 }

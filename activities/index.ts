@@ -2,6 +2,7 @@ import { alertActivities } from './alerts.js';
 import { AttachmentLinks } from './attachment-links.js';
 import type { ActivityDeps } from './deps.js';
 import { discoverActivities } from './discover.js';
+import { driveReportActivities } from './drive-reports.js';
 import { exportActivities } from './export.js';
 import { withFailures } from './failures.js';
 import { lifecycleActivities } from './lifecycle.js';
@@ -22,6 +23,7 @@ export function createActivities(given: ActivityDeps) {
     ...quotaActivities(deps),
     ...lifecycleActivities(deps),
     ...alertActivities(deps),
+    ...driveReportActivities(deps),
   });
 }
 

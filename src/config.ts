@@ -114,6 +114,10 @@ const envSchema = z.object({
   SIGN_IN_CALLBACK_LIMIT: z.coerce.number().int().min(1).default(30),
   /** `/metrics` also carries series labelled with integration ids (off: aggregates only). */
   METRICS_PER_INTEGRATION: flag.transform((v) => v ?? false),
+  /** A `_export-log.csv` in every period folder, rewritten when the period's receipts change. */
+  EXPORT_LOG_CSV: flag.transform((v) => v ?? false),
+  /** A `_missing-receipts.csv` in every period folder where transactions lack a receipt. */
+  MISSING_RECEIPTS_CSV: flag.transform((v) => v ?? false),
   LOG_LEVEL: z.string().trim().toLowerCase().default('info').pipe(z.enum(LOG_LEVELS)),
   /** Alert mail (docs/alerts.md): smtp:// (STARTTLS; src/alerts/mailer.ts) or smtps:// (TLS from the
    * start), credentials in the URL. Unset: alerts show on the dashboard only. */
@@ -164,7 +168,7 @@ export class ConfigError extends Error {
 }
 
 /** Our variables' prefixes: a variable with one of them that we do not know is most likely a typo. */
-const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL|SMTP|ALERT)_/;
+const OWN_PREFIXES = /^(QONTO|MICROSOFT|GRAPH|SYNC|ADMIN|ENCRYPTION|PAYLOAD|SANDBOX|DATABASE|PUBLIC|UPLOAD|SHUTDOWN|METRICS|TEMPORAL|SMTP|ALERT|EXPORT_LOG|MISSING_RECEIPTS)_/;
 
 /** What Kubernetes puts into every pod for each service of its namespace (`<SERVICE>_SERVICE_HOST`,
  * `<SERVICE>_PORT_7233_TCP_ADDR`, …): a service named `temporal-frontend` gives TEMPORAL_FRONTEND_…

@@ -123,6 +123,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
   const deps: ActivityDeps = {
     store,
     uploadConcurrency: config.UPLOAD_CONCURRENCY,
+    driveReports: { exportLog: config.EXPORT_LOG_CSV, missingReceipts: config.MISSING_RECEIPTS_CSV },
     qonto,
     onedrive: (integrationId, limits) =>
       new OneDriveClient({

@@ -50,6 +50,9 @@ const PROBATIVE_COPIES = 'probative-copies';
 /** Patch: every run's end goes to the `runEnded` activity (alerts, last success), and a timer of
  * the alerts (reminders, 30 h without success) wakes the workflow while it waits. */
 const RUN_ENDED = 'run-ended';
+/** Patch: after a run's export, one activity writes the period folders' reports (EXPORT_LOG_CSV,
+ * MISSING_RECEIPTS_CSV) that changed. */
+const DRIVE_REPORTS = 'drive-reports';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -370,9 +373,23 @@ class Integration {
       if (batch.remaining === 0) {
         // The run's uploads used space: measure again so the status (and the dashboard's gauge) says so.
         if (run.exported > 0 && patched(QUOTA_AFTER_EXPORT)) this.s.quota = (await quick.checkQuota(this.id)).quota;
+        if (patched(DRIVE_REPORTS)) await this.writeReports();
         return false;
       }
       if (this.historyIsLong()) return true;
+    }
+  }
+
+  /** The period folders' reports: one activity per run, whatever the number of folders (it does
+   * nothing when the operator turned them off). Optional: a failure leaves them for the next run
+   * (nothing was recorded as written) and the run still counts as completed. */
+  private async writeReports(): Promise<void> {
+    this.show('writing the period reports');
+    try {
+      await io.writeDriveReports({ integrationId: this.id });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('the period reports could not be written', { failure: failureType(error) });
     }
   }
 

@@ -251,6 +251,23 @@ const STEPS: readonly [name: string, up: Step][] = [
         where kind = 'probative' and (transaction_date is null or amount is null or currency is null or counterparty is null)`.execute(db);
     },
   ],
+  [
+    // The reports written into period folders (docs/export-log.md and docs/missing-receipts.md): per
+    // folder and report, the fingerprint of what was last written, so an unchanged period is not
+    // written again.
+    '0012_drive_reports',
+    async (db) => {
+      await db.schema
+        .createTable('drive_reports')
+        .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+        .addColumn('folder_path', 'text', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('written_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('drive_reports_pk', ['integration_id', 'folder_path', 'report'])
+        .execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

@@ -99,6 +99,14 @@ export interface Database {
     attachments: number;
     updated_at: string;
   };
+  /** Per period folder and report, the fingerprint of the file last written there (0012_drive_reports). */
+  drive_reports: {
+    integration_id: string;
+    folder_path: string;
+    report: string;
+    fingerprint: string;
+    written_at: string;
+  };
   folders: {
     integration_id: string;
     path: string;

@@ -2,7 +2,7 @@ import type { Kysely, Updateable } from 'kysely';
 import { sql } from 'kysely';
 import { TokensRefusedError } from '../errors.js';
 import type { Database, Dialect } from './schema.js';
-import type { FolderCounts, ManifestEntry, Store } from './types.js';
+import type { DriveReportKind, FolderCounts, ManifestEntry, Store } from './types.js';
 import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
@@ -413,7 +413,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         pendingBytes: bytes('pending') + bytes('failed'),
       };
     },
-    async *exportLog(integrationId, { from, to }, pageSize = EXPORT_LOG_PAGE) {
+    async *exportLog(integrationId, { from, to, folderPath }, pageSize = EXPORT_LOG_PAGE) {
       // Keyset paging: each page starts after the last row of the one before, so a page costs the
       // same at the end of a long log as at its start, and rows that change meanwhile are never
       // read twice or skipped (the key of a row, its date and id, never changes).
@@ -432,6 +432,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .where('integration_id', '=', integrationId)
           .$if(from !== undefined, (q) => q.where('transaction_date', '>=', from!))
           .$if(to !== undefined, (q) => q.where('transaction_date', '<=', to!))
+          .$if(folderPath !== undefined, (q) => q.where('folder_path', '=', folderPath!))
           .$if(last !== null, (q) =>
             q.where((eb) => eb.or([eb(day, '>', last!.day), eb.and([eb(day, '=', last!.day), eb('attachment_id', '>', last!.id)])])),
           )
@@ -549,10 +550,26 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       return rows.map((r) => ({ path: r.path, driveItemId: r.drive_item_id }));
     },
     async forgetFoldersUnder(integrationId, path) {
-      await db
-        .deleteFrom('folders')
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('folders').where('integration_id', '=', integrationId).where(atOrBelow('path', path)).execute();
+        await trx.deleteFrom('drive_reports').where('integration_id', '=', integrationId).where(atOrBelow('folder_path', path)).execute();
+      });
+    },
+    async driveReports(integrationId) {
+      const rows = await db
+        .selectFrom('drive_reports')
+        .select(['folder_path', 'report', 'fingerprint'])
         .where('integration_id', '=', integrationId)
-        .where(atOrBelow('path', path))
+        .orderBy('folder_path')
+        .orderBy('report')
+        .execute();
+      return rows.map((r) => ({ folderPath: r.folder_path, report: r.report as DriveReportKind, fingerprint: r.fingerprint }));
+    },
+    async putDriveReport(integrationId, { folderPath, report, fingerprint }) {
+      await db
+        .insertInto('drive_reports')
+        .values({ integration_id: integrationId, folder_path: folderPath, report, fingerprint, written_at: now() })
+        .onConflict((oc) => oc.columns(['integration_id', 'folder_path', 'report']).doUpdateSet({ fingerprint, written_at: now() }))
         .execute();
     },
 

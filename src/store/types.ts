@@ -141,6 +141,18 @@ export type ExportLogRow = Pick<
 export interface ExportLogRange {
   from?: string;
   to?: string;
+  /** Only the receipts of this period folder (`<account>/<YYYY>/<YYYY-MM>`, as recorded). */
+  folderPath?: string;
+}
+
+/** Which report of a period folder (docs/export-log.md and docs/missing-receipts.md). */
+export type DriveReportKind = 'export-log' | 'missing-receipts';
+
+/** What was last written as one report of one period folder. */
+export interface DriveReportFingerprint {
+  folderPath: string;
+  report: DriveReportKind;
+  fingerprint: string;
 }
 
 export interface ManifestCounts {
@@ -290,8 +302,14 @@ export interface Store {
   /** Folders with one of these ids, with their paths (to recognise deleted folders in delta). */
   findFoldersByIds(integrationId: string, driveItemIds: string[]): Promise<{ path: string; driveItemId: string }[]>;
   listFolders(integrationId: string): Promise<{ path: string; driveItemId: string }[]>;
-  /** Forgets the folder and every folder below it (case-insensitively, as dismissUnder). */
+  /** Forgets the folder and every folder below it (case-insensitively, as dismissUnder), and the
+   * fingerprints of the reports written into them (the files went with the folder). */
   forgetFoldersUnder(integrationId: string, path: string): Promise<void>;
+
+  /** The fingerprints of the reports written into period folders. */
+  driveReports(integrationId: string): Promise<DriveReportFingerprint[]>;
+  /** Records what was just written as a report (replacing the fingerprint before it). */
+  putDriveReport(integrationId: string, written: DriveReportFingerprint): Promise<void>;
 
   /** A Microsoft sign-in under way: its `state`, and the sealed PKCE verifier. Single use. */
   putSignIn(state: string, signIn: { integrationId: string; sealed: Buffer; expiresAt: number }): Promise<void>;

@@ -356,6 +356,31 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.getFolder('i1', 'B')).toBe('f-b2');
     });
 
+    it('keeps the fingerprint of each report per folder, and forgets it with its folder', async () => {
+      await store.putDriveReport('i1', { folderPath: 'A/2026/2026-03', report: 'export-log', fingerprint: 'f1' });
+      await store.putDriveReport('i1', { folderPath: 'A/2026/2026-03', report: 'missing-receipts', fingerprint: 'm1' });
+      await store.putDriveReport('i1', { folderPath: 'B/2026/2026-03', report: 'export-log', fingerprint: 'f2' });
+      // Written again (a later run, or another worker): one row, the latest fingerprint.
+      await (await another()).putDriveReport('i1', { folderPath: 'A/2026/2026-03', report: 'export-log', fingerprint: 'f3' });
+      expect(await store.driveReports('i1')).toEqual([
+        { folderPath: 'A/2026/2026-03', report: 'export-log', fingerprint: 'f3' },
+        { folderPath: 'A/2026/2026-03', report: 'missing-receipts', fingerprint: 'm1' },
+        { folderPath: 'B/2026/2026-03', report: 'export-log', fingerprint: 'f2' },
+      ]);
+      await store.createIntegration({ id: 'other' });
+      expect(await store.driveReports('other')).toEqual([]);
+      // The user deleted folder A (any case): its reports went with it.
+      await store.forgetFoldersUnder('i1', 'a/2026');
+      expect(await store.driveReports('i1')).toEqual([{ folderPath: 'B/2026/2026-03', report: 'export-log', fingerprint: 'f2' }]);
+    });
+
+    it("lists one period folder's receipts of the export log", async () => {
+      await store.upsertDiscovered('i1', [receipt('a', 'Main (1234)/2026/2026-03'), receipt('b', 'Main (1234)/2026/2026-04'), receipt('c', 'Other (1)/2026/2026-03')]);
+      const rows: string[] = [];
+      for await (const row of store.exportLog('i1', { folderPath: 'Main (1234)/2026/2026-03' })) rows.push(row.attachmentId);
+      expect(rows).toEqual(['a']);
+    });
+
     it('stores and deletes sealed token caches', async () => {
       await store.putTokenCache('i1', 'microsoft', Buffer.from([1, 2, 3]));
       await store.putTokenCache('i1', 'microsoft', Buffer.from([4]));

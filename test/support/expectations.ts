@@ -3,6 +3,7 @@ import { probativeContentKey, type QontoData, type SimAttachment } from '../../s
 import { attachmentBytes } from '../../src/simulators/qonto/content.js';
 import type { SimDrive } from '../../src/simulators/graph/server.js';
 import type { Store } from '../../src/store/types.js';
+import { REPORT_FILE_NAMES } from '../../src/sync/drive-reports.js';
 import { probativeFileName } from '../../src/sync/naming.js';
 import { startOfLocalDay } from '../../src/sync/periods.js';
 import { manifestKey } from '../../src/sync/probative.js';
@@ -34,8 +35,8 @@ export async function sourceHash(a: Pick<SimAttachment, 'id' | 'size'>): Promise
 }
 
 /**
- * The drive holds exactly one file per expected receipt, plus one per expected probative copy (and
- * nothing else under the app folder), each
+ * The drive holds exactly one file per expected receipt, plus one per expected probative copy, and
+ * the reports the store recorded writing (nothing else under the app folder); each receipt
  * with the source's size and quickXorHash, at the path the manifest recorded. Returns a description of
  * every mismatch (empty when all is well) so a failure says what is wrong.
  */
@@ -78,6 +79,9 @@ export async function driveMismatches(
     const want = await sourceHash(a);
     if (file.quickXorHash !== want) problems.push(`${a.key}: hash ${file.quickXorHash} != ${want}`);
   }
-  for (const f of files) if (!claimed.has(f.id)) problems.push(`unexpected file ${f.path}`);
+  // The period folders' reports (EXPORT_LOG_CSV, MISSING_RECEIPTS_CSV) are expected where the store
+  // recorded writing them, and nowhere else.
+  const reports = new Set((await store.driveReports(integrationId)).map((r) => `${appFolder}/${r.folderPath}/${REPORT_FILE_NAMES[r.report]}`));
+  for (const f of files) if (!claimed.has(f.id) && !reports.has(f.path)) problems.push(`unexpected file ${f.path}`);
   return problems;
 }

@@ -91,6 +91,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_PER_INTEGRATIONS: 'true' })).toThrow(/METRICS_PER_INTEGRATIONS/);
   });
 
+  it('reads the period folder report switches, both off by default', () => {
+    expect(loadConfig({})).toMatchObject({ EXPORT_LOG_CSV: false, MISSING_RECEIPTS_CSV: false });
+    expect(loadConfig({ EXPORT_LOG_CSV: 'true', MISSING_RECEIPTS_CSV: 'on' })).toMatchObject({ EXPORT_LOG_CSV: true, MISSING_RECEIPTS_CSV: true });
+    expect(() => loadConfig({ EXPORT_LOG_CSV: 'maybe' })).toThrow(/EXPORT_LOG_CSV/);
+    expect(() => loadConfig({ MISSING_RECEIPTS_CSVS: 'true' })).toThrow(/MISSING_RECEIPTS_CSVS/);
+  });
+
   it('lets SANDBOX be forced either way', () => {
     expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
