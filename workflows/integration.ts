@@ -242,8 +242,9 @@ class Integration {
     if (run.outcome === 'revoked') return false;
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
-    await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
+    // Alerts before the status: the status the API shows as settled ("idle") comes with its next run.
     if (patched(RUN_ENDED)) await this.runEnded(run);
+    await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
     return false;
   }
 

@@ -237,25 +237,10 @@ const STEPS: readonly [name: string, up: Step][] = [
     },
   ],
   [
-    // Data only: copies recorded by 0010's release lack their receipt's transaction fields, so the
-    // export log listed them first, without a date, and left them out of any range. They get them
-    // from their receipt's row (the copy's key is the receipt's plus `:probative`, probative.ts).
-    '0013_probative_log_fields',
-    async (db) => {
-      const fromReceipt = (column: string) =>
-        sql`coalesce(${sql.ref(column)}, (select r.${sql.ref(column)} from manifest r
-          where r.integration_id = manifest.integration_id and r.attachment_id || ':probative' = manifest.attachment_id))`;
-      await sql`update manifest set
-          transaction_date = ${fromReceipt('transaction_date')}, amount = ${fromReceipt('amount')},
-          currency = ${fromReceipt('currency')}, counterparty = ${fromReceipt('counterparty')}
-        where kind = 'probative' and (transaction_date is null or amount is null or currency is null or counterparty is null)`.execute(db);
-    },
-  ],
-  [
     // The reports written into period folders (docs/export-log.md and docs/missing-receipts.md): per
     // folder and report, the fingerprint of what was last written, so an unchanged period is not
     // written again.
-    '0012_drive_reports',
+    '0011_drive_reports',
     async (db) => {
       await db.schema
         .createTable('drive_reports')

@@ -99,7 +99,7 @@ export interface Database {
     attachments: number;
     updated_at: string;
   };
-  /** Per period folder and report, the fingerprint of the file last written there (0012_drive_reports). */
+  /** Per period folder and report, the fingerprint of the file last written there (0011_drive_reports). */
   drive_reports: {
     integration_id: string;
     folder_path: string;

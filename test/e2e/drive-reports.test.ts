@@ -53,19 +53,25 @@ async function start(bed: ApiBed, name: string) {
 async function apiCsvByFolder(bed: ApiBed, id: string, route: 'export-log' | 'missing-receipts') {
   const csv = await (await bed.app.request(`/api/integrations/${id}/${route}?format=csv`, { headers: auth })).text();
   const body = (await (await bed.app.request(`/api/integrations/${id}/${route}?format=json`, { headers: auth })).json()) as {
-    entries?: { path: string }[];
+    entries?: { path: string | null; state: string }[];
     missing?: { account: string; period: string }[];
   };
+  // A file's folder; a probative copy's status row goes with the receipt before it; a transaction
+  // without a receipt (no file, no folder) is the other report's (null: left out here).
+  let previous: string | null = null;
   const folders =
     route === 'export-log'
-      ? body.entries!.map((e) => e.path.split('/').slice(0, 3).join('/'))
+      ? body.entries!.map((e) => (previous = e.path !== null ? e.path.split('/').slice(0, 3).join('/') : e.state.startsWith('probative_') ? previous : null))
       : body.missing!.map((m) => `${m.account}/${m.period.slice(0, 4)}/${m.period}`);
   const lines = csv.split('\r\n');
   expect(lines.pop()).toBe('');
   const header = lines.shift()!;
   expect(lines).toHaveLength(folders.length);
   const byFolder = new Map<string, string[]>();
-  lines.forEach((line, i) => byFolder.set(folders[i]!, [...(byFolder.get(folders[i]!) ?? []), line]));
+  lines.forEach((line, i) => {
+    const folder = folders[i];
+    if (folder) byFolder.set(folder, [...(byFolder.get(folder) ?? []), line]);
+  });
   return { header, byFolder };
 }
 
