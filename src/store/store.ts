@@ -434,7 +434,9 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .$if(to !== undefined, (q) => q.where('transaction_date', '<=', to!))
           .$if(folderPath !== undefined, (q) => q.where('folder_path', '=', folderPath!))
           .$if(last !== null, (q) =>
-            q.where((eb) => eb.or([eb(day, '>', last!.day), eb.and([eb(day, '=', last!.day), eb('attachment_id', '>', last!.id)])])),
+            // A row-value comparison, not `day > ? OR (day = ? AND id > ?)`: both engines start the scan
+            // of the log's index (manifest_log) at the key, so each page costs the same.
+            q.where(sql<boolean>`(${day}, attachment_id) > (${last!.day}, ${last!.id})`),
           )
           .orderBy(day)
           .orderBy('attachment_id')

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { MissingCount, MissingReceipt, Store, TransactionRecord } from './types.js';
 import { EXPORT_LOG_PAGE, now } from './rows.js';
@@ -114,7 +114,7 @@ export function transactionStatements(db: Kysely<Database>): Pick<Store, 'upsert
           .$if(from !== undefined, (q) => q.where('local_date', '>=', from!))
           .$if(to !== undefined, (q) => q.where('local_date', '<=', to!))
           .$if(last !== null, (q) =>
-            q.where((eb) => eb.or([eb('local_date', '>', last!.day), eb.and([eb('local_date', '=', last!.day), eb('transaction_id', '>', last!.id)])])),
+            q.where(sql<boolean>`(local_date, transaction_id) > (${last!.day}, ${last!.id})`),
           )
           .orderBy('local_date')
           .orderBy('transaction_id')
