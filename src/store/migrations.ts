@@ -208,6 +208,8 @@ const STEPS: readonly [name: string, up: Step][] = [
         await db.schema.alterTable('manifest').addColumn(column, 'text').execute();
       }
       await db.schema.alterTable('manifest').addColumn('reimports', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // One time per integration, not one write per file and day (a drive check vouches for them all).
+      await db.schema.alterTable('integrations').addColumn('drive_checked_at', 'text').execute();
       await db
         .updateTable('manifest')
         .set({ transaction_date: sql`substr(file_name, 1, 10)` })

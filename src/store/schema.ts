@@ -20,6 +20,8 @@ export interface Database {
     contact_email: string | null;
     contact_language: string | null;
     last_success_at: string | null;
+    /** The last drive check that completed: every exported file it did not see changed was intact then. */
+    drive_checked_at: string | null;
   };
   alerts: {
     integration_id: string;

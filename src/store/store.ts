@@ -420,6 +420,10 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       const day = sql<string>`coalesce(transaction_date, '')`;
       type Key = { day: string; id: string };
       let after: Key | null = null;
+      // An exported file the last drive check did not see changed was intact then (markVerified).
+      const checked = (await db.selectFrom('integrations').select('drive_checked_at').where('id', '=', integrationId).executeTakeFirst())?.drive_checked_at ?? null;
+      const verified = (r: { state: string; changed_at: string | null; verified_at: string | null }) =>
+        r.state === 'uploaded' && r.changed_at === null && checked !== null && (r.verified_at === null || checked > r.verified_at) ? checked : r.verified_at;
       for (;;) {
         const last: Key | null = after;
         const rows = await db
@@ -457,7 +461,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             sha256: r.sha256,
             quickXorHash: r.quick_xor_hash,
             exportedAt: r.exported_at,
-            verifiedAt: r.verified_at,
+            verifiedAt: verified(r),
             changedAt: r.changed_at,
             state: r.state,
             reimports: r.reimports,
@@ -471,14 +475,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       }
     },
     async markVerified(integrationId, at) {
-      const result = await db
-        .updateTable('manifest')
-        .set({ verified_at: at })
-        .where('integration_id', '=', integrationId)
-        .where('state', '=', 'uploaded')
-        .where('changed_at', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      await db.updateTable('integrations').set({ drive_checked_at: at }).where('id', '=', integrationId).execute();
     },
     async folderCounts(integrationId) {
       const rows = await db

@@ -277,9 +277,10 @@ export interface Store {
   /** Every receipt of the integration for the export log, by transaction date then attachment id,
    * read in keyset pages of `pageSize` rows: the caller never holds more than a page. */
   exportLog(integrationId: string, range: ExportLogRange, pageSize?: number): AsyncIterable<ExportLogRow>;
-  /** The drive check saw every exported receipt intact (but those whose content it found changed):
-   * their verifiedAt becomes `at`. Returns how many. */
-  markVerified(integrationId: string, at: string): Promise<number>;
+  /** The drive check saw every exported receipt intact (but those whose content it found changed) at
+   * `at`. Recorded once for the integration; the export log shows it as their verifiedAt where it is
+   * later than their own (the manifest's verifiedAt is the upload's). */
+  markVerified(integrationId: string, at: string): Promise<void>;
   /** Receipts per period folder (`<account>/<YYYY>/<YYYY-MM>`), sorted by path. */
   folderCounts(integrationId: string): Promise<FolderCounts[]>;
 
