@@ -206,15 +206,24 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     async recordProbative(integrationId, updates) {
       if (updates.length === 0) return 0;
       return db.transaction().execute(async (trx) => {
-        let inserted = 0;
-        for (const u of updates) {
-          const receipt = await trx
+        // The page's receipts and the copies already recorded, read at once (not a query per receipt).
+        const receipts = new Map<string, ManifestRow>();
+        const known = new Set<string>();
+        for (const ids of chunks([...new Set(updates.map((u) => u.attachmentId))])) {
+          const rows = await trx
             .selectFrom('manifest')
             .selectAll()
             .where('integration_id', '=', integrationId)
-            .where('attachment_id', '=', u.attachmentId)
-            .where('kind', '=', 'original')
-            .executeTakeFirst();
+            .where('attachment_id', 'in', [...ids, ...ids.map((id) => manifestKey(id, 'probative'))])
+            .execute();
+          for (const row of rows) {
+            if (row.kind === 'original') receipts.set(row.attachment_id, row);
+            else known.add(row.attachment_id);
+          }
+        }
+        let inserted = 0;
+        for (const u of updates) {
+          const receipt = receipts.get(u.attachmentId);
           if (!receipt) continue;
           if (receipt.probative_status !== u.status) {
             await trx
@@ -226,6 +235,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           }
           if (u.status !== 'available' || u.size === null) continue;
           const key = manifestKey(u.attachmentId, 'probative');
+          // Known copies keep their state (as upsertDiscovered does for receipts).
+          if (known.has(key)) continue;
           // As upsertDiscovered: DO NOTHING on any unique key, so a clash never aborts the transaction.
           const insert = (fileName: string) =>
             trx
@@ -257,13 +268,13 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           let added = Number((await insert(probativeFileName(receipt.file_name))).numInsertedOrUpdatedRows ?? 0n);
           if (added === 0) added = Number((await insert(probativeFileName(receipt.file_name, u.attachmentId))).numInsertedOrUpdatedRows ?? 0n);
           if (added === 0) {
-            const known = await trx
+            const recorded = await trx
               .selectFrom('manifest')
               .select('attachment_id')
               .where('integration_id', '=', integrationId)
               .where('attachment_id', '=', key)
               .executeTakeFirst();
-            if (!known) throw new Error(`The probative copy of receipt ${u.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
+            if (!recorded) throw new Error(`The probative copy of receipt ${u.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
           }
           inserted += added;
         }
