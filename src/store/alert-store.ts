@@ -78,6 +78,13 @@ export function alertStore(db: Kysely<Database>): AlertStore {
       .where('condition', '=', key.condition)
       .where('occurrence', '=', key.occurrence)
       .where('kind', '=', key.kind);
+  const updateMail = (key: AlertMailKey) =>
+    db
+      .updateTable('alert_mails')
+      .where('integration_id', '=', key.integrationId)
+      .where('condition', '=', key.condition)
+      .where('occurrence', '=', key.occurrence)
+      .where('kind', '=', key.kind);
   return {
     async profile(integrationId) {
       const row = await db
@@ -159,13 +166,8 @@ export function alertStore(db: Kysely<Database>): AlertStore {
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 'claimed';
       // Taken over in one statement, so of two attempts racing for it exactly one gets it.
-      const taken = await db
-        .updateTable('alert_mails')
+      const taken = await updateMail(key)
         .set({ lease_until: leaseUntil })
-        .where('integration_id', '=', key.integrationId)
-        .where('condition', '=', key.condition)
-        .where('occurrence', '=', key.occurrence)
-        .where('kind', '=', key.kind)
         .where('sent_at', 'is', null)
         .where('given_up_at', 'is', null)
         .where('lease_until', '<=', now)
@@ -175,23 +177,11 @@ export function alertStore(db: Kysely<Database>): AlertStore {
       return row === undefined || row.sent_at !== null || row.given_up_at !== null ? 'done' : 'busy';
     },
     async releaseMail(key) {
-      await db
-        .updateTable('alert_mails')
-        .set({ lease_until: 0 })
-        .where('integration_id', '=', key.integrationId)
-        .where('condition', '=', key.condition)
-        .where('occurrence', '=', key.occurrence)
-        .where('kind', '=', key.kind)
-        .execute();
+      await updateMail(key).set({ lease_until: 0 }).execute();
     },
     async giveUpMail(key, at) {
-      await db
-        .updateTable('alert_mails')
+      await updateMail(key)
         .set({ given_up_at: at, lease_until: 0 })
-        .where('integration_id', '=', key.integrationId)
-        .where('condition', '=', key.condition)
-        .where('occurrence', '=', key.occurrence)
-        .where('kind', '=', key.kind)
         .where('sent_at', 'is', null)
         .execute();
     },
@@ -199,14 +189,7 @@ export function alertStore(db: Kysely<Database>): AlertStore {
       return (await mail(key).select('claimed_at').executeTakeFirst())?.claimed_at ?? null;
     },
     async markMailSent(key, at) {
-      await db
-        .updateTable('alert_mails')
-        .set({ sent_at: at })
-        .where('integration_id', '=', key.integrationId)
-        .where('condition', '=', key.condition)
-        .where('occurrence', '=', key.occurrence)
-        .where('kind', '=', key.kind)
-        .execute();
+      await updateMail(key).set({ sent_at: at }).execute();
     },
     async lastSuccesses() {
       const rows = await db
