@@ -176,12 +176,19 @@ class Integration {
 
   /** Sleeps until the next daily run (or the retry after a failed run, if sooner), or until a message
    * asks for something sooner. */
-  private async sleepUntilDue(): Promise<RunKind | null> {
+  /** When the next run is due: the daily run, or the retry after a failed run if that comes sooner. */
+  private nextDue(): { at: number; daily: number; retry: number | null } {
     const { hour, minute } = parseSyncTime(this.input.settings.syncTime);
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
     const daily = nextLocalTime(Date.now(), zone, hour, minute);
     const retry = this.s.retryAt ? Date.parse(this.s.retryAt) : null;
-    this.nextRunAt = retry !== null && retry < daily ? retry : daily;
+    return { at: retry !== null && retry < daily ? retry : daily, daily, retry };
+  }
+
+  private async sleepUntilDue(): Promise<RunKind | null> {
+    const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
+    const { at, retry } = this.nextDue();
+    this.nextRunAt = at;
     const until = new Date(this.nextRunAt).toISOString();
     this.show(
       this.nextRunAt === retry
@@ -242,7 +249,9 @@ class Integration {
     if (run.outcome === 'revoked') return false;
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
-    // Alerts before the status: the status the API shows as settled ("idle") comes with its next run.
+    // The status query says when the next run is as soon as this one is over, not only once the next
+    // execution sleeps: the API shows "idle" with its next run (no command: nothing to replay).
+    if (run.outcome !== 'reconnect_required') this.nextRunAt = this.nextDue().at;
     if (patched(RUN_ENDED)) await this.runEnded(run);
     await this.setStatus(run.outcome === 'completed' ? 'idle' : run.outcome);
     return false;
