@@ -381,8 +381,10 @@ describe('one api and two worker processes on one database', () => {
     for (const { id, user } of integrations) {
       expect(driveOf(user).uploadSessionCount()).toBe(0);
       const problems = await driveMismatches(driveOf(user), store, id, expected());
-      // Receipts not exported yet are fine; a file that is not a whole, verified receipt is not.
-      expect(problems.filter((p) => !/ is (pending|failed)$/.test(p)), id).toEqual([]);
+      // Receipts not exported yet are fine, including those another integration's run had not
+      // listed yet when the worker left (CI hit this); a file that is not a whole, verified
+      // receipt is not, and a file the manifest does not know is reported as unexpected.
+      expect(problems.filter((p) => !/ is (pending|failed|unknown)$/.test(p)), id).toEqual([]);
     }
     expect(refusals()).toEqual([]);
   }, 300_000);
