@@ -7,6 +7,7 @@ import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type Manif
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
+import { webhookStatements } from './webhooks.js';
 
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
@@ -72,6 +73,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             ? { microsoft_account: patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null }
             : {}),
           ...(patch.probativeCopies !== undefined ? { probative_copies: patch.probativeCopies ? 1 : 0 } : {}),
+          // Consent is withdrawn once: a later report (its event arriving after a revoke here) keeps the first reason.
+          ...(patch.revokedReason !== undefined ? { revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(patch.revokedReason)) } : {}),
           updated_at: now(),
         }))
         .where('id', '=', id)
@@ -519,6 +522,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     },
 
     ...transactionStatements(db),
+    ...webhookStatements(db),
 
     async getFolder(integrationId, path) {
       const row = await db
