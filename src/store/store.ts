@@ -27,7 +27,8 @@ export interface StoreBackend {
 export function createStore({ db, dialect, withTokenLock, close }: StoreBackend): Store {
   const postgres = dialect === 'postgres';
   const integration = (id: string) => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
-  const toExport = (integrationId: string, runNumber: number) =>
+  // A receipt's probative copy carries its receipt's transaction id, so a transaction's files go together.
+  const toExport = (integrationId: string, runNumber: number, transactionIds: readonly string[] | undefined) =>
     db
       .selectFrom('manifest')
       .where('integration_id', '=', integrationId)
@@ -36,7 +37,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           eb('state', '=', 'pending'),
           eb.and([eb('state', '=', 'failed'), eb.or([eb('failed_in_run', 'is', null), eb('failed_in_run', '<>', runNumber)])]),
         ]),
-      );
+      )
+      .$if(transactionIds !== undefined, (q) => q.where('transaction_id', 'in', [...transactionIds!]));
 
   return {
     alerts: alertStore(db),
@@ -328,12 +330,14 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         return { forgotten: Number(deleted.numDeletedRows), uploadUrls: copies.map((r) => r.upload_url!) };
       });
     },
-    async nextToExport(integrationId, runNumber, limit) {
-      const rows = await toExport(integrationId, runNumber).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();
+    async nextToExport(integrationId, runNumber, limit, transactionIds) {
+      if (transactionIds?.length === 0) return [];
+      const rows = await toExport(integrationId, runNumber, transactionIds).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();
       return rows.map(toEntry);
     },
-    async countToExport(integrationId, runNumber) {
-      const row = await toExport(integrationId, runNumber)
+    async countToExport(integrationId, runNumber, transactionIds) {
+      if (transactionIds?.length === 0) return 0;
+      const row = await toExport(integrationId, runNumber, transactionIds)
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);

@@ -305,10 +305,11 @@ export interface Store {
   /** The option is off: forgets the account's copies (their files stay in the drive, untracked) and
    * the statuses. Hands back how many rows went, and the upload sessions they held. */
   forgetProbative(integrationId: string, bankAccountId: string): Promise<{ forgotten: number; uploadUrls: string[] }>;
-  /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. */
-  nextToExport(integrationId: string, runNumber: number, limit: number): Promise<ManifestEntry[]>;
+  /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. With
+   * `transactionIds`, only the files of these transactions (an incremental run; at most a few thousand). */
+  nextToExport(integrationId: string, runNumber: number, limit: number, transactionIds?: readonly string[]): Promise<ManifestEntry[]>;
   /** How many receipts `nextToExport` would still return for this run. */
-  countToExport(integrationId: string, runNumber: number): Promise<number>;
+  countToExport(integrationId: string, runNumber: number, transactionIds?: readonly string[]): Promise<number>;
   /** Drive item ids of every receipt believed to be in the drive (for a full re-scan after delta expiry). */
   uploadedItemIds(integrationId: string): Promise<string[]>;
   updateEntry(

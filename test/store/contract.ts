@@ -308,6 +308,20 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.nextToExport('i1', 4, 10)).toHaveLength(1);
     });
 
+    it("exports only the given transactions' files when asked for them, probative copies with their receipt", async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.recordProbative('i1', [{ attachmentId: 'a', status: 'available', size: 10 }]);
+      await store.updateEntry('i1', 'c', { state: 'failed', failedInRun: 3 });
+      const ids = async (transactionIds?: string[]) => (await store.nextToExport('i1', 4, 10, transactionIds)).map((e) => e.attachmentId);
+      expect(await ids(['tx-a', 'tx-c', 'tx-unknown'])).toEqual(['a', 'c', manifestKey('a', 'probative')]);
+      expect(await store.countToExport('i1', 4, ['tx-a', 'tx-c'])).toBe(3);
+      expect(await store.countToExport('i1', 3, ['tx-a', 'tx-c'])).toBe(2);
+      expect(await ids([])).toEqual([]);
+      expect(await store.countToExport('i1', 4, [])).toBe(0);
+      expect(await ids()).toHaveLength(4);
+      expect(await store.countToExport('i1', 4)).toBe(4);
+    });
+
     it('dismisses a deleted folder with everything below it, and revives on reconfigure', async () => {
       await store.upsertDiscovered('i1', [
         receipt('a', 'Main (1234)/2026/2026-03'),
