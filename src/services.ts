@@ -17,6 +17,7 @@ import { openSqliteStoreReady } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { dataConverterFor } from './temporal/data-converter.js';
 import { EncryptionCodec, payloadKeys } from './temporal/payload-codec.js';
+import { WebhookSubscriptions } from './webhooks/subscription.js';
 
 export interface Services {
   store: Store;
@@ -118,6 +119,12 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
             ...tuning.qonto,
             retry: limitedRetry(tuning.qonto?.retry, limits),
           });
+  const webhooks = new WebhookSubscriptions({
+    store,
+    sealer,
+    qonto: (integrationId) => qonto(integrationId, SHORT_ACTIVITY_LIMITS),
+    settings: { publicUrl: config.PUBLIC_URL, sandbox: config.sandbox, qontoMode: config.qontoMode, webhookSecrets: config.webhookSecrets },
+  });
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).
   const driveGate = gatesByKey();
   const deps: ActivityDeps = {
@@ -138,6 +145,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
       await qontoOAuth?.revoke(integrationId);
       await microsoftAuth.forget(integrationId);
     },
+    webhooks,
   };
   const mailer = config.SMTP_URL && config.ALERT_FROM ? smtpMailer(config.SMTP_URL, config.ALERT_FROM) : null;
   deps.alerts = alertService({
