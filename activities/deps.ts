@@ -42,8 +42,9 @@ export interface ActivityDeps {
   store: Store;
   qonto: (integrationId: string, limits?: ClientLimits) => QontoClient;
   onedrive: (integrationId: string, limits?: ClientLimits) => OneDriveClient;
-  /** Deletes every stored credential of the integration (consent withdrawn). */
-  forgetTokens: (integrationId: string) => Promise<void>;
+  /** Deletes every stored credential of the integration (consent withdrawn); `atQonto` (default true)
+   * also deletes its webhook subscription and revokes its tokens at Qonto first. */
+  forgetTokens: (integrationId: string, opts?: { atQonto?: boolean }) => Promise<void>;
   /** The integrations' Qonto webhook subscriptions; absent: the worker does not subscribe. */
   webhooks?: Pick<WebhookSubscriptions, 'ensure'>;
   /** Uploads in flight at once per export batch (default DEFAULT_UPLOAD_CONCURRENCY). */

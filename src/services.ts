@@ -140,9 +140,14 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         ...tuning.graph,
         retry: limitedRetry(tuning.graph?.retry, limits),
       }),
-    forgetTokens: async (integrationId) => {
-      // The Qonto revocation needs the stored refresh token: before the caches go.
-      await qontoOAuth?.revoke(integrationId);
+    // atQonto false: consent was withdrawn in Qonto, which already ended the subscription and tokens.
+    forgetTokens: async (integrationId, { atQonto = true } = {}) => {
+      if (atQonto) {
+        // Both need the stored Qonto tokens: the subscription first, then the tokens, before the caches go.
+        await webhooks.unsubscribe(integrationId);
+        await qontoOAuth?.revoke(integrationId);
+      }
+      await webhooks.markRevoked(integrationId);
       await microsoftAuth.forget(integrationId);
     },
     webhooks,
