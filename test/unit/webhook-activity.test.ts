@@ -19,8 +19,8 @@ const deps = (webhooks?: ActivityDeps['webhooks']): ActivityDeps => ({
 
 describe('ensureWebhookSubscription activity', () => {
   it("hands back the subscription's status", async () => {
-    const { ensureWebhookSubscription } = createActivities(deps({ ensure: async () => ({ state: 'active', reason: null, lastEventAt: null }) }));
-    expect(await ensureWebhookSubscription({ integrationId: 'i1' })).toEqual({ state: 'active', reason: null, lastEventAt: null });
+    const activities = createActivities(deps({ ensure: async () => ({ state: 'active', reason: null, lastEventAt: null }) }));
+    expect(await activities.ensureWebhookSubscription({ integrationId: 'i1' })).toEqual({ state: 'active', reason: null, lastEventAt: null });
   });
 
   it('fails for good where retrying cannot help, and is retried where it can', async () => {
