@@ -21,6 +21,7 @@ import {
   MembershipResponseSchema,
   MembershipsPageSchema,
   OrganizationResponseSchema,
+  TransactionSchema,
   TransactionsPageSchema,
   type Attachment,
   type Membership,
@@ -138,6 +139,13 @@ export class QontoClient {
       }
       page = nextPage;
     }
+  }
+
+  /** One transaction, with its attachments embedded when asked (`includes: ['attachments']`). */
+  async getTransaction(id: string, opts: { includes?: 'attachments'[] } = {}): Promise<Transaction> {
+    const params: QueryParams = (opts.includes ?? []).map((include) => ['includes[]', include]);
+    const path = `/v2/transactions/${encodeURIComponent(id)}`;
+    return (await this.getJson(path, params, z.object({ transaction: TransactionSchema }))).transaction;
   }
 
   /** The attachment with a fresh signed URL (valid 30 minutes). */
