@@ -233,7 +233,7 @@ class Integration {
     if (pendingCount(w) > 0 && !w.overflow) {
       this.show('gathering changes from Qonto');
       const ms = this.input.settings.webhookDebounceMs ?? WEBHOOK_DEBOUNCE_MS;
-      await condition(() => this.revoked || this.requestedRun() !== null || pendingCount(w) >= WEBHOOK_BURST_IDS || w.overflow, ms);
+      await condition(() => this.revoked || this.requestedRun() !== null || pendingCount(w) >= WEBHOOK_BURST_IDS || w.overflow || this.historyIsLong(), ms);
     }
     if (this.revoked) return null;
     return this.requestedRun() ?? (this.webhookDue() ? 'incremental' : null);
