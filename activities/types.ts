@@ -1,6 +1,6 @@
 /** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
  * shared by the workflow (as types only) and the activity implementations. */
-import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { IntegrationStatus, ManifestCounts, WebhookStatus } from '../src/store/types.js';
 import type { TransactionChange } from '../workflows/messages.js';
 import type { RunKind, RunOutcome } from '../workflows/state.js';
 
@@ -69,12 +69,6 @@ export interface ExportInput {
   transactionIds?: string[];
 }
 
-/** Where the integration's Qonto webhook subscription stands. */
-export interface WebhookStatus {
-  state: 'creating' | 'active' | 'manual' | 'unavailable' | 'revoked';
-  reason: 'insecure_public_url' | 'missing_scope' | 'api_key_no_permission' | 'no_secret' | null;
-  lastEventAt: string | null;
-}
 
 /** The activity another module provides: subscribes the integration to Qonto's webhooks if it can. */
 export interface WebhookActivities {

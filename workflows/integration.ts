@@ -36,7 +36,7 @@ import {
 } from './state.js';
 import {
   addChanges,
-  emptyWebhookState,
+  emptyWebhookChanges,
   forgetSeenByFullRun,
   nextRecheckAt,
   pendingCount,
@@ -165,7 +165,7 @@ class Integration {
     });
     // Only records the ids: the main loop does the work, so the handler is always finished.
     setHandler(transactionsChangedSignal, (args) => {
-      this.s.webhook ??= emptyWebhookState();
+      this.s.webhook ??= emptyWebhookChanges();
       addChanges(this.s.webhook, args?.changes);
     });
     setHandler(statusQuery, () => this.view());

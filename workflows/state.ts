@@ -1,6 +1,6 @@
-import type { AccountRef, QuotaInfo, WebhookStatus } from '../activities/types.js';
+import type { AccountRef, QuotaInfo } from '../activities/types.js';
 import type { SignInProvider } from '../src/errors.js';
-import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { IntegrationStatus, ManifestCounts, WebhookStatus } from '../src/store/types.js';
 import type { ReconfigureArgs } from './messages.js';
 
 /** Settings fixed when the workflow starts (from the service's configuration), carried unchanged. */
@@ -51,7 +51,7 @@ export interface Recheck {
   tries: number;
 }
 
-export interface WebhookState {
+export interface WebhookChanges {
   pending: Record<string, PendingChange>;
   recheck: Recheck[];
   /** Ids were dropped (more than MAX_PENDING_TRANSACTIONS): the next incremental run lists by cursor. */
@@ -114,7 +114,7 @@ export interface CarriedState {
    * `runEnded` and `checkAlerts` activities. Absent before alerts existed. */
   alertCheckAt?: string | null;
   /** Transactions Qonto's webhooks told about, waiting for an incremental run (absent before webhooks). */
-  webhook?: WebhookState;
+  webhook?: WebhookChanges;
   /** The last incremental run (webhooks); `lastRun` stays the last full run. */
   lastIncremental?: LastRun | null;
   /** The accounts as the last full run read them: incremental runs do not read the organization. */

@@ -1,16 +1,16 @@
 import type { TransactionChange } from './messages.js';
-import { MAX_PENDING_TRANSACTIONS, type WebhookState } from './state.js';
+import { MAX_PENDING_TRANSACTIONS, type WebhookChanges } from './state.js';
 
 /** The changed transactions Qonto's webhooks told about, kept in the workflow's carried state (ids
  * only). Pure functions: the workflow's handler and main loop call them, the unit tests too. */
 
-export const emptyWebhookState = (): WebhookState => ({ pending: {}, recheck: [], overflow: false });
+export const emptyWebhookChanges = (): WebhookChanges => ({ pending: {}, recheck: [], overflow: false });
 
 /** Adds the changes (the signal's handler: no command, never blocks). An id already waiting gains
  * the new attachment ids and keeps its latest time; past `max` ids the new ones are dropped and
  * `overflow` says the next incremental run must list the accounts instead. Malformed entries are
  * ignored: a bad signal must not wedge the workflow. */
-export function addChanges(w: WebhookState, changes: unknown, max = MAX_PENDING_TRANSACTIONS): void {
+export function addChanges(w: WebhookChanges, changes: unknown, max = MAX_PENDING_TRANSACTIONS): void {
   if (!Array.isArray(changes)) return;
   let count = Object.keys(w.pending).length;
   for (const change of changes as Partial<TransactionChange>[]) {
@@ -46,7 +46,7 @@ export interface TakenChanges {
   overflow: boolean;
 }
 
-export function takeChanges(w: WebhookState, now: number): TakenChanges {
+export function takeChanges(w: WebhookChanges, now: number): TakenChanges {
   const taken: TakenChanges = { changes: [], tries: {}, rechecks: {}, overflow: w.overflow };
   for (const [transactionId, p] of Object.entries(w.pending)) {
     taken.changes.push({ transactionId, attachmentIds: p.attachmentIds, receivedAt: p.receivedAt });
@@ -66,7 +66,7 @@ export function takeChanges(w: WebhookState, now: number): TakenChanges {
 
 /** The changes of a run that did not finish go back for one more incremental run; after that the
  * daily run finds them. `all`: the run was only cut short (history), none of them counts as a try. */
-export function putBack(w: WebhookState, taken: TakenChanges, all = false): void {
+export function putBack(w: WebhookChanges, taken: TakenChanges, all = false): void {
   for (const change of taken.changes) {
     const tries = (taken.tries[change.transactionId] ?? 0) + (all ? 0 : 1);
     if (!all && tries > 1) continue;
@@ -79,7 +79,7 @@ export function putBack(w: WebhookState, taken: TakenChanges, all = false): void
 
 /** Transactions whose attachment was not visible yet are looked at again after `delaysMs[n]`
  * (n: rechecks made so far); past the last delay they are left to the daily run. */
-export function planRechecks(w: WebhookState, taken: TakenChanges, notVisible: string[], now: number, delaysMs: number[]): void {
+export function planRechecks(w: WebhookChanges, taken: TakenChanges, notVisible: string[], now: number, delaysMs: number[]): void {
   for (const id of notVisible) {
     const done = taken.rechecks[id] ?? 0;
     const delay = delaysMs[done];
@@ -92,16 +92,16 @@ export function planRechecks(w: WebhookState, taken: TakenChanges, notVisible: s
 
 /** After a full run completed: its cursor listing saw every change received a minute before it
  * started (the margin covers Qonto recording `updated_at` a little before it sends the event). */
-export function forgetSeenByFullRun(w: WebhookState, startedAt: string): void {
+export function forgetSeenByFullRun(w: WebhookChanges, startedAt: string): void {
   const before = new Date(Date.parse(startedAt) - 60_000).toISOString();
   for (const [id, p] of Object.entries(w.pending)) if (p.receivedAt < before) delete w.pending[id];
   w.overflow = false;
 }
 
 /** When the first recheck is due (epoch ms), if any. */
-export function nextRecheckAt(w: WebhookState | undefined): number | null {
+export function nextRecheckAt(w: WebhookChanges | undefined): number | null {
   if (!w || w.recheck.length === 0) return null;
   return Math.min(...w.recheck.map((r) => Date.parse(r.dueAt)));
 }
 
-export const pendingCount = (w: WebhookState | undefined): number => (w ? Object.keys(w.pending).length : 0);
+export const pendingCount = (w: WebhookChanges | undefined): number => (w ? Object.keys(w.pending).length : 0);
