@@ -2,6 +2,7 @@ import type { RetryOptions } from '../src/http/retry.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
+import type { WebhookSubscriptions } from '../src/webhooks/subscription.js';
 import type { AttachmentLinks } from './attachment-links.js';
 import type { AlertService } from '../src/alerts/service.js';
 import type { DriveReportSettings } from '../src/sync/drive-reports.js';
@@ -41,8 +42,11 @@ export interface ActivityDeps {
   store: Store;
   qonto: (integrationId: string, limits?: ClientLimits) => QontoClient;
   onedrive: (integrationId: string, limits?: ClientLimits) => OneDriveClient;
-  /** Deletes every stored credential of the integration (consent withdrawn). */
-  forgetTokens: (integrationId: string) => Promise<void>;
+  /** Deletes every stored credential of the integration (consent withdrawn); `atQonto` (default true)
+   * also deletes its webhook subscription and revokes its tokens at Qonto first. */
+  forgetTokens: (integrationId: string, opts?: { atQonto?: boolean }) => Promise<void>;
+  /** The integrations' Qonto webhook subscriptions; absent: the worker does not subscribe. */
+  webhooks?: Pick<WebhookSubscriptions, 'ensure'>;
   /** Uploads in flight at once per export batch (default DEFAULT_UPLOAD_CONCURRENCY). */
   uploadConcurrency?: number;
   /** A receipt that keeps failing transiently is set aside for this run after this many attempts. */
