@@ -42,6 +42,14 @@ export function placeReceipt(account: AccountRef, tx: Transaction, attachment: A
   };
 }
 
+/** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
+export function probativeUpdate(deps: Pick<ActivityDeps, 'attachmentLinks'>, attachment: Attachment): ProbativeUpdate {
+  const state = probativeStateOf(attachment.probative_attachment);
+  if (state.status !== 'available') return { attachmentId: attachment.id, status: state.status, size: null };
+  deps.attachmentLinks?.remember(manifestKey(attachment.id, 'probative'), state.url);
+  return { attachmentId: attachment.id, status: 'available', size: state.size };
+}
+
 export function discoverActivities(deps: ActivityDeps) {
   return {
     /**
@@ -118,7 +126,7 @@ export function discoverActivities(deps: ActivityDeps) {
               try {
                 receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
                 if (input.probativeCopies) {
-                  copies.push(probativeUpdate(attachment));
+                  copies.push(probativeUpdate(deps, attachment));
                   seen.add(attachment.id);
                 }
               } catch (error) {
@@ -147,14 +155,6 @@ export function discoverActivities(deps: ActivityDeps) {
     },
   };
 
-  /** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
-  function probativeUpdate(attachment: Attachment): ProbativeUpdate {
-    const state = probativeStateOf(attachment.probative_attachment);
-    if (state.status !== 'available') return { attachmentId: attachment.id, status: state.status, size: null };
-    deps.attachmentLinks?.remember(manifestKey(attachment.id, 'probative'), state.url);
-    return { attachmentId: attachment.id, status: 'available', size: state.size };
-  }
-
   /** Copies still pending that this listing did not see (their transaction did not change, and Qonto
    * is not known to touch it when the copy is ready): asked for one by one, a bounded number per run. */
   async function recheckPending(qonto: ReturnType<ActivityDeps['qonto']>, input: DiscoverInput, seen: Set<string>): Promise<number> {
@@ -162,7 +162,7 @@ export function discoverActivities(deps: ActivityDeps) {
     const updates: ProbativeUpdate[] = [];
     for (const id of ids.filter((id) => !seen.has(id)).slice(0, PENDING_RECHECKS_PER_RUN)) {
       try {
-        updates.push(probativeUpdate(await qonto.getAttachment(id)));
+        updates.push(probativeUpdate(deps, await qonto.getAttachment(id)));
       } catch (error) {
         // Removed from Qonto since: the export finds out and dismisses the receipt.
         if (!(error instanceof NotFoundError)) throw error;
@@ -196,7 +196,7 @@ function overlap(cursor: string | null): string | undefined {
 }
 
 /** The embedded attachments, plus any listed by id but not embedded (fetched one by one). */
-async function attachmentsOf(qonto: ReturnType<ActivityDeps['qonto']>, tx: Transaction): Promise<Attachment[]> {
+export async function attachmentsOf(qonto: ReturnType<ActivityDeps['qonto']>, tx: Transaction): Promise<Attachment[]> {
   const embedded = tx.attachments ?? [];
   const known = new Set(embedded.map((a) => a.id));
   const missing = tx.attachment_ids.filter((id) => !known.has(id));

@@ -43,7 +43,7 @@ export function exportActivities(deps: ActivityDeps) {
   const links = deps.attachmentLinks ?? new AttachmentLinks();
 
   return {
-    async exportBatch({ integrationId, runNumber, batchSize }: ExportInput): Promise<ExportResult> {
+    async exportBatch({ integrationId, runNumber, batchSize, transactionIds }: ExportInput): Promise<ExportResult> {
       const { store } = deps;
       const ctx = Context.current();
       const drive = deps.onedrive(integrationId);
@@ -58,7 +58,7 @@ export function exportActivities(deps: ActivityDeps) {
       return beat.run(() => exportAll()).finally(() => beat.stop());
 
       async function exportAll(): Promise<ExportResult> {
-        const batch = await store.nextToExport(integrationId, runNumber, batchSize);
+        const batch = await store.nextToExport(integrationId, runNumber, batchSize, transactionIds);
         const { quota } = await drive.getDrive();
         observeQuota(integrationId, quota);
         let budget = quota.state === 'exceeded' ? 0 : quota.remaining;
@@ -104,7 +104,7 @@ export function exportActivities(deps: ActivityDeps) {
           failed,
           bytes,
           quotaExceeded,
-          remaining: await store.countToExport(integrationId, runNumber),
+          remaining: await store.countToExport(integrationId, runNumber, transactionIds),
           counts: await store.counts(integrationId),
           lastError,
         };

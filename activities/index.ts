@@ -2,6 +2,7 @@ import { alertActivities } from './alerts.js';
 import { AttachmentLinks } from './attachment-links.js';
 import type { ActivityDeps } from './deps.js';
 import { discoverActivities } from './discover.js';
+import { discoverTransactionsActivities } from './discover-transactions.js';
 import { driveReportActivities } from './drive-reports.js';
 import { exportActivities } from './export.js';
 import { withFailures } from './failures.js';
@@ -19,6 +20,7 @@ export function createActivities(given: ActivityDeps) {
   return withFailures({
     ...organizationActivities(deps),
     ...discoverActivities(deps),
+    ...discoverTransactionsActivities(deps),
     ...verifyActivities(deps),
     ...exportActivities(deps),
     ...quotaActivities(deps),

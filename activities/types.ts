@@ -1,6 +1,7 @@
 /** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
  * shared by the workflow (as types only) and the activity implementations. */
-import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { IntegrationStatus, ManifestCounts, WebhookStatus } from '../src/store/types.js';
+import type { TransactionChange } from '../workflows/messages.js';
 import type { RunKind, RunOutcome } from '../workflows/state.js';
 
 /** A bank account as the workflow sees it: no IBAN, only the folder name derived from it, so workflow
@@ -64,6 +65,36 @@ export interface ExportInput {
   integrationId: string;
   runNumber: number;
   batchSize: number;
+  /** Only the receipts of these transactions (an incremental run); absent: every receipt to export. */
+  transactionIds?: string[];
+}
+
+
+/** The activity another module provides: subscribes the integration to Qonto's webhooks if it can. */
+export interface WebhookActivities {
+  ensureWebhookSubscription(input: { integrationId: string }): Promise<WebhookStatus>;
+}
+
+/** An incremental run's discovery: the transactions Qonto's webhooks named, fetched one by one. */
+export interface DiscoverTransactionsInput {
+  integrationId: string;
+  changes: TransactionChange[];
+  /** The organization's accounts (a transaction of another account is skipped). */
+  accounts: AccountRef[];
+  syncFrom: string;
+  timeZone: string;
+  probativeCopies: boolean;
+}
+
+export interface DiscoverTransactionsResult {
+  /** New files: receipts, and probative copies that became available. */
+  discovered: number;
+  /** Transactions whose event named an attachment the API does not return yet (Qonto still processes
+   * the upload): to be looked at again. */
+  notVisible: string[];
+  /** Receipts whose data cannot make a file name, and transactions left out (before the start date,
+   * of an unknown account, gone). */
+  skipped: number;
 }
 
 export interface ExportResult {

@@ -9,6 +9,9 @@
  * last workflow task is complete and replay checks all of it. Payloads are encrypted with the tests'
  * fixed PAYLOAD_KEY (test/support/harness.ts), which the replay test decodes them with. Fails if a
  * history holds a credential or personal data (account names, IBANs, counterparties, file names).
+ *
+ * Scenario names given as arguments record only those (`npx tsx scripts/record-histories.ts
+ * transactions-changed-before-webhooks`): the other fixtures stay as they were recorded.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +87,21 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // A Qonto webhook's signal reaches execution 2 while it sleeps, then "sync now" runs it. Recorded
+    // on the code from before webhooks (no handler: the signal is only in the history), it shows
+    // that a worker with the webhook code replays such an execution without a timer or activity more.
+    name: 'transactions-changed-before-webhooks',
+    executions: [2],
+    async drive({ client, id }) {
+      await waitForStatus(client, id, sleepingAfter(1), 'the backfill');
+      const handle = client.workflow.getHandle(workflowIdFor(id));
+      const change = { transactionId: 'b1e0c3f4-0000-4000-8000-000000000001', attachmentIds: ['a1e0c3f4-0000-4000-8000-000000000001'], receivedAt: new Date().toISOString() };
+      await handle.signal('transactionsChanged', { changes: [change] });
+      await handle.signal(syncNowSignal);
+      await waitForStatus(client, id, sleepingAfter(2), 'the sync-now run');
+    },
+  },
+  {
     // Execution 2's reconfiguration fails (Graph answers 403) and continues as new with a retry time;
     // execution 3 sleeps until then, is woken by "sync now" once the fault is gone and applies it.
     name: 'failed-reconfigure',
@@ -111,7 +129,10 @@ async function main(): Promise<void> {
     const forbidden = forbiddenStrings(h);
     const written: Array<{ file: string; events: number }> = [];
     const outputs: Array<{ file: string; json: string }> = [];
-    for (const scenario of scenarios) {
+    const only = process.argv.slice(2);
+    const unknown = only.filter((name) => !scenarios.some((s) => s.name === name));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+    for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s.name))) {
       const id = `replay-${scenario.name}`;
       const user = h.newUser(id);
       await h.connect(id, user);

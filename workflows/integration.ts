@@ -15,13 +15,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { ExportResult, OrganizationInfo } from '../activities/types.js';
+import type { AccountRef, ExportResult, OrganizationInfo, WebhookActivities } from '../activities/types.js';
 import { retryDelayMs } from '../src/sync/retry.js';
 import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureProblem } from './reconfigure-args.js';
 import { describe, failureType, signInEndedBy } from './run-failure.js';
-import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal } from './messages.js';
+import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal, transactionsChangedSignal } from './messages.js';
 import {
+  WEBHOOK_BURST_IDS,
+  WEBHOOK_DEBOUNCE_MS,
+  WEBHOOK_LIST_ABOVE,
+  WEBHOOK_RECHECK_MS,
   initialState,
   type CarriedState,
   type IntegrationInput,
@@ -30,6 +34,17 @@ import {
   type RunKind,
   type RunOutcome,
 } from './state.js';
+import {
+  addChanges,
+  emptyWebhookChanges,
+  forgetSeenByFullRun,
+  nextRecheckAt,
+  pendingCount,
+  planRechecks,
+  putBack,
+  takeChanges,
+  type TakenChanges,
+} from './webhook-changes.js';
 
 const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
 
@@ -53,6 +68,11 @@ const RUN_ENDED = 'run-ended';
 /** Patch: after a run's export, one activity writes the period folders' reports (EXPORT_LOG_CSV,
  * MISSING_RECEIPTS_CSV) that changed. */
 const DRIVE_REPORTS = 'drive-reports';
+/** Patch: transactions Qonto's webhooks name (signal `transactionsChanged`) are exported by an
+ * incremental run after a short debounce. Executions from before it ignored that signal. */
+const WEBHOOK_RUNS = 'webhook-runs';
+/** Patch: a full run makes sure the integration is subscribed to Qonto's webhooks. */
+const WEBHOOK_SUBSCRIPTION = 'webhook-subscription';
 
 /** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
  * moves to another worker) and a revocation reaches them; transient failures are retried with
@@ -79,6 +99,13 @@ const alerting = proxyActivities<SyncActivities>({
 
 /** After an alert check that failed, the next try. */
 const ALERT_CHECK_RETRY_MS = 60 * 60_000;
+
+/** Subscribing to webhooks is optional: a Qonto that keeps refusing leaves the daily run alone, and
+ * the next full run tries again. */
+const subscribing = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 
 /** Short bookkeeping activities. */
 const quick = proxyActivities<SyncActivities>({
@@ -109,6 +136,9 @@ class Integration {
   /** PENDING_RECONFIGURE_WAITS, asked once per execution from the main path (never first from a
    * condition's predicate). */
   private pendingWaits: boolean | undefined;
+  /** WEBHOOK_RUNS, asked once per execution at the start of `run()`: an execution from before it
+   * received the signal and ignored it, and replaying it must not add a timer or an activity. */
+  private webhooksOn = false;
 
   constructor(private readonly input: IntegrationInput) {
     this.id = input.integrationId;
@@ -133,31 +163,80 @@ class Integration {
     setHandler(syncNowSignal, () => {
       this.s.syncNowRequested = true;
     });
+    // Only records the ids: the main loop does the work, so the handler is always finished.
+    setHandler(transactionsChangedSignal, (args) => {
+      this.s.webhook ??= emptyWebhookChanges();
+      addChanges(this.s.webhook, args?.changes);
+    });
     setHandler(statusQuery, () => this.view());
   }
 
   async run(): Promise<IntegrationOutcome> {
+    this.webhooksOn = patched(WEBHOOK_RUNS);
     for (;;) {
       if (this.revoked) return this.finishRevoked();
 
       if (this.s.status === 'reconnect_required') {
         this.show('waiting for the user to sign in again');
         this.nextRunAt = null;
-        await this.waitWithAlerts(() => this.revoked || this.s.reconnectRequested, null);
+        await this.waitWithAlerts(() => this.revoked || this.s.reconnectRequested || this.longWait(), null);
         if (this.revoked) continue;
+        // Signals alone grew the history while waiting: carry them on in a new execution.
+        if (!this.s.reconnectRequested) return this.continueAsNew();
         this.s.runDue ??= 'sync';
       }
       this.s.reconnectRequested = false;
 
       const kind = this.s.runDue ?? this.requestedRun() ?? (await this.sleepUntilDue());
-      if (kind === null) continue;
+      if (kind === null) {
+        if (this.longWait()) return this.continueAsNew();
+        continue;
+      }
 
-      const cut = await this.runOnce(kind);
+      if (kind === 'incremental') {
+        await this.runIncremental();
+      } else {
+        const cut = await this.runOnce(kind);
+        this.s.runDue = cut ? kind : null;
+      }
       if (this.revoked) continue;
-      this.s.runDue = cut ? kind : null;
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof integrationWorkflow>({ ...this.input, carried: this.s });
+      return this.continueAsNew();
     }
+  }
+
+  /** Handlers only record, so they are finished at once; waiting for them keeps a message from being
+   * lost with the execution. Pending webhook changes travel in the carried state. */
+  private async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof integrationWorkflow>({ ...this.input, carried: this.s });
+  }
+
+  /** While waiting, the history grew long (signals alone can do that): time to continue as new. */
+  private longWait(): boolean {
+    return this.webhooksOn && this.historyIsLong();
+  }
+
+  /** Changed transactions are waiting (or a recheck is due) and an incremental run may take them:
+   * after the backfill, with both sign-ins valid and no reconfiguration pending (its run re-imports
+   * everything anyway). */
+  private webhookDue(): boolean {
+    const w = this.s.webhook;
+    if (!this.webhooksOn || !w || !this.s.backfilled || this.s.status === 'reconnect_required' || this.s.pendingReconfigure) return false;
+    const recheck = nextRecheckAt(w);
+    return pendingCount(w) > 0 || w.overflow || (recheck !== null && recheck <= Date.now());
+  }
+
+  /** Gathers changes for the debounce window (fixed, from the first id), or less when a burst
+   * fills WEBHOOK_BURST_IDS; a user's request or a revocation ends it at once. */
+  private async debounce(): Promise<RunKind | null> {
+    const w = this.s.webhook!;
+    if (pendingCount(w) > 0 && !w.overflow) {
+      this.show('gathering changes from Qonto');
+      const ms = this.input.settings.webhookDebounceMs ?? WEBHOOK_DEBOUNCE_MS;
+      await condition(() => this.revoked || this.requestedRun() !== null || pendingCount(w) >= WEBHOOK_BURST_IDS || w.overflow || this.historyIsLong(), ms);
+    }
+    if (this.revoked) return null;
+    return this.requestedRun() ?? (this.webhookDue() ? 'incremental' : null);
   }
 
   /** The run a message asks for, if any. A reconfiguration still pending from a run that did not
@@ -195,9 +274,12 @@ class Integration {
         ? `sleeping until ${until} (retry after ${this.s.failedRuns ?? 1} failed run${this.s.failedRuns === 1 ? '' : 's'} in a row)`
         : `sleeping until ${until} (${this.input.settings.syncTime} ${zone})`,
     );
-    const woken = await this.waitWithAlerts(() => this.revoked || this.requestedRun() !== null, this.nextRunAt);
+    // A recheck of a receipt not yet visible can be due before the run.
+    const recheck = this.webhooksOn ? nextRecheckAt(this.s.webhook) : null;
+    const wake = recheck !== null && recheck < at ? recheck : at;
+    const woken = await this.waitWithAlerts(() => this.revoked || this.requestedRun() !== null || this.webhookDue() || this.longWait(), wake);
     if (this.revoked) return null;
-    if (woken) return this.requestedRun();
+    if (woken || wake < at) return this.requestedRun() ?? (this.webhookDue() ? this.debounce() : null);
     // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
     return this.s.pendingReconfigure ? 'reconfigure' : 'sync';
   }
@@ -249,6 +331,7 @@ class Integration {
     if (run.outcome === 'revoked') return false;
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
+    if (run.outcome === 'completed' && this.s.webhook) forgetSeenByFullRun(this.s.webhook, run.startedAt);
     // The status query says when the next run is as soon as this one is over, not only once the next
     // execution sleeps: the API shows "idle" with its next run (no command: nothing to replay).
     if (run.outcome !== 'reconnect_required') this.nextRunAt = this.nextDue().at;
@@ -314,6 +397,9 @@ class Integration {
       defaultTimeZone: this.input.settings.defaultTimeZone,
     });
     this.s.timeZone = org.timeZone;
+    // Incremental runs use these instead of reading the organization again.
+    this.s.accounts = org.accounts;
+    if (patched(WEBHOOK_SUBSCRIPTION)) await this.ensureWebhookSubscription();
 
     this.show('checking the drive for deleted files and folders');
     const verified = await io.verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
@@ -388,6 +474,124 @@ class Integration {
       }
       if (this.historyIsLong()) return true;
     }
+  }
+
+  /** Subscribes to Qonto's webhooks unless already done. Never fails the run: without webhooks the
+   * daily run still exports everything. */
+  private async ensureWebhookSubscription(): Promise<void> {
+    const state = this.s.webhookStatus?.state;
+    if (state === 'active' || state === 'manual') return;
+    try {
+      this.s.webhookStatus = await subscribing.ensureWebhookSubscription({ integrationId: this.id });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('the webhook subscription could not be checked', { failure: failureType(error) });
+    }
+  }
+
+  /**
+   * An incremental run: only the transactions Qonto's webhooks named (and the rechecks due). The drive
+   * is checked first (a deleted period folder stays deleted), then discovery by id, or by listing the
+   * accounts for a burst, then the export of just those transactions' receipts. It counts as a run
+   * (`runNumber`) but leaves the daily cursors, `lastRun`, alerts and the back-off alone: the daily run
+   * stays the safety net. The status changes only when a sign-in ended or the drive is full.
+   */
+  private async runIncremental(): Promise<void> {
+    const taken = takeChanges(this.s.webhook!, Date.now());
+    this.s.runNumber += 1;
+    const startedAt = new Date().toISOString();
+    const run: LastRun = { kind: 'incremental', startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
+    this.show(`incremental run ${this.s.runNumber}: ${taken.changes.length} changed transaction(s)`);
+    let cut = false;
+    const scope = new CancellationScope();
+    this.runScope = scope;
+    try {
+      await scope.run(async () => {
+        cut = await this.incrementalSteps(run, taken);
+      });
+    } catch (error) {
+      run.outcome = this.classify(error);
+      if (run.outcome !== 'revoked') {
+        log.warn('incremental run ended early', { outcome: run.outcome, failure: failureType(error) });
+        putBack(this.s.webhook!, taken);
+      }
+      if (run.outcome === 'reconnect_required') {
+        this.s.signInEnded = signInEndedBy(error);
+        this.s.lastError = describe(error);
+      }
+    } finally {
+      this.runScope = null;
+    }
+    if (cut) putBack(this.s.webhook!, taken, true);
+    run.finishedAt = new Date().toISOString();
+    this.s.lastIncremental = run;
+    if (run.outcome === 'reconnect_required' || run.outcome === 'quota_exceeded') await this.setStatus(run.outcome);
+  }
+
+  /** Returns true when cut short for continue-as-new (the changes go back to pending). */
+  private async incrementalSteps(run: LastRun, taken: TakenChanges): Promise<boolean> {
+    const accounts = this.s.accounts ?? (await this.readAccounts());
+    const timeZone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
+
+    this.show('checking the drive for deleted files and folders');
+    const verified = await io.verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
+    this.s.deltaLink = verified.deltaLink;
+    run.requeued += verified.requeued;
+    run.dismissed += verified.dismissed;
+
+    const probativeCopies = this.s.probativeCopies ?? false;
+    const ids = taken.changes.map((c) => c.transactionId);
+    if (taken.overflow || taken.changes.length > WEBHOOK_LIST_ABOVE) {
+      // A burst: a few list pages cost less than a request per transaction. The daily cursors stay
+      // where they are, so the 23:30 listing still sees everything.
+      this.show(`listing receipts of ${accounts.length} account(s)`);
+      await Promise.all(
+        accounts.map((account) =>
+          io.discoverAccount({ integrationId: this.id, account, cursor: this.s.cursors[account.id] ?? null, syncFrom: this.s.syncFrom, timeZone, probativeCopies }),
+        ),
+      );
+    } else {
+      this.show(`reading ${ids.length} changed transaction(s)`);
+      const found = await io.discoverTransactions({ integrationId: this.id, changes: taken.changes, accounts, syncFrom: this.s.syncFrom, timeZone, probativeCopies });
+      planRechecks(this.s.webhook!, taken, found.notVisible, Date.now(), this.input.settings.webhookRecheckMs ?? WEBHOOK_RECHECK_MS);
+    }
+
+    for (;;) {
+      this.show('exporting the changed receipts');
+      const batch: ExportResult = await io.exportBatch({
+        integrationId: this.id,
+        runNumber: this.s.runNumber,
+        batchSize: this.input.settings.batchSize,
+        // Ids were dropped: whatever the listing found is exported.
+        ...(taken.overflow ? {} : { transactionIds: ids }),
+      });
+      run.exported += batch.exported;
+      run.failed += batch.failed;
+      run.bytes += batch.bytes;
+      this.s.counts = batch.counts;
+      if (batch.quotaExceeded) {
+        run.outcome = 'quota_exceeded';
+        const check = await quick.checkQuota(this.id);
+        this.s.quota = check.quota;
+        this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
+        return false;
+      }
+      if (batch.remaining === 0) break;
+      if (this.historyIsLong()) return true;
+    }
+    if (run.exported > 0) {
+      this.s.quota = (await quick.checkQuota(this.id)).quota;
+      await this.writeReports();
+    }
+    return false;
+  }
+
+  /** The accounts, for an execution whose last full run predates caching them. */
+  private async readAccounts(): Promise<AccountRef[]> {
+    const org = await quick.loadOrganization({ integrationId: this.id, timeZone: this.s.configuredTimeZone, defaultTimeZone: this.input.settings.defaultTimeZone });
+    this.s.timeZone = org.timeZone;
+    this.s.accounts = org.accounts;
+    return org.accounts;
   }
 
   /** The period folders' reports: one activity per run, whatever the number of folders (it does
@@ -477,6 +681,8 @@ class Integration {
       lastError: this.s.lastError,
       signInEnded: this.s.signInEnded ?? null,
       runNumber: this.s.runNumber,
+      lastIncremental: this.s.lastIncremental ?? null,
+      pendingChanges: pendingCount(this.s.webhook) + (this.s.webhook?.recheck.length ?? 0),
     };
   }
 }

@@ -1,6 +1,6 @@
-import type { QuotaInfo } from '../activities/types.js';
+import type { AccountRef, QuotaInfo } from '../activities/types.js';
 import type { SignInProvider } from '../src/errors.js';
-import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
+import type { IntegrationStatus, ManifestCounts, WebhookStatus } from '../src/store/types.js';
 import type { ReconfigureArgs } from './messages.js';
 
 /** Settings fixed when the workflow starts (from the service's configuration), carried unchanged. */
@@ -13,9 +13,52 @@ export interface IntegrationSettings {
   batchSize: number;
   /** Continue-as-new past this many history events even before the server suggests it (tests lower it). */
   maxHistoryEvents?: number;
+  /** How long changed transactions told by Qonto's webhooks are gathered before an incremental run
+   * (default WEBHOOK_DEBOUNCE_MS; tests lower it). */
+  webhookDebounceMs?: number;
+  /** Delays of the looks again at a transaction whose new attachment the API did not show yet
+   * (default WEBHOOK_RECHECK_MS; tests lower them). */
+  webhookRecheckMs?: number[];
 }
 
-export type RunKind = 'backfill' | 'sync' | 'reconfigure';
+/** 10 s from the first changed id: a burst of events becomes one run, a single receipt still lands
+ * within the minute. */
+export const WEBHOOK_DEBOUNCE_MS = 10_000;
+/** Qonto processes an upload in the background: an event can name an attachment the API does not
+ * return yet. Looked at again after 30 s, then 2 min; after that the daily run finds it. */
+export const WEBHOOK_RECHECK_MS = [30_000, 120_000];
+/** This many changed ids start the incremental run at once, without waiting for the debounce. */
+export const WEBHOOK_BURST_IDS = 200;
+/** Above this many changed ids, an incremental run lists the accounts by cursor (a few pages)
+ * rather than fetching every transaction by id. */
+export const WEBHOOK_LIST_ABOVE = 50;
+/** Changed ids kept while waiting; past it they are dropped and the next incremental run lists
+ * the accounts by cursor instead (`overflow`). */
+export const MAX_PENDING_TRANSACTIONS = 1000;
+
+/** A changed transaction waiting for an incremental run; `tries`: incremental runs that failed with it. */
+export interface PendingChange {
+  attachmentIds: string[];
+  receivedAt: string;
+  tries?: number;
+}
+
+/** A transaction whose event named an attachment the API did not return yet: looked at again at `dueAt`. */
+export interface Recheck {
+  transactionId: string;
+  attachmentIds: string[];
+  dueAt: string;
+  tries: number;
+}
+
+export interface WebhookChanges {
+  pending: Record<string, PendingChange>;
+  recheck: Recheck[];
+  /** Ids were dropped (more than MAX_PENDING_TRANSACTIONS): the next incremental run lists by cursor. */
+  overflow: boolean;
+}
+
+export type RunKind = 'backfill' | 'sync' | 'reconfigure' | 'incremental';
 export type RunOutcome = 'completed' | 'quota_exceeded' | 'reconnect_required' | 'failed' | 'revoked';
 
 export interface LastRun {
@@ -70,6 +113,14 @@ export interface CarriedState {
   /** When the alerts are next due though no run ends (reminder, 30 h without success); from the
    * `runEnded` and `checkAlerts` activities. Absent before alerts existed. */
   alertCheckAt?: string | null;
+  /** Transactions Qonto's webhooks told about, waiting for an incremental run (absent before webhooks). */
+  webhook?: WebhookChanges;
+  /** The last incremental run (webhooks); `lastRun` stays the last full run. */
+  lastIncremental?: LastRun | null;
+  /** The accounts as the last full run read them: incremental runs do not read the organization. */
+  accounts?: AccountRef[];
+  /** Where the Qonto webhook subscription stands, as the last full run found it. */
+  webhookStatus?: WebhookStatus;
 }
 
 export interface IntegrationInput {
@@ -99,6 +150,10 @@ export interface IntegrationView {
   /** Whose sign-in must be renewed (Qonto's or Microsoft's), while `reconnect_required`. */
   signInEnded: SignInProvider | null;
   runNumber: number;
+  /** The last incremental run (from Qonto's webhooks), null before the first. */
+  lastIncremental: LastRun | null;
+  /** Changed transactions waiting for an incremental run, or to be looked at again. */
+  pendingChanges: number;
 }
 
 export const EMPTY_COUNTS: ManifestCounts = { exported: 0, failed: 0, pending: 0, dismissed: 0, pendingBytes: 0 };

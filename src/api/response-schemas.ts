@@ -31,7 +31,7 @@ const count = z.number().int().nonnegative();
 
 const lastRun = z
   .object({
-    kind: z.enum(['backfill', 'sync', 'reconfigure']),
+    kind: z.enum(['backfill', 'sync', 'reconfigure', 'incremental']),
     startedAt: z.string(),
     finishedAt: z.string(),
     outcome: z.enum(['completed', 'quota_exceeded', 'reconnect_required', 'failed', 'revoked']),

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   maxConcurrentActivities?: number;
   /** On shutdown, how long running activities may go on before they are cancelled (default 10). */
   shutdownGraceSeconds?: number;
+  /** Activities added to the real ones or replacing them (tests' stubs). */
+  activities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
 /** After the grace period, how long cancelled activities get to wind up before the worker gives up
@@ -45,7 +47,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: opts.workflowBundle,
     dataConverter: opts.dataConverter,
-    activities: createActivities(opts.deps),
+    activities: { ...createActivities(opts.deps), ...opts.activities },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
     // Let an in-flight upload finish on a graceful stop; past the grace period it is cancelled, which
     // it sees at its next heartbeat.

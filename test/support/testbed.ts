@@ -23,6 +23,8 @@ export interface StartedIntegration {
 /** A time-skipping Temporal test server, the simulators and a workflow bundle, shared by one file. */
 export class Testbed {
   private readonly started: string[] = [];
+  /** Activities the workers of this file's integrations get in place of the real ones. */
+  activities: Record<string, (...args: never[]) => Promise<unknown>> = {};
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -60,6 +62,7 @@ export class Testbed {
       deps: h.services.deps,
       workflowBundle: this.bundle,
       dataConverter,
+      activities: this.activities,
     });
     const handle = await startIntegration(env.client, taskQueue, {
       integrationId: id,
