@@ -19,6 +19,9 @@ export const reconnectSignal = defineSignal('reconnect');
 /** Run now instead of waiting for the daily time. */
 export const syncNowSignal = defineSignal('syncNow');
 
+export interface TransactionChange { transactionId: string; attachmentIds: string[]; receivedAt: string }
+export const transactionsChangedSignal = defineSignal<[{ changes: TransactionChange[] }]>('transactionsChanged');
+
 export const statusQuery = defineQuery<IntegrationView>('status');
 
 export const workflowIdFor = (integrationId: string) => `integration-${integrationId}`;
