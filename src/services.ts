@@ -133,9 +133,10 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         ...tuning.graph,
         retry: limitedRetry(tuning.graph?.retry, limits),
       }),
-    forgetTokens: async (integrationId) => {
-      // The Qonto revocation needs the stored refresh token: before the caches go.
-      await qontoOAuth?.revoke(integrationId);
+    forgetTokens: async (integrationId, opts = {}) => {
+      // The Qonto revocation needs the stored refresh token: before the caches go. Skipped when Qonto
+      // withdrew the consent itself (a consent-revocation event): there is nothing left to revoke.
+      if (opts.atQonto !== false) await qontoOAuth?.revoke(integrationId);
       await microsoftAuth.forget(integrationId);
     },
   };
