@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger.js';
 import { parseKeyList } from './auth/keys.js';
+import { splitWebhookSecrets, webhookSecretProblems } from './webhooks/secret.js';
 import { TEMPORAL_GRPC_META_PREFIX, TEMPORAL_SDK_SETTINGS, temporalTarget, type TemporalTarget } from './temporal/connect-config.js';
 
 /** Every setting comes from the environment; names are part of the public interface (docs/architecture.md, Public interface). */
@@ -86,6 +87,11 @@ const envSchema = z.object({
   QONTO_API_LOGIN: optionalText,
   QONTO_API_SECRET: optionalText,
   QONTO_STAGING_TOKEN: optionalText,
+  /** API-key mode: the secret(s) of the webhook subscription the operator registered in Qonto
+   * (docs/webhooks.md); checked here without echoing them. */
+  QONTO_WEBHOOK_SECRET: optionalText.superRefine((v, ctx) => {
+    for (const message of webhookSecretProblems(splitWebhookSecrets(v))) ctx.addIssue({ code: 'custom', message });
+  }),
   // At least 32 characters: 128 bits when random hex, out of reach of online guessing even before the
   // per-address limit on failed attempts (the suggested `openssl rand -hex 32` gives 64 characters).
   ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= ADMIN_TOKEN_MIN_LENGTH, {
@@ -158,6 +164,8 @@ export interface Config extends Omit<Env, 'SANDBOX' | 'TEMPORAL_ADDRESS' | 'TEMP
   /** Simulators with a demo organization instead of the real Qonto and Microsoft. */
   sandbox: boolean;
   qontoMode: 'apiKey' | 'oauth' | 'none';
+  /** QONTO_WEBHOOK_SECRET as a list (API-key mode): the first is current, every one verifies; empty when unset. */
+  webhookSecrets: string[];
 }
 
 export class ConfigError extends Error {
@@ -216,6 +224,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   pair('MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET');
   if (set('SMTP_URL') && !set('ALERT_FROM')) problems.push('ALERT_FROM is required with SMTP_URL (the sender of the alert mails)');
   if (set('QONTO_API_LOGIN') && !set('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN is required in API-key mode (QONTO_API_LOGIN)');
+  if (set('QONTO_WEBHOOK_SECRET') && set('QONTO_CLIENT_ID') && !set('QONTO_API_LOGIN')) {
+    problems.push('QONTO_WEBHOOK_SECRET is for API-key mode (QONTO_API_LOGIN): in OAuth mode each integration subscribes to webhooks with a secret of its own; unset it');
+  }
   let temporal: TemporalTarget | undefined;
   try {
     temporal = temporalTarget(env);
@@ -260,5 +271,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: resolve(e.DATA_DIR),
     sandbox: SANDBOX ?? !hasCredentials,
     qontoMode: e.QONTO_API_LOGIN ? 'apiKey' : e.QONTO_CLIENT_ID ? 'oauth' : 'none',
+    webhookSecrets: splitWebhookSecrets(e.QONTO_WEBHOOK_SECRET),
   };
 }

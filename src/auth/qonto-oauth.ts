@@ -17,7 +17,9 @@ import { FatalError, ReconnectRequiredError, RetryableError } from '../errors.js
 import { parseRetryAfter } from '../http/retry.js';
 import type { Store } from '../store/types.js';
 
-export const DEFAULT_QONTO_SCOPES = ['offline_access', 'organization.read', 'attachment.read', 'membership.read'];
+/** `webhook`: the integration subscribes to its organization's events (docs/webhooks.md); a member who
+ * signed in before it was asked for gets 403 there and keeps the daily run until signing in again. */
+export const DEFAULT_QONTO_SCOPES = ['offline_access', 'organization.read', 'attachment.read', 'membership.read', 'webhook'];
 
 /** Refresh when less than this remains of the access token's life. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;

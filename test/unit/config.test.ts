@@ -49,6 +49,23 @@ describe('loadConfig', () => {
     expect(c.GRAPH_URL).toBe('http://127.0.0.1:9999/v1.0');
   });
 
+  it('reads QONTO_WEBHOOK_SECRET in API-key mode as a list (the first current, all verify), each 32 to 128 characters, never echoed', () => {
+    const apiKey = { QONTO_API_LOGIN: 'acme-1', QONTO_API_SECRET: 's', ADMIN_TOKEN: 'a'.repeat(32) };
+    expect(loadConfig(apiKey).webhookSecrets).toEqual([]);
+    const current = 'c'.repeat(32);
+    const previous = 'p'.repeat(128);
+    expect(loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRET: ` ${current} , ${previous}` }).webhookSecrets).toEqual([current, previous]);
+    const short = 'tooshort-secret-value';
+    expect(() => loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRET: `${current},${short}` })).toThrow(/QONTO_WEBHOOK_SECRET: secret 2 has 21 characters; each must have 32 to 128/);
+    expect(() => loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRET: `${current},${short}` })).not.toThrow(new RegExp(short));
+    expect(() => loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRET: 'x'.repeat(129) })).toThrow(/secret 1 has 129 characters/);
+    expect(() => loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRET: `${current},` })).toThrow(/secret 2 has 0 characters/);
+    expect(() => loadConfig({ QONTO_CLIENT_ID: 'id', QONTO_CLIENT_SECRET: 's', QONTO_WEBHOOK_SECRET: current })).toThrow(
+      /QONTO_WEBHOOK_SECRET is for API-key mode[^\n]*OAuth mode/,
+    );
+    expect(() => loadConfig({ ...apiKey, QONTO_WEBHOOK_SECRETS: current })).toThrow(/QONTO_WEBHOOK_SECRETS: unknown setting \(did you mean QONTO_WEBHOOK_SECRET\?\)/);
+  });
+
   it('reads the alert mail settings: smtp:// or smtps:// with a sender, e-mail addresses, typos named', () => {
     const c = loadConfig({ SMTP_URL: 'smtp://user:pass@mail.example.com:587', ALERT_FROM: 'alerts@example.com', ALERT_TO: 'ops@example.com' });
     expect([c.SMTP_URL, c.ALERT_FROM, c.ALERT_TO]).toEqual(['smtp://user:pass@mail.example.com:587', 'alerts@example.com', 'ops@example.com']);

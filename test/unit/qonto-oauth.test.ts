@@ -100,7 +100,7 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: CLIENT_ID,
       redirect_uri: REDIRECT_URI,
-      scope: 'offline_access organization.read attachment.read membership.read',
+      scope: 'offline_access organization.read attachment.read membership.read webhook',
       response_type: 'code',
       state: 'xyz',
     });
@@ -110,7 +110,7 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     expect(back.searchParams.get('state')).toBe('xyz');
     const tokens = await auth.exchangeCode(back.searchParams.get('code')!);
     expect(tokens.expiresAt).toBe(T0 + 3600_000);
-    expect(tokens.scopes).toEqual(['offline_access', 'organization.read', 'attachment.read', 'membership.read']);
+    expect(tokens.scopes).toEqual(['offline_access', 'organization.read', 'attachment.read', 'membership.read', 'webhook']);
     expect(await store.getTokenCache('int-1', 'qonto')).toBeNull();
 
     await auth.save('int-1', tokens);
@@ -219,7 +219,7 @@ describe('Qonto OAuth (QontoOAuth against the simulator)', () => {
     clock = T0 + 10 * MINUTE;
     const rotated = await refresh(refreshToken);
     expect(rotated.status).toBe(200);
-    expect(rotated.body).toMatchObject({ expires_in: 3600, token_type: 'bearer', scope: 'offline_access organization.read attachment.read membership.read' });
+    expect(rotated.body).toMatchObject({ expires_in: 3600, token_type: 'bearer', scope: 'offline_access organization.read attachment.read membership.read webhook' });
     expect(rotated.body['refresh_token']).not.toBe(refreshToken);
 
     clock += 60_000; // within the grace period
