@@ -56,6 +56,7 @@ export function apiDeps(
       adminFailures: { ...ADMIN_FAILURES, limit: config.AUTH_FAILURE_LIMIT },
       signInCallbacks: { ...SIGN_IN_CALLBACKS, limit: config.SIGN_IN_CALLBACK_LIMIT },
     },
+    webhooks: { apiKeySecrets: config.webhookSecrets, qontoClientId: config.QONTO_CLIENT_ID ?? null },
     sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,
