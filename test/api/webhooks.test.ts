@@ -160,6 +160,18 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     expect(change).toEqual({ transactionId: 'tx-valid', attachmentIds: ['att-9'], receivedAt: expect.any(String) });
   });
 
+  it("takes a delivery up to 64 KiB (a transfer's details make some large), and counts it by outcome", async () => {
+    const accepted = async () => {
+      const text = await (await fetch(`${one.base}/metrics`)).text();
+      return Number(/^receipts_sync_qonto_webhook_deliveries_total\{outcome="accepted"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await accepted();
+    const event = transactionEvent(org, 'tx-large');
+    const res = await post(one.base, delivery({ ...event, data: { ...event.data, transfer: { note: 'x'.repeat(40 * 1024) } } }));
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    expect(await accepted()).toBe(before + 1);
+  });
+
   it('refuses every bad delivery with a 4xx, records nothing and signals nothing', async () => {
     const eventId = randomUUID();
     const event = transactionEvent(org, 'tx-bad', { id: eventId });
@@ -215,6 +227,18 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     await bed.h.services.store.putWebhookSubscription(connecting, { state: 'manual', organizationId: 'org-connecting', updatedAt: new Date().toISOString() });
     expect(await post(one.base, delivery(transactionEvent('org-connecting', 'tx-early')))).toMatchObject({ status: 200, body: { status: 'ignored' } });
     await expect(bed.client.workflow.getHandle(`integration-${connecting}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('answers 429 to an address past its limit of refused deliveries, even for a genuine one', async () => {
+    const limited = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), limits: { webhookFailures: { limit: 3, windowMs: 60_000 } } });
+    try {
+      const forged = delivery(transactionEvent(org, 'tx-guess'), { secret: 'a-guess-0123456789abcdef0123456789abcdef' });
+      for (let i = 0; i < 3; i++) expect((await post(limited.base, forged)).status).toBe(401);
+      const res = await post(limited.base, delivery(transactionEvent(org, 'tx-guess')));
+      expect(res).toMatchObject({ status: 429, body: { error: { code: 'too_many_requests' } } });
+    } finally {
+      await limited.close();
+    }
   });
 
   it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
