@@ -84,6 +84,7 @@ describe('API flow (API-key mode)', () => {
     const revoked = await call('POST', `/api/integrations/${id}/revoke`);
     expect(revoked.status).toBe(200);
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+    expect((await h.services.store.getIntegration(id))?.revokedReason).toBe('withdrawn_here');
     const handle = client.workflow.getHandle(`integration-${id}`);
     expect(((await handle.result()) as { status: string }).status).toBe('revoked');
     expect(((await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string }).status).toBe('revoked');
