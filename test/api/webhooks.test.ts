@@ -6,6 +6,7 @@ import type { TransactionChange } from '../../workflows/messages.js';
 import { createApp, type ApiDeps } from '../../src/api/app.js';
 import { apiDeps } from '../../src/api/deps.js';
 import { listen } from '../../src/api/listen.js';
+import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
@@ -229,11 +230,12 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     await expect(bed.client.workflow.getHandle(`integration-${connecting}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
-  it('answers 429 to an address past its limit of refused deliveries, even for a genuine one', async () => {
-    const limited = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), limits: { webhookFailures: { limit: 3, windowMs: 60_000 } } });
+  it('answers 429 to an address past its limit of refused deliveries (ten times AUTH_FAILURE_LIMIT), even for a genuine one', async () => {
+    // Ten times AUTH_FAILURE_LIMIT.
+    const limited = await serve(apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client));
     try {
       const forged = delivery(transactionEvent(org, 'tx-guess'), { secret: 'a-guess-0123456789abcdef0123456789abcdef' });
-      for (let i = 0; i < 3; i++) expect((await post(limited.base, forged)).status).toBe(401);
+      for (let i = 0; i < 10; i++) expect((await post(limited.base, forged)).status).toBe(401);
       const res = await post(limited.base, delivery(transactionEvent(org, 'tx-guess')));
       expect(res).toMatchObject({ status: 429, body: { error: { code: 'too_many_requests' } } });
     } finally {
