@@ -95,6 +95,24 @@ export default defineConfig(
     },
   },
   {
+    // Qonto wants the answer within a second: the receiver's path talks to the store and Temporal only.
+    files: ['src/webhooks/receiver.ts', 'src/webhooks/forward.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)src/(qonto|onedrive)/|^\\.\\./(qonto|onedrive)/',
+              allowTypeImports: true,
+              message: 'The webhook receiver makes no Qonto or Graph request: hand the work to the workflow.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: workflowBundle,
     rules: {
       // The sandbox has no Node: a built-in either fails the bundle or, worse, behaves differently

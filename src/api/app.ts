@@ -17,11 +17,12 @@ import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
 import { readinessHandler, type ReadinessChecks } from './readiness.js';
-import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, WEBHOOK_FAILURES, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
 import { securityHeaders } from './security-headers.js';
 import { Sessions, type Session } from './session.js';
+import { webhookRoutes, type WebhookDeps } from '../webhooks/receiver.js';
 
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
   Pick<PagesDeps, 'namespace' | 'defaultTimeZone' | 'temporalUiUrl' | 'sandboxDrives'> & {
@@ -36,8 +37,10 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
     logger?: Logger;
     /** Reverse proxies in front of the service (TRUST_PROXY): who the client is, for the limits. */
     trustedProxies?: number;
-    /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS). */
-    limits?: { adminFailures?: Limit; signInCallbacks?: Limit };
+    /** Per-address limits (defaults: ADMIN_FAILURES, SIGN_IN_CALLBACKS, WEBHOOK_FAILURES). */
+    limits?: { adminFailures?: Limit; signInCallbacks?: Limit; webhookFailures?: Limit };
+    /** `POST /webhooks/qonto`: QONTO_WEBHOOK_SECRET (API-key mode), QONTO_CLIENT_ID (OAuth mode), test tuning. */
+    webhooks?: Partial<Pick<WebhookDeps, 'apiKeySecrets' | 'qontoClientId' | 'forwarder' | 'budgetMs'>>;
     /**
      * `/codec/encode|decode` for the Temporal UI and CLI (codec-server.ts), opened by ADMIN_TOKEN, or `open`
      * to callers without credentials in the sandbox (sandbox-codec.ts); off when left out.
@@ -57,6 +60,10 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export const DISCARD_BODY_BYTES = 16 * 1024 * 1024;
 /** The codec server's bodies: the Temporal UI sends a history page's payloads at once. */
 export const MAX_CODEC_BODY_BYTES = 4 * 1024 * 1024;
+/** A Qonto delivery is about 3 KB; a transfer's details can grow it, never to this. */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+const bodyLimitFor = (path: string) => (path.startsWith('/codec/') ? MAX_CODEC_BODY_BYTES : path === '/webhooks/qonto' ? MAX_WEBHOOK_BODY_BYTES : MAX_BODY_BYTES);
 
 /** The HTTP API (docs/architecture.md, Public interface) and the pages. */
 export function createApp(deps: ApiDeps): Hono {
@@ -66,7 +73,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.notFound(errors.notFound);
   if (deps.logger) app.use('*', requestLog(deps.logger));
   app.use('*', securityHeaders(deps.publicUrl));
-  app.use('*', bodyLimit((path) => (path.startsWith('/codec/') ? MAX_CODEC_BODY_BYTES : MAX_BODY_BYTES), DISCARD_BODY_BYTES));
+  app.use('*', bodyLimit(bodyLimitFor, DISCARD_BODY_BYTES));
   const secure = deps.publicUrl.startsWith('https://');
   const clientAddress = clientAddressOf(deps.trustedProxies ?? 0);
   // One counter per address for every way of guessing the admin token.
@@ -79,6 +86,22 @@ export function createApp(deps: ApiDeps): Hono {
     app.use('/codec/*', failures);
     app.route('/codec', codecServer({ codec, ...(adminAuth ? { requireAdmin: adminAuth.require() } : {}), open, allowedOrigins, namespace: deps.namespace }));
   }
+  // Before sameOrigin: a delivery is authenticated by its signature, never by a cookie.
+  app.use('/webhooks/qonto', failureLimit(deps.limits?.webhookFailures ?? WEBHOOK_FAILURES, clientAddress));
+  app.route(
+    '/webhooks',
+    webhookRoutes({
+      store: deps.store,
+      sealer: deps.sealer,
+      temporal: deps.temporal,
+      forgetTokens: deps.forgetTokens,
+      mode: deps.mode,
+      apiKeySecrets: deps.webhooks?.apiKeySecrets ?? [],
+      qontoClientId: deps.webhooks?.qontoClientId ?? null,
+      ...(deps.webhooks?.forwarder ? { forwarder: deps.webhooks.forwarder } : {}),
+      ...(deps.webhooks?.budgetMs !== undefined ? { budgetMs: deps.webhooks.budgetMs } : {}),
+    }),
+  );
   // Session cookies are SameSite=Lax; this also refuses posts from other origins (other local ports included).
   app.use('*', sameOrigin(deps.publicUrl));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -5,7 +5,7 @@ import type { Services } from '../services.js';
 import { settingsFrom } from '../temporal/integrations.js';
 import { pollerSeen, temporalAnswers } from '../temporal/readiness-checks.js';
 import type { ApiDeps } from './app.js';
-import { ADMIN_FAILURES, SIGN_IN_CALLBACKS } from './rate-limit.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, WEBHOOK_FAILURES } from './rate-limit.js';
 import type { DriveListing } from './pages/sandbox-drive.js';
 import type { ReadinessChecks } from './readiness.js';
 
@@ -55,7 +55,10 @@ export function apiDeps(
     limits: {
       adminFailures: { ...ADMIN_FAILURES, limit: config.AUTH_FAILURE_LIMIT },
       signInCallbacks: { ...SIGN_IN_CALLBACKS, limit: config.SIGN_IN_CALLBACK_LIMIT },
+      // A refused delivery is a failed authentication too; a webhook sender gets ten times the room.
+      webhookFailures: { ...WEBHOOK_FAILURES, limit: (WEBHOOK_FAILURES.limit / ADMIN_FAILURES.limit) * config.AUTH_FAILURE_LIMIT },
     },
+    webhooks: { apiKeySecrets: config.webhookSecrets, qontoClientId: config.QONTO_CLIENT_ID ?? null },
     sessionKeys: services.sessionKeys,
     namespace: config.TEMPORAL_NAMESPACE,
     defaultTimeZone: config.DEFAULT_TIME_ZONE,

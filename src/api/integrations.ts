@@ -25,6 +25,7 @@ import { localeOf } from './pages/i18n.js';
 import { missingReceiptJson, missingReceiptsCsv, missingReceiptsRoute } from './missing-receipts.js';
 import { readStatus } from './status.js';
 import { validationHook } from './validate.js';
+import { withdrawConsent } from './withdraw.js';
 
 export interface IntegrationRoutesDeps {
   store: Store;
@@ -33,8 +34,8 @@ export interface IntegrationRoutesDeps {
   temporal: Client;
   taskQueue: string;
   settings: IntegrationSettings;
-  /** Deletes every stored credential of an integration (and revokes the Qonto one where possible). */
-  forgetTokens: (integrationId: string) => Promise<void>;
+  /** Deletes every stored credential of an integration (and, unless `atQonto: false`, revokes the Qonto one where possible). */
+  forgetTokens: (integrationId: string, opts?: { atQonto?: boolean }) => Promise<void>;
   /** OAuth mode: the caller's organization (integrations of others are invisible); null in API-key mode. */
   organizationOf: (c: Context) => string | null;
   /** OAuth mode: takes the Qonto tokens of the member who connects (or refuses), and returns how to
@@ -162,14 +163,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps) {
   app.openapi(revokeIntegration, async (c) => {
     const integration = await load(c, c.req.valid('param').id);
     // Tokens go now, whether or not a worker is running; the workflow stops when it hears of it.
-    await store.updateIntegration(integration.id, { status: 'revoked' });
-    await deps.forgetTokens(integration.id);
-    await store.deleteTokenCaches(integration.id);
-    // The tokens are already gone; a workflow that cannot be told now fails for want of them and stays revoked.
-    const workflowNotified = await handle(integration.id)
-      .signal(revokeSignal)
-      .then(() => true)
-      .catch((error: unknown) => (error instanceof WorkflowNotFoundError ? null : false));
+    const { workflowNotified } = await withdrawConsent(deps, integration.id, { reason: 'withdrawn_here', atQonto: true });
     return c.json({ id: integration.id, status: 'revoked' as const, workflowNotified }, 200);
   });
 

@@ -4,6 +4,7 @@ import { CREDENTIALS } from './integration-routes.js';
 import { readinessBody } from './readiness.js';
 import { errorResponse } from './response-schemas.js';
 import { callbackQuery, idParam } from './schemas.js';
+import { registerWebhookPath } from '../webhooks/receiver.js';
 
 /**
  * `/api/openapi.json`, generated: the JSON API's routes document themselves (integration-routes.ts);
@@ -128,6 +129,7 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
     summary: 'This document',
     responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   });
+  registerWebhookPath(registry);
   if (opts.codec) registerCodecPaths(registry, opts.codec);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'Qonto → OneDrive receipts', version: '0.1.0' } });
 }

@@ -69,6 +69,13 @@ function refuse(c: Context): never {
 }
 
 /**
+ * Refused webhook deliveries (`/webhooks/qonto`: bad signature, unknown subscription, not a delivery):
+ * 100 per 10 minutes per address. Qonto's own deliveries are signed and never refused; a sender who
+ * guesses signatures, or floods us with junk that costs a store read each, is stopped.
+ */
+export const WEBHOOK_FAILURES: Limit = { limit: 100, windowMs: 10 * 60_000 };
+
+/**
  * Counts only the requests a credential check refused (`authFailed`); once over the limit, every
  * request of that address is refused until the window ends, a right token included. Counters live in
  * this process (hono-rate-limiter's memory store): each of several API processes counts on its own, so

@@ -5,6 +5,7 @@ import { startSandbox } from '../sandbox.js';
 import { openCodecInSandbox } from '../sandbox-codec.js';
 import { createServices } from '../services.js';
 import { connectClient } from '../temporal/connect.js';
+import { pruneWebhookEventsHourly } from '../webhooks/prune.js';
 import { serveApi } from './api.js';
 import { startEmbedded } from './embedded.js';
 import { once, type RoleOptions, type RunningRole } from './role.js';
@@ -30,6 +31,8 @@ export async function startAllRole(operatorConfig: Config, options: RoleOptions 
   const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, temporalSdkMetricsUrl: options.temporalSdkMetricsUrl, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
   const http = await serveApi(config, services, client, extras);
   const stopProgress = logProgress(services.store);
+  // The API receives Qonto's webhook deliveries: it forgets their ids once no retry can come.
+  const stopPruning = pruneWebhookEventsHourly(services.store, logger);
   if (sandbox) logger.info("Sandbox: sign in on the simulators' pages, no account needed");
   if (embedded) logger.info(`Inspect the workflows in the Temporal UI: ${embedded.uiUrl}`);
   if (sandbox) logger.info(`Browse the simulated OneDrive: ${config.PUBLIC_URL}/sandbox/drive`);
@@ -37,6 +40,7 @@ export async function startAllRole(operatorConfig: Config, options: RoleOptions 
 
   const stop = once(async () => {
     stopProgress();
+    stopPruning();
     try {
       // Both at once: the requests in flight and the running activities share the grace period.
       await Promise.all([http.close(config.SHUTDOWN_GRACE_SECONDS * 1000), worker.shutdown()]);

@@ -6,6 +6,7 @@ import { logger } from '../logger.js';
 import { logProgress } from '../progress-log.js';
 import { createServices, type Services } from '../services.js';
 import { connectClient } from '../temporal/connect.js';
+import { pruneWebhookEventsHourly } from '../webhooks/prune.js';
 import { serveHttp, type HttpServer } from './http.js';
 import { once, type RunningRole } from './role.js';
 
@@ -25,8 +26,11 @@ export async function startApiRole(config: Config): Promise<RunningRole> {
   // Progress of every integration, read from the store: once per deployment's API rather than in
   // every worker (each would log all integrations, whichever it works on).
   const stopProgress = logProgress(services.store);
+  // The API receives Qonto's webhook deliveries: it forgets their ids once no retry can come.
+  const stopPruning = pruneWebhookEventsHourly(services.store, logger);
   const stop = once(async () => {
     stopProgress();
+    stopPruning();
     await http.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
     await client.connection.close();
     await services.close();

@@ -84,6 +84,7 @@ describe('API flow (API-key mode)', () => {
     const revoked = await call('POST', `/api/integrations/${id}/revoke`);
     expect(revoked.status).toBe(200);
     expect(await h.services.store.getTokenCache(id, 'microsoft')).toBeNull();
+    expect((await h.services.store.getIntegration(id))?.revokedReason).toBe('withdrawn_here');
     const handle = client.workflow.getHandle(`integration-${id}`);
     expect(((await handle.result()) as { status: string }).status).toBe('revoked');
     expect(((await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string }).status).toBe('revoked');
@@ -192,6 +193,16 @@ describe('API flow (API-key mode)', () => {
     expect(Object.keys(sync).sort()).toEqual(['202', '400', '401', '403', '404', '409', '413', '429']);
     expect(sync['409']!.content!['application/json']!.schema.properties!.error!.properties.code.enum).toEqual(['not_running', 'revoked']);
     expect(Object.keys(doc.paths['/api/integrations/{id}/finish']!.post!.responses)).toContain('415');
+  });
+
+  it('documents the Qonto webhook receiver: its signature header, body and every answer', async () => {
+    type Operation = { tags: string[]; parameters: { in: string; name: string; required?: boolean }[]; requestBody: { content: Record<string, unknown> }; responses: Record<string, unknown> };
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, Record<string, Operation>> };
+    const post = doc.paths['/webhooks/qonto']?.post;
+    expect(post?.tags).toEqual(['webhooks']);
+    expect(post?.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'x-qonto-signature', required: true }));
+    expect(Object.keys(post!.requestBody.content)).toEqual(['application/json']);
+    expect(Object.keys(post!.responses).sort()).toEqual(['200', '202', '400', '401', '413', '415', '429', '503']);
   });
 });
 

@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TransactionChange } from '../../workflows/messages.js';
+import { createApp, type ApiDeps } from '../../src/api/app.js';
+import { apiDeps } from '../../src/api/deps.js';
+import { listen } from '../../src/api/listen.js';
+import { loadConfig } from '../../src/config.js';
+import { createServices, type Services } from '../../src/services.js';
+import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
+import { startApiBed, type ApiBed } from '../support/api-bed.js';
+import { ADMIN_TOKEN, dataConverter, freePort } from '../support/harness.js';
+import { freshDatabaseUrl } from '../support/postgres.js';
+
+/**
+ * `POST /webhooks/qonto` over real HTTP, with the real workflow on the run's dev server: what reaches
+ * the workflow (its history's signals), what the store keeps, and what every bad delivery leaves
+ * (nothing). API-key mode on Postgres (two API processes share it), then OAuth mode.
+ */
+
+const SECRET = 'whsec-test-0123456789abcdef0123456789abcdef';
+
+interface Served {
+  base: string;
+  close(): Promise<void>;
+}
+
+async function serve(deps: ApiDeps): Promise<Served> {
+  const { server, port } = await listen(createApp(deps), 0, '127.0.0.1');
+  return { base: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => (server).close(() => resolve())) };
+}
+
+interface Delivery {
+  body: string | Uint8Array;
+  header: string;
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function delivery(event: Record<string, unknown>, opts: { secret?: string; t?: number } = {}): Delivery {
+  const body = JSON.stringify(event);
+  return { body, header: qontoSignatureHeader(opts.secret ?? SECRET, opts.t ?? nowSec(), body) };
+}
+
+function transactionEvent(organizationId: string, transactionId: string, extra: { id?: string; subscriptionId?: string; attachmentIds?: string[] } = {}) {
+  return {
+    id: extra.id ?? randomUUID(),
+    subscription_id: extra.subscriptionId ?? 'sub-manual',
+    organization_id: organizationId,
+    membership_id: 'membership-1',
+    type: 'v1/transactions',
+    created_at: new Date().toISOString(),
+    data: { event: 'updated', id: transactionId, amount: 12.3, label: 'Shop', attachment_ids: extra.attachmentIds ?? ['att-1'] },
+  };
+}
+
+async function post(base: string, d: Delivery, headers: Record<string, string> = {}): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(`${base}/webhooks/qonto`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-qonto-signature': d.header, ...headers },
+    body: d.body as RequestInit['body'],
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The `transactionsChanged` signals in the workflow's history, decoded. */
+async function signalsOf(client: Client, integrationId: string): Promise<{ changes: TransactionChange[] }[]> {
+  const history = await client.workflow.getHandle(`integration-${integrationId}`).fetchHistory();
+  const codec = dataConverter.payloadCodecs![0]!;
+  const out: { changes: TransactionChange[] }[] = [];
+  for (const event of history.events ?? []) {
+    const attrs = event.workflowExecutionSignaledEventAttributes;
+    if (attrs?.signalName !== 'transactionsChanged') continue;
+    const [payload] = await codec.decode(attrs.input!.payloads!);
+    out.push(defaultPayloadConverter.fromPayload(payload!));
+  }
+  return out;
+}
+
+async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const v = await get();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Connect (with a fresh Microsoft user) and Finish through the API, as the pages do; returns the id. */
+async function startIntegration(bed: ApiBed, base: string, headers: Record<string, string>): Promise<string> {
+  const created = await fetch(`${base}/api/integrations`, { method: 'POST', headers });
+  expect(created.status).toBe(201);
+  const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
+  const authorize = new URL(authorizationUrl);
+  authorize.searchParams.set('login_hint', bed.h.newUser(`wh-${id.slice(0, 8)}`).username);
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  await fetch(`${base}${back.pathname}${back.search}`, { headers, redirect: 'manual' });
+  const finish = await fetch(`${base}/api/integrations/${id}/finish`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ syncFrom: '2020-01-01' }),
+  });
+  expect(finish.status).toBe(202);
+  return id;
+}
+
+describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), two API processes on one Postgres store', () => {
+  let bed: ApiBed;
+  let second: Services;
+  let one: Served;
+  let two: Served;
+  let org: string;
+  let id: string;
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  beforeAll(async () => {
+    bed = await startApiBed({ demo: { seed: 21, accounts: 1, months: 1, receipts: 3 }, extraEnv: { DATABASE_URL: await freshDatabaseUrl(), QONTO_WEBHOOK_SECRET: SECRET } });
+    second = await createServices(bed.config);
+    one = await serve(apiDeps(bed.config, bed.h.services, bed.client));
+    two = await serve(apiDeps(bed.config, second, bed.client));
+    org = bed.h.sims.qonto.data.organization.id;
+    id = await startIntegration(bed, one.base, auth);
+    await until(async () => (await (await fetch(`${one.base}/api/integrations/${id}`, { headers: auth })).json()) as { status: string; nextRunAt: string | null }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    // The operator's manual registration, as ensureWebhookSubscription records it in API-key mode.
+    await bed.h.services.store.putWebhookSubscription(id, { state: 'manual', organizationId: org, updatedAt: new Date().toISOString() });
+  });
+
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await second?.close();
+    await bed?.close();
+  });
+
+  // First, while no signal has been sent: nothing else makes the workflow call Qonto or Graph now.
+  it('answers 202 while Qonto and Graph do not answer at all, and calls neither', async () => {
+    const { qonto, graph } = bed.h.sims;
+    const stalls = [qonto.faults.addRandom({}, { kind: 'stall' }, { fraction: 1 }), graph.faults.addRandom({}, { kind: 'stall' }, { fraction: 1 })];
+    try {
+      const qontoBefore = qonto.requests.length;
+      const graphBefore = { ...graph.traffic.requests };
+      const res = await post(two.base, delivery(transactionEvent(org, 'tx-stalled')));
+      expect(res).toMatchObject({ status: 202, body: { status: 'accepted' } });
+      expect(qonto.requests.length).toBe(qontoBefore);
+      expect(graph.traffic.requests).toEqual(graphBefore);
+    } finally {
+      qonto.faults.remove(stalls[0]!);
+      graph.faults.remove(stalls[1]!);
+    }
+  });
+
+  it('hands a verified transaction event to the workflow as a signal, with ids only, and answers 202', async () => {
+    const res = await post(one.base, delivery(transactionEvent(org, 'tx-valid', { attachmentIds: ['att-9'] })));
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    const signals = await signalsOf(bed.client, id);
+    const change = signals.flatMap((s) => s.changes).find((c) => c.transactionId === 'tx-valid');
+    expect(change).toEqual({ transactionId: 'tx-valid', attachmentIds: ['att-9'], receivedAt: expect.any(String) });
+  });
+
+  it("takes a delivery up to 64 KiB (a transfer's details make some large), and counts it by outcome", async () => {
+    const accepted = async () => {
+      const text = await (await fetch(`${one.base}/metrics`)).text();
+      return Number(/^receipts_sync_qonto_webhook_deliveries_total\{outcome="accepted"\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await accepted();
+    const event = transactionEvent(org, 'tx-large');
+    const res = await post(one.base, delivery({ ...event, data: { ...event.data, transfer: { note: 'x'.repeat(40 * 1024) } } }));
+    expect(res).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    expect(await accepted()).toBe(before + 1);
+  });
+
+  it('refuses every bad delivery with a 4xx, records nothing and signals nothing', async () => {
+    const eventId = randomUUID();
+    const event = transactionEvent(org, 'tx-bad', { id: eventId });
+    const good = delivery(event);
+    const raw = (body: string | Uint8Array, header = qontoSignatureHeader(SECRET, nowSec(), body)): Delivery => ({ body, header });
+    const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+      ['forged (another secret)', () => post(one.base, delivery(event, { secret: 'not-the-secret-0123456789abcdef0123456789' })), 401, 'invalid_signature'],
+      ['stale (t − 301 s)', () => post(one.base, delivery(event, { t: nowSec() - 301 })), 401, 'stale_signature'],
+      ['an 11-digit t', () => post(one.base, delivery(event, { t: 10_000_000_000 })), 401, 'stale_signature'],
+      ['no signature', () => post(one.base, { body: good.body, header: '' }), 401, 'invalid_signature'],
+      ['a malformed signature', () => post(one.base, { body: good.body, header: 't=abc,v1=zz' }), 401, 'invalid_signature'],
+      ['a signature of another body', () => post(one.base, { body: (good.body as string).replace('tx-bad', 'tx-evil'), header: good.header }), 401, 'invalid_signature'],
+      ['bad JSON', () => post(one.base, raw('{"id": ')), 400, 'bad_request'],
+      ['a JSON array', () => post(one.base, raw('[1,2,3]')), 400, 'bad_request'],
+      ['malformed UTF-8', () => post(one.base, raw(Buffer.concat([Buffer.from(good.body.slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]))), 400, 'bad_request'],
+      ['not a delivery', () => post(one.base, raw(JSON.stringify({ ...event, data: 'tx-bad' }))), 400, 'bad_request'],
+      ['70 KB', () => post(one.base, raw(JSON.stringify({ ...event, pad: 'x'.repeat(70 * 1024) }))), 413, 'payload_too_large'],
+      ['text/plain', () => post(one.base, good, { 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+    ];
+    const before = (await signalsOf(bed.client, id)).length;
+    for (const [name, send, status, code] of cases) {
+      const res = await send();
+      expect({ name, status: res.status, code: res.body?.error?.code }).toEqual({ name, status, code });
+    }
+    expect(await signalsOf(bed.client, id)).toHaveLength(before);
+    // No event row was written: the genuine delivery of the same event id is new, not a duplicate.
+    expect(await post(one.base, good)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+  });
+
+  it('takes 50 concurrent copies of one delivery, across two API processes, exactly once', async () => {
+    const d = delivery(transactionEvent(org, 'tx-dup'));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(i % 2 === 0 ? one.base : two.base, d)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(49);
+    const carrying = (await signalsOf(bed.client, id)).filter((s) => s.changes.some((c) => c.transactionId === 'tx-dup'));
+    expect(carrying).toHaveLength(1);
+  });
+
+  it('answers 200 ignored to a verified event of an organization without an integration, 401 when there is no secret to check', async () => {
+    expect(await post(one.base, delivery(transactionEvent('another-organization', 'tx-x')))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    const noSecret = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), webhooks: { apiKeySecrets: [] } });
+    try {
+      const res = await post(noSecret.base, delivery(transactionEvent(org, 'tx-x')));
+      expect(res).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
+    } finally {
+      await noSecret.close();
+    }
+  });
+
+  it('answers 200 ignored for an integration still connecting, and starts no workflow', async () => {
+    const connecting = randomUUID();
+    await bed.h.services.store.createIntegration({ id: connecting });
+    await bed.h.services.store.putWebhookSubscription(connecting, { state: 'manual', organizationId: 'org-connecting', updatedAt: new Date().toISOString() });
+    expect(await post(one.base, delivery(transactionEvent('org-connecting', 'tx-early')))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    await expect(bed.client.workflow.getHandle(`integration-${connecting}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('answers 429 to an address past its limit of refused deliveries (ten times AUTH_FAILURE_LIMIT), even for a genuine one', async () => {
+    // Ten times AUTH_FAILURE_LIMIT.
+    const limited = await serve(apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client));
+    try {
+      const forged = delivery(transactionEvent(org, 'tx-guess'), { secret: 'a-guess-0123456789abcdef0123456789abcdef' });
+      for (let i = 0; i < 10; i++) expect((await post(limited.base, forged)).status).toBe(401);
+      const res = await post(limited.base, delivery(transactionEvent(org, 'tx-guess')));
+      expect(res).toMatchObject({ status: 429, body: { error: { code: 'too_many_requests' } } });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
+    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }), dataConverter });
+    const down = await serve(apiDeps(bed.config, bed.h.services, unreachable));
+    const d = delivery(transactionEvent(org, 'tx-retry'));
+    try {
+      const res = await post(down.base, d);
+      expect(res).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+      // The 700 ms budget bounds it, not the client's 10 s connection timeout or gRPC's retries.
+      expect(res.ms).toBeLessThan(1_000);
+    } finally {
+      await down.close();
+      await unreachable.connection.close();
+    }
+    expect(await post(one.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+  });
+
+});
+
+describe('OAuth mode (one subscription per integration, its secret sealed in the store)', () => {
+  let bed: ApiBed;
+  let app: Served;
+  let org: string;
+  let id: string;
+  let cookie: string;
+  const secret = 'oauth-subscription-secret-0123456789abcdefghij';
+  const subscriptionId = `sub-${randomUUID()}`;
+  const signed = (event: Record<string, unknown>) => delivery(event, { secret });
+  const revocation = (clientId: string) => ({
+    id: randomUUID(),
+    subscription_id: subscriptionId,
+    organization_id: org,
+    membership_id: 'membership-1',
+    type: 'v1/consent-revocations',
+    created_at: new Date().toISOString(),
+    data: { client_id: clientId },
+  });
+
+  /** Signs in with Qonto as the owner, as a browser would; returns the session cookie. */
+  async function ownerSession(): Promise<string> {
+    const cookieOf = (res: Response, name: string) =>
+      res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0]!)
+        .find((c) => c.startsWith(`${name}=`));
+    const login = await fetch(`${app.base}/auth/qonto/login`, { redirect: 'manual' });
+    const authorize = new URL(login.headers.get('location')!);
+    authorize.searchParams.set('login_hint', bed.h.sims.demo!.membershipIds.owner);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    const callback = await fetch(`${app.base}${back.pathname}${back.search}`, { redirect: 'manual', headers: { cookie: cookieOf(login, 'qonto_oauth_state')! } });
+    return cookieOf(callback, 'session')!;
+  }
+
+  beforeAll(async () => {
+    bed = await startApiBed({ qontoMode: 'oauth', demo: { seed: 22, accounts: 1, months: 1, receipts: 3 } });
+    app = await serve(apiDeps(bed.config, bed.h.services, bed.client));
+    org = bed.h.sims.qonto.data.organization.id;
+    cookie = await ownerSession();
+    id = await startIntegration(bed, app.base, { cookie });
+    await until(async () => (await (await fetch(`${app.base}/api/integrations/${id}`, { headers: { cookie } })).json()) as { status: string; nextRunAt: string | null }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    await bed.h.services.store.putWebhookSubscription(id, {
+      subscriptionId,
+      organizationId: org,
+      sealedSecret: bed.h.services.sealer.seal(Buffer.from(secret), `webhook-secret:${id}`),
+      state: 'active',
+      updatedAt: new Date().toISOString(),
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await bed?.close();
+  });
+
+  it('answers 401 to a subscription it has no secret for', async () => {
+    const res = await post(app.base, signed(transactionEvent(org, 'tx-1', { subscriptionId: 'sub-unknown' })));
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
+  });
+
+  it("verifies a delivery with its subscription's secret and signals that integration", async () => {
+    expect(await post(app.base, delivery(transactionEvent(org, 'tx-oauth', { subscriptionId })))).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
+    expect(await post(app.base, signed(transactionEvent(org, 'tx-oauth', { subscriptionId })))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    expect((await signalsOf(bed.client, id)).flatMap((s) => s.changes).map((c) => c.transactionId)).toContain('tx-oauth');
+  });
+
+  it('ignores a consent revocation of another OAuth client', async () => {
+    expect(await post(app.base, signed(revocation('someone-elses-client')))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await bed.h.services.store.getTokenCache(id, 'qonto')).not.toBeNull();
+    expect((await bed.h.services.store.getIntegration(id))?.status).not.toBe('revoked');
+  });
+
+  it('withdraws the integration on a consent revocation of ours, as the revoke endpoint does, without calling Qonto', async () => {
+    const revokeCalls = () => bed.h.sims.qonto.requests.filter((r) => r.path.includes('revoke')).length;
+    const before = revokeCalls();
+    expect(await post(app.base, signed(revocation(bed.config.QONTO_CLIENT_ID!)))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    const store = bed.h.services.store;
+    expect(await store.getTokenCache(id, 'qonto')).toBeNull();
+    expect(await store.getTokenCache(id, 'microsoft')).toBeNull();
+    expect(await store.getIntegration(id)).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
+    expect(((await bed.client.workflow.getHandle(`integration-${id}`).result()) as { status: string }).status).toBe('revoked');
+    expect((await store.getWebhookSubscription(id))?.state).toBe('revoked');
+    expect(revokeCalls()).toBe(before);
+    // A late retry still verifies (the secret stays as a tombstone) and is acknowledged, doing nothing.
+    expect(await post(app.base, signed(transactionEvent(org, 'tx-late', { subscriptionId })))).toMatchObject({ status: 200, body: { status: 'ignored' } });
+  });
+});
