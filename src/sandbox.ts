@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { logger } from './logger.js';
 import type { Services } from './services.js';
 import { startSimulators, type Simulators } from './simulators/index.js';
+import { addDemoReceipt, type AddedReceipt } from './simulators/qonto/demo-receipt.js';
 import { signInToQontoWithSimulator, signInWithSimulator } from './simulators/sign-in.js';
 
 /** Qonto, Microsoft identity, Graph and its upload host, from SANDBOX_PORT_BASE on. */
@@ -21,6 +22,8 @@ export interface Sandbox {
   restoreIntegrations(services: Services, client: Client): Promise<void>;
   /** The simulated OneDrive, for the sandbox's drive page. */
   drives(): DriveListing[];
+  /** "Add a receipt in Qonto": a new demo payment with its receipt, announced by Qonto's webhooks. */
+  addReceipt(): AddedReceipt;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,8 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     ports: sandboxPorts(config.SANDBOX_PORT_BASE),
     storageDir: join(config.dataDir, 'sandbox-drive'),
     demo: SANDBOX_DEMO,
+    // PUBLIC_URL is http://localhost here: the simulated Qonto may call it back over plain http.
+    qontoWebhooks: { allowHttpCallbacks: true },
   });
   const sandboxConfig = loadConfig({ ...process.env, ...simulators.oauthEnv, SANDBOX: 'true' });
   logger.info(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
@@ -82,6 +87,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
         })
         .filter((d) => d.folders.length > 0);
     },
+    addReceipt: () => addDemoReceipt(simulators.qonto.data),
     close: () => simulators.close(),
   };
 }

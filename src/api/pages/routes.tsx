@@ -39,6 +39,8 @@ export interface PagesDeps {
   temporalUiUrl: string | null;
   /** Sandbox mode: the simulated OneDrive, listed. */
   sandboxDrives?: () => DriveListing[];
+  /** Sandbox mode: attaches a new receipt in the simulated Qonto (its webhooks bring it over). */
+  addSandboxReceipt?: () => void;
 }
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -182,10 +184,19 @@ export function pageRoutes(deps: PagesDeps) {
 
   if (deps.sandboxDrives) {
     const drives = deps.sandboxDrives;
+    const addReceipt = deps.addSandboxReceipt;
     app.get('/sandbox/drive', (c) => {
       c.header('cache-control', 'no-store');
-      return c.html(<SandboxDrivePage page={pageContext(c, null)} drives={drives()} />);
+      return c.html(<SandboxDrivePage page={pageContext(c, null)} drives={drives()} addReceipt={addReceipt !== undefined} added={c.req.query('added') === '1'} />);
     });
+    if (addReceipt) {
+      // Like the drive page, open to any visitor of the sandbox: the demo organization is simulated.
+      // The app's same-origin check refuses a form posted from another site.
+      app.post('/sandbox/receipts', (c) => {
+        addReceipt();
+        return c.redirect('/sandbox/drive?added=1', 303);
+      });
+    }
   }
 
   return app;
