@@ -255,6 +255,38 @@ const STEPS: readonly [name: string, up: Step][] = [
         .execute();
     },
   ],
+  [
+    // Qonto webhooks (docs/webhooks.md): per integration, its subscription at Qonto and the sealed
+    // secret that verifies its deliveries (kept after revocation, so late retries still verify); the
+    // delivered event ids, whose primary key makes a redelivery a duplicate across processes; and why
+    // an integration was revoked.
+    '0012_webhooks',
+    async (db, dialect) => {
+      await db.schema
+        .createTable('webhook_subscriptions')
+        .addColumn('integration_id', 'text', (c) => c.primaryKey().references('integrations.id').onDelete('cascade'))
+        .addColumn('subscription_id', 'text', (c) => c.unique())
+        .addColumn('organization_id', 'text')
+        .addColumn('membership_id', 'text')
+        .addColumn('sealed_secret', types(dialect).bytes)
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('last_event_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_subscriptions_org').on('webhook_subscriptions').column('organization_id').execute();
+      await db.schema
+        .createTable('webhook_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text')
+        .addColumn('organization_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_events_received').on('webhook_events').column('received_at').execute();
+      await db.schema.alterTable('integrations').addColumn('revoked_reason', 'text').execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

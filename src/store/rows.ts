@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Database } from './schema.js';
-import type { Integration, IntegrationStatus, ManifestEntry, MicrosoftAccount } from './types.js';
+import type { Integration, IntegrationStatus, ManifestEntry, MicrosoftAccount, RevokedReason } from './types.js';
 
 /** Rows of the store's tables as the domain types of types.ts, and the manifest's column names. */
 export type IntegrationRow = Selectable<Database['integrations']>;
@@ -52,6 +52,7 @@ export function toIntegration(row: IntegrationRow): Integration {
     timeZone: row.time_zone,
     microsoftAccount: row.microsoft_account ? (JSON.parse(row.microsoft_account) as MicrosoftAccount) : null,
     probativeCopies: Number(row.probative_copies) === 1,
+    revokedReason: row.revoked_reason as RevokedReason | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -22,6 +22,8 @@ export interface Database {
     last_success_at: string | null;
     /** The last drive check that completed: every exported file it did not see changed was intact then. */
     drive_checked_at: string | null;
+    /** Why it was revoked (RevokedReason), null until it is (0012_webhooks). */
+    revoked_reason: string | null;
   };
   alerts: {
     integration_id: string;
@@ -108,6 +110,26 @@ export interface Database {
     report: string;
     fingerprint: string;
     written_at: string;
+  };
+  /** Per integration, its Qonto webhook subscription (0012_webhooks). */
+  webhook_subscriptions: {
+    integration_id: string;
+    subscription_id: string | null;
+    organization_id: string | null;
+    membership_id: string | null;
+    sealed_secret: Buffer | null;
+    state: string;
+    reason: string | null;
+    last_event_at: string | null;
+    updated_at: string;
+  };
+  /** Delivered webhook events, by Qonto's event id: a redelivery is a duplicate (0012_webhooks). */
+  webhook_events: {
+    id: string;
+    subscription_id: string | null;
+    organization_id: string;
+    type: string;
+    received_at: string;
   };
   folders: {
     integration_id: string;

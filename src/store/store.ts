@@ -7,6 +7,7 @@ import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type Manif
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
+import { webhookStatements } from './webhooks.js';
 
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
@@ -26,7 +27,8 @@ export interface StoreBackend {
 export function createStore({ db, dialect, withTokenLock, close }: StoreBackend): Store {
   const postgres = dialect === 'postgres';
   const integration = (id: string) => db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
-  const toExport = (integrationId: string, runNumber: number) =>
+  // A receipt's probative copy carries its receipt's transaction id, so a transaction's files go together.
+  const toExport = (integrationId: string, runNumber: number, transactionIds: readonly string[] | undefined) =>
     db
       .selectFrom('manifest')
       .where('integration_id', '=', integrationId)
@@ -35,7 +37,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           eb('state', '=', 'pending'),
           eb.and([eb('state', '=', 'failed'), eb.or([eb('failed_in_run', 'is', null), eb('failed_in_run', '<>', runNumber)])]),
         ]),
-      );
+      )
+      .$if(transactionIds !== undefined, (q) => q.where('transaction_id', 'in', [...transactionIds!]));
 
   return {
     alerts: alertStore(db),
@@ -72,6 +75,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
             ? { microsoft_account: patch.microsoftAccount ? JSON.stringify(patch.microsoftAccount) : null }
             : {}),
           ...(patch.probativeCopies !== undefined ? { probative_copies: patch.probativeCopies ? 1 : 0 } : {}),
+          // Consent is withdrawn once: a later report (its event arriving after a revoke here) keeps the first reason.
+          ...(patch.revokedReason !== undefined ? { revoked_reason: eb.fn.coalesce('revoked_reason', eb.val(patch.revokedReason)) } : {}),
           updated_at: now(),
         }))
         .where('id', '=', id)
@@ -325,12 +330,14 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
         return { forgotten: Number(deleted.numDeletedRows), uploadUrls: copies.map((r) => r.upload_url!) };
       });
     },
-    async nextToExport(integrationId, runNumber, limit) {
-      const rows = await toExport(integrationId, runNumber).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();
+    async nextToExport(integrationId, runNumber, limit, transactionIds) {
+      if (transactionIds?.length === 0) return [];
+      const rows = await toExport(integrationId, runNumber, transactionIds).selectAll().orderBy('seq').orderBy('attachment_id').limit(limit).execute();
       return rows.map(toEntry);
     },
-    async countToExport(integrationId, runNumber) {
-      const row = await toExport(integrationId, runNumber)
+    async countToExport(integrationId, runNumber, transactionIds) {
+      if (transactionIds?.length === 0) return 0;
+      const row = await toExport(integrationId, runNumber, transactionIds)
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);
@@ -519,6 +526,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     },
 
     ...transactionStatements(db),
+    ...webhookStatements(db),
 
     async getFolder(integrationId, path) {
       const row = await db

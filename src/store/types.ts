@@ -16,6 +16,53 @@ export const INTEGRATION_STATUSES = [
 ] as const;
 export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
 
+/** Why an integration was revoked: consent withdrawn in this product, or in Qonto (a consent-revocation event). */
+export type RevokedReason = 'withdrawn_here' | 'withdrawn_in_qonto';
+
+/**
+ * Where an integration's Qonto webhook subscription stands (docs/webhooks.md):
+ * - creating: its secret is written, the subscription may or may not exist at Qonto yet
+ * - active: subscribed (OAuth mode); deliveries name its subscription id
+ * - manual: API-key mode, the operator registered it; deliveries are matched by organization
+ * - unavailable: it cannot subscribe (reason); the daily run alone keeps the drive up to date
+ * - revoked: consent withdrawn; the sealed secret stays, so late retries still verify
+ */
+export type WebhookState = 'creating' | 'active' | 'manual' | 'unavailable' | 'revoked';
+export type WebhookUnavailableReason = 'insecure_public_url' | 'missing_scope' | 'api_key_no_permission' | 'no_secret';
+
+/** What the workflow and the dashboard know of an integration's webhooks. */
+export interface WebhookStatus {
+  state: WebhookState;
+  reason: WebhookUnavailableReason | null;
+  lastEventAt: string | null;
+}
+
+export interface WebhookSubscriptionRow {
+  integrationId: string;
+  /** Qonto's id of the subscription (OAuth mode); null in API-key mode or before it is created. */
+  subscriptionId: string | null;
+  /** The Qonto organization whose events it receives (API-key mode matches deliveries by it). */
+  organizationId: string | null;
+  membershipId: string | null;
+  /** The subscription's secret, sealed like the tokens (OAuth mode). */
+  sealedSecret: Buffer | null;
+  state: WebhookState;
+  reason: WebhookUnavailableReason | null;
+  /** When the last new (not duplicate) event for it was recorded. */
+  lastEventAt: string | null;
+  updatedAt: string;
+}
+
+/** A delivered webhook event, as recorded for deduplication. */
+export interface WebhookEventRecord {
+  /** Qonto's event id. */
+  id: string;
+  subscriptionId: string | null;
+  organizationId: string;
+  type: string;
+  receivedAt: string;
+}
+
 export interface MicrosoftAccount {
   homeAccountId: string;
   tenantId: string;
@@ -33,6 +80,8 @@ export interface Integration {
   microsoftAccount: MicrosoftAccount | null;
   /** Qonto's probative copies are exported beside the receipts (docs/probative-copies.md). */
   probativeCopies: boolean;
+  /** Where consent was withdrawn, once it was; null otherwise. */
+  revokedReason: RevokedReason | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -227,7 +276,8 @@ export interface Store {
   listIntegrations(): Promise<Integration[]>;
   updateIntegration(
     id: string,
-    patch: Partial<Pick<Integration, 'status' | 'syncFrom' | 'timeZone' | 'microsoftAccount' | 'probativeCopies'>>,
+    /** `revokedReason`: the first one given stays (consent is withdrawn once). */
+    patch: Partial<Pick<Integration, 'status' | 'syncFrom' | 'timeZone' | 'microsoftAccount' | 'probativeCopies' | 'revokedReason'>>,
   ): Promise<Integration>;
 
   /** Encrypted, opaque token cache (MSAL serialisation, Qonto OAuth tokens) per integration and provider. */
@@ -255,10 +305,11 @@ export interface Store {
   /** The option is off: forgets the account's copies (their files stay in the drive, untracked) and
    * the statuses. Hands back how many rows went, and the upload sessions they held. */
   forgetProbative(integrationId: string, bankAccountId: string): Promise<{ forgotten: number; uploadUrls: string[] }>;
-  /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. */
-  nextToExport(integrationId: string, runNumber: number, limit: number): Promise<ManifestEntry[]>;
+  /** Receipts to export now: pending, plus failed ones not failed in `runNumber`. Stable order. With
+   * `transactionIds`, only the files of these transactions (an incremental run; at most a few thousand). */
+  nextToExport(integrationId: string, runNumber: number, limit: number, transactionIds?: readonly string[]): Promise<ManifestEntry[]>;
   /** How many receipts `nextToExport` would still return for this run. */
-  countToExport(integrationId: string, runNumber: number): Promise<number>;
+  countToExport(integrationId: string, runNumber: number, transactionIds?: readonly string[]): Promise<number>;
   /** Drive item ids of every receipt believed to be in the drive (for a full re-scan after delta expiry). */
   uploadedItemIds(integrationId: string): Promise<string[]>;
   updateEntry(
@@ -327,6 +378,26 @@ export interface Store {
   adminSessionEpoch(): Promise<number>;
   /** Ends every admin session issued so far (sign-out); returns the new epoch. */
   bumpAdminSessionEpoch(): Promise<number>;
+
+  /** Writes the given fields of the integration's webhook subscription row (`integrationId` and
+   * `updatedAt` are the store's). A row is created only when `state` is given; a revoked row is final
+   * and stays as it is (decided in the statement, so a subscription attempt still under way cannot
+   * bring it back). */
+  putWebhookSubscription(integrationId: string, row: Partial<WebhookSubscriptionRow>): Promise<void>;
+  getWebhookSubscription(integrationId: string): Promise<WebhookSubscriptionRow | null>;
+  /** The sealed secret of a subscription, whatever its state (a revoked one verifies late retries);
+   * null when unknown or without a secret. */
+  webhookSecrets(subscriptionId: string): Promise<{ integrationId: string; sealedSecret: Buffer; state: WebhookState } | null>;
+  /** Integrations subscribed (active or manual) to this organization's events that are not revoked. */
+  integrationsOfOrganization(organizationId: string): Promise<string[]>;
+  /** Records a delivered event once: 'new' for the first delivery of its id, from any process, and
+   * 'duplicate' after. A new one sets `lastEventAt` of its subscription's row, or when it names none,
+   * of every row of its organization. */
+  recordWebhookEvent(e: WebhookEventRecord): Promise<'new' | 'duplicate'>;
+  /** Forgets an event whose handling failed, so Qonto's retry is not a duplicate. */
+  forgetWebhookEvent(id: string): Promise<void>;
+  /** Forgets the events received before `before` (ISO instant); returns how many. */
+  pruneWebhookEvents(before: string): Promise<number>;
 
   /** A cheap round trip to the database (readiness); throws when it does not answer. */
   ping(): Promise<void>;

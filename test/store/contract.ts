@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
-import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, MissingReceipt, Store, TransactionRecord } from '../../src/store/types.js';
+import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, MissingReceipt, Store, TransactionRecord, WebhookEventRecord } from '../../src/store/types.js';
 import { manifestKey } from '../../src/sync/probative.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
@@ -138,6 +138,15 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         ['i1', null],
         ['i0', 'org-1'],
       ]);
+    });
+
+    it('keeps the first reason an integration was revoked for', async () => {
+      expect((await store.getIntegration('i1'))?.revokedReason).toBeNull();
+      expect((await store.updateIntegration('i1', { status: 'idle' })).revokedReason).toBeNull();
+      const revoked = await store.updateIntegration('i1', { status: 'revoked', revokedReason: 'withdrawn_here' });
+      expect(revoked).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_here' });
+      await store.updateIntegration('i1', { status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
+      expect((await store.getIntegration('i1'))?.revokedReason).toBe('withdrawn_here');
     });
 
     it('never moves a revoked integration to another status, and still updates its other fields', async () => {
@@ -297,6 +306,20 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       await store.updateEntry('i1', 'a', { state: 'failed', failedInRun: 3 });
       expect(await store.nextToExport('i1', 3, 10)).toEqual([]);
       expect(await store.nextToExport('i1', 4, 10)).toHaveLength(1);
+    });
+
+    it("exports only the given transactions' files when asked for them, probative copies with their receipt", async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.recordProbative('i1', [{ attachmentId: 'a', status: 'available', size: 10 }]);
+      await store.updateEntry('i1', 'c', { state: 'failed', failedInRun: 3 });
+      const ids = async (transactionIds?: string[]) => (await store.nextToExport('i1', 4, 10, transactionIds)).map((e) => e.attachmentId);
+      expect(await ids(['tx-a', 'tx-c', 'tx-unknown'])).toEqual(['a', 'c', manifestKey('a', 'probative')]);
+      expect(await store.countToExport('i1', 4, ['tx-a', 'tx-c'])).toBe(3);
+      expect(await store.countToExport('i1', 3, ['tx-a', 'tx-c'])).toBe(2);
+      expect(await ids([])).toEqual([]);
+      expect(await store.countToExport('i1', 4, [])).toBe(0);
+      expect(await ids()).toHaveLength(4);
+      expect(await store.countToExport('i1', 4)).toBe(4);
     });
 
     it('dismisses a deleted folder with everything below it, and revives on reconfigure', async () => {
@@ -467,6 +490,124 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.getFolder('i1', 'A')).toBeNull();
       expect(await store.missingReceipts('i1', '2026-01-01')).toEqual([]);
       expect(await store.takeSignIn('s1', 1_800_000_001_000)).toBeNull();
+    });
+
+    describe('webhooks', () => {
+      const secret = Buffer.from([0, 1, 2, 255]);
+      const event = (id: string, patch: Partial<WebhookEventRecord> = {}): WebhookEventRecord => ({
+        id,
+        subscriptionId: 'sub-1',
+        organizationId: 'org-1',
+        type: 'v1/transactions',
+        receivedAt: '2026-03-10T09:00:00.000Z',
+        ...patch,
+      });
+
+      it('writes the given fields of a subscription row, creating it only with a state', async () => {
+        expect(await store.getWebhookSubscription('i1')).toBeNull();
+        await store.putWebhookSubscription('i1', { reason: 'no_secret' });
+        expect(await store.getWebhookSubscription('i1')).toBeNull();
+        await store.putWebhookSubscription('i1', { state: 'creating', sealedSecret: secret, organizationId: 'org-1', membershipId: 'm-1' });
+        await store.putWebhookSubscription('i1', { state: 'active', subscriptionId: 'sub-1' });
+        const row = await store.getWebhookSubscription('i1');
+        expect(row).toEqual({
+          integrationId: 'i1',
+          subscriptionId: 'sub-1',
+          organizationId: 'org-1',
+          membershipId: 'm-1',
+          sealedSecret: secret,
+          state: 'active',
+          reason: null,
+          lastEventAt: null,
+          updatedAt: expect.any(String),
+        });
+        await store.putWebhookSubscription('i1', { state: 'unavailable', reason: 'missing_scope', subscriptionId: null });
+        expect(await store.getWebhookSubscription('i1')).toMatchObject({ state: 'unavailable', reason: 'missing_scope', subscriptionId: null, sealedSecret: secret });
+        await store.putWebhookSubscription('i1', { reason: null });
+        expect((await store.getWebhookSubscription('i1'))?.reason).toBeNull();
+      });
+
+      it('keeps a revoked subscription revoked, with its secret', async () => {
+        await store.putWebhookSubscription('i1', { state: 'active', subscriptionId: 'sub-1', sealedSecret: secret });
+        await store.putWebhookSubscription('i1', { state: 'revoked' });
+        await store.putWebhookSubscription('i1', { state: 'active', subscriptionId: 'sub-2', sealedSecret: Buffer.from('new') });
+        await store.putWebhookSubscription('i1', { subscriptionId: 'sub-3' });
+        expect(await store.getWebhookSubscription('i1')).toMatchObject({ state: 'revoked', subscriptionId: 'sub-1', sealedSecret: secret });
+        expect(await store.webhookSecrets('sub-1')).toEqual({ integrationId: 'i1', sealedSecret: secret, state: 'revoked' });
+      });
+
+      it("finds a subscription's sealed secret by its id", async () => {
+        expect(await store.webhookSecrets('sub-1')).toBeNull();
+        await store.putWebhookSubscription('i1', { state: 'creating', subscriptionId: 'sub-1' });
+        expect(await store.webhookSecrets('sub-1')).toBeNull();
+        await store.putWebhookSubscription('i1', { state: 'active', sealedSecret: secret });
+        expect(await store.webhookSecrets('sub-1')).toEqual({ integrationId: 'i1', sealedSecret: secret, state: 'active' });
+        await store.createIntegration({ id: 'i2' });
+        await expect(store.putWebhookSubscription('i2', { state: 'active', subscriptionId: 'sub-1' })).rejects.toThrow();
+      });
+
+      it("lists the subscribed integrations of an organization, not revoked ones nor other organizations'", async () => {
+        for (const id of ['i2', 'i3', 'i4', 'i5', 'i6']) await store.createIntegration({ id });
+        await store.putWebhookSubscription('i1', { state: 'manual', organizationId: 'org-1' });
+        await store.putWebhookSubscription('i2', { state: 'active', organizationId: 'org-1', subscriptionId: 'sub-2' });
+        await store.putWebhookSubscription('i3', { state: 'unavailable', reason: 'no_secret', organizationId: 'org-1' });
+        await store.putWebhookSubscription('i4', { state: 'manual', organizationId: 'org-2' });
+        await store.putWebhookSubscription('i5', { state: 'revoked', organizationId: 'org-1' });
+        // Revoked integration whose row was not (yet) marked.
+        await store.putWebhookSubscription('i6', { state: 'manual', organizationId: 'org-1' });
+        await store.updateIntegration('i6', { status: 'revoked' });
+        expect(await store.integrationsOfOrganization('org-1')).toEqual(['i1', 'i2']);
+        expect(await store.integrationsOfOrganization('org-3')).toEqual([]);
+        await store.deleteIntegration('i2');
+        expect(await store.integrationsOfOrganization('org-1')).toEqual(['i1']);
+        expect(await store.getWebhookSubscription('i2')).toBeNull();
+      });
+
+      it("records an event once, and then sets its subscription's last event time, the latest", async () => {
+        await store.createIntegration({ id: 'i2' });
+        await store.putWebhookSubscription('i1', { state: 'active', subscriptionId: 'sub-1', organizationId: 'org-1' });
+        await store.putWebhookSubscription('i2', { state: 'active', subscriptionId: 'sub-2', organizationId: 'org-1' });
+        expect(await store.recordWebhookEvent(event('e1'))).toBe('new');
+        expect(await store.recordWebhookEvent(event('e1', { receivedAt: '2026-03-10T10:00:00.000Z' }))).toBe('duplicate');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        expect((await store.getWebhookSubscription('i2'))?.lastEventAt).toBeNull();
+        expect(await store.recordWebhookEvent(event('e0', { receivedAt: '2026-03-10T08:00:00.000Z' }))).toBe('new');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        // Unknown subscription: recorded, no row changes.
+        expect(await store.recordWebhookEvent(event('e2', { subscriptionId: 'sub-x', receivedAt: '2026-03-10T11:00:00.000Z' }))).toBe('new');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+      });
+
+      it('sets the last event time of every row of its organization when the event names no subscription (API-key mode)', async () => {
+        for (const id of ['i2', 'i3']) await store.createIntegration({ id });
+        await store.putWebhookSubscription('i1', { state: 'manual', organizationId: 'org-1' });
+        await store.putWebhookSubscription('i2', { state: 'manual', organizationId: 'org-1' });
+        await store.putWebhookSubscription('i3', { state: 'manual', organizationId: 'org-2' });
+        expect(await store.recordWebhookEvent(event('e1', { subscriptionId: null }))).toBe('new');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        expect((await store.getWebhookSubscription('i2'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        expect((await store.getWebhookSubscription('i3'))?.lastEventAt).toBeNull();
+      });
+
+      it('calls exactly one of concurrent deliveries of an event new, across store instances', async () => {
+        const stores = [store, await another()];
+        const outcomes = await Promise.all(Array.from({ length: 20 }, (_, n) => stores[n % 2]!.recordWebhookEvent(event('e1'))));
+        expect(outcomes.filter((o) => o === 'new')).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(19);
+      });
+
+      it('forgets an event, so that its next delivery is new again, and prunes old events', async () => {
+        expect(await store.recordWebhookEvent(event('e1'))).toBe('new');
+        await store.forgetWebhookEvent('e1');
+        expect(await store.recordWebhookEvent(event('e1'))).toBe('new');
+        await store.recordWebhookEvent(event('e2', { receivedAt: '2026-03-11T09:00:00.000Z' }));
+        await store.recordWebhookEvent(event('e3', { receivedAt: '2026-03-12T09:00:00.000Z' }));
+        expect(await store.pruneWebhookEvents('2026-03-11T09:00:00.000Z')).toBe(1);
+        expect(await store.recordWebhookEvent(event('e1'))).toBe('new');
+        expect(await store.recordWebhookEvent(event('e2'))).toBe('duplicate');
+        expect(await store.recordWebhookEvent(event('e3'))).toBe('duplicate');
+        expect(await store.pruneWebhookEvents('2026-03-01T00:00:00.000Z')).toBe(0);
+      });
     });
 
     const dated = (id: string, transactionDate: string | undefined): DiscoveredReceipt => ({
