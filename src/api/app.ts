@@ -86,7 +86,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.get('/metrics', metricsHandler(deps.metrics ?? { perIntegration: false }));
   serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, sandboxReceipts: deps.addSandboxReceipt !== undefined, codec: deps.codec ? { open: deps.codec.open, namespace: deps.namespace } : false });
 
-  const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives, addSandboxReceipt: deps.addSandboxReceipt };
+  const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives, addSandboxReceipt: deps.addSandboxReceipt, syncTime: deps.settings.syncTime };
   let organizationOf: (c: Context) => string | null = () => null;
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;

@@ -37,6 +37,8 @@ export interface PagesDeps {
   signOut: (c: Context) => void | Promise<void>;
   /** Where the Temporal UI is, for the link to each integration's workflow. */
   temporalUiUrl: string | null;
+  /** The daily run's HH:MM (SYNC_TIME), named where webhooks cannot be used; default 23:30. */
+  syncTime?: string;
   /** Sandbox mode: the simulated OneDrive, listed. */
   sandboxDrives?: () => DriveListing[];
   /** Sandbox mode: attaches a new receipt in the simulated Qonto (its webhooks bring it over). */
@@ -76,7 +78,7 @@ export function pageRoutes(deps: PagesDeps) {
   async function dashboardOf(page: PageContext, integration: Integration) {
     const status = await readStatus(deps, integration);
     const folders = await deps.store.folderCounts(integration.id);
-    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone);
+    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone, deps.syncTime);
     // Nothing to chase before the first import, nor once consent is withdrawn.
     const missing =
       integration.syncFrom !== null && integration.status !== 'revoked' && integration.status !== 'connecting'
