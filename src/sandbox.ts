@@ -41,6 +41,26 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     qontoWebhooks: { allowHttpCallbacks: true },
   });
   const sandboxConfig = loadConfig({ ...process.env, ...simulators.oauthEnv, SANDBOX: 'true' });
+
+  /** Qonto keeps subscriptions; the restarted simulator does not: it gets the stored one back, same
+   * id and secret, so events keep coming without the workflow subscribing again. */
+  async function restoreSubscription(services: Services, integrationId: string, membershipId: string): Promise<void> {
+    const row = await services.store.getWebhookSubscription(integrationId);
+    if (row?.state !== 'active' || !row.subscriptionId || !row.sealedSecret) return;
+    try {
+      const secret = services.sealer.open(row.sealedSecret, `webhook-secret:${integrationId}`).toString('utf8');
+      simulators.qonto.data.addWebhookSubscription({
+        id: row.subscriptionId,
+        callbackUrl: `${sandboxConfig.PUBLIC_URL}/webhooks/qonto`,
+        types: ['v1/transactions', 'v1/consent-revocations'],
+        secret,
+        membershipId,
+        clientId: sandboxConfig.QONTO_CLIENT_ID ?? null,
+      });
+    } catch (error) {
+      logger.warn(`Sandbox: the webhook subscription of integration ${integrationId} could not be restored (${String(error)}); the daily run still syncs`);
+    }
+  }
   logger.info(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
 
   return {
@@ -55,6 +75,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
         await signInToQontoWithSimulator(qontoOAuth, integration.id, owner);
         const account = await signInWithSimulator(services.microsoftAuth, integration.id, username);
         await services.store.updateIntegration(integration.id, { microsoftAccount: account });
+        await restoreSubscription(services, integration.id, owner);
         const handle = client.workflow.getHandle(workflowIdFor(integration.id));
         // The simulated drive started empty: import everything again, with the new sign-ins.
         await handle.signal(reconnectSignal).catch(() => {});

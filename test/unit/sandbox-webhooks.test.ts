@@ -1,13 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox.js';
+import { createServices } from '../../src/services.js';
 import { freePortBlock } from '../support/browser.js';
 
 /** The sandbox's simulated Qonto: its callbacks may be plain http (PUBLIC_URL is http://localhost),
- * and "Add a receipt in Qonto" makes a payment whose receipt the API shows at once. */
+ * "Add a receipt in Qonto" makes a payment whose receipt the API shows at once, and a restart gives
+ * the simulator back the subscriptions it forgot. */
 let dataDir: string;
 let sandbox: Sandbox;
 
@@ -41,5 +45,35 @@ describe('sandbox: Qonto webhooks', () => {
     expect(tx.emittedAt.slice(0, 10)).toBe(new Date().toISOString().slice(0, 10));
     expect(data.visibleAttachmentIds(tx)).toEqual([added.attachmentId]);
     expect(added.fileName).toMatch(/^Ticket .+ \d{4}-\d{2}-\d{2}\.pdf$/);
+  });
+
+  it('gives the restarted simulator back an integration\'s subscription, with its id and secret', async () => {
+    // The sandbox's own settings, with the store in this test's data directory.
+    const services = await createServices(loadConfig({ ...sandbox.simulators.oauthEnv, SANDBOX: 'true', DATA_DIR: dataDir, PUBLIC_URL: sandbox.config.PUBLIC_URL }));
+    try {
+      const { store, sealer } = services;
+      const id = randomUUID();
+      await store.createIntegration({ id, status: 'idle' });
+      await store.updateIntegration(id, { syncFrom: '2026-01-01', microsoftAccount: { username: sandbox.simulators.users.personal.username, homeAccountId: 'x', tenantId: 'y' } });
+      const secret = 's'.repeat(64);
+      await store.putWebhookSubscription(id, { state: 'active', subscriptionId: 'sub-restored', sealedSecret: sealer.seal(Buffer.from(secret), `webhook-secret:${id}`) });
+      const client = { workflow: { getHandle: () => ({ signal: () => Promise.resolve() }) } } as unknown as Client;
+      await sandbox.restoreIntegrations(services, client);
+
+      const { data, webhooks } = sandbox.simulators.qonto;
+      expect(data.webhookSubscription('sub-restored')).toMatchObject({
+        callbackUrl: `${sandbox.config.PUBLIC_URL}/webhooks/qonto`,
+        secret,
+        membershipId: sandbox.simulators.demo!.membershipIds.owner,
+        types: ['v1/transactions', 'v1/consent-revocations'],
+      });
+      const before = webhooks.events.length;
+      sandbox.addReceipt();
+      const restored = webhooks.events.slice(before).filter((e) => e.subscription_id === 'sub-restored');
+      expect(restored.map((e) => e.data.event)).toEqual(['created', 'updated']);
+      webhooks.stop();
+    } finally {
+      await services.close();
+    }
   });
 });
