@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { logger } from './logger.js';
 import type { Services } from './services.js';
 import { startSimulators, type Simulators } from './simulators/index.js';
+import { addDemoReceipt, type AddedReceipt } from './simulators/qonto/demo-receipt.js';
 import { signInToQontoWithSimulator, signInWithSimulator } from './simulators/sign-in.js';
 
 /** Qonto, Microsoft identity, Graph and its upload host, from SANDBOX_PORT_BASE on. */
@@ -21,6 +22,8 @@ export interface Sandbox {
   restoreIntegrations(services: Services, client: Client): Promise<void>;
   /** The simulated OneDrive, for the sandbox's drive page. */
   drives(): DriveListing[];
+  /** "Add a receipt in Qonto": a new demo payment with its receipt, announced by Qonto's webhooks. */
+  addReceipt(): AddedReceipt;
   close(): Promise<void>;
 }
 
@@ -34,8 +37,30 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
     ports: sandboxPorts(config.SANDBOX_PORT_BASE),
     storageDir: join(config.dataDir, 'sandbox-drive'),
     demo: SANDBOX_DEMO,
+    // PUBLIC_URL is http://localhost here: the simulated Qonto may call it back over plain http.
+    qontoWebhooks: { allowHttpCallbacks: true },
   });
   const sandboxConfig = loadConfig({ ...process.env, ...simulators.oauthEnv, SANDBOX: 'true' });
+
+  /** Qonto keeps subscriptions; the restarted simulator does not: it gets the stored one back, same
+   * id and secret, so events keep coming without the workflow subscribing again. */
+  async function restoreSubscription(services: Services, integrationId: string, membershipId: string): Promise<void> {
+    const row = await services.store.getWebhookSubscription(integrationId);
+    if (row?.state !== 'active' || !row.subscriptionId || !row.sealedSecret) return;
+    try {
+      const secret = services.sealer.open(row.sealedSecret, `webhook-secret:${integrationId}`).toString('utf8');
+      simulators.qonto.data.addWebhookSubscription({
+        id: row.subscriptionId,
+        callbackUrl: `${sandboxConfig.PUBLIC_URL}/webhooks/qonto`,
+        types: ['v1/transactions', 'v1/consent-revocations'],
+        secret,
+        membershipId,
+        clientId: sandboxConfig.QONTO_CLIENT_ID ?? null,
+      });
+    } catch (error) {
+      logger.warn(`Sandbox: the webhook subscription of integration ${integrationId} could not be restored (${String(error)}); the daily run still syncs`);
+    }
+  }
   logger.info(`Sandbox: Qonto ${simulators.qonto.url}, Microsoft identity ${simulators.identity.url}, Graph ${simulators.graph.url}`);
 
   return {
@@ -50,6 +75,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
         await signInToQontoWithSimulator(qontoOAuth, integration.id, owner);
         const account = await signInWithSimulator(services.microsoftAuth, integration.id, username);
         await services.store.updateIntegration(integration.id, { microsoftAccount: account });
+        await restoreSubscription(services, integration.id, owner);
         const handle = client.workflow.getHandle(workflowIdFor(integration.id));
         // The simulated drive started empty: import everything again, with the new sign-ins.
         await handle.signal(reconnectSignal).catch(() => {});
@@ -82,6 +108,7 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
         })
         .filter((d) => d.folders.length > 0);
     },
+    addReceipt: () => addDemoReceipt(simulators.qonto.data),
     close: () => simulators.close(),
   };
 }

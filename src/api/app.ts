@@ -25,7 +25,7 @@ import { Sessions, type Session } from './session.js';
 import { webhookRoutes, type WebhookDeps } from '../webhooks/receiver.js';
 
 type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'> &
-  Pick<PagesDeps, 'namespace' | 'defaultTimeZone' | 'temporalUiUrl' | 'sandboxDrives'> & {
+  Pick<PagesDeps, 'namespace' | 'defaultTimeZone' | 'temporalUiUrl' | 'sandboxDrives' | 'addSandboxReceipt'> & {
     publicUrl: string;
     /** What `GET /readyz` asks (api-deps.ts builds them from the store and the Temporal client). */
     readiness: ReadinessChecks;
@@ -107,9 +107,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', readinessHandler(deps.readiness, deps.logger));
   app.get('/metrics', metricsHandler(deps.metrics ?? { perIntegration: false }));
-  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, codec: deps.codec ? { open: deps.codec.open, namespace: deps.namespace } : false });
+  serveOpenApi(app, { mode: deps.mode, sandbox: deps.sandboxDrives !== undefined, sandboxReceipts: deps.addSandboxReceipt !== undefined, codec: deps.codec ? { open: deps.codec.open, namespace: deps.namespace } : false });
 
-  const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives };
+  const pages = { store: deps.store, temporal: deps.temporal, namespace: deps.namespace, defaultTimeZone: deps.defaultTimeZone, temporalUiUrl: deps.temporalUiUrl, sandboxDrives: deps.sandboxDrives, addSandboxReceipt: deps.addSandboxReceipt, syncTime: deps.settings.syncTime };
   let organizationOf: (c: Context) => string | null = () => null;
   let beforeCreate: ((c: Context) => Promise<(id: string) => Promise<void>>) | undefined;
   let sessionOrganization: ((c: Context) => Promise<string | null>) | undefined;

@@ -24,7 +24,13 @@ export function apiDeps(
   config: Config,
   services: Services,
   temporal: Client,
-  extras: { temporalUiUrl?: string | null; sandboxDrives?: () => DriveListing[]; openCodec?: boolean; temporalSdkMetricsUrl?: string } = {},
+  extras: {
+    temporalUiUrl?: string | null;
+    sandboxDrives?: () => DriveListing[];
+    addSandboxReceipt?: () => void;
+    openCodec?: boolean;
+    temporalSdkMetricsUrl?: string;
+  } = {},
 ): ApiDeps {
   const temporalUiUrl = config.TEMPORAL_UI_URL ?? extras.temporalUiUrl ?? null;
   // The codec server decodes every integration's payloads: ADMIN_TOKEN opens it, so it is on when one is
@@ -65,6 +71,7 @@ export function apiDeps(
     temporalUiUrl,
     ...(codec ? { codec } : {}),
     ...(extras.sandboxDrives ? { sandboxDrives: extras.sandboxDrives } : {}),
+    ...(extras.addSandboxReceipt ? { addSandboxReceipt: extras.addSandboxReceipt } : {}),
   };
   if (services.qontoOAuth) {
     return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN };

@@ -11,7 +11,7 @@ import { registerWebhookPath } from '../webhooks/receiver.js';
  * the pages and sign-in routes, which answer HTML and redirects, are registered here with the same
  * zod schemas that validate them.
  */
-export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; codec: false | { open: boolean; namespace: string } }): void {
+export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth'; sandbox: boolean; sandboxReceipts?: boolean; codec: false | { open: boolean; namespace: string } }): void {
   const registry = app.openAPIRegistry;
   registry.registerComponent(
     'securitySchemes',
@@ -93,6 +93,15 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
   });
   if (opts.sandbox) {
     registry.registerPath({ ...page, method: 'get', path: '/sandbox/drive', summary: 'Sandbox only: the simulated OneDrive, listed', responses: { 200: html('The page') } });
+    if (opts.sandboxReceipts) {
+      registry.registerPath({
+        ...page,
+        method: 'post',
+        path: '/sandbox/receipts',
+        summary: 'Sandbox only: attaches a new receipt to a demo payment in the simulated Qonto',
+        responses: { ...redirect(303, 'To the simulated OneDrive'), ...posted },
+      });
+    }
   }
   if (opts.mode === 'oauth') {
     registry.registerPath({ method: 'get', path: '/auth/qonto/login', tags: ['sign-in'], summary: 'Sign in with Qonto', responses: redirect(302, 'To Qonto') });

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ALERT_CONDITIONS } from '../alerts/conditions.js';
-import { INTEGRATION_STATUSES } from '../store/types.js';
+import { INTEGRATION_STATUSES, type RevokedReason, type WebhookState, type WebhookUnavailableReason } from '../store/types.js';
 import { EXPORT_LOG_STATES } from './export-log.js';
 
 /** What the API answers, as zod schemas: the OpenAPI document is generated from them, and the handlers'
@@ -62,6 +62,18 @@ const alerts = z
   })
   .openapi('Alerts');
 
+const WEBHOOK_STATES = ['creating', 'active', 'manual', 'unavailable', 'revoked'] as const satisfies readonly WebhookState[];
+const WEBHOOK_UNAVAILABLE = ['insecure_public_url', 'missing_scope', 'api_key_no_permission', 'no_secret'] as const satisfies readonly WebhookUnavailableReason[];
+const REVOKED_REASONS = ['withdrawn_here', 'withdrawn_in_qonto'] as const satisfies readonly RevokedReason[];
+
+const webhookStatus = z
+  .object({
+    state: z.enum(WEBHOOK_STATES),
+    reason: z.enum(WEBHOOK_UNAVAILABLE).nullable().openapi({ description: 'While unavailable: why Qonto cannot notify this service (the daily run still syncs)' }),
+    lastEventAt: z.string().nullable().openapi({ format: 'date-time', description: 'When the last new Qonto event for it arrived' }),
+  })
+  .openapi('WebhookStatus');
+
 export const integrationStatus = z
   .object({
     id: z.string(),
@@ -85,6 +97,11 @@ export const integrationStatus = z
       .nullable()
       .openapi({ description: 'Progress of the first import (null when no worker answered)' }),
     alerts,
+    webhook: webhookStatus.nullable().openapi({ description: "Qonto's webhooks for this integration (null until it first tried to subscribe)" }),
+    revokedReason: z
+      .enum(REVOKED_REASONS)
+      .nullable()
+      .openapi({ description: 'When revoked: consent withdrawn here, or in Qonto (a consent-revocation event)' }),
   })
   .openapi('Status');
 

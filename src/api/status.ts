@@ -15,6 +15,8 @@ const QUERY_DEADLINE_MS = 2_000;
 export async function readStatus(deps: { store: Store; temporal: Client }, integration: Integration): Promise<IntegrationStatusBody> {
   const counts = await deps.store.counts(integration.id);
   const alerts = await alertsOf(deps.store, integration.id);
+  // The store, not the workflow, is where the receiver records each event.
+  const subscription = await deps.store.getWebhookSubscription(integration.id);
   const base: IntegrationStatusBody = {
     id: integration.id,
     status: integration.status,
@@ -32,6 +34,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     phase: null,
     backfill: null,
     alerts,
+    webhook: subscription && { state: subscription.state, reason: subscription.reason, lastEventAt: subscription.lastEventAt },
+    revokedReason: integration.revokedReason,
   };
   if (integration.status === 'connecting' || integration.status === 'revoked') return base;
   try {

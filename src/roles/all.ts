@@ -28,7 +28,7 @@ export async function startAllRole(operatorConfig: Config, options: RoleOptions 
   const worker = await runWorker(config, services, address);
   const client = await connectClient(config.temporal, address, services.dataConverter);
   if (sandbox) await sandbox.restoreIntegrations(services, client);
-  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, temporalSdkMetricsUrl: options.temporalSdkMetricsUrl, ...(sandbox ? { sandboxDrives: () => sandbox.drives() } : {}) };
+  const extras = { temporalUiUrl: embedded?.uiUrl ?? null, openCodec, temporalSdkMetricsUrl: options.temporalSdkMetricsUrl, ...(sandbox ? { sandboxDrives: () => sandbox.drives(), addSandboxReceipt: () => void sandbox.addReceipt() } : {}) };
   const http = await serveApi(config, services, client, extras);
   const stopProgress = logProgress(services.store);
   // The API receives Qonto's webhook deliveries: it forgets their ids once no retry can come.

@@ -24,6 +24,8 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     phase: 'sleeping',
     backfill: { done: true, exported: 0, pending: 0 },
     alerts: { active: [], history: [] },
+    webhook: null,
+    revokedReason: null,
     ...over,
   };
 }

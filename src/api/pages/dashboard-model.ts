@@ -2,6 +2,7 @@ import type { FolderCounts, IntegrationStatus } from '../../store/types.js';
 import type { IntegrationStatusBody } from '../status.js';
 import type { Locale, Messages } from './i18n.js';
 import { alertsModel, type AlertsModel } from './alerts-model.js';
+import { webhookModel, type WebhookModel } from './webhook-model.js';
 
 /** How a state reads at a glance: drives the colour and icon of the state line. */
 export type Tone = 'ok' | 'working' | 'attention' | 'off';
@@ -38,6 +39,7 @@ export interface DashboardModel {
   /** Seconds until the page asks again: often while work is under way. */
   refreshSeconds: number;
   alerts: AlertsModel;
+  webhooks: WebhookModel;
 }
 
 const LOCALE_TAGS: Record<Locale, string> = { en: 'en-GB', de: 'de-DE' };
@@ -94,7 +96,14 @@ function accountsOf(folders: FolderCounts[]): DashboardModel['accounts'] {
 }
 
 /** Everything the dashboard says about one integration, in words, in the user's language and zone. */
-export function dashboardModel(status: IntegrationStatusBody, folders: FolderCounts[], locale: Locale, t: Messages, fallbackZone: string): DashboardModel {
+export function dashboardModel(
+  status: IntegrationStatusBody,
+  folders: FolderCounts[],
+  locale: Locale,
+  t: Messages,
+  fallbackZone: string,
+  syncTime = '23:30',
+): DashboardModel {
   const zone = status.timeZone ?? fallbackZone;
   const run = status.lastRun;
   const lastRun = run
@@ -132,5 +141,6 @@ export function dashboardModel(status: IntegrationStatusBody, folders: FolderCou
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
     alerts: alertsModel(status.alerts, locale, (iso) => formatInstant(iso, locale, zone)),
+    webhooks: webhookModel(status, locale, (iso) => formatInstant(iso, locale, zone), syncTime),
   };
 }

@@ -5,6 +5,7 @@ import type { Messages } from './i18n.js';
 import { MissingReceipts, type MissingView } from './missing-receipts.js';
 import { ProbativeField, ProbativeNote } from './probative.js';
 import { ZoneSelect } from './setup.js';
+import { WebhookFact, WebhookNotice } from './webhooks.js';
 
 /** The part of a dashboard the page refreshes in place (`GET /integrations/:id/panel`). */
 export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel; lastError: string | null; missing?: MissingView | null }) {
@@ -16,6 +17,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
         <span class="visually-hidden">{t.state}: </span>
         {m.stateText}
       </p>
+      <WebhookNotice w={m.webhooks} />
       {m.progress && (
         <div class="progress-block">
           <label for={`backfill-progress-${id}`}>{t.progressLabel}</label>
@@ -51,6 +53,7 @@ export function StatusPanel(props: { t: Messages; id: string; m: DashboardModel;
             <dt>{t.nextRun}</dt>
             <dd>{m.nextRun}</dd>
           </div>
+          <WebhookFact w={m.webhooks} />
           {props.lastError && m.status !== 'idle' && (
             <div>
               <dt>{t.lastError}</dt>

@@ -37,8 +37,12 @@ export interface PagesDeps {
   signOut: (c: Context) => void | Promise<void>;
   /** Where the Temporal UI is, for the link to each integration's workflow. */
   temporalUiUrl: string | null;
+  /** The daily run's HH:MM (SYNC_TIME), named where webhooks cannot be used; default 23:30. */
+  syncTime?: string;
   /** Sandbox mode: the simulated OneDrive, listed. */
   sandboxDrives?: () => DriveListing[];
+  /** Sandbox mode: attaches a new receipt in the simulated Qonto (its webhooks bring it over). */
+  addSandboxReceipt?: () => void;
 }
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -74,7 +78,7 @@ export function pageRoutes(deps: PagesDeps) {
   async function dashboardOf(page: PageContext, integration: Integration) {
     const status = await readStatus(deps, integration);
     const folders = await deps.store.folderCounts(integration.id);
-    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone);
+    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone, deps.syncTime);
     // Nothing to chase before the first import, nor once consent is withdrawn.
     const missing =
       integration.syncFrom !== null && integration.status !== 'revoked' && integration.status !== 'connecting'
@@ -182,10 +186,19 @@ export function pageRoutes(deps: PagesDeps) {
 
   if (deps.sandboxDrives) {
     const drives = deps.sandboxDrives;
+    const addReceipt = deps.addSandboxReceipt;
     app.get('/sandbox/drive', (c) => {
       c.header('cache-control', 'no-store');
-      return c.html(<SandboxDrivePage page={pageContext(c, null)} drives={drives()} />);
+      return c.html(<SandboxDrivePage page={pageContext(c, null)} drives={drives()} addReceipt={addReceipt !== undefined} added={c.req.query('added') === '1'} />);
     });
+    if (addReceipt) {
+      // Like the drive page, open to any visitor of the sandbox: the demo organization is simulated.
+      // The app's same-origin check refuses a form posted from another site.
+      app.post('/sandbox/receipts', (c) => {
+        addReceipt();
+        return c.redirect('/sandbox/drive?added=1', 303);
+      });
+    }
   }
 
   return app;

@@ -1,5 +1,6 @@
 import { formatBytes } from './dashboard-model.js';
 import { Layout, type PageContext } from './layout.js';
+import { WEBHOOK_MESSAGES } from './webhooks-i18n.js';
 
 /** What the sandbox shows of the simulated OneDrive: each user's files under their folders. */
 export interface DriveListing {
@@ -10,13 +11,29 @@ export interface DriveListing {
 }
 
 /** Sandbox only: the simulated OneDrive, to see receipts arrive without a Microsoft account. */
-export function SandboxDrivePage(props: { page: PageContext; drives: DriveListing[] }) {
+export function SandboxDrivePage(props: { page: PageContext; drives: DriveListing[]; addReceipt: boolean; added: boolean }) {
   const { t, locale } = props.page;
+  const w = WEBHOOK_MESSAGES[locale];
   return (
     <Layout page={props.page} title={t.driveTitle}>
       <section class="card" aria-labelledby="drive-title">
         <h1 id="drive-title">{t.driveTitle}</h1>
         <p>{t.sandboxHint}</p>
+        {props.added && (
+          <p class="success" role="status">
+            {w.receiptAdded}
+          </p>
+        )}
+        {props.addReceipt && (
+          <form method="post" action="/sandbox/receipts">
+            <p class="help" id="add-receipt-help">
+              {w.addReceiptHelp}
+            </p>
+            <button type="submit" aria-describedby="add-receipt-help">
+              {w.addReceipt}
+            </button>
+          </form>
+        )}
         {props.drives.length === 0 && <p class="help">{t.driveEmpty}</p>}
         {props.drives.map((d) => (
           <section class="drive" aria-label={d.user}>
