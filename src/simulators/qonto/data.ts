@@ -310,7 +310,8 @@ export class QontoData {
       size: input.size,
       createdAt,
       probative: checkedProbative(input.probative ?? { status: 'unavailable' }),
-      visibleAt: this.now() + Math.max(0, input.visibleAfterMs ?? 0),
+      // Without a delay it is visible whatever a test's clock does later.
+      visibleAt: input.visibleAfterMs ? this.now() + input.visibleAfterMs : Number.NEGATIVE_INFINITY,
     };
     this.files.set(attachment.id, attachment);
     tx.attachmentIds.push(attachment.id);
