@@ -137,4 +137,13 @@ describe('Qonto simulator: attachments still being processed', () => {
       hidden: 200,
     });
   });
+
+  it('shows an attachment attached without delay even when the clock is moved back afterwards', async () => {
+    let now = Date.parse('2026-12-01T10:00:00.000Z');
+    const { sim, account } = await simulator({ now: () => now });
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 12, label: 'Café' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'a.pdf', contentType: 'application/pdf', size: 10 });
+    now -= 3_600_000;
+    expect((await call(sim, 'GET', `/v2/attachments/${receipt.id}`, API_KEY)).status).toBe(200);
+  });
 });
