@@ -42,11 +42,8 @@ export interface ActivityDeps {
   store: Store;
   qonto: (integrationId: string, limits?: ClientLimits) => QontoClient;
   onedrive: (integrationId: string, limits?: ClientLimits) => OneDriveClient;
-  /** Deletes every stored credential of the integration (consent withdrawn); `atQonto` (default true)
-   * also deletes its webhook subscription and revokes its tokens at Qonto first. */
+  /** Deletes every stored credential of the integration (consent withdrawn). */
   forgetTokens: (integrationId: string, opts?: { atQonto?: boolean }) => Promise<void>;
-  /** The integrations' Qonto webhook subscriptions; absent: the worker does not subscribe. */
-  webhooks?: Pick<WebhookSubscriptions, 'ensure'>;
   /** Uploads in flight at once per export batch (default DEFAULT_UPLOAD_CONCURRENCY). */
   uploadConcurrency?: number;
   /** A receipt that keeps failing transiently is set aside for this run after this many attempts. */
@@ -61,4 +58,6 @@ export interface ActivityDeps {
   alerts?: AlertService;
   /** The reports written into period folders (EXPORT_LOG_CSV, MISSING_RECEIPTS_CSV); absent: none. */
   driveReports?: DriveReportSettings;
+  /** The integrations' Qonto webhook subscriptions; absent: the worker does not subscribe. */
+  webhooks?: Pick<WebhookSubscriptions, 'ensure'>;
 }

@@ -128,6 +128,28 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
     expect(sim.data.webhookSubscriptions()).toEqual([]);
   });
 
+  it('revoked while it subscribed: the revoked row stays, and the subscription just made is deleted again', async () => {
+    const racing = new WebhookSubscriptions({
+      store,
+      sealer,
+      settings: OAUTH,
+      qonto: () => {
+        const client = new QontoClient({ baseUrl: sim.url, retry: FAST_RETRY, auth: { kind: 'oauth', getAccessToken: async () => token! } });
+        const create = client.createWebhookSubscription.bind(client);
+        client.createWebhookSubscription = async (input) => {
+          const created = await create(input);
+          // The user withdraws consent while Qonto's answer is on its way.
+          await store.putWebhookSubscription('i1', { state: 'revoked' });
+          return created;
+        };
+        return client;
+      },
+    });
+    expect(await racing.ensure('i1')).toMatchObject({ state: 'revoked' });
+    expect(await store.getWebhookSubscription('i1')).toMatchObject({ state: 'revoked', subscriptionId: null });
+    expect(sim.data.webhookSubscriptions()).toEqual([]);
+  });
+
   it('does nothing for a revoked integration', async () => {
     await store.updateIntegration('i1', { status: 'revoked' });
     expect(await subscriptions().ensure('i1')).toEqual({ state: 'revoked', reason: null, lastEventAt: null });
