@@ -2,6 +2,7 @@ import type { RetryOptions } from '../src/http/retry.js';
 import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
+import type { WebhookSubscriptions } from '../src/webhooks/subscription.js';
 import type { AttachmentLinks } from './attachment-links.js';
 import type { AlertService } from '../src/alerts/service.js';
 import type { DriveReportSettings } from '../src/sync/drive-reports.js';
@@ -57,4 +58,6 @@ export interface ActivityDeps {
   alerts?: AlertService;
   /** The reports written into period folders (EXPORT_LOG_CSV, MISSING_RECEIPTS_CSV); absent: none. */
   driveReports?: DriveReportSettings;
+  /** The integrations' Qonto webhook subscriptions; absent: the worker does not subscribe. */
+  webhooks?: Pick<WebhookSubscriptions, 'ensure'>;
 }

@@ -9,6 +9,7 @@ import { lifecycleActivities } from './lifecycle.js';
 import { organizationActivities } from './organization.js';
 import { quotaActivities } from './quota.js';
 import { verifyActivities } from './verify.js';
+import { webhookActivities } from './webhooks.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -24,6 +25,7 @@ export function createActivities(given: ActivityDeps) {
     ...lifecycleActivities(deps),
     ...alertActivities(deps),
     ...driveReportActivities(deps),
+    ...webhookActivities(deps),
   });
 }
 

@@ -17,6 +17,7 @@ import { openSqliteStoreReady } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 import { dataConverterFor } from './temporal/data-converter.js';
 import { EncryptionCodec, payloadKeys } from './temporal/payload-codec.js';
+import { WebhookSubscriptions } from './webhooks/subscription.js';
 
 export interface Services {
   store: Store;
@@ -118,6 +119,12 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
             ...tuning.qonto,
             retry: limitedRetry(tuning.qonto?.retry, limits),
           });
+  const webhooks = new WebhookSubscriptions({
+    store,
+    sealer,
+    qonto: (integrationId) => qonto(integrationId, SHORT_ACTIVITY_LIMITS),
+    settings: { publicUrl: config.PUBLIC_URL, sandbox: config.sandbox, qontoMode: config.qontoMode, webhookSecrets: config.webhookSecrets },
+  });
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).
   const driveGate = gatesByKey();
   const deps: ActivityDeps = {
@@ -133,12 +140,17 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         ...tuning.graph,
         retry: limitedRetry(tuning.graph?.retry, limits),
       }),
-    forgetTokens: async (integrationId, opts = {}) => {
-      // The Qonto revocation needs the stored refresh token: before the caches go. Skipped when Qonto
-      // withdrew the consent itself (a consent-revocation event): there is nothing left to revoke.
-      if (opts.atQonto !== false) await qontoOAuth?.revoke(integrationId);
+    // atQonto false: consent was withdrawn in Qonto, which already ended the subscription and tokens.
+    forgetTokens: async (integrationId, { atQonto = true } = {}) => {
+      if (atQonto) {
+        // Both need the stored Qonto tokens: the subscription first, then the tokens, before the caches go.
+        await webhooks.unsubscribe(integrationId);
+        await qontoOAuth?.revoke(integrationId);
+      }
+      await webhooks.markRevoked(integrationId);
       await microsoftAuth.forget(integrationId);
     },
+    webhooks,
   };
   const mailer = config.SMTP_URL && config.ALERT_FROM ? smtpMailer(config.SMTP_URL, config.ALERT_FROM) : null;
   deps.alerts = alertService({

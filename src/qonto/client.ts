@@ -1,7 +1,7 @@
 /**
  * Client for the read side of the Qonto Business API (docs/contracts-qonto.md):
  * organization and accounts, transactions with their attachments, attachment downloads, and
- * memberships. Every answer is validated (schemas.ts); failures become the product's typed
+ * memberships; and the integration's webhook subscriptions. Every answer is validated (schemas.ts); failures become the product's typed
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
  */
 import { z } from 'zod';
@@ -21,12 +21,17 @@ import {
   MembershipResponseSchema,
   MembershipsPageSchema,
   OrganizationResponseSchema,
+  TransactionSchema,
   TransactionsPageSchema,
+  WebhookSubscriptionResponseSchema,
+  WebhookSubscriptionsPageSchema,
   type Attachment,
   type Membership,
   type Organization,
   type Transaction,
   type TransactionStatus,
+  type WebhookSubscription,
+  type WebhookType,
 } from './schemas.js';
 
 export type { QontoAuth } from './auth.js';
@@ -140,6 +145,13 @@ export class QontoClient {
     }
   }
 
+  /** One transaction, with its attachments embedded when asked (`includes: ['attachments']`). */
+  async getTransaction(id: string, opts: { includes?: 'attachments'[] } = {}): Promise<Transaction> {
+    const params: QueryParams = (opts.includes ?? []).map((include) => ['includes[]', include]);
+    const path = `/v2/transactions/${encodeURIComponent(id)}`;
+    return (await this.getJson(path, params, z.object({ transaction: TransactionSchema }))).transaction;
+  }
+
   /** The attachment with a fresh signed URL (valid 30 minutes). */
   async getAttachment(id: string, signal?: AbortSignal): Promise<Attachment> {
     const path = `/v2/attachments/${encodeURIComponent(id)}`;
@@ -204,28 +216,74 @@ export class QontoClient {
     return all;
   }
 
-  private async getJson<S extends z.ZodType>(
+  /**
+   * Subscribes the credentials' organization to webhook events. Sent once, never retried here: an
+   * answer lost on the way may still have created it, and a second POST would make a second
+   * subscription (the caller deletes its own stale ones before it subscribes again).
+   */
+  async createWebhookSubscription(input: {
+    callbackUrl: string;
+    types: WebhookType[];
+    secret: string;
+    description: string;
+  }): Promise<WebhookSubscription> {
+    const body = { callback_url: input.callbackUrl, types: input.types, secret: input.secret, description: input.description };
+    return this.sendJson('POST', '/v2/webhook_subscriptions', [], WebhookSubscriptionResponseSchema, { body, attempts: 1 });
+  }
+
+  /** Every webhook subscription the credentials see, all pages. */
+  async listWebhookSubscriptions(): Promise<WebhookSubscription[]> {
+    const all: WebhookSubscription[] = [];
+    for (let page: number | null = 1; page !== null; ) {
+      const query: QueryParams = [['per_page', '100'], ['page', String(page)]];
+      const body = await this.getJson('/v2/webhook_subscriptions', query, WebhookSubscriptionsPageSchema);
+      all.push(...body.subscriptions);
+      page = body.nextPage !== null && body.nextPage > page ? body.nextPage : null;
+    }
+    return all;
+  }
+
+  /** Deletes a webhook subscription (NotFoundError when Qonto does not know it). */
+  async deleteWebhookSubscription(id: string): Promise<void> {
+    await this.sendJson('DELETE', `/v2/webhook_subscriptions/${encodeURIComponent(id)}`, [], null);
+  }
+
+  private getJson<S extends z.ZodType>(path: string, params: QueryParams, schema: S, signal = this.retry.signal): Promise<z.output<S>> {
+    return this.sendJson('GET', path, params, schema, { signal });
+  }
+
+  /** One request with the credentials, retried as `retry` says (`attempts` overrides it); the answer
+   * validated by `schema`, or ignored when it is null (DELETE). */
+  private async sendJson<S extends z.ZodType>(
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     params: QueryParams,
-    schema: S,
-    signal = this.retry.signal,
+    schema: S | null,
+    opts: { signal?: AbortSignal; body?: unknown; attempts?: number } = {},
   ): Promise<z.output<S>> {
-    const what = `GET ${path}`;
+    const { signal = this.retry.signal, body } = opts;
+    const what = `${method} ${path}`;
     const url = `${this.baseUrl}${path}${queryString(params)}`;
     return withRetry(async () => {
       const headers: Record<string, string> = {
         accept: 'application/json',
         authorization: await authorizationHeader(this.opts.auth),
       };
+      if (body !== undefined) headers['content-type'] = 'application/json';
       if (this.opts.stagingToken) headers['x-qonto-staging-token'] = this.opts.stagingToken;
       // Never follow redirects with credentials: the sandbox redirects to a login page
       // (docs/contracts-qonto.md, Sandbox staging token).
-      const res = await unlessOffline(what, signal, () => this.fetchImpl(url, { headers, signal, redirect: 'manual' }));
+      const init: RequestInit = { method, headers, signal, redirect: 'manual', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) };
+      const res = await unlessOffline(what, signal, () => this.fetchImpl(url, init));
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel();
         throw htmlInsteadOfJson(what);
       }
       if (!res.ok) throw await errorFromResponse(what, res);
+      if (schema === null) {
+        await res.body?.cancel();
+        return undefined as z.output<S>;
+      }
       const text = await unlessOffline(what, signal, () => res.text());
       if (/html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(text)) throw htmlInsteadOfJson(what);
       let json: unknown;
@@ -239,7 +297,7 @@ export class QontoClient {
         throw new FatalError(`Qonto ${what} answered an unexpected shape: ${z.prettifyError(parsed.error)}`, { status: res.status });
       }
       return parsed.data;
-    }, { ...this.retry, signal });
+    }, { ...this.retry, ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}), signal });
   }
 }
 

@@ -170,6 +170,44 @@ export const MembershipsPageSchema = z.object({
   meta: PageMetaSchema.nullish(),
 });
 
+/** The events an integration subscribes to (docs/webhooks.md). */
+export type WebhookType = 'v1/transactions' | 'v1/consent-revocations';
+
+/** A webhook subscription as Qonto answers it. Its `secret` is left out: it is ours, kept sealed. */
+export const WebhookSubscriptionSchema = z
+  .looseObject({
+    id: z.string(),
+    organization_id: optionalString,
+    membership_id: optionalString,
+    callback_url: z.string(),
+    types: z
+      .array(z.string())
+      .nullish()
+      .transform((v) => v ?? []),
+    description: optionalString,
+    created_at: optionalString,
+    updated_at: optionalString,
+  })
+  .transform(({ secret: _secret, ...rest }) => rest);
+export type WebhookSubscription = z.output<typeof WebhookSubscriptionSchema>;
+
+/** Qonto's examples show the subscription itself; wrapped in `webhook_subscription` is read as well. */
+export const WebhookSubscriptionResponseSchema = z.union([
+  z.object({ webhook_subscription: WebhookSubscriptionSchema }).transform((r) => r.webhook_subscription),
+  WebhookSubscriptionSchema,
+]);
+/** A page of `GET /v2/webhook_subscriptions`. Qonto documents no example: the list is read under
+ * `webhook_subscriptions` or `subscriptions` (with the usual `meta`), or as a bare array. */
+export const WebhookSubscriptionsPageSchema = z.union([
+  z
+    .object({ webhook_subscriptions: z.array(WebhookSubscriptionSchema), meta: PageMetaSchema.nullish() })
+    .transform((r) => ({ subscriptions: r.webhook_subscriptions, nextPage: r.meta?.next_page ?? null })),
+  z
+    .object({ subscriptions: z.array(WebhookSubscriptionSchema), meta: PageMetaSchema.nullish() })
+    .transform((r) => ({ subscriptions: r.subscriptions, nextPage: r.meta?.next_page ?? null })),
+  z.array(WebhookSubscriptionSchema).transform((subscriptions) => ({ subscriptions, nextPage: null })),
+]);
+
 /** Qonto's error body (docs/contracts-qonto.md, Errors); parsed leniently so a non-conforming body never hides the status. */
 export const ErrorBodySchema = z.looseObject({
   errors: z

@@ -3,6 +3,7 @@ import { MicrosoftDirectory, type SimUser } from './identity/directory.js';
 import { startIdentitySimulator, type IdentitySimulator } from './identity/server.js';
 import { seedDemo, type DemoOptions, type DemoSummary } from './qonto/demo.js';
 import { startQontoSimulator, type QontoSimulator } from './qonto/server.js';
+import type { WebhookDispatcherOptions } from './qonto/webhooks.js';
 
 export interface SimulatorsOptions {
   /** Fixed ports (sandbox); any free port when left out (tests). */
@@ -27,6 +28,8 @@ export interface SimulatorsOptions {
    * one token by two processes at once fail with invalid_grant (multi-process tests).
    */
   refreshTokenReuseGraceSec?: { microsoft?: number; qonto?: number };
+  /** Qonto's webhooks: delivery behaviour, http callbacks (sandbox, benchmark), API-key permission. */
+  qontoWebhooks?: WebhookDispatcherOptions & { allowHttpCallbacks?: boolean; webhooksForApiKeys?: boolean };
 }
 
 export interface Simulators {
@@ -69,6 +72,9 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.qonto,
     latencyMs: opts.latencyMs,
     oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto,
+    webhooks: opts.qontoWebhooks,
+    allowHttpCallbacks: opts.qontoWebhooks?.allowHttpCallbacks,
+    webhooksForApiKeys: opts.qontoWebhooks?.webhooksForApiKeys,
   });
   const identity = await startIdentitySimulator({
     directory,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 export type Principal =
   | { kind: 'apiKey'; login: string }
-  | { kind: 'oauth'; membershipId: string; scopes: ReadonlySet<string> };
+  | { kind: 'oauth'; membershipId: string; scopes: ReadonlySet<string>; clientId: string | null };
 
 export interface ApiKey {
   login: string;
@@ -19,10 +19,13 @@ export interface TokenOptions {
   scopes?: string[];
   /** Default 3600 (Qonto access tokens live one hour). */
   ttlSec?: number;
+  /** The OAuth app the token was issued to (the OAuth server sets it); default none. */
+  clientId?: string;
 }
 
 interface IssuedToken {
   membershipId: string;
+  clientId: string | null;
   scopes: ReadonlySet<string>;
   expiresAt: number;
 }
@@ -41,6 +44,7 @@ export class AccessControl {
     const token = `ory_at_${randomBytes(32).toString('base64url')}`;
     this.tokens.set(token, {
       membershipId,
+      clientId: opts.clientId ?? null,
       scopes: new Set(opts.scopes ?? DEFAULT_SCOPES),
       expiresAt: this.now() + (opts.ttlSec ?? 3600) * 1000,
     });
@@ -67,7 +71,7 @@ export class AccessControl {
       const issued = this.tokens.get(bearer[1]!);
       if (!issued) return { refused: 'Invalid access token' };
       if (this.now() >= issued.expiresAt) return { refused: 'Access token expired' };
-      return { kind: 'oauth', membershipId: issued.membershipId, scopes: issued.scopes };
+      return { kind: 'oauth', membershipId: issued.membershipId, scopes: issued.scopes, clientId: issued.clientId };
     }
     const key = this.apiKeys.find((k) => header === `${k.login}:${k.secret}`);
     return key ? { kind: 'apiKey', login: key.login } : { refused: 'Invalid API key: expected "Authorization: <login>:<secret-key>"' };

@@ -4,7 +4,7 @@
  * (server.ts) only reads it. Timestamps are ISO-8601 strings with milliseconds, as Qonto sends them;
  * "now" comes from the injected clock so tests can move time.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 export type TransactionStatus = 'completed' | 'pending' | 'declined';
 export type Side = 'credit' | 'debit';
@@ -72,6 +72,9 @@ export interface SimAttachment {
   createdAt: string;
   /** Its PAdES-signed probative copy (docs/probative-copies.md). */
   probative: SimProbative;
+  /** Epoch ms from which the API shows it: Qonto processes an upload in the background, so an
+   * event can name an attachment that listings and GETs do not return yet. */
+  visibleAt: number;
 }
 
 /** Where an attachment's probative copy stands: `available` with its own bytes (generated from
@@ -133,7 +136,33 @@ export interface NewReceipt {
   id?: string;
   /** Default `{ status: 'unavailable' }`. */
   probative?: SimProbative;
+  /** How long after now() the API still hides it (Qonto's background processing); default 0. */
+  visibleAfterMs?: number;
 }
+
+/** What changed, for the webhook dispatcher (webhooks.ts): a transaction as it is after the change,
+ * or a membership whose consent to an OAuth app was withdrawn in Qonto. */
+export type SimChange =
+  | { type: 'transaction'; event: 'created' | 'updated'; tx: SimTransaction }
+  | { type: 'consent-revocation'; membershipId: string };
+
+/** A webhook subscription as Qonto keeps it (docs/webhooks.md). */
+export interface SimWebhookSubscription {
+  id: string;
+  /** The membership whose OAuth token created it; null when an API key (or the operator) did. */
+  membershipId: string | null;
+  /** The OAuth app that created it, named in consent-revocation events; null for API keys. */
+  clientId: string | null;
+  callbackUrl: string;
+  types: string[];
+  description: string | null;
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewWebhookSubscription = Pick<SimWebhookSubscription, 'callbackUrl' | 'types'> &
+  Partial<Omit<SimWebhookSubscription, 'callbackUrl' | 'types' | 'createdAt' | 'updatedAt'>>;
 
 export type NewMembership = Partial<SimMembership> & Pick<SimMembership, 'firstName' | 'lastName'>;
 
@@ -148,6 +177,8 @@ export class QontoData {
   private readonly txs = new Map<string, SimTransaction>();
   private readonly files = new Map<string, SimAttachment>();
   private readonly members = new Map<string, SimMembership>();
+  private readonly subscriptions = new Map<string, SimWebhookSubscription>();
+  private readonly listeners: ((change: SimChange) => void)[] = [];
   private txCounter = 0;
 
   constructor(
@@ -164,6 +195,28 @@ export class QontoData {
       locale: 'fr',
       ...organization,
     };
+  }
+
+  /** Calls `listener` after every change a webhook reports; returns a function that removes it. */
+  onChange(listener: (change: SimChange) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  private emit(change: SimChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  private changed(tx: SimTransaction, event: 'created' | 'updated' = 'updated'): void {
+    this.emit({ type: 'transaction', event, tx });
+  }
+
+  /** The membership withdrew its consent in Qonto (the server also invalidates its tokens). */
+  revokeConsent(membershipId: string): void {
+    this.emit({ type: 'consent-revocation', membershipId });
   }
 
   addBankAccount(input: NewBankAccount = {}): SimBankAccount {
@@ -229,6 +282,7 @@ export class QontoData {
       attachmentLost: input.attachmentLost ?? false,
     };
     this.txs.set(tx.id, tx);
+    this.changed(tx, 'created');
     return tx;
   }
 
@@ -256,10 +310,12 @@ export class QontoData {
       size: input.size,
       createdAt,
       probative: checkedProbative(input.probative ?? { status: 'unavailable' }),
+      visibleAt: this.now() + Math.max(0, input.visibleAfterMs ?? 0),
     };
     this.files.set(attachment.id, attachment);
     tx.attachmentIds.push(attachment.id);
     if (Date.parse(createdAt) > Date.parse(tx.updatedAt)) tx.updatedAt = createdAt;
+    this.changed(tx);
     return attachment;
   }
 
@@ -281,6 +337,16 @@ export class QontoData {
     return this.requireTransaction(transactionId).attachmentIds.map((id) => this.files.get(id)!);
   }
 
+  /** Whether the API shows the attachment yet (see `visibleAt`). */
+  isVisible(attachment: SimAttachment): boolean {
+    return this.now() >= attachment.visibleAt;
+  }
+
+  /** The attachment ids the API returns for the transaction now (the processed ones). */
+  visibleAttachmentIds(tx: SimTransaction): string[] {
+    return tx.attachmentIds.filter((id) => this.isVisible(this.files.get(id)!));
+  }
+
   /** Deletes a receipt in Qonto (its download URL stops working); bumps `updated_at` to now(). */
   removeAttachment(attachmentId: string): void {
     const attachment = this.files.get(attachmentId);
@@ -289,6 +355,7 @@ export class QontoData {
     const tx = this.requireTransaction(attachment.transactionId);
     tx.attachmentIds = tx.attachmentIds.filter((id) => id !== attachmentId);
     tx.updatedAt = iso(this.now());
+    this.changed(tx);
   }
 
   /** Moves a transaction to another status (a pending one settles, say); bumps `updated_at`. */
@@ -297,6 +364,7 @@ export class QontoData {
     tx.status = status;
     tx.settledAt = status === 'completed' ? (tx.settledAt ?? iso(this.now())) : null;
     tx.updatedAt = iso(this.now());
+    this.changed(tx);
     return tx;
   }
 
@@ -305,6 +373,7 @@ export class QontoData {
     const tx = this.requireTransaction(transactionId);
     tx.attachmentRequired = required;
     tx.updatedAt = iso(this.now());
+    this.changed(tx);
     return tx;
   }
 
@@ -313,6 +382,7 @@ export class QontoData {
     const tx = this.requireTransaction(transactionId);
     tx.attachmentLost = lost;
     tx.updatedAt = iso(this.now());
+    this.changed(tx);
     return tx;
   }
 
@@ -332,6 +402,43 @@ export class QontoData {
     };
     this.members.set(member.id, member);
     return member;
+  }
+
+  /** Registers a subscription directly, as an operator does in Qonto's web app (API-key mode). */
+  addWebhookSubscription(input: NewWebhookSubscription): SimWebhookSubscription {
+    const at = iso(this.now());
+    const subscription: SimWebhookSubscription = {
+      id: randomUUID(),
+      membershipId: null,
+      clientId: null,
+      description: null,
+      secret: randomBytes(32).toString('hex'),
+      ...input,
+      types: [...input.types],
+      createdAt: at,
+      updatedAt: at,
+    };
+    this.subscriptions.set(subscription.id, subscription);
+    return subscription;
+  }
+
+  webhookSubscriptions(): SimWebhookSubscription[] {
+    return [...this.subscriptions.values()];
+  }
+
+  webhookSubscription(id: string): SimWebhookSubscription | undefined {
+    return this.subscriptions.get(id);
+  }
+
+  updateWebhookSubscription(id: string, changes: Partial<Pick<SimWebhookSubscription, 'callbackUrl' | 'types' | 'description' | 'secret'>>): SimWebhookSubscription {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) throw new Error(`unknown webhook subscription ${id}`);
+    Object.assign(subscription, changes, { updatedAt: iso(this.now()) });
+    return subscription;
+  }
+
+  deleteWebhookSubscription(id: string): boolean {
+    return this.subscriptions.delete(id);
   }
 
   memberships(): SimMembership[] {

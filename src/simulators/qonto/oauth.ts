@@ -267,7 +267,7 @@ export class QontoOAuthServer {
     const member = this.deps.data.membership(grant.membershipId);
     if (!member) throw new OAuthError(400, 'invalid_grant', 'The consenting membership no longer exists');
     const ttlSec = this.deps.accessTokenTtlSec ?? ACCESS_TTL_SEC;
-    const accessToken = this.deps.issueAccessToken(member.id, { scopes: grant.scopes, ttlSec });
+    const accessToken = this.deps.issueAccessToken(member.id, { scopes: grant.scopes, ttlSec, clientId: grant.clientId });
     const body: Record<string, unknown> = { access_token: accessToken, expires_in: ttlSec, scope: grant.scopes.join(' '), token_type: 'bearer' };
     // As at Qonto: a refresh token only when offline_access was granted.
     if (grant.scopes.includes('offline_access')) {

@@ -15,11 +15,11 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { Faults } from '../faults.js';
-import { sendJson, stallAfter, startHttpServer } from '../http.js';
+import { readBody, sendJson, stallAfter, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
 import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient, type TokenAnswer } from './oauth.js';
-import { QontoData, probativeContentKey, type SimAttachment, type SimOrganization } from './data.js';
+import { QontoData, probativeContentKey, type SimAttachment, type SimOrganization, type SimWebhookSubscription } from './data.js';
 import { paginate, parsePaging } from './paging.js';
 import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
 import {
@@ -32,6 +32,8 @@ import {
 } from './respond.js';
 import { DOWNLOAD_PATH_PREFIX, PROBATIVE_PATH_PREFIX, UrlSigner } from './signed-url.js';
 import { parseIncludes, parseTransactionQuery, selectTransactions } from './transaction-query.js';
+import { parseSubscriptionBody, subscriptionView } from './webhook-subscriptions.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks.js';
 import {
   attachmentView,
   bankAccountView,
@@ -65,6 +67,13 @@ export interface QontoSimulatorOptions {
   refreshTokenReuseGraceSec?: number;
   /** Added before every answer (benchmarks). */
   latencyMs?: number;
+  /** How events are delivered (webhooks.ts): retries, duplicates, reordering, seed. */
+  webhooks?: WebhookDispatcherOptions;
+  /** Accept `http://` callback URLs (the sandbox, the benchmark); Qonto demands https. */
+  allowHttpCallbacks?: boolean;
+  /** Let API keys manage webhook subscriptions; by default they get 403, as on Qonto without the
+   * permission (the operator then registers the subscription by hand: `data.addWebhookSubscription`). */
+  webhooksForApiKeys?: boolean;
 }
 
 export interface RecordedRequest {
@@ -85,8 +94,11 @@ export interface QontoSimulator {
   readonly tokenAnswers: readonly TokenAnswer[];
   /** An OAuth access token acting as this membership (what the OAuth token endpoint would issue). */
   issueAccessToken(membershipId: string, opts?: TokenOptions): string;
-  /** Invalidates the membership's tokens (consent withdrawn); returns how many there were. */
+  /** The membership withdraws its consent in Qonto: its tokens stop working, and the apps it had
+   * subscribed get a `v1/consent-revocations` event; returns how many tokens there were. */
   revokeAccessTokens(membershipId: string): number;
+  /** Sends the signed events of every change to the subscriptions' callback URLs. */
+  webhooks: WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -97,13 +109,19 @@ interface RequestContext {
   who: Principal;
   query: URLSearchParams;
   res: ServerResponse;
+  /** The parsed JSON body of a POST or PUT. */
+  body: unknown;
 }
 
 interface Route {
+  /** Default GET. */
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   pattern: RegExp;
-  /** Any one of these OAuth scopes grants access; API keys pass unless `oauthOnly`. */
+  /** Any one of these OAuth scopes grants access; API keys pass unless `oauthOnly` or `webhooks`. */
   scopes: string[];
   oauthOnly?: boolean;
+  /** Webhook subscriptions: API keys pass only with `webhooksForApiKeys`. */
+  webhooks?: boolean;
   handle(ctx: RequestContext, params: string[]): void;
 }
 
@@ -183,7 +201,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       scopes: ['organization.read', 'attachment.read'],
       handle: ({ view, res }, [id]) => {
         if (!data.transaction(id!)) return notFound(res, 'Transaction');
-        sendJson(res, 200, { attachments: data.attachmentsOf(id!).map((a) => attachmentView(view, a)) });
+        sendJson(res, 200, { attachments: data.attachmentsOf(id!).filter((a) => data.isVisible(a)).map((a) => attachmentView(view, a)) });
       },
     },
     {
@@ -191,7 +209,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       scopes: ['organization.read', 'attachment.read'],
       handle: ({ view, res }, [id]) => {
         const attachment = data.attachment(id!);
-        if (!attachment) return notFound(res, 'Attachment');
+        if (!attachment || !data.isVisible(attachment)) return notFound(res, 'Attachment');
         sendJson(res, 200, { attachment: attachmentView(view, attachment) });
       },
     },
@@ -218,13 +236,103 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     },
   ];
 
+  /** The subscriptions a caller sees: an OAuth app its own, an API key those made without OAuth. */
+  const ownedBy = (who: Principal) => (s: SimWebhookSubscription): boolean =>
+    who.kind === 'oauth' ? s.clientId === who.clientId && s.membershipId === who.membershipId : s.clientId === null;
+  const subscriptionOf = (who: Principal, id: string): SimWebhookSubscription | undefined => {
+    const s = data.webhookSubscription(id);
+    return s && ownedBy(who)(s) ? s : undefined;
+  };
+  const allowHttpCallbacks = opts.allowHttpCallbacks ?? false;
+
+  routes.push(
+    {
+      method: 'POST',
+      pattern: /^\/v2\/webhook_subscriptions$/,
+      scopes: ['webhook'],
+      webhooks: true,
+      handle: ({ who, body, res }) => {
+        const parsed = parseSubscriptionBody(body, { allowHttpCallbacks, create: true });
+        if (!parsed.ok) return unprocessable(res, parsed.errors);
+        const { callbackUrl, types, secret, description } = parsed.input;
+        const created = data.addWebhookSubscription({
+          callbackUrl,
+          types: types!,
+          ...(secret === undefined ? {} : { secret }),
+          description: description ?? null,
+          membershipId: who.kind === 'oauth' ? who.membershipId : null,
+          clientId: who.kind === 'oauth' ? who.clientId : null,
+        });
+        sendJson(res, 201, subscriptionView(data.organization.id, created));
+      },
+    },
+    {
+      pattern: /^\/v2\/webhook_subscriptions$/,
+      scopes: ['webhook'],
+      webhooks: true,
+      handle: ({ who, query, res }) => {
+        const errors: QontoErrorItem[] = [];
+        const paging = parsePaging(query, errors);
+        if (errors.length > 0) return unprocessable(res, errors);
+        const { items, meta } = paginate(data.webhookSubscriptions().filter(ownedBy(who)), paging);
+        sendJson(res, 200, { subscriptions: items.map((s) => subscriptionView(data.organization.id, s)), meta });
+      },
+    },
+    {
+      pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
+      scopes: ['webhook'],
+      webhooks: true,
+      handle: ({ who, res }, [id]) => {
+        const s = subscriptionOf(who, id!);
+        if (!s) return notFound(res, 'Webhook subscription');
+        sendJson(res, 200, subscriptionView(data.organization.id, s));
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
+      scopes: ['webhook'],
+      webhooks: true,
+      handle: ({ who, body, res }, [id]) => {
+        const s = subscriptionOf(who, id!);
+        if (!s) return notFound(res, 'Webhook subscription');
+        const parsed = parseSubscriptionBody(body, { allowHttpCallbacks, create: false });
+        if (!parsed.ok) return unprocessable(res, parsed.errors);
+        const { callbackUrl, types, secret, description } = parsed.input;
+        const updated = data.updateWebhookSubscription(s.id, {
+          callbackUrl,
+          ...(types === undefined ? {} : { types }),
+          ...(secret === undefined ? {} : { secret }),
+          ...(description === undefined ? {} : { description }),
+        });
+        sendJson(res, 200, subscriptionView(data.organization.id, updated));
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
+      scopes: ['webhook'],
+      webhooks: true,
+      handle: ({ who, res }, [id]) => {
+        const s = subscriptionOf(who, id!);
+        if (!s) return notFound(res, 'Webhook subscription');
+        data.deleteWebhookSubscription(s.id);
+        res.writeHead(204).end();
+      },
+    },
+  );
+
   function forbidden(who: Principal, route: Route): string | undefined {
-    if (who.kind === 'apiKey') return route.oauthOnly ? 'This endpoint requires an OAuth access token' : undefined;
+    if (who.kind === 'apiKey') {
+      if (route.oauthOnly) return 'This endpoint requires an OAuth access token';
+      if (route.webhooks && !opts.webhooksForApiKeys) return 'This API key may not manage webhook subscriptions';
+      return undefined;
+    }
     if (route.scopes.some((s) => who.scopes.has(s))) return undefined;
     return `missing required OAuth scope: ${route.scopes.join(' or ')}`;
   }
 
-  function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (opts.stagingToken !== undefined && req.headers['x-qonto-staging-token'] !== opts.stagingToken) {
       return sendLoginPage(res);
     }
@@ -237,12 +345,13 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       throttle.recordUnauthorized(ip);
       return sendQontoError(res, 401, [{ code: 'unauthorized', detail: who.refused }]);
     }
-    for (const route of routes) {
-      const match = route.pattern.exec(url.pathname);
-      if (!match) continue;
-      if (req.method !== 'GET') {
+    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    if (matching.length > 0) {
+      const route = matching.find((r) => (r.method ?? 'GET') === req.method);
+      if (!route) {
         return sendQontoError(res, 405, [{ code: 'method_not_allowed', detail: `${req.method} is not supported here` }]);
       }
+      const match = route.pattern.exec(url.pathname)!;
       const denied = forbidden(who, route);
       if (denied) return sendQontoError(res, 403, [{ code: 'forbidden', detail: denied }]);
       const host = req.headers.host ?? new URL(running.url).host;
@@ -251,7 +360,17 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
         amountFormat: opts.amountFormat ?? 'number',
         downloadUrl: (id, kind) => signer.sign(`http://${host}`, id, kind === 'probative' ? PROBATIVE_PATH_PREFIX : DOWNLOAD_PATH_PREFIX),
       };
-      return route.handle({ view, who, query: url.searchParams, res }, match.slice(1).map(decodeURIComponent));
+      let body: unknown;
+      if (req.method === 'POST' || req.method === 'PUT') {
+        const text = (await readBody(req, 64 * 1024).catch(() => null))?.toString('utf8');
+        try {
+          body = text === undefined ? undefined : JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        if (body === undefined) return sendQontoError(res, 400, [{ code: 'bad_request', detail: 'The body must be JSON' }]);
+      }
+      return route.handle({ view, who, query: url.searchParams, res, body }, match.slice(1).map(decodeURIComponent));
     }
     notFound(res, `Route ${url.pathname}`);
   }
@@ -335,12 +454,15 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     }
     if (oauth.handles(url.pathname)) return oauth.handle(req, res, url);
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
-    serveApi(req, res, url);
+    await serveApi(req, res, url);
   }, opts.port ?? 0, '127.0.0.1', { latencyMs: opts.latencyMs });
+
+  const webhooks = new WebhookDispatcher(data, { now, ...opts.webhooks });
 
   return {
     url: running.url,
     faults,
+    webhooks,
     data,
     requests,
     tokenAnswers: oauth.tokenAnswers,
@@ -348,7 +470,14 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
     },
-    revokeAccessTokens: (membershipId) => access.revokeAccessTokens(membershipId),
-    close: () => running.close(),
+    revokeAccessTokens(membershipId) {
+      const revoked = access.revokeAccessTokens(membershipId);
+      data.revokeConsent(membershipId);
+      return revoked;
+    },
+    close: async () => {
+      webhooks.stop();
+      await running.close();
+    },
   };
 }

@@ -162,7 +162,7 @@ export function selectTransactions(data: QontoData, f: TransactionFilter): SimTr
         f.statuses.has(t.status) &&
         (f.side === undefined || t.side === f.side) &&
         (f.operationTypes === undefined || f.operationTypes.has(t.operationType)) &&
-        (f.withAttachments === undefined || t.attachmentIds.length > 0 === f.withAttachments) &&
+        (f.withAttachments === undefined || data.visibleAttachmentIds(t).length > 0 === f.withAttachments) &&
         inRanges(t),
     );
   // Like PostgreSQL, nulls (unsettled transactions) sort as the largest value; ties break on id so

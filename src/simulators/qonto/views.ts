@@ -99,7 +99,7 @@ export function transactionView(ctx: ViewContext, t: SimTransaction, includes: S
     amount_cents: cents(t.amount),
     settled_balance: null,
     settled_balance_cents: null,
-    attachment_ids: [...t.attachmentIds],
+    attachment_ids: ctx.data.visibleAttachmentIds(t),
     local_amount: amount(t.amount, ctx.amountFormat),
     local_amount_cents: cents(t.amount),
     side: t.side,
@@ -128,7 +128,7 @@ export function transactionView(ctx: ViewContext, t: SimTransaction, includes: S
     bank_account_id: t.bankAccountId,
     is_external_transaction: false,
   };
-  if (includes.has('attachments')) view.attachments = ctx.data.attachmentsOf(t.id).map((a) => attachmentView(ctx, a));
+  if (includes.has('attachments')) view.attachments = ctx.data.attachmentsOf(t.id).filter((a) => ctx.data.isVisible(a)).map((a) => attachmentView(ctx, a));
   if (includes.has('labels')) view.labels = [];
   if (includes.has('vat_details')) view.vat_details = { items: [] };
   return view;
