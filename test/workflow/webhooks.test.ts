@@ -88,6 +88,21 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
     });
   });
 
+  it('gathers the changes of the debounce window into one run', async () => {
+    const t = await bed.start('debounce', { webhookDebounceMs: 3_000 });
+    await t.run(async () => {
+      await t.status(sleepingAfter(1), 'the backfill');
+      const receipts = newReceipts(8);
+      for (const { tx, attachment } of receipts) {
+        await signal(bed.env.client, t.id, [change(tx, [attachment.id])]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const done = await t.status(settled(2), 'the incremental run');
+      expect(done.runNumber).toBe(2);
+      expect(done.lastIncremental).toMatchObject({ outcome: 'completed', exported: 8 });
+    });
+  });
+
   it('completes the run when the subscription cannot be checked', async () => {
     let calls = 0;
     bed.activities = {
