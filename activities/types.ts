@@ -69,7 +69,6 @@ export interface ExportInput {
   transactionIds?: string[];
 }
 
-
 /** An incremental run's discovery: the transactions Qonto's webhooks named, fetched one by one. */
 export interface DiscoverTransactionsInput {
   integrationId: string;
