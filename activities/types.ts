@@ -1,6 +1,6 @@
 /** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
  * shared by the workflow (as types only) and the activity implementations. */
-import type { IntegrationStatus, ManifestCounts, WebhookStatus } from '../src/store/types.js';
+import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
 import type { TransactionChange } from '../workflows/messages.js';
 import type { RunKind, RunOutcome } from '../workflows/state.js';
 
@@ -67,12 +67,6 @@ export interface ExportInput {
   batchSize: number;
   /** Only the receipts of these transactions (an incremental run); absent: every receipt to export. */
   transactionIds?: string[];
-}
-
-
-/** The activity another module provides: subscribes the integration to Qonto's webhooks if it can. */
-export interface WebhookActivities {
-  ensureWebhookSubscription(input: { integrationId: string }): Promise<WebhookStatus>;
 }
 
 /** An incremental run's discovery: the transactions Qonto's webhooks named, fetched one by one. */

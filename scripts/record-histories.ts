@@ -11,7 +11,12 @@
  * history holds a credential or personal data (account names, IBANs, counterparties, file names).
  *
  * Scenario names given as arguments record only those (`npx tsx scripts/record-histories.ts
- * transactions-changed-before-webhooks`): the other fixtures stay as they were recorded.
+ * webhook-incremental`): the other fixtures stay as they were recorded.
+ *
+ * `transactions-changed-before-webhooks-2.json` was recorded on the code from before webhooks (commit
+ * d2ed52a's scenario of that name): a transactionsChanged signal reaches execution 2 while it sleeps
+ * (no handler then), then "sync now" runs it. It shows that such an execution replays on the webhook
+ * code without a timer or activity more; recording it again would lose that, so the scenario is gone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +31,8 @@ import { dataConverter, startHarness, type Harness } from '../test/support/harne
 import { leaks, personalData } from '../test/support/personal-data.js';
 import { SYNC_FROM, ZONE, sleepingAfter } from '../test/support/testbed.js';
 import { waitForStatus } from '../test/support/workflow.js';
-import { reconfigureSignal, reconnectSignal, revokeSignal, syncNowSignal, workflowIdFor } from '../workflows/messages.js';
+import { reconfigureSignal, reconnectSignal, revokeSignal, syncNowSignal, transactionsChangedSignal, workflowIdFor } from '../workflows/messages.js';
+import type { IntegrationSettings } from '../workflows/state.js';
 
 const OUT_DIR = fileURLToPath(new URL('../test/fixtures/histories/', import.meta.url));
 
@@ -34,6 +40,8 @@ interface Scenario {
   name: string;
   /** Positions in the continue-as-new chain to write (1 = first execution). */
   executions: number[];
+  /** Settings of this scenario's integration on top of the common ones. */
+  settings?: Partial<IntegrationSettings>;
   /** Drives the workflow until every execution to write has closed. */
   drive(ctx: { client: Client; h: Harness; id: string; user: ReturnType<Harness['newUser']> }): Promise<void>;
 }
@@ -87,18 +95,19 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // A Qonto webhook's signal reaches execution 2 while it sleeps, then "sync now" runs it. Recorded
-    // on the code from before webhooks (no handler: the signal is only in the history), it shows
-    // that a worker with the webhook code replays such an execution without a timer or activity more.
-    name: 'transactions-changed-before-webhooks',
+    // Execution 2 sleeps, is woken by a webhook's transactionsChanged signal, gathers changes for the
+    // debounce window and runs an incremental run (discovery by id, export) before continuing as new.
+    name: 'webhook-incremental',
     executions: [2],
-    async drive({ client, id }) {
+    settings: { webhookDebounceMs: 1_000 },
+    async drive({ client, h, id }) {
       await waitForStatus(client, id, sleepingAfter(1), 'the backfill');
-      const handle = client.workflow.getHandle(workflowIdFor(id));
-      const change = { transactionId: 'b1e0c3f4-0000-4000-8000-000000000001', attachmentIds: ['a1e0c3f4-0000-4000-8000-000000000001'], receivedAt: new Date().toISOString() };
-      await handle.signal('transactionsChanged', { changes: [change] });
-      await handle.signal(syncNowSignal);
-      await waitForStatus(client, id, sleepingAfter(2), 'the sync-now run');
+      const data = h.sims.qonto.data;
+      const tx = data.addTransaction({ bankAccountId: data.bankAccounts()[0]!.id, amount: 9.5, label: 'Webhook shop', side: 'debit' });
+      const attachment = data.attachReceipt(tx.id, { fileName: 'webhook.pdf', contentType: 'application/pdf', size: 1_000 });
+      const change = { transactionId: tx.id, attachmentIds: [attachment.id], receivedAt: new Date().toISOString() };
+      await client.workflow.getHandle(workflowIdFor(id)).signal(transactionsChangedSignal, { changes: [change] });
+      await waitForStatus(client, id, (v) => v.lastIncremental?.exported === 1 && sleepingAfter(2)(v), 'the incremental run');
     },
   },
   {
@@ -142,7 +151,7 @@ async function main(): Promise<void> {
         integrationId: id,
         syncFrom: SYNC_FROM,
         timeZone: ZONE,
-        settings: { ...settingsFrom(h.config), batchSize: 10 },
+        settings: { ...settingsFrom(h.config), batchSize: 10, ...scenario.settings },
       });
       await worker.runUntil(() => scenario.drive({ client: env.client, h, id, user }));
 

@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { AccountRef, ExportResult, OrganizationInfo, WebhookActivities } from '../activities/types.js';
+import type { AccountRef, ExportResult, OrganizationInfo } from '../activities/types.js';
 import { retryDelayMs } from '../src/sync/retry.js';
 import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
 import { reconfigureProblem } from './reconfigure-args.js';
@@ -102,7 +102,7 @@ const ALERT_CHECK_RETRY_MS = 60 * 60_000;
 
 /** Subscribing to webhooks is optional: a Qonto that keeps refusing leaves the daily run alone, and
  * the next full run tries again. */
-const subscribing = proxyActivities<WebhookActivities>({
+const subscribing = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 });

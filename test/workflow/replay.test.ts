@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 it('has fixtures for every recorded scenario', () => {
   const scenarios = new Set(fixtures.map((f) => f.file.replace(/-\d+\.json$/, '')));
-  expect([...scenarios].sort()).toEqual(expect.arrayContaining(['backfill-then-sync-now', 'failed-reconfigure', 'reconfigure', 'reconnect', 'revoke-while-sleeping']));
+  expect([...scenarios].sort()).toEqual(expect.arrayContaining(['backfill-then-sync-now', 'failed-reconfigure', 'reconfigure', 'reconnect', 'revoke-while-sleeping', 'transactions-changed-before-webhooks', 'webhook-incremental']));
 });
 
 it('has the current recordings encrypted: no payload in plaintext', () => {
