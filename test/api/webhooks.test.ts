@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
-import { ADMIN_TOKEN, dataConverter, freePort } from '../support/harness.js';
+import { ADMIN_TOKEN, dataConverter } from '../support/harness.js';
 import { freshDatabaseUrl } from '../support/postgres.js';
 
 /**
@@ -244,9 +245,18 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
   });
 
   it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
-    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }), dataConverter });
+    // A Temporal that takes the connection and never answers (overloaded, or a half-open link). Not a
+    // refused port: the client retries those on timers that outlive the request, and would then
+    // call into the connection this test closes.
+    const sockets = new Set<Socket>();
+    const blackHole = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${(blackHole.address() as AddressInfo).port}` }), dataConverter });
     // A budget of 300 ms, so that a loaded machine still answers within Qonto's 1 s: the budget, not
-    // the client's connection timeout or its retries, ends the wait.
+    // the client's 10 s connection timeout, ends the wait.
     const deps = apiDeps(bed.config, bed.h.services, unreachable);
     const down = await serve({ ...deps, webhooks: { ...deps.webhooks, budgetMs: 300 } });
     const d = delivery(transactionEvent(org, 'tx-retry'));
@@ -257,6 +267,8 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     } finally {
       await down.close();
       await unreachable.connection.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => blackHole.close(resolve));
     }
     expect(await post(one.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
   });
