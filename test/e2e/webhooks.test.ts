@@ -125,7 +125,7 @@ describe('API-key mode on the dev server (operator-registered callback, QONTO_WE
     registerCallback(bed.h, bed.api.base);
     user = bed.h.newUser(ID);
     await bed.h.connect(ID, user);
-    const settings: IntegrationSettings = { ...settingsFrom(bed.h.config), webhookDebounceMs: DEBOUNCE_MS, webhookRecheckMs: [4_000, 8_000] };
+    const settings: IntegrationSettings = { ...settingsFrom(bed.h.config), webhookDebounceMs: DEBOUNCE_MS, webhookRecheckMs: [5_000, 10_000] };
     await startIntegration(bed.client, bed.taskQueue, { integrationId: ID, syncFrom: SYNC_FROM, timeZone: ZONE, settings });
     backfilled = await status(sleepingAfter(1), 'the backfill');
   });
@@ -169,8 +169,9 @@ describe('API-key mode on the dev server (operator-registered callback, QONTO_WE
   });
 
   it('looks again at an attachment Qonto is still processing and exports it at the recheck', async () => {
-    // Visible 2 s after the event: after the first incremental run (debounce 300 ms), before the first recheck (4 s after it).
-    const { attachment } = payWithReceipt(bed.h, 'Scan lent', 2_000);
+    // Visible 3 s after the event: after the first incremental run (debounce 300 ms), before the
+    // first recheck (5 s after that run).
+    const { attachment } = payWithReceipt(bed.h, 'Scan lent', 3_000);
     const first = await status((v) => v.phase.startsWith('sleeping') && v.pendingChanges === 1 && v.lastIncremental?.exported === 0, 'the run that finds it not visible');
     expect(await entryState(bed.h, ID, attachment.id)).toBeUndefined();
     await uploaded(bed.h, ID, [attachment.id]);
