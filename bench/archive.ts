@@ -57,20 +57,7 @@ export async function openArchive(opts: {
     latencyMs: opts.latencyMs,
     demo: { seed: opts.seed, accounts: 2, months: 12, receipts: opts.receipts, sizes: opts.sizes },
   });
-  // The simulator keeps only its last 1000 requests: count them all as they are recorded.
-  const qonto = { api: 0, lookups: 0, downloads: 0 };
-  const log = h.sims.qonto.requests;
-  const record = log.push.bind(log);
-  log.push = (...entries) => {
-    for (const { path } of entries) {
-      if (path.startsWith(DOWNLOAD_PATH_PREFIX)) qonto.downloads += 1;
-      else if (path.startsWith('/v2/')) {
-        qonto.api += 1;
-        if (path.startsWith('/v2/attachments/')) qonto.lookups += 1;
-      }
-    }
-    return record(...entries);
-  };
+  const qonto = countQontoRequests(h);
   const taskQueue = `bench-${Date.now().toString(36)}`;
   const worker = await startWorkerProcess({ ...h.env, ...WORKER_RUNTIME, TEMPORAL_ADDRESS: opts.address, TEMPORAL_TASK_QUEUE: taskQueue });
   const { traffic } = h.sims.graph;
@@ -93,6 +80,25 @@ export async function openArchive(opts: {
       await h.close();
     },
   };
+}
+
+/** Counts the simulated Qonto's requests as they are recorded (it keeps only its last 1000): API
+ * requests, among them attachment look-ups, and downloads from its signed links. */
+export function countQontoRequests(h: Harness): { api: number; lookups: number; downloads: number; total(): number } {
+  const qonto = { api: 0, lookups: 0, downloads: 0, total: () => qonto.api + qonto.downloads };
+  const log = h.sims.qonto.requests;
+  const record = log.push.bind(log);
+  log.push = (...entries) => {
+    for (const { path } of entries) {
+      if (path.startsWith(DOWNLOAD_PATH_PREFIX)) qonto.downloads += 1;
+      else if (path.startsWith('/v2/')) {
+        qonto.api += 1;
+        if (path.startsWith('/v2/attachments/')) qonto.lookups += 1;
+      }
+    }
+    return record(...entries);
+  };
+  return qonto;
 }
 
 export function trafficSince(before: Traffic, after: Traffic): Traffic {

@@ -3,7 +3,8 @@
  * worker as its own process. Measures, on one seeded archive: the backfill against the latency bound
  * and against a naive exporter, Temporal history per receipt, a daily run with nothing new, memory
  * (backfill, one big upload), and a backfill under Microsoft throttling; then the daily run and the
- * history again on an archive four times larger. Prints a table, writes bench/results/<date>.json.
+ * history again on an archive four times larger; then receipts announced by Qonto's webhooks
+ * (bench/webhooks.ts). Prints a table, writes bench/results/<date>.json.
  *
  * Settings (environment):
  *   BENCH_RECEIPTS=5000         receipts in the archive (sizes 20 kB–2 MB log-uniform, 0.2 % of 20 MB)
@@ -14,6 +15,8 @@
  *   BENCH_BIG_FILE_MB=200       the single large upload whose memory is measured
  *   BENCH_LARGER=4              the second archive's size, in multiples of BENCH_RECEIPTS (0: skip it)
  *   BENCH_WORKER_DEFAULTS=1     run the worker without the proposed runtime settings (bench/archive.ts)
+ *   BENCH_ONLY=webhooks         only the webhook section (`npm run bench:webhooks`; its settings are in
+ *                               bench/webhooks.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -27,6 +30,7 @@ import { dataConverter } from '../test/support/harness.js';
 import { expectedReceipts } from '../test/support/expectations.js';
 import { BenchIntegration, WORKER_RUNTIME, openArchive, trafficSince, type Archive } from './archive.js';
 import { naiveExport } from './naive-exporter.js';
+import { measureWebhooks, webhookRows, type WebhookResult } from './webhooks.js';
 
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 5000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 30);
@@ -35,6 +39,8 @@ const NAIVE_RECEIPTS = NAIVE_SETTING === 'all' ? RECEIPTS : Math.min(RECEIPTS, N
 const THROTTLED_RECEIPTS = Number(process.env.BENCH_THROTTLED_RECEIPTS ?? 300);
 const BIG_FILE_BYTES = Number(process.env.BENCH_BIG_FILE_MB ?? 200) * 2 ** 20;
 const LARGER = Number(process.env.BENCH_LARGER ?? 4);
+const ONLY = process.env.BENCH_ONLY?.trim() || null;
+if (ONLY !== null && ONLY !== 'webhooks') throw new Error(`BENCH_ONLY=${ONLY}: only "webhooks" can run alone`);
 
 const SIZES: ReceiptSizes = { minBytes: 20_000, maxBytes: 2_000_000, largeBytes: 20_000_000, largeShare: 0.002 };
 /** The larger archive only measures costs that do not depend on file sizes: small files keep it quick. */
@@ -57,6 +63,11 @@ async function main(): Promise<void> {
   const env = await TestWorkflowEnvironment.createLocal({ server: { executable: serverExecutable('cli') } });
   const client = new Client({ connection: await Connection.connect({ address: env.address }), dataConverter });
   try {
+    if (ONLY === 'webhooks') {
+      const webhooks = await measureWebhooks(env.address, client, LATENCY_MS);
+      write({ date: new Date().toISOString(), machine: machine(), webhooks }, webhookRows(webhooks));
+      return;
+    }
     const a = await openArchive({ address: env.address, receipts: RECEIPTS, sizes: SIZES, latencyMs: LATENCY_MS, seed: 99 });
     let measured: Awaited<ReturnType<typeof measureArchive>>;
     try {
@@ -65,7 +76,8 @@ async function main(): Promise<void> {
       await a.close();
     }
     const larger = LARGER > 0 ? await measureLargerArchive(env.address, client) : null;
-    report(measured, larger);
+    const webhooks = await measureWebhooks(env.address, client, LATENCY_MS);
+    report(measured, larger, webhooks);
   } finally {
     await client.connection.close();
     await env.teardown();
@@ -153,7 +165,7 @@ async function measureArchive(a: Archive, client: Client) {
   await engine.terminate();
 
   return {
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     settings: {
       receipts: expected.length,
       latencyMs: LATENCY_MS,
@@ -255,7 +267,20 @@ async function measureLargerArchive(address: string, client: Client) {
   }
 }
 
-function report(m: Awaited<ReturnType<typeof measureArchive>>, larger: Awaited<ReturnType<typeof measureLargerArchive>> | null): void {
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+/** Writes bench/results/<date>.json and prints the table. */
+function write(result: { date: string } & Record<string, unknown>, rows: [string, string | number, string][]): void {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${result.date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.table(Object.fromEntries(rows.map(([name, value, note]) => [name, { value, note }])));
+  console.log(`written ${file}`);
+}
+
+function report(m: Awaited<ReturnType<typeof measureArchive>>, larger: Awaited<ReturnType<typeof measureLargerArchive>> | null, webhooks: WebhookResult): void {
   // History grows linearly with receipts (a fixed part per run, a part per batch): fit it on the two
   // archives and extrapolate to a backfill of 100,000 receipts in one execution.
   const slope = larger ? (larger.largestHistory - m.temporal.largestHistory) / (larger.receipts - m.settings.receipts) : null;
@@ -266,10 +291,8 @@ function report(m: Awaited<ReturnType<typeof measureArchive>>, larger: Awaited<R
     ...m,
     temporal: { ...m.temporal, eventsPerReceipt: slope === null ? null : round(slope, 4), fixedEventsPerRun: fixed === null ? null : Math.round(fixed), largestHistoryFor100kReceipts: for100k },
     larger,
+    webhooks,
   };
-  mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/${result.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
   const th = m.throttling;
   const rows: [string, string | number, string][] = [
@@ -288,9 +311,9 @@ function report(m: Awaited<ReturnType<typeof measureArchive>>, larger: Awaited<R
     [`${m.memory.bigFileMB} MB upload adds (MB)`, m.memory.bigFileAddsMB, `${m.memory.rssBeforeBigFileMB} → ${m.memory.peakRssDuringBigFileMB} MB, ${m.memory.bigFileSeconds} s (target < 50)`],
     ['throttled: receipts/s', th.receiptsPerSecond, `${th.exported} receipts, ${th.answered429} answers 429 of ${th.graphRequests} Graph requests`],
     ['throttled: requests sent in back-off windows', th.requestsSentDuringBackoff, `${th.backoffWindows} windows; ${th.requestsArrivingInBackoffWindows - th.requestsSentDuringBackoff} more crossed a 429 on the way (< ${IN_FLIGHT_MS} ms) (target 0)`],
+    ...webhookRows(webhooks),
   ];
-  console.table(Object.fromEntries(rows.map(([name, value, note]) => [name, { value, note }])));
-  console.log(`written ${file}`);
+  write(result, rows);
 }
 
 main().catch((error: unknown) => {

@@ -115,7 +115,9 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   async function sourceOf(delivery: WebhookDelivery): Promise<Source | null> {
     if (deps.mode === 'apiKey') {
       if (deps.apiKeySecrets.length === 0) return null;
-      return { secrets: [...deps.apiKeySecrets], integrations: () => deps.store.integrationsOfOrganization(delivery.organization_id), subscriptionId: delivery.subscription_id ?? null };
+      // The operator's subscription has no row of its own: the integrations' rows are matched by
+      // organization, and so is their "last event" (a subscription id would match none of them).
+      return { secrets: [...deps.apiKeySecrets], integrations: () => deps.store.integrationsOfOrganization(delivery.organization_id), subscriptionId: null };
     }
     if (!delivery.subscription_id) return null;
     const found = await subscription(delivery.subscription_id);

@@ -112,6 +112,7 @@ describe('Qonto simulator: authentication and errors', () => {
     expect(await statuses(1)).toEqual([429]);
     clock += 600_000;
     expect(await statuses(1)).toEqual([200]);
+    expect(sim.rateLimited()).toBe(4);
   });
 
   it('throttles an IP that collected more than 200 401s within an hour', async () => {

@@ -99,6 +99,8 @@ export interface QontoSimulator {
   revokeAccessTokens(membershipId: string): number;
   /** Sends the signed events of every change to the subscriptions' callback URLs. */
   webhooks: WebhookDispatcher;
+  /** API requests its rate limit answered 429, since start. */
+  rateLimited(): number;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
   const faults = new Faults();
   const access = new AccessControl(now, opts.apiKeys ?? []);
   const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT);
+  let rateLimited = 0;
   const signer = new UrlSigner(now, opts.urlTtlSec ?? 1800);
   const requests: RecordedRequest[] = [];
   const oauth = new QontoOAuthServer({
@@ -338,6 +341,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     }
     const ip = req.socket.remoteAddress ?? 'unknown';
     if (!throttle.admit(ip)) {
+      rateLimited += 1;
       return sendQontoError(res, 429, [{ code: 'too_many_requests', detail: 'Too many requests, slow down' }]);
     }
     const who = access.authenticate(req.headers.authorization);
@@ -466,6 +470,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     data,
     requests,
     tokenAnswers: oauth.tokenAnswers,
+    rateLimited: () => rateLimited,
     issueAccessToken(membershipId, tokenOpts) {
       if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
