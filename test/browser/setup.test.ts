@@ -150,7 +150,7 @@ describe('sandbox setup in a browser', () => {
 
     // The same receipts, counted in the simulated OneDrive.
     await page.getByRole('link', { name: 'Browse the simulated OneDrive' }).click();
-    const files = await page.locator('ul.files li').count();
+    let files = await page.locator('ul.files li').count();
     // Counts are of files: the probative copies (ticked at Finish) are among them.
     expect(files).toBe(exported);
     expect(await page.locator('ul.files li', { hasText: '-probative.pdf' }).count()).toBeGreaterThan(0);
@@ -168,6 +168,24 @@ describe('sandbox setup in a browser', () => {
       if (Date.now() > deadline) throw new Error('the restarted sandbox did not re-import every receipt');
       await new Promise((r) => setTimeout(r, 1000));
     }
+
+    // A receipt added in Qonto reaches the drive within a minute, through the simulated Qonto's
+    // webhook (the restarted simulator got the subscription back) and an incremental run.
+    const before = new Set(await page.locator('ul.files li').allTextContents());
+    await page.getByRole('button', { name: 'Add a receipt in Qonto' }).click();
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Receipt added in Qonto');
+    const added = Date.now();
+    for (;;) {
+      await page.goto(`${base}/sandbox/drive`);
+      const now = await page.locator('ul.files li').allTextContents();
+      if (now.length === files + 1 && now.some((name) => !before.has(name))) break;
+      if (Date.now() - added > 60_000) throw new Error('the receipt added in Qonto did not reach the drive within a minute');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    files += 1;
+    await snap(page, '07b-receipt-from-webhook');
+    await page.goto(`${base}/`);
+    await expect(page.locator('[data-webhook-last-event] dd').textContent()).resolves.not.toBe('none yet');
 
     // German, by the language switch.
     await page.goto(`${base}/`);
