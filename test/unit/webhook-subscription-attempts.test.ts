@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSealer, type Sealer } from '../../src/auth/crypto.js';
 import { QontoClient, type QontoClientOptions } from '../../src/qonto/client.js';
 import type { QontoSimulator } from '../../src/simulators/qonto/server.js';
@@ -129,5 +129,17 @@ describe('WebhookSubscriptions: overlapping attempts and lost answers', () => {
     expect(sim.data.webhookSubscriptions()).toEqual([]);
     expect(await subscriptions().ensure('i1')).toMatchObject({ state: 'active' });
     await expectConsistent();
+  });
+
+  it('stops when its signal aborts, even while Qonto does not answer', async () => {
+    sim.faults.add({ method: 'GET', path: '/v2/webhook_subscriptions' }, { kind: 'stall' });
+    const patient = subscriptions((signal) => client(signal, { deadlines: { idleMs: 20_000 } }));
+    const controller = new AbortController();
+    const attempt = patient.ensure('i1', controller.signal);
+    // Qonto holds the listing, unanswered, when the activity runs out of time.
+    await vi.waitFor(() => expect(sim.faults.served).toBe(1));
+    controller.abort(new Error('the activity is out of time'));
+    await expect(attempt).rejects.toThrow();
+    expect(sim.data.webhookSubscriptions()).toEqual([]);
   });
 });
