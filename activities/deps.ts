@@ -17,12 +17,17 @@ export interface ClientLimits {
   /** The longest Retry-After (or back-off window) waited out in process; a longer one fails at once
    * with it as `retryAfterMs`, which becomes the activity's next retry delay. */
   maxRetryAfterMs?: number;
+  /** Aborts the client's requests and waits (the activity is out of time). */
+  signal?: AbortSignal;
 }
 
-/** `retry` with its in-process wait capped by `limits` (the tighter of the two wins). */
+/** `retry` with its in-process wait capped by `limits` (the tighter of the two wins), and its signal. */
 export function limitedRetry(retry: Partial<RetryOptions> | undefined, limits: ClientLimits | undefined): Partial<RetryOptions> | undefined {
-  if (limits?.maxRetryAfterMs === undefined) return retry;
-  return { ...retry, maxRetryAfterMs: Math.min(limits.maxRetryAfterMs, retry?.maxRetryAfterMs ?? Number.POSITIVE_INFINITY) };
+  if (limits === undefined) return retry;
+  const limited: Partial<RetryOptions> = { ...retry };
+  if (limits.maxRetryAfterMs !== undefined) limited.maxRetryAfterMs = Math.min(limits.maxRetryAfterMs, retry?.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+  if (limits.signal !== undefined) limited.signal = limits.signal;
+  return limited;
 }
 
 /** For the short activities (no heartbeat, a one-minute start-to-close timeout): a window longer

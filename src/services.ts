@@ -122,7 +122,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
   const webhooks = new WebhookSubscriptions({
     store,
     sealer,
-    qonto: (integrationId) => qonto(integrationId, SHORT_ACTIVITY_LIMITS),
+    qonto: (integrationId, signal) => qonto(integrationId, { ...SHORT_ACTIVITY_LIMITS, signal }),
     settings: { publicUrl: config.PUBLIC_URL, sandbox: config.sandbox, qontoMode: config.qontoMode, webhookSecrets: config.webhookSecrets },
   });
   // One back-off for all the requests of a drive, whichever activity makes them (rclone's pacer).

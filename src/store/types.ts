@@ -398,6 +398,14 @@ export interface Store {
   forgetWebhookEvent(id: string): Promise<void>;
   /** Forgets the events received before `before` (ISO instant); returns how many. */
   pruneWebhookEvents(before: string): Promise<number>;
+  /** Compare-and-set ending a subscription attempt: the row becomes `active` with these fields only
+   * while it is still `creating` with this attempt's sealed secret; false when another attempt
+   * replaced it, or it was revoked, meanwhile (the row then stays as it is). */
+  activateWebhookSubscription(
+    integrationId: string,
+    sealedSecret: Buffer,
+    fields: Pick<WebhookSubscriptionRow, 'subscriptionId' | 'organizationId' | 'membershipId'>,
+  ): Promise<boolean>;
 
   /** A cheap round trip to the database (readiness); throws when it does not answer. */
   ping(): Promise<void>;

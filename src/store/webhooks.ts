@@ -48,6 +48,7 @@ export function webhookStatements(
   | 'recordWebhookEvent'
   | 'forgetWebhookEvent'
   | 'pruneWebhookEvents'
+  | 'activateWebhookSubscription'
 > {
   return {
     async putWebhookSubscription(integrationId, row) {
@@ -126,6 +127,18 @@ export function webhookStatements(
     async pruneWebhookEvents(before) {
       const result = await db.deleteFrom('webhook_events').where('received_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+    async activateWebhookSubscription(integrationId, sealedSecret, { subscriptionId, organizationId, membershipId }) {
+      // One statement decides: an attempt that lost the row to a later one (or to a revocation)
+      // changes nothing, even when the two run in different processes.
+      const result = await db
+        .updateTable('webhook_subscriptions')
+        .set({ state: 'active', reason: null, subscription_id: subscriptionId, organization_id: organizationId, membership_id: membershipId, updated_at: now() })
+        .where('integration_id', '=', integrationId)
+        .where('state', '=', 'creating')
+        .where('sealed_secret', '=', sealedSecret)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

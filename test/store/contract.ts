@@ -608,6 +608,27 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         expect(await store.recordWebhookEvent(event('e3'))).toBe('duplicate');
         expect(await store.pruneWebhookEvents('2026-03-01T00:00:00.000Z')).toBe(0);
       });
+
+      it("activates a subscription only while the row still holds the attempt's sealed secret, across store instances", async () => {
+        const fields = { subscriptionId: 'sub-1', organizationId: 'org-1', membershipId: 'm-1' };
+        const later = Buffer.from([9, 9, 9]);
+        expect(await store.activateWebhookSubscription('i1', secret, fields)).toBe(false);
+        expect(await store.getWebhookSubscription('i1')).toBeNull();
+        await store.putWebhookSubscription('i1', { state: 'creating', sealedSecret: secret });
+        // A later attempt took the row over: the first one's answer changes nothing.
+        await (await another()).putWebhookSubscription('i1', { state: 'creating', sealedSecret: later });
+        expect(await store.activateWebhookSubscription('i1', secret, fields)).toBe(false);
+        expect(await store.getWebhookSubscription('i1')).toMatchObject({ state: 'creating', subscriptionId: null, sealedSecret: later });
+        expect(await store.activateWebhookSubscription('i1', later, { ...fields, subscriptionId: 'sub-2' })).toBe(true);
+        expect(await store.getWebhookSubscription('i1')).toMatchObject({ state: 'active', subscriptionId: 'sub-2', organizationId: 'org-1', membershipId: 'm-1', sealedSecret: later });
+        expect(await store.webhookSecrets('sub-2')).toEqual({ integrationId: 'i1', sealedSecret: later, state: 'active' });
+        // Once, and never over a revoked row.
+        expect(await store.activateWebhookSubscription('i1', later, { ...fields, subscriptionId: 'sub-3' })).toBe(false);
+        await store.putWebhookSubscription('i1', { state: 'creating', sealedSecret: secret });
+        await store.putWebhookSubscription('i1', { state: 'revoked' });
+        expect(await store.activateWebhookSubscription('i1', secret, fields)).toBe(false);
+        expect((await store.getWebhookSubscription('i1'))?.state).toBe('revoked');
+      });
     });
 
     const dated = (id: string, transactionDate: string | undefined): DiscoveredReceipt => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FatalError, NotFoundError, ReconnectRequiredError } from '../../src/errors.js';
 import { generateWebhookSecret, webhookSecretProblems } from '../../src/webhooks/secret.js';
-import { isRefusal, subscriptionDescription, subscriptionPlan, webhookCallbackUrl, type WebhookSettings } from '../../src/webhooks/subscription.js';
+import { attemptTag, isRefusal, ownsDescription, subscriptionDescription, subscriptionPlan, webhookCallbackUrl, type WebhookSettings } from '../../src/webhooks/subscription.js';
 
 const oauth: WebhookSettings = { publicUrl: 'https://receipts.example.com', sandbox: false, qontoMode: 'oauth', webhookSecrets: [] };
 const SECRET = 's'.repeat(64);
@@ -38,6 +38,19 @@ describe('webhook subscription helpers', () => {
     const description = subscriptionDescription('3f2c9a56-0b1e-4d2a-9c8e-1f5a7b3c2d10');
     expect(description).toContain('3f2c9a56-0b1e-4d2a-9c8e-1f5a7b3c2d10');
     expect(description.length).toBeLessThanOrEqual(256);
+  });
+
+  it("names the attempt after its sealed secret, and knows the integration's descriptions from any attempt or none", () => {
+    const sealed = Buffer.from('sealed secret of one attempt');
+    const tag = attemptTag(sealed);
+    expect(attemptTag(Buffer.from(sealed))).toBe(tag);
+    expect(attemptTag(Buffer.from('sealed secret of another one'))).not.toBe(tag);
+    expect(subscriptionDescription('i1', tag).length).toBeLessThanOrEqual(256);
+    expect(ownsDescription('i1', subscriptionDescription('i1', tag))).toBe(true);
+    expect(ownsDescription('i1', subscriptionDescription('i1'))).toBe(true);
+    expect(ownsDescription('i1', subscriptionDescription('i10', tag))).toBe(false);
+    expect(ownsDescription('i1', subscriptionDescription('i10'))).toBe(false);
+    expect(ownsDescription('i1', null)).toBe(false);
   });
 
   it("generates a fresh 64-character secret within Qonto's bounds", () => {

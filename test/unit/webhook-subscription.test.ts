@@ -7,7 +7,7 @@ import type { QontoSimulator } from '../../src/simulators/qonto/server.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { webhookSecretAad } from '../../src/webhooks/secret.js';
-import { WebhookSubscriptions, subscriptionDescription, type WebhookSettings } from '../../src/webhooks/subscription.js';
+import { WebhookSubscriptions, attemptTag, subscriptionDescription, type WebhookSettings } from '../../src/webhooks/subscription.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
 
 const FAST_RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -69,8 +69,9 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
     expect(status).toEqual({ state: 'active', reason: null, lastEventAt: null });
     const [created, ...more] = sim.data.webhookSubscriptions();
     expect(more).toEqual([]);
-    expect(created).toMatchObject({ callbackUrl: CALLBACK, types: TYPES, description: subscriptionDescription('i1') });
     const row = await store.getWebhookSubscription('i1');
+    // Named after the integration and this attempt.
+    expect(created).toMatchObject({ callbackUrl: CALLBACK, types: TYPES, description: subscriptionDescription('i1', attemptTag(row!.sealedSecret!)) });
     expect(row).toMatchObject({ state: 'active', subscriptionId: created!.id, organizationId: sim.data.organization.id, membershipId: created!.membershipId });
     expect(await unsealed()).toBe(created!.secret);
     expect(created!.secret).toHaveLength(64);
