@@ -549,7 +549,8 @@ class Integration {
       await this.runEnded(run);
       await this.setStatus(run.outcome);
     } else if (run.outcome === 'completed' && run.exported > 0 && this.s.status === 'quota_exceeded') {
-      // Space was freed: receipts fit again, as a full run that completes would say.
+      // Space was freed: receipts fit again, as a full run that completes would say (its message goes too).
+      this.s.lastError = null;
       await this.setStatus('idle');
     }
   }

@@ -149,12 +149,13 @@ describe('incremental runs, bounded', { timeout: 120_000 }, () => {
     const t = await bed.start('quota-freed', { webhookDebounceMs: 500 }, ({ user }) => bed.h.sims.graph.drive(user.id).setQuota({ total: 400_000 }));
     await t.run(async () => {
       const full = await t.status((v) => v.status === 'quota_exceeded' && v.phase.startsWith('sleeping'), 'the full drive');
+      expect(full.lastError).toContain('OneDrive is full');
       bed.h.sims.graph.drive(t.user.id).setQuota({ total: 5 * 1024 ** 3 });
       const { change } = newReceipt('Freed shop');
       await signal(t, [change]);
       const after = await t.status((v) => sleepingAfter(full.runNumber + 1)(v) && v.lastIncremental !== null, 'the incremental run');
       expect(after.lastIncremental).toMatchObject({ outcome: 'completed', exported: 1 });
-      expect(after.status).toBe('idle');
+      expect(after).toMatchObject({ status: 'idle', lastError: null });
     });
   });
 });
