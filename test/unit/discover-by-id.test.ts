@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { discoverTransactionsActivities } from '../../activities/discover-transactions.js';
-import type { DiscoverTransactionsInput, DiscoverTransactionsResult } from '../../activities/types.js';
+import type { DiscoverTransactionsInput, DiscoverTransactionsResult, UnlistedAttachmentsInput } from '../../activities/types.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { openSqliteStoreReady } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -71,7 +71,7 @@ describe('discoverTransactions (an incremental run’s discovery by id)', () => 
     // The listing's record of the receipt, as the by-id discovery makes it.
     await run(activities, { integrationId: 'i1', changes: [change(listed.id, [receipt.id])], accounts, syncFrom: '2026-01-01', timeZone: 'Europe/Paris', probativeCopies: false });
     const slow = randomUUID();
-    const unlisted = await new MockActivityEnvironment().run(activities.unlistedAttachments, {
+    const unlisted = await new MockActivityEnvironment().run((i: UnlistedAttachmentsInput) => activities.unlistedAttachments(i), {
       integrationId: 'i1',
       changes: [change(listed.id, [receipt.id]), change('tx-slow', [slow]), change('tx-half', [receipt.id, randomUUID()])],
     });
