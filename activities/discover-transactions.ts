@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import { attachmentsOf, placeReceipt, probativeUpdate } from './discover.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { settleAll } from './settle.js';
-import type { DiscoverTransactionsInput, DiscoverTransactionsResult } from './types.js';
+import type { DiscoverTransactionsInput, DiscoverTransactionsResult, UnlistedAttachmentsInput } from './types.js';
 
 /** Transactions fetched at once: a burst stays far below Qonto's 1,000 requests per 10 s. */
 const FETCHES_AT_ONCE = 4;
@@ -80,6 +80,22 @@ export function discoverTransactionsActivities(deps: ActivityDeps) {
       } finally {
         beat.stop();
       }
+    },
+
+    /**
+     * After a burst's listing: the transactions whose event named an attachment the manifest still
+     * does not hold (Qonto was processing the upload when the listing asked), to be looked at again.
+     */
+    async unlistedAttachments(input: UnlistedAttachmentsInput): Promise<string[]> {
+      const unlisted: string[] = [];
+      for (const change of input.changes) {
+        for (const attachmentId of change.attachmentIds) {
+          if (await deps.store.getEntry(input.integrationId, attachmentId)) continue;
+          unlisted.push(change.transactionId);
+          break;
+        }
+      }
+      return unlisted;
     },
   };
 }

@@ -80,6 +80,12 @@ export interface DiscoverTransactionsInput {
   probativeCopies: boolean;
 }
 
+/** An incremental run that listed the accounts: the changes whose attachments should now be known. */
+export interface UnlistedAttachmentsInput {
+  integrationId: string;
+  changes: TransactionChange[];
+}
+
 export interface DiscoverTransactionsResult {
   /** New files: receipts, and probative copies that became available. */
   discovered: number;

@@ -36,13 +36,15 @@ import {
 } from './state.js';
 import {
   addChanges,
+  backOff,
   emptyWebhookChanges,
+  endBackOff,
   forgetSeenByFullRun,
-  nextRecheckAt,
   pendingCount,
   planRechecks,
   putBack,
   takeChanges,
+  webhookWorkAt,
   type TakenChanges,
 } from './webhook-changes.js';
 
@@ -139,6 +141,9 @@ class Integration {
   /** WEBHOOK_RUNS, asked once per execution at the start of `run()`: an execution from before it
    * received the signal and ignored it, and replaying it must not add a timer or an activity. */
   private webhooksOn = false;
+  /** When the sleep that started an incremental run was due for the daily run (or its retry): a
+   * debounce or run that reaches it is followed by that run at once. */
+  private dueAt: number | null = null;
 
   constructor(private readonly input: IntegrationInput) {
     this.id = input.integrationId;
@@ -195,6 +200,8 @@ class Integration {
 
       if (kind === 'incremental') {
         await this.runIncremental();
+        // The daily run (or its retry) fell due meanwhile: it comes next, not tomorrow.
+        if (this.dueAt !== null && Date.now() >= this.dueAt) this.s.runDue ??= this.s.pendingReconfigure ? 'reconfigure' : 'sync';
       } else {
         const cut = await this.runOnce(kind);
         this.s.runDue = cut ? kind : null;
@@ -216,23 +223,30 @@ class Integration {
     return this.webhooksOn && this.historyIsLong();
   }
 
-  /** Changed transactions are waiting (or a recheck is due) and an incremental run may take them:
-   * after the backfill, with both sign-ins valid and no reconfiguration pending (its run re-imports
-   * everything anyway). */
-  private webhookDue(): boolean {
+  /** When an incremental run may take the waiting changes (epoch ms; null: none waits, or no
+   * incremental run may start: before the backfill, while a sign-in must be renewed, or while a
+   * reconfiguration is pending, whose run re-imports everything anyway). A failed incremental run's
+   * back-off delays it. The sleep wakes only for this time, never for work no run may take. */
+  private webhookWakeAt(): number | null {
     const w = this.s.webhook;
-    if (!this.webhooksOn || !w || !this.s.backfilled || this.s.status === 'reconnect_required' || this.s.pendingReconfigure) return false;
-    const recheck = nextRecheckAt(w);
-    return pendingCount(w) > 0 || w.overflow || (recheck !== null && recheck <= Date.now());
+    if (!this.webhooksOn || !w || !this.s.backfilled || this.s.status === 'reconnect_required' || this.s.pendingReconfigure) return null;
+    return webhookWorkAt(w);
+  }
+
+  /** Changed transactions are waiting (or a recheck is due) and an incremental run may take them now. */
+  private webhookDue(): boolean {
+    const at = this.webhookWakeAt();
+    return at !== null && at <= Date.now();
   }
 
   /** Gathers changes for the debounce window (fixed, from the first id), or less when a burst
-   * fills WEBHOOK_BURST_IDS; a user's request or a revocation ends it at once. */
-  private async debounce(): Promise<RunKind | null> {
+   * fills WEBHOOK_BURST_IDS; a user's request or a revocation ends it at once, and so does the time
+   * of the daily run (`due`), which comes right after this incremental run. */
+  private async debounce(due: number): Promise<RunKind | null> {
     const w = this.s.webhook!;
-    if (pendingCount(w) > 0 && !w.overflow) {
+    const ms = Math.min(this.input.settings.webhookDebounceMs ?? WEBHOOK_DEBOUNCE_MS, due - Date.now());
+    if (pendingCount(w) > 0 && !w.overflow && ms > 0) {
       this.show('gathering changes from Qonto');
-      const ms = this.input.settings.webhookDebounceMs ?? WEBHOOK_DEBOUNCE_MS;
       await condition(() => this.revoked || this.requestedRun() !== null || pendingCount(w) >= WEBHOOK_BURST_IDS || w.overflow || this.historyIsLong(), ms);
     }
     if (this.revoked) return null;
@@ -274,12 +288,14 @@ class Integration {
         ? `sleeping until ${until} (retry after ${this.s.failedRuns ?? 1} failed run${this.s.failedRuns === 1 ? '' : 's'} in a row)`
         : `sleeping until ${until} (${this.input.settings.syncTime} ${zone})`,
     );
-    // A recheck of a receipt not yet visible can be due before the run.
-    const recheck = this.webhooksOn ? nextRecheckAt(this.s.webhook) : null;
-    const wake = recheck !== null && recheck < at ? recheck : at;
+    this.dueAt = at;
+    // A recheck of a receipt not yet visible (or the end of a failed incremental run's back-off) can
+    // come before the run; work no incremental run may take now does not wake it.
+    const webhookAt = this.webhookWakeAt();
+    const wake = webhookAt !== null && webhookAt < at ? webhookAt : at;
     const woken = await this.waitWithAlerts(() => this.revoked || this.requestedRun() !== null || this.webhookDue() || this.longWait(), wake);
     if (this.revoked) return null;
-    if (woken || wake < at) return this.requestedRun() ?? (this.webhookDue() ? this.debounce() : null);
+    if (woken || wake < at) return this.requestedRun() ?? (this.webhookDue() ? this.debounce(at) : null);
     // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
     return this.s.pendingReconfigure ? 'reconfigure' : 'sync';
   }
@@ -515,6 +531,7 @@ class Integration {
         log.warn('incremental run ended early', { outcome: run.outcome, failure: failureType(error) });
         putBack(this.s.webhook!, taken);
       }
+      if (run.outcome === 'failed') backOff(this.s.webhook!, Date.now(), retryDelayMs);
       if (run.outcome === 'reconnect_required') {
         this.s.signInEnded = signInEndedBy(error);
         this.s.lastError = describe(error);
@@ -525,7 +542,17 @@ class Integration {
     if (cut) putBack(this.s.webhook!, taken, true);
     run.finishedAt = new Date().toISOString();
     this.s.lastIncremental = run;
-    if (run.outcome === 'reconnect_required' || run.outcome === 'quota_exceeded') await this.setStatus(run.outcome);
+    if (run.outcome === 'completed') endBackOff(this.s.webhook!);
+    if (run.outcome === 'reconnect_required' || run.outcome === 'quota_exceeded') {
+      // These stop every run until the user acts, and the daily run would only find the same: the
+      // user hears it now, as after a full run.
+      await this.runEnded(run);
+      await this.setStatus(run.outcome);
+    } else if (run.outcome === 'completed' && run.exported > 0 && this.s.status === 'quota_exceeded') {
+      // Space was freed: receipts fit again, as a full run that completes would say (its message goes too).
+      this.s.lastError = null;
+      await this.setStatus('idle');
+    }
   }
 
   /** Returns true when cut short for continue-as-new (the changes go back to pending). */
@@ -541,7 +568,9 @@ class Integration {
 
     const probativeCopies = this.s.probativeCopies ?? false;
     const ids = taken.changes.map((c) => c.transactionId);
-    if (taken.overflow || taken.changes.length > WEBHOOK_LIST_ABOVE) {
+    const listing = taken.overflow || taken.changes.length > WEBHOOK_LIST_ABOVE;
+    const recheckMs = this.input.settings.webhookRecheckMs ?? WEBHOOK_RECHECK_MS;
+    if (listing) {
       // A burst: a few list pages cost less than a request per transaction. The daily cursors stay
       // where they are, so the 23:30 listing still sees everything.
       this.show(`listing receipts of ${accounts.length} account(s)`);
@@ -550,10 +579,16 @@ class Integration {
           io.discoverAccount({ integrationId: this.id, account, cursor: this.s.cursors[account.id] ?? null, syncFrom: this.s.syncFrom, timeZone, probativeCopies }),
         ),
       );
+      // A receipt still processed by Qonto is not listed yet: looked at again, as on the path by id.
+      const named = taken.changes.filter((c) => c.attachmentIds.length > 0);
+      if (named.length > 0) {
+        const unlisted = await quick.unlistedAttachments({ integrationId: this.id, changes: named });
+        planRechecks(this.s.webhook!, taken, unlisted, Date.now(), recheckMs);
+      }
     } else {
       this.show(`reading ${ids.length} changed transaction(s)`);
       const found = await io.discoverTransactions({ integrationId: this.id, changes: taken.changes, accounts, syncFrom: this.s.syncFrom, timeZone, probativeCopies });
-      planRechecks(this.s.webhook!, taken, found.notVisible, Date.now(), this.input.settings.webhookRecheckMs ?? WEBHOOK_RECHECK_MS);
+      planRechecks(this.s.webhook!, taken, found.notVisible, Date.now(), recheckMs);
     }
 
     for (;;) {
@@ -562,8 +597,9 @@ class Integration {
         integrationId: this.id,
         runNumber: this.s.runNumber,
         batchSize: this.input.settings.batchSize,
-        // Ids were dropped: whatever the listing found is exported.
-        ...(taken.overflow ? {} : { transactionIds: ids }),
+        // After a listing, whatever it found is exported (its cursor window bounds it): up to 1,000 ids
+        // would otherwise go into the history with every batch. By id, at most WEBHOOK_LIST_ABOVE.
+        ...(listing ? {} : { transactionIds: ids }),
       });
       run.exported += batch.exported;
       run.failed += batch.failed;

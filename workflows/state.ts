@@ -56,6 +56,12 @@ export interface WebhookChanges {
   recheck: Recheck[];
   /** Ids were dropped (more than MAX_PENDING_TRANSACTIONS): the next incremental run lists by cursor. */
   overflow: boolean;
+  /** Failed incremental runs that already had `overflow` (absent: none); like an id's `tries`. */
+  overflowTries?: number;
+  /** Incremental runs that failed in a row (absent: none); a completed run (incremental or full) ends it. */
+  failures?: number;
+  /** After a failed incremental run, none starts before this time (the daily run's back-off delays). */
+  retryAt?: string | null;
 }
 
 export type RunKind = 'backfill' | 'sync' | 'reconfigure' | 'incremental';

@@ -44,10 +44,12 @@ export interface TakenChanges {
   rechecks: Record<string, number>;
   /** Ids were dropped while waiting: the run lists the accounts. */
   overflow: boolean;
+  /** Failed incremental runs that already had `overflow`. */
+  overflowTries: number;
 }
 
 export function takeChanges(w: WebhookChanges, now: number): TakenChanges {
-  const taken: TakenChanges = { changes: [], tries: {}, rechecks: {}, overflow: w.overflow };
+  const taken: TakenChanges = { changes: [], tries: {}, rechecks: {}, overflow: w.overflow, overflowTries: w.overflow ? (w.overflowTries ?? 0) : 0 };
   for (const [transactionId, p] of Object.entries(w.pending)) {
     taken.changes.push({ transactionId, attachmentIds: p.attachmentIds, receivedAt: p.receivedAt });
     if (p.tries) taken.tries[transactionId] = p.tries;
@@ -60,6 +62,7 @@ export function takeChanges(w: WebhookChanges, now: number): TakenChanges {
   }
   w.pending = {};
   w.overflow = false;
+  delete w.overflowTries;
   w.recheck = w.recheck.filter((r) => !due.includes(r));
   return taken;
 }
@@ -74,7 +77,36 @@ export function putBack(w: WebhookChanges, taken: TakenChanges, all = false): vo
     if (known) known.attachmentIds = [...new Set([...known.attachmentIds, ...change.attachmentIds])];
     else w.pending[change.transactionId] = { attachmentIds: change.attachmentIds, receivedAt: change.receivedAt, ...(tries > 0 ? { tries } : {}) };
   }
-  if (taken.overflow) w.overflow = true;
+  // `overflow` is retried once too: a persistent failure must not make it a run after run.
+  const overflowTries = taken.overflowTries + (all ? 0 : 1);
+  if (taken.overflow && (all || overflowTries <= 1)) {
+    w.overflow = true;
+    if (overflowTries > 0) w.overflowTries = overflowTries;
+  }
+}
+
+/** An incremental run failed: the next one waits `delayMs` (the caller's back-off for this many
+ * failures in a row), so a failure that persists is not retried run after run. */
+export function backOff(w: WebhookChanges, now: number, delayMs: (failures: number) => number): void {
+  w.failures = (w.failures ?? 0) + 1;
+  w.retryAt = new Date(now + delayMs(w.failures)).toISOString();
+}
+
+/** A run completed (incremental or full): incremental runs may start again at once. */
+export function endBackOff(w: WebhookChanges): void {
+  delete w.failures;
+  delete w.retryAt;
+}
+
+/** The epoch ms from which an incremental run may take the waiting work (pending ids, overflow, the
+ * first recheck), or null when there is none; the back-off delays it. */
+export function webhookWorkAt(w: WebhookChanges | undefined): number | null {
+  if (!w) return null;
+  const recheck = nextRecheckAt(w);
+  const work = pendingCount(w) > 0 || w.overflow ? Number.NEGATIVE_INFINITY : recheck;
+  if (work === null) return null;
+  const retry = w.retryAt ? Date.parse(w.retryAt) : Number.NEGATIVE_INFINITY;
+  return Math.max(work, retry);
 }
 
 /** Transactions whose attachment was not visible yet are looked at again after `delaysMs[n]`
@@ -96,6 +128,8 @@ export function forgetSeenByFullRun(w: WebhookChanges, startedAt: string): void 
   const before = new Date(Date.parse(startedAt) - 60_000).toISOString();
   for (const [id, p] of Object.entries(w.pending)) if (p.receivedAt < before) delete w.pending[id];
   w.overflow = false;
+  delete w.overflowTries;
+  endBackOff(w);
 }
 
 /** When the first recheck is due (epoch ms), if any. */

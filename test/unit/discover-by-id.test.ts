@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { discoverTransactionsActivities } from '../../activities/discover-transactions.js';
-import type { DiscoverTransactionsInput, DiscoverTransactionsResult } from '../../activities/types.js';
+import type { DiscoverTransactionsInput, DiscoverTransactionsResult, UnlistedAttachmentsInput } from '../../activities/types.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { openSqliteStoreReady } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -55,5 +55,26 @@ describe('discoverTransactions (an incremental run’s discovery by id)', () => 
     expect(await store.getEntry('i1', receipt.id)).toMatchObject({ state: 'pending', transactionId: fine.id, folderPath: 'Main (1234)/2026/2026-02' });
     // Recorded for the missing-receipts list, as the listing does: the slow one has no receipt yet.
     expect((await store.missingReceipts('i1', '2026-01-01')).map((m) => m.transactionId)).toEqual([slow.id]);
+  });
+
+  it('after a listing, names the transactions whose named attachments the manifest still lacks', async () => {
+    const { sim, account } = await simulator();
+    const day = '2026-02-03T10:00:00.000Z';
+    const listed = sim.data.addTransaction({ bankAccountId: account.id, amount: 12, label: 'Shop', side: 'debit', emittedAt: day });
+    const receipt = sim.data.attachReceipt(listed.id, { fileName: 'a.pdf', contentType: 'application/pdf', size: 100 });
+    store = await openSqliteStoreReady(':memory:');
+    await store.createIntegration({ id: 'i1', status: 'idle' });
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY } });
+    const activities = discoverTransactionsActivities({ store, qonto: () => qonto } as unknown as ActivityDeps);
+    const change = (id: string, attachmentIds: string[]) => ({ transactionId: id, attachmentIds, receivedAt: day });
+    const accounts = [{ id: account.id, name: 'Main', folderName: 'Main (1234)' }];
+    // The listing's record of the receipt, as the by-id discovery makes it.
+    await run(activities, { integrationId: 'i1', changes: [change(listed.id, [receipt.id])], accounts, syncFrom: '2026-01-01', timeZone: 'Europe/Paris', probativeCopies: false });
+    const slow = randomUUID();
+    const unlisted = await new MockActivityEnvironment().run((i: UnlistedAttachmentsInput) => activities.unlistedAttachments(i), {
+      integrationId: 'i1',
+      changes: [change(listed.id, [receipt.id]), change('tx-slow', [slow]), change('tx-half', [receipt.id, randomUUID()])],
+    });
+    expect(unlisted).toEqual(['tx-slow', 'tx-half']);
   });
 });

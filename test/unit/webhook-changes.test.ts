@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   addChanges,
+  backOff,
   emptyWebhookChanges,
+  endBackOff,
   forgetSeenByFullRun,
   nextRecheckAt,
   pendingCount,
   planRechecks,
   putBack,
   takeChanges,
+  webhookWorkAt,
 } from '../../workflows/webhook-changes.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 12, 0, s)).toISOString();
@@ -94,5 +97,38 @@ describe('webhook changes (the workflow’s carried ids)', () => {
     forgetSeenByFullRun(w, at(100));
     expect(Object.keys(w.pending)).toEqual(['recent']);
     expect(w.overflow).toBe(false);
+  });
+
+  it('puts the overflow back after one failed run only, as it does an id', () => {
+    const w = emptyWebhookChanges();
+    addChanges(w, [change('t1'), change('t2')], 1);
+    putBack(w, takeChanges(w, Date.parse(at(0))));
+    expect(w).toMatchObject({ overflow: true, overflowTries: 1, pending: { t1: { tries: 1 } } });
+    // Cut short for continue-as-new: no try counted.
+    putBack(w, takeChanges(w, Date.parse(at(0))), true);
+    expect(w).toMatchObject({ overflow: true, overflowTries: 1 });
+    putBack(w, takeChanges(w, Date.parse(at(0))));
+    expect(w.overflow).toBe(false);
+    expect(pendingCount(w)).toBe(0);
+    expect(webhookWorkAt(w)).toBeNull();
+  });
+
+  it('delays the waiting work by the back-off of failed runs, until a run completes', () => {
+    const w = emptyWebhookChanges();
+    const now = Date.parse(at(0));
+    expect(webhookWorkAt(w)).toBeNull();
+    w.recheck = [{ transactionId: 'r1', attachmentIds: ['x'], dueAt: at(30), tries: 1 }];
+    expect(webhookWorkAt(w)).toBe(Date.parse(at(30)));
+    addChanges(w, [change('t1')]);
+    expect(webhookWorkAt(w)).toBe(Number.NEGATIVE_INFINITY);
+    backOff(w, now, (n) => n * 60_000);
+    backOff(w, now, (n) => n * 60_000);
+    expect(w.failures).toBe(2);
+    expect(webhookWorkAt(w)).toBe(now + 120_000);
+    endBackOff(w);
+    expect(webhookWorkAt(w)).toBe(Number.NEGATIVE_INFINITY);
+    backOff(w, now, () => 60_000);
+    forgetSeenByFullRun(w, at(0));
+    expect(w.retryAt).toBeUndefined();
   });
 });

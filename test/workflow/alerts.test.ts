@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { revokeSignal, syncNowSignal } from '../../workflows/messages.js';
+import { revokeSignal, syncNowSignal, transactionsChangedSignal } from '../../workflows/messages.js';
 import { dataConverter } from '../support/harness.js';
 import { TestSmtp } from '../support/smtp.js';
 import { Testbed, sleepingAfter, type StartedIntegration } from '../support/testbed.js';
@@ -83,6 +83,27 @@ it('a drive past 90 % mails once, not at every run while it stays there, though 
     expect(mail!.text).toContain('Ihr OneDrive ist zu mehr als 90 % belegt.');
     expect(mail!.text).toContain('Belege werden noch gespeichert');
     expect(mail!.text).toContain(`Die Speicheranzeige finden Sie im Dashboard:\n${link(t)}\n`);
+  });
+});
+
+it('a sign-in that an incremental run (a webhook event) finds ended mails "sign in again" at once, as a full run would', { timeout: 120_000 }, async () => {
+  const t = await bed.start('alert-token-webhook', { webhookDebounceMs: 500 });
+  await t.run(async () => {
+    await t.status(sleepingAfter(1), 'the backfill');
+    bed.h.sims.directory.revokeUser(t.user.id);
+    const data = bed.h.sims.qonto.data;
+    const tx = data.addTransaction({ bankAccountId: data.bankAccounts()[0]!.id, amount: 5, label: 'Webhook alert shop', side: 'debit' });
+    const attachment = data.attachReceipt(tx.id, { fileName: 'w.pdf', contentType: 'application/pdf', size: 1_000 });
+    await handleOf(bed.env.client, t.id).signal(transactionsChangedSignal, {
+      changes: [{ transactionId: tx.id, attachmentIds: [attachment.id], receivedAt: new Date().toISOString() }],
+    });
+    const waiting = await t.status((v) => v.status === 'reconnect_required' && v.phase.includes('sign in again'), 'the wait for a reconnect');
+    expect(waiting.lastIncremental).toMatchObject({ outcome: 'reconnect_required' });
+    // The daily record is the backfill's: only the incremental run found the sign-in ended.
+    expect(waiting.lastRun).toMatchObject({ kind: 'backfill', outcome: 'completed' });
+    await smtp.arrival('of "sign in again"', () => mailsOf(t).find((m) => m.subject.startsWith('Sign in again')));
+    expect(subjectsOf(t)).toEqual(['Sign in again to keep your receipts in sync']);
+    data.setStatus(tx.id, 'declined');
   });
 });
 

@@ -3,9 +3,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import type { ExportInput } from '../../activities/types.js';
 import type { SimAttachment, SimTransaction } from '../../src/simulators/qonto/data.js';
 import { reconnectSignal, syncNowSignal, transactionsChangedSignal, workflowIdFor, type TransactionChange } from '../../workflows/messages.js';
-import type { IntegrationView } from '../../workflows/state.js';
+import { WEBHOOK_LIST_ABOVE, type IntegrationView } from '../../workflows/state.js';
 import { SYNC_FROM, Testbed, sleepingAfter, type StartedIntegration } from '../support/testbed.js';
 import { handleOf } from '../support/workflow.js';
 
@@ -65,6 +67,16 @@ async function executions(t: StartedIntegration): Promise<Array<{ historyLength:
   return out;
 }
 
+/** The real activities, with every `exportBatch` input recorded. */
+function recordExports(into: ExportInput[]): Testbed['activities'] {
+  return {
+    exportBatch: async (input: ExportInput) => {
+      into.push(input);
+      return (createActivities(bed.h.services.deps)).exportBatch(input);
+    },
+  };
+}
+
 const settled = (runNumber: number) => (v: IntegrationView) => sleepingAfter(runNumber)(v) && v.pendingChanges === 0;
 
 describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
@@ -94,14 +106,14 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
   });
 
   it('gathers the changes of the debounce window into one run', async () => {
-    const t = await bed.start('debounce', { webhookDebounceMs: 3_000 });
+    // A window far longer than sending the signals takes: they all fall into it, however loaded the machine.
+    const t = await bed.start('debounce', { webhookDebounceMs: 60_000 });
     await t.run(async () => {
       await t.status(sleepingAfter(1), 'the backfill');
       const receipts = newReceipts(8);
-      for (const { tx, attachment } of receipts) {
-        await signal(bed.env.client, t.id, [change(tx, [attachment.id])]);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      for (const { tx, attachment } of receipts) await signal(bed.env.client, t.id, [change(tx, [attachment.id])]);
+      await t.status((v) => v.phase.startsWith('gathering') && v.pendingChanges === 8, 'the debounce');
+      await bed.env.sleep(60_000);
       const done = await t.status(settled(2), 'the incremental run');
       expect(done.runNumber).toBe(2);
       expect(done.lastIncremental).toMatchObject({ outcome: 'completed', exported: 8 });
@@ -127,11 +139,13 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
   // One change per signal (nothing coalesces in front of the workflow), and 200 per signal (as an API
   // process that coalesces deliveries sends them).
   it.each([1, 200])('turns a burst of 500 changes, %i per signal, into at most 3 runs, each execution under 2,000 history events', async (perSignal) => {
+    const exports: ExportInput[] = [];
+    bed.activities = recordExports(exports);
     const t = await bed.start('burst', { webhookDebounceMs: DEBOUNCE_MS });
     await t.run(async () => {
       await t.status(sleepingAfter(1), 'the backfill');
-      // A receipt no event names (its event was lost): the burst's listing finds it, yet only the named
-      // transactions are exported; the daily run takes it.
+      // A receipt no event names (its event was lost): the burst's listing finds it and exports it too
+      // (the listing's window bounds the export, not a list of ids).
       const [unnamed] = newReceipts(1);
       const receipts = newReceipts(500);
       const changes = receipts.map(({ tx, attachment }) => change(tx, [attachment.id]));
@@ -141,8 +155,11 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
       expect(runs).toBeGreaterThanOrEqual(1);
       expect(runs).toBeLessThanOrEqual(3);
       expect(new Set(await states(t.id, receipts.map((r) => r.attachment.id)))).toEqual(new Set(['uploaded']));
-      expect(await states(t.id, [unnamed!.attachment.id])).toEqual(['pending']);
+      expect(await states(t.id, [unnamed!.attachment.id])).toEqual(['uploaded']);
       for (const e of await executions(t)) expect(e.historyLength).toBeLessThan(2_000);
+      // No list of hundreds of ids in every batch's input (history): a listing run exports unfiltered,
+      // a run by id names at most WEBHOOK_LIST_ABOVE.
+      expect(exports.filter((e) => e.runNumber > 1).every((e) => (e.transactionIds?.length ?? 0) <= WEBHOOK_LIST_ABOVE)).toBe(true);
     });
   });
 
@@ -170,17 +187,17 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
     });
   });
 
-  it('exports every one of 20 signals spread over the end of runs', async () => {
+  it('exports every one of 20 signals sent while a run takes, exports and ends the first ones', async () => {
     const t = await bed.start('spread', { webhookDebounceMs: 200 });
     await t.run(async () => {
       await t.status(sleepingAfter(1), 'the backfill');
       const receipts = newReceipts(20);
-      for (const { tx, attachment } of receipts) {
-        await signal(bed.env.client, t.id, [change(tx, [attachment.id])]);
-        await new Promise((r) => setTimeout(r, 150));
-      }
+      const [first, ...rest] = receipts;
+      await signal(bed.env.client, t.id, [change(first!.tx, [first!.attachment.id])]);
+      // The first run has taken its change: the others arrive while it runs, ends and continues as new.
+      await t.status((v) => v.runNumber >= 2, 'the first incremental run');
+      for (const { tx, attachment } of rest) await signal(bed.env.client, t.id, [change(tx, [attachment.id])]);
       const done = await t.status(settled(2), 'the runs');
-      // Several runs: signals arrived while one was ending and continuing as new.
       expect(done.runNumber - 1).toBeGreaterThanOrEqual(2);
       expect(new Set(await states(t.id, receipts.map((r) => r.attachment.id)))).toEqual(new Set(['uploaded']));
     });
@@ -205,6 +222,35 @@ describe('incremental runs from webhooks', { timeout: 120_000 }, () => {
       const second = await t.status(settled(3), 'the recheck');
       expect(second.lastIncremental).toMatchObject({ outcome: 'completed', exported: 1 });
       expect(await states(t.id, [attachmentId])).toEqual(['uploaded']);
+    });
+  });
+
+  it('looks again at a receipt named in a burst that the listing did not find yet', async () => {
+    const exports: ExportInput[] = [];
+    bed.activities = recordExports(exports);
+    const t = await bed.start('burst-recheck', { webhookDebounceMs: DEBOUNCE_MS });
+    await t.run(async () => {
+      await t.status(sleepingAfter(1), 'the backfill');
+      const data = bed.h.sims.qonto.data;
+      const [account] = data.bankAccounts();
+      const tx = data.addTransaction({ bankAccountId: account!.id, amount: 44, label: 'Slow upload in a burst', side: 'debit' });
+      added.push(tx.id);
+      const attachmentId = randomUUID();
+      // 51 named transactions: more than are read one by one, so the run lists the accounts.
+      const receipts = newReceipts(50);
+      await signal(bed.env.client, t.id, [...receipts.map(({ tx, attachment }) => change(tx, [attachment.id])), change(tx, [attachmentId])]);
+      const first = await t.status((v) => sleepingAfter(2)(v) && v.lastIncremental !== null, 'the burst');
+      expect(first.lastIncremental).toMatchObject({ outcome: 'completed', exported: 50 });
+      expect(first.pendingChanges).toBe(1);
+
+      data.attachReceipt(tx.id, { id: attachmentId, fileName: 'slow.pdf', contentType: 'application/pdf', size: 3_000 });
+      await bed.env.sleep(31_000);
+      const second = await t.status(settled(3), 'the recheck');
+      expect(second.lastIncremental).toMatchObject({ outcome: 'completed', exported: 1 });
+      expect(await states(t.id, [attachmentId])).toEqual(['uploaded']);
+      // The listing's export carried no ids; the recheck's (by id) names its one transaction.
+      expect(exports.filter((e) => e.runNumber === 2).every((e) => e.transactionIds === undefined)).toBe(true);
+      expect(exports.filter((e) => e.runNumber === 3).map((e) => e.transactionIds)).toContainEqual([tx.id]);
     });
   });
 
