@@ -29,12 +29,21 @@ function toSubscription(row: Row): WebhookSubscriptionRow {
   };
 }
 
+/**
+ * The `webhook_events` key: Qonto does not say whether an event id is per event or per delivery, so
+ * the same id delivered to two subscriptions (two integrations of one organization) is two events.
+ * API-key mode records no subscription: the operator's subscriptions all reach the same integrations.
+ */
+export function webhookEventKey(subscriptionId: string | null, eventId: string): string {
+  return `${subscriptionId ?? ''}:${eventId}`;
+}
+
 /** Subscriptions whose events go to their integration's workflow. */
 const SUBSCRIBED: WebhookState[] = ['active', 'manual'];
 
 /**
  * The webhook tables (docs/webhooks.md): each integration's subscription, and the delivered events.
- * What must hold across API processes is decided in the database: an event id is new for exactly one
+ * What must hold across API processes is decided in the database: an event is new for exactly one
  * delivery (its primary key), and a revoked subscription stays revoked.
  */
 export function webhookStatements(
@@ -46,7 +55,6 @@ export function webhookStatements(
   | 'webhookSecrets'
   | 'integrationsOfOrganization'
   | 'recordWebhookEvent'
-  | 'forgetWebhookEvent'
   | 'pruneWebhookEvents'
 > {
   return {
@@ -101,7 +109,7 @@ export function webhookStatements(
       // no transaction: SQLite's writers on one file would wait on a lock held across an await.
       const result = await db
         .insertInto('webhook_events')
-        .values({ id, subscription_id: subscriptionId, organization_id: organizationId, type, received_at: receivedAt })
+        .values({ id: webhookEventKey(subscriptionId, id), subscription_id: subscriptionId, organization_id: organizationId, type, received_at: receivedAt })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
@@ -119,9 +127,6 @@ export function webhookStatements(
         .$call((q) => (subscriptionId !== null ? q.where('subscription_id', '=', subscriptionId) : q.where('organization_id', '=', organizationId)))
         .execute();
       return 'new';
-    },
-    async forgetWebhookEvent(id) {
-      await db.deleteFrom('webhook_events').where('id', '=', id).execute();
     },
     async pruneWebhookEvents(before) {
       const result = await db.deleteFrom('webhook_events').where('received_at', '<', before).executeTakeFirst();

@@ -67,6 +67,29 @@ async function post(base: string, d: Delivery, headers: Record<string, string> =
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
 }
 
+/**
+ * A Temporal that takes the connection and never answers (overloaded, or a half-open link). Not a
+ * refused port: the client retries those on timers that outlive the request, and would then call into
+ * the connection the test closes.
+ */
+async function blackHoleTemporal(): Promise<{ client: Client; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${(server.address() as AddressInfo).port}` }), dataConverter });
+  return {
+    client,
+    async close() {
+      await client.connection.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /** The `transactionsChanged` signals in the workflow's history, decoded. */
 async function signalsOf(client: Client, integrationId: string): Promise<{ changes: TransactionChange[] }[]> {
   const history = await client.workflow.getHandle(`integration-${integrationId}`).fetchHistory();
@@ -203,13 +226,26 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     expect(await post(one.base, good)).toMatchObject({ status: 202, body: { status: 'accepted' } });
   });
 
-  it('takes 50 concurrent copies of one delivery, across two API processes, exactly once', async () => {
-    const d = delivery(transactionEvent(org, 'tx-dup'));
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(i % 2 === 0 ? one.base : two.base, d)));
-    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(49);
-    const carrying = (await signalsOf(bed.client, id)).filter((s) => s.changes.some((c) => c.transactionId === 'tx-dup'));
-    expect(carrying).toHaveLength(1);
+  it('takes 50 concurrent copies of one delivery, across two API processes, as new exactly once, in one signal per process', async () => {
+    // Each copy is signalled before it is recorded (so a crash in between never turns Qonto's retry into
+    // a duplicate); the forwarder of each process coalesces the copies within its window into one
+    // signal. A window of 2 s (the budget 5 s) holds all 50 copies sent at once, even on a loaded machine.
+    const tuned = (services: Services) => {
+      const deps = apiDeps(bed.config, services, bed.client);
+      return serve({ ...deps, webhooks: { ...deps.webhooks, forwarder: { windowMs: 2_000 }, budgetMs: 5_000 } });
+    };
+    const processes = [await tuned(bed.h.services), await tuned(second)];
+    try {
+      const d = delivery(transactionEvent(org, 'tx-dup'));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(processes[i % 2]!.base, d)));
+      expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(49);
+      const carrying = (await signalsOf(bed.client, id)).filter((s) => s.changes.some((c) => c.transactionId === 'tx-dup'));
+      expect(carrying.length).toBeGreaterThanOrEqual(1);
+      expect(carrying.length).toBeLessThanOrEqual(2);
+    } finally {
+      for (const p of processes) await p.close();
+    }
   });
 
   it('answers 200 ignored to a verified event of an organization without an integration, 401 when there is no secret to check', async () => {
@@ -245,30 +281,22 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
   });
 
   it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
-    // A Temporal that takes the connection and never answers (overloaded, or a half-open link). Not a
-    // refused port: the client retries those on timers that outlive the request, and would then
-    // call into the connection this test closes.
-    const sockets = new Set<Socket>();
-    const blackHole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${(blackHole.address() as AddressInfo).port}` }), dataConverter });
+    const unreachable = await blackHoleTemporal();
     // A budget of 300 ms, so that a loaded machine still answers within Qonto's 1 s: the budget, not
     // the client's 10 s connection timeout, ends the wait.
-    const deps = apiDeps(bed.config, bed.h.services, unreachable);
+    const deps = apiDeps(bed.config, bed.h.services, unreachable.client);
     const down = await serve({ ...deps, webhooks: { ...deps.webhooks, budgetMs: 300 } });
     const d = delivery(transactionEvent(org, 'tx-retry'));
     try {
       const res = await post(down.base, d);
       expect(res).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
       expect(res.ms).toBeLessThan(1_000);
+      // Copies arriving while the first waits are not taken for duplicates of an event nobody holds.
+      const copies = await Promise.all(Array.from({ length: 5 }, () => post(down.base, d)));
+      expect(copies.map((r) => [r.status, r.body?.error?.code])).toEqual(Array(5).fill([503, 'unavailable']));
     } finally {
       await down.close();
-      await unreachable.connection.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => blackHole.close(resolve));
+      await unreachable.close();
     }
     expect(await post(one.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
   });
@@ -347,17 +375,44 @@ describe('OAuth mode (one subscription per integration, its secret sealed in the
     expect((await bed.h.services.store.getIntegration(id))?.status).not.toBe('revoked');
   });
 
-  it('withdraws the integration on a consent revocation of ours, as the revoke endpoint does, without calling Qonto', async () => {
-    const revokeCalls = () => bed.h.sims.qonto.requests.filter((r) => r.path.includes('revoke')).length;
-    const before = revokeCalls();
-    expect(await post(app.base, signed(revocation(bed.config.QONTO_CLIENT_ID!)))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+  it('withdraws the integration on a consent revocation of ours, as the revoke endpoint does, without calling Qonto; Temporal down first: 503, and the retry stops the workflow', async () => {
+    const qontoBefore = bed.h.sims.qonto.requests.length;
     const store = bed.h.services.store;
+    const d = signed(revocation(bed.config.QONTO_CLIENT_ID!));
+    // A Temporal that refuses the signal at once (here: a namespace it does not know). The store steps
+    // are done, the workflow was not told: Qonto must retry.
+    const refusing = await serve(apiDeps(bed.config, bed.h.services, new Client({ connection: bed.client.connection, namespace: `missing-${randomUUID()}`, dataConverter })));
+    try {
+      expect(await post(refusing.base, d)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+      expect(await store.getIntegration(id)).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
+    } finally {
+      await refusing.close();
+    }
+    // The retry meets a Temporal that never answers: the budget ends it, 503 again.
+    const unreachable = await blackHoleTemporal();
+    const deps = apiDeps(bed.config, bed.h.services, unreachable.client);
+    const down = await serve({ ...deps, webhooks: { ...deps.webhooks, budgetMs: 300 } });
+    try {
+      expect(await post(down.base, d)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+    } finally {
+      await down.close();
+      await unreachable.close();
+    }
+    // Qonto's retry reaches another API process (nothing cached): the row is already revoked, the
+    // workflow is told again.
+    const other = await serve(apiDeps(bed.config, bed.h.services, bed.client));
+    try {
+      expect(await post(other.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    } finally {
+      await other.close();
+    }
     expect(await store.getTokenCache(id, 'qonto')).toBeNull();
     expect(await store.getTokenCache(id, 'microsoft')).toBeNull();
     expect(await store.getIntegration(id)).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
     expect(((await bed.client.workflow.getHandle(`integration-${id}`).result()) as { status: string }).status).toBe('revoked');
     expect((await store.getWebhookSubscription(id))?.state).toBe('revoked');
-    expect(revokeCalls()).toBe(before);
+    // Neither the withdrawal nor the workflow's stop asked Qonto anything: it withdrew the consent itself.
+    expect(bed.h.sims.qonto.requests.slice(qontoBefore)).toEqual([]);
     // A late retry still verifies (the secret stays as a tombstone) and is acknowledged, doing nothing.
     expect(await post(app.base, signed(transactionEvent(org, 'tx-late', { subscriptionId })))).toMatchObject({ status: 200, body: { status: 'ignored' } });
   });
