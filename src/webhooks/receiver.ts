@@ -26,6 +26,8 @@ export const WEBHOOK_BUDGET_MS = 700;
 /** Subscription secrets looked up in the store stay in process this long (one read per forged request at most). */
 const SECRET_CACHE_MS = 60_000;
 const SECRET_CACHE_ENTRIES = 1_000;
+/** A subscription id the store does not know stays unknown this long: a flood of them costs a read each 5 s. */
+const UNKNOWN_CACHE_MS = 5_000;
 
 export interface WebhookDeps extends WithdrawDeps {
   store: Store;
@@ -84,6 +86,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   const app = new Hono();
   const budgetMs = deps.budgetMs ?? WEBHOOK_BUDGET_MS;
   const cache = new ExpiringLru<CachedSubscription>(SECRET_CACHE_ENTRIES, SECRET_CACHE_MS);
+  const unknown = new ExpiringLru<true>(SECRET_CACHE_ENTRIES, UNKNOWN_CACHE_MS);
   const forwarder = new SignalForwarder(
     (integrationId, changes, deadline) =>
       withinBudget(deps.temporal, deadline, () => deps.temporal.workflow.getHandle(workflowIdFor(integrationId)).signal(transactionsChangedSignal, { changes }))
@@ -100,13 +103,17 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   async function subscription(subscriptionId: string): Promise<CachedSubscription | null> {
     const cached = cache.get(subscriptionId);
     if (cached) return cached;
+    if (unknown.get(subscriptionId)) return null;
     const row = await deps.store.webhookSecrets(subscriptionId);
-    if (!row) return null;
-    let secret: string;
+    let secret: string | null = null;
     try {
-      secret = deps.sealer.open(row.sealedSecret, `webhook-secret:${row.integrationId}`).toString('utf8');
+      if (row) secret = deps.sealer.open(row.sealedSecret, `webhook-secret:${row.integrationId}`).toString('utf8');
     } catch {
-      return null; // sealed with a key no longer configured: it cannot authenticate anything
+      // sealed with a key no longer configured: it cannot authenticate anything
+    }
+    if (!row || secret === null) {
+      unknown.set(subscriptionId, true);
+      return null;
     }
     // A subscription being created may already deliver; a revoked one is a tombstone that still verifies.
     const entry = { integrationId: row.integrationId, secret, live: row.state === 'active' || row.state === 'creating' };
@@ -143,8 +150,10 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   };
   const refuse = (c: Context, outcome: WebhookOutcome, status: 400 | 401 | 415 | 503, message: string) => {
     observeWebhookDelivery(outcome);
-    // Counted by the per-address failure limit (a guesser of signatures or a broken sender).
-    if (status === 400 || status === 401) c.set('authFailed', true);
+    // Counted by the per-address failure limit (a guesser of signatures or a broken sender). Not an
+    // unknown subscription: Qonto's genuine retries for one we deleted come from the address every
+    // integration's deliveries share, and a lookup of one costs little (cached above).
+    if ((status === 400 || status === 401) && outcome !== 'unknown_subscription') c.set('authFailed', true);
     return c.json(errorBody(outcome, message), status);
   };
 

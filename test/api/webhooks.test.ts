@@ -9,6 +9,7 @@ import { apiDeps } from '../../src/api/deps.js';
 import { listen } from '../../src/api/listen.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
+import type { Store } from '../../src/store/types.js';
 import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { ADMIN_TOKEN, dataConverter } from '../support/harness.js';
@@ -65,6 +66,22 @@ async function post(base: string, d: Delivery, headers: Record<string, string> =
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The store, with the calls of `method` counted. */
+function counting<K extends keyof Store>(store: Store, method: K): { store: Store; calls: () => number } {
+  let calls = 0;
+  const counted = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        calls += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: counted, calls: () => calls };
 }
 
 /**
@@ -361,6 +378,23 @@ describe('OAuth mode (one subscription per integration, its secret sealed in the
   it('answers 401 to a subscription it has no secret for', async () => {
     const res = await post(app.base, signed(transactionEvent(org, 'tx-1', { subscriptionId: 'sub-unknown' })));
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
+  });
+
+  it("does not count unknown subscriptions toward the address's failure limit (Qonto's sender is shared), and looks each up once", async () => {
+    // Ten times AUTH_FAILURE_LIMIT: 10 refused deliveries.
+    const { store, calls } = counting(bed.h.services.store, 'webhookSecrets');
+    const limited = await serve({ ...apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client), store });
+    try {
+      const orphan = signed(transactionEvent(org, 'tx-orphan', { subscriptionId: 'sub-deleted-here' }));
+      for (let i = 0; i < 12; i++) expect(await post(limited.base, orphan)).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
+      expect(calls()).toBe(1);
+      expect(await post(limited.base, signed(transactionEvent(org, 'tx-after-orphans', { subscriptionId })))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+      // Forged signatures still count.
+      for (let i = 0; i < 10; i++) expect((await post(limited.base, delivery(transactionEvent(org, 'tx-forged', { subscriptionId })))).status).toBe(401);
+      expect(await post(limited.base, signed(transactionEvent(org, 'tx-after-forged', { subscriptionId })))).toMatchObject({ status: 429 });
+    } finally {
+      await limited.close();
+    }
   });
 
   it("verifies a delivery with its subscription's secret and signals that integration", async () => {
