@@ -392,7 +392,7 @@ export interface Store {
   integrationsOfOrganization(organizationId: string): Promise<string[]>;
   /** Records a delivered event once: 'new' for the first delivery of its id to its subscription, from
    * any process, and 'duplicate' after. A new one sets `lastEventAt` of its subscription's row, or when
-   * it names none, of every row of its organization. */
+   * it names none, of every row of its organization, unless the stored time is less than 10 s older. */
   recordWebhookEvent(e: WebhookEventRecord): Promise<'new' | 'duplicate'>;
   /** Forgets the events received before `before` (ISO instant); returns how many. */
   pruneWebhookEvents(before: string): Promise<number>;

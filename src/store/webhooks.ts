@@ -29,6 +29,10 @@ function toSubscription(row: Row): WebhookSubscriptionRow {
   };
 }
 
+/** `lastEventAt` moves only when the stored value is older than this: it tells a person whether
+ * events arrive, and a burst then writes the row once, not once per event. */
+export const LAST_EVENT_PRECISION_MS = 10_000;
+
 /**
  * The `webhook_events` key: Qonto does not say whether an event id is per event or per delivery, so
  * the same id delivered to two subscriptions (two integrations of one organization) is two events.
@@ -113,18 +117,15 @@ export function webhookStatements(
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+      // Every event of a burst names the same row: the condition is in the WHERE, so a row already
+      // recent is neither written nor locked (Postgres locks only the rows an UPDATE matches). Deliveries
+      // arrive in any order, and an older one never moves the time back.
+      const before = new Date(Date.parse(receivedAt) - LAST_EVENT_PRECISION_MS).toISOString();
       await db
         .updateTable('webhook_subscriptions')
-        // Deliveries arrive in any order: the latest stays.
-        .set((eb) => ({
-          last_event_at: eb
-            .case()
-            .when(eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', receivedAt)]))
-            .then(receivedAt)
-            .else(eb.ref('last_event_at'))
-            .end(),
-        }))
+        .set({ last_event_at: receivedAt })
         .$call((q) => (subscriptionId !== null ? q.where('subscription_id', '=', subscriptionId) : q.where('organization_id', '=', organizationId)))
+        .where((eb) => eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', before)]))
         .execute();
       return 'new';
     },

@@ -28,6 +28,8 @@ const SECRET_CACHE_MS = 60_000;
 const SECRET_CACHE_ENTRIES = 1_000;
 /** A subscription id the store does not know stays unknown this long: a flood of them costs a read each 5 s. */
 const UNKNOWN_CACHE_MS = 5_000;
+/** API-key mode: an organization's integrations are read again after this long, not once per delivery of a burst. */
+const ORGANIZATION_CACHE_MS = 5_000;
 
 export interface WebhookDeps extends WithdrawDeps {
   store: Store;
@@ -87,6 +89,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   const budgetMs = deps.budgetMs ?? WEBHOOK_BUDGET_MS;
   const cache = new ExpiringLru<CachedSubscription>(SECRET_CACHE_ENTRIES, SECRET_CACHE_MS);
   const unknown = new ExpiringLru<true>(SECRET_CACHE_ENTRIES, UNKNOWN_CACHE_MS);
+  const organizations = new ExpiringLru<string[]>(SECRET_CACHE_ENTRIES, ORGANIZATION_CACHE_MS);
   const forwarder = new SignalForwarder(
     (integrationId, changes, deadline) =>
       withinBudget(deps.temporal, deadline, () => deps.temporal.workflow.getHandle(workflowIdFor(integrationId)).signal(transactionsChangedSignal, { changes }))
@@ -126,12 +129,20 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
       if (deps.apiKeySecrets.length === 0) return null;
       // The operator's subscription has no row of its own: the integrations' rows are matched by
       // organization, and so is their "last event" (a subscription id would match none of them).
-      return { secrets: [...deps.apiKeySecrets], integrations: () => deps.store.integrationsOfOrganization(delivery.organization_id), subscriptionId: null };
+      return { secrets: [...deps.apiKeySecrets], integrations: () => integrationsOf(delivery.organization_id), subscriptionId: null };
     }
     if (!delivery.subscription_id) return null;
     const found = await subscription(delivery.subscription_id);
     if (!found) return null;
     return { secrets: [found.secret], integrations: async (withRevoked) => (found.live || withRevoked ? [found.integrationId] : []), subscriptionId: delivery.subscription_id };
+  }
+
+  async function integrationsOf(organizationId: string): Promise<string[]> {
+    const cached = organizations.get(organizationId);
+    if (cached) return cached;
+    const ids = await deps.store.integrationsOfOrganization(organizationId);
+    organizations.set(organizationId, ids);
+    return ids;
   }
 
   /**

@@ -265,6 +265,18 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     }
   });
 
+  it("reads an organization's integrations once for a burst of its deliveries, not once per delivery", async () => {
+    const { store, calls } = counting(bed.h.services.store, 'integrationsOfOrganization');
+    const burst = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), store });
+    try {
+      for (let n = 0; n < 6; n++) expect(await post(burst.base, delivery(transactionEvent(org, `tx-burst-${n}`)))).toMatchObject({ status: 202 });
+      // Once, or twice should the machine be so slow that the few seconds of the cache ran out meanwhile.
+      expect(calls()).toBeLessThanOrEqual(2);
+    } finally {
+      await burst.close();
+    }
+  });
+
   it('answers 200 ignored to a verified event of an organization without an integration, 401 when there is no secret to check', async () => {
     expect(await post(one.base, delivery(transactionEvent('another-organization', 'tx-x')))).toMatchObject({ status: 200, body: { status: 'ignored' } });
     const noSecret = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), webhooks: { apiKeySecrets: [] } });

@@ -576,6 +576,11 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         // Unknown subscription: recorded, no row changes.
         expect(await store.recordWebhookEvent(event('e2', { subscriptionId: 'sub-x', receivedAt: '2026-03-10T11:00:00.000Z' }))).toBe('new');
         expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        // A burst: within 10 s of the stored time the row is not written; past it, it is.
+        expect(await store.recordWebhookEvent(event('e3', { receivedAt: '2026-03-10T09:00:09.000Z' }))).toBe('new');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:00.000Z');
+        expect(await store.recordWebhookEvent(event('e4', { receivedAt: '2026-03-10T09:00:11.000Z' }))).toBe('new');
+        expect((await store.getWebhookSubscription('i1'))?.lastEventAt).toBe('2026-03-10T09:00:11.000Z');
       });
 
       it('keys an event by its subscription: one id delivered to two subscriptions is two events', async () => {
