@@ -309,6 +309,17 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     }
   });
 
+  it('answers a burst of genuine deliveries from one address, more in flight than its limit of refused ones, without a 429', async () => {
+    // Ten times AUTH_FAILURE_LIMIT: 10 refused deliveries; each of these waits at least the forwarder's window.
+    const limited = await serve(apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client));
+    try {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, n) => post(limited.base, delivery(transactionEvent(org, `tx-flight-${n}`)))));
+      expect(results.map((r) => r.status)).toEqual(Array(30).fill(202));
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
     const unreachable = await blackHoleTemporal();
     // A budget of 300 ms, so that a loaded machine still answers within Qonto's 1 s: the budget, not
