@@ -17,7 +17,7 @@ import { serveOpenApi } from './openapi.js';
 import { pageRoutes, type PagesDeps, type Viewer } from './pages/routes.js';
 import { qontoLogin } from './qonto-login.js';
 import { readinessHandler, type ReadinessChecks } from './readiness.js';
-import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, WEBHOOK_FAILURES, clientAddressOf, failureLimit, requestLimit, type Limit } from './rate-limit.js';
+import { ADMIN_FAILURES, SIGN_IN_CALLBACKS, WEBHOOK_FAILURES, clientAddressOf, failureLimit, refusalLimit, requestLimit, type Limit } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { sameOrigin } from './same-origin.js';
 import { securityHeaders } from './security-headers.js';
@@ -87,7 +87,7 @@ export function createApp(deps: ApiDeps): Hono {
     app.route('/codec', codecServer({ codec, ...(adminAuth ? { requireAdmin: adminAuth.require() } : {}), open, allowedOrigins, namespace: deps.namespace }));
   }
   // Before sameOrigin: a delivery is authenticated by its signature, never by a cookie.
-  app.use('/webhooks/qonto', failureLimit(deps.limits?.webhookFailures ?? WEBHOOK_FAILURES, clientAddress));
+  app.use('/webhooks/qonto', refusalLimit(deps.limits?.webhookFailures ?? WEBHOOK_FAILURES, clientAddress));
   app.route(
     '/webhooks',
     webhookRoutes({

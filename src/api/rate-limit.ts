@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { rateLimiter } from 'hono-rate-limiter';
+import { MemoryStore, rateLimiter } from 'hono-rate-limiter';
 import { ApiError } from './errors.js';
 
 declare module 'hono' {
@@ -61,17 +61,16 @@ export function addressKey(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-function refuse(c: Context): never {
-  const resetTime = (c.get('rateLimit' as never) as { resetTime?: Date } | undefined)?.resetTime;
+function refuse(c: Context, resetTime = (c.get('rateLimit' as never) as { resetTime?: Date } | undefined)?.resetTime): never {
   const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
   c.header('Retry-After', String(seconds));
   throw new ApiError(429, 'too_many_requests', `Too many attempts from your address: try again in ${seconds} seconds`);
 }
 
 /**
- * Refused webhook deliveries (`/webhooks/qonto`: bad signature, unknown subscription, not a delivery):
- * 100 per 10 minutes per address. Qonto's own deliveries are signed and never refused; a sender who
- * guesses signatures, or floods us with junk that costs a store read each, is stopped.
+ * Refused webhook deliveries (`/webhooks/qonto`: bad signature, not a delivery; not an unknown
+ * subscription, see the receiver): 100 per 10 minutes per address. Qonto's own deliveries are signed
+ * and never refused; a sender who guesses signatures, or floods us with junk, is stopped.
  */
 export const WEBHOOK_FAILURES: Limit = { limit: 100, windowMs: 10 * 60_000 };
 
@@ -88,11 +87,30 @@ export function failureLimit(limit: Limit, clientAddress: (c: Context) => string
     standardHeaders: false,
     skipSuccessfulRequests: true,
     requestWasSuccessful: (c) => c.get('authFailed') !== true,
-    handler: refuse,
+    handler: (c) => refuse(c),
   });
+}
+
+/**
+ * Like `failureLimit`, but a request counts once it was refused, never while it runs. `failureLimit`
+ * counts each request on arrival and takes it back when it succeeds, so a burst from one address (Qonto
+ * sends every delivery from the same few) with more requests in flight than the limit got 429s for
+ * genuine deliveries. The price: refused requests arriving together all pass the check before any
+ * counts, which is harmless here (an HMAC signature cannot be guessed, and a refusal costs no write).
+ */
+export function refusalLimit(limit: Limit, clientAddress: (c: Context) => string): MiddlewareHandler {
+  const store = new MemoryStore();
+  store.init({ windowMs: limit.windowMs } as Parameters<MemoryStore['init']>[0]);
+  return async (c, next) => {
+    const key = clientAddress(c);
+    const refused = store.get(key);
+    if (refused && refused.totalHits >= limit.limit && refused.resetTime && refused.resetTime.getTime() > Date.now()) refuse(c, refused.resetTime);
+    await next();
+    if (c.get('authFailed') === true) store.increment(key);
+  };
 }
 
 /** Counts every request (same in-process store as above). */
 export function requestLimit(limit: Limit, clientAddress: (c: Context) => string): MiddlewareHandler {
-  return rateLimiter({ ...limit, keyGenerator: clientAddress, standardHeaders: false, handler: refuse });
+  return rateLimiter({ ...limit, keyGenerator: clientAddress, standardHeaders: false, handler: (c) => refuse(c) });
 }

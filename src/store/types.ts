@@ -390,12 +390,10 @@ export interface Store {
   webhookSecrets(subscriptionId: string): Promise<{ integrationId: string; sealedSecret: Buffer; state: WebhookState } | null>;
   /** Integrations subscribed (active or manual) to this organization's events that are not revoked. */
   integrationsOfOrganization(organizationId: string): Promise<string[]>;
-  /** Records a delivered event once: 'new' for the first delivery of its id, from any process, and
-   * 'duplicate' after. A new one sets `lastEventAt` of its subscription's row, or when it names none,
-   * of every row of its organization. */
+  /** Records a delivered event once: 'new' for the first delivery of its id to its subscription, from
+   * any process, and 'duplicate' after. A new one sets `lastEventAt` of its subscription's row, or when
+   * it names none, of every row of its organization, unless the stored time is less than 10 s older. */
   recordWebhookEvent(e: WebhookEventRecord): Promise<'new' | 'duplicate'>;
-  /** Forgets an event whose handling failed, so Qonto's retry is not a duplicate. */
-  forgetWebhookEvent(id: string): Promise<void>;
   /** Forgets the events received before `before` (ISO instant); returns how many. */
   pruneWebhookEvents(before: string): Promise<number>;
   /** Compare-and-set ending a subscription attempt: the row becomes `active` with these fields only

@@ -29,12 +29,25 @@ function toSubscription(row: Row): WebhookSubscriptionRow {
   };
 }
 
+/** `lastEventAt` moves only when the stored value is older than this: it tells a person whether
+ * events arrive, and a burst then writes the row once, not once per event. */
+export const LAST_EVENT_PRECISION_MS = 10_000;
+
+/**
+ * The `webhook_events` key: Qonto does not say whether an event id is per event or per delivery, so
+ * the same id delivered to two subscriptions (two integrations of one organization) is two events.
+ * API-key mode records no subscription: the operator's subscriptions all reach the same integrations.
+ */
+export function webhookEventKey(subscriptionId: string | null, eventId: string): string {
+  return `${subscriptionId ?? ''}:${eventId}`;
+}
+
 /** Subscriptions whose events go to their integration's workflow. */
 const SUBSCRIBED: WebhookState[] = ['active', 'manual'];
 
 /**
  * The webhook tables (docs/webhooks.md): each integration's subscription, and the delivered events.
- * What must hold across API processes is decided in the database: an event id is new for exactly one
+ * What must hold across API processes is decided in the database: an event is new for exactly one
  * delivery (its primary key), and a revoked subscription stays revoked.
  */
 export function webhookStatements(
@@ -46,7 +59,6 @@ export function webhookStatements(
   | 'webhookSecrets'
   | 'integrationsOfOrganization'
   | 'recordWebhookEvent'
-  | 'forgetWebhookEvent'
   | 'pruneWebhookEvents'
   | 'activateWebhookSubscription'
 > {
@@ -102,27 +114,21 @@ export function webhookStatements(
       // no transaction: SQLite's writers on one file would wait on a lock held across an await.
       const result = await db
         .insertInto('webhook_events')
-        .values({ id, subscription_id: subscriptionId, organization_id: organizationId, type, received_at: receivedAt })
+        .values({ id: webhookEventKey(subscriptionId, id), subscription_id: subscriptionId, organization_id: organizationId, type, received_at: receivedAt })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+      // Every event of a burst names the same row: the condition is in the WHERE, so a row already
+      // recent is neither written nor locked (Postgres locks only the rows an UPDATE matches). Deliveries
+      // arrive in any order, and an older one never moves the time back.
+      const before = new Date(Date.parse(receivedAt) - LAST_EVENT_PRECISION_MS).toISOString();
       await db
         .updateTable('webhook_subscriptions')
-        // Deliveries arrive in any order: the latest stays.
-        .set((eb) => ({
-          last_event_at: eb
-            .case()
-            .when(eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', receivedAt)]))
-            .then(receivedAt)
-            .else(eb.ref('last_event_at'))
-            .end(),
-        }))
+        .set({ last_event_at: receivedAt })
         .$call((q) => (subscriptionId !== null ? q.where('subscription_id', '=', subscriptionId) : q.where('organization_id', '=', organizationId)))
+        .where((eb) => eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', before)]))
         .execute();
       return 'new';
-    },
-    async forgetWebhookEvent(id) {
-      await db.deleteFrom('webhook_events').where('id', '=', id).execute();
     },
     async pruneWebhookEvents(before) {
       const result = await db.deleteFrom('webhook_events').where('received_at', '<', before).executeTakeFirst();

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { transactionsChangedSignal, workflowIdFor } from '../../workflows/messages.js';
 import { errorBody } from '../api/errors.js';
 import { errorResponse } from '../api/response-schemas.js';
-import { withdrawConsent, type WithdrawDeps } from '../api/withdraw.js';
+import { signalRevoke, withdrawConsent, type WithdrawDeps } from '../api/withdraw.js';
 import type { Sealer } from '../auth/crypto.js';
 import { logger } from '../logger.js';
 import { observeWebhookDelivery, type WebhookOutcome } from '../metrics/webhooks.js';
@@ -26,6 +26,10 @@ export const WEBHOOK_BUDGET_MS = 700;
 /** Subscription secrets looked up in the store stay in process this long (one read per forged request at most). */
 const SECRET_CACHE_MS = 60_000;
 const SECRET_CACHE_ENTRIES = 1_000;
+/** A subscription id the store does not know stays unknown this long: a flood of them costs a read each 5 s. */
+const UNKNOWN_CACHE_MS = 5_000;
+/** API-key mode: an organization's integrations are read again after this long, not once per delivery of a burst. */
+const ORGANIZATION_CACHE_MS = 5_000;
 
 export interface WebhookDeps extends WithdrawDeps {
   store: Store;
@@ -65,7 +69,9 @@ async function withinBudget<T>(temporal: Client, deadline: number, fn: () => Pro
 /** Where a verified delivery may go: its secrets, and the integrations it concerns once verified. */
 interface Source {
   secrets: string[];
-  integrations: () => Promise<string[]>;
+  /** The subscribed integrations; `withRevoked`: also the one of a revoked subscription (OAuth mode), so
+   * that Qonto's retry of a consent revocation half handled still reaches its workflow. */
+  integrations: (withRevoked: boolean) => Promise<string[]>;
   subscriptionId: string | null;
 }
 
@@ -82,6 +88,8 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   const app = new Hono();
   const budgetMs = deps.budgetMs ?? WEBHOOK_BUDGET_MS;
   const cache = new ExpiringLru<CachedSubscription>(SECRET_CACHE_ENTRIES, SECRET_CACHE_MS);
+  const unknown = new ExpiringLru<true>(SECRET_CACHE_ENTRIES, UNKNOWN_CACHE_MS);
+  const organizations = new ExpiringLru<string[]>(SECRET_CACHE_ENTRIES, ORGANIZATION_CACHE_MS);
   const forwarder = new SignalForwarder(
     (integrationId, changes, deadline) =>
       withinBudget(deps.temporal, deadline, () => deps.temporal.workflow.getHandle(workflowIdFor(integrationId)).signal(transactionsChangedSignal, { changes }))
@@ -98,13 +106,17 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   async function subscription(subscriptionId: string): Promise<CachedSubscription | null> {
     const cached = cache.get(subscriptionId);
     if (cached) return cached;
+    if (unknown.get(subscriptionId)) return null;
     const row = await deps.store.webhookSecrets(subscriptionId);
-    if (!row) return null;
-    let secret: string;
+    let secret: string | null = null;
     try {
-      secret = deps.sealer.open(row.sealedSecret, `webhook-secret:${row.integrationId}`).toString('utf8');
+      if (row) secret = deps.sealer.open(row.sealedSecret, `webhook-secret:${row.integrationId}`).toString('utf8');
     } catch {
-      return null; // sealed with a key no longer configured: it cannot authenticate anything
+      // sealed with a key no longer configured: it cannot authenticate anything
+    }
+    if (!row || secret === null) {
+      unknown.set(subscriptionId, true);
+      return null;
     }
     // A subscription being created may already deliver; a revoked one is a tombstone that still verifies.
     const entry = { integrationId: row.integrationId, secret, live: row.state === 'active' || row.state === 'creating' };
@@ -117,12 +129,30 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
       if (deps.apiKeySecrets.length === 0) return null;
       // The operator's subscription has no row of its own: the integrations' rows are matched by
       // organization, and so is their "last event" (a subscription id would match none of them).
-      return { secrets: [...deps.apiKeySecrets], integrations: () => deps.store.integrationsOfOrganization(delivery.organization_id), subscriptionId: null };
+      return { secrets: [...deps.apiKeySecrets], integrations: () => integrationsOf(delivery.organization_id), subscriptionId: null };
     }
     if (!delivery.subscription_id) return null;
     const found = await subscription(delivery.subscription_id);
     if (!found) return null;
-    return { secrets: [found.secret], integrations: async () => (found.live ? [found.integrationId] : []), subscriptionId: delivery.subscription_id };
+    return { secrets: [found.secret], integrations: async (withRevoked) => (found.live || withRevoked ? [found.integrationId] : []), subscriptionId: delivery.subscription_id };
+  }
+
+  async function integrationsOf(organizationId: string): Promise<string[]> {
+    const cached = organizations.get(organizationId);
+    if (cached) return cached;
+    const ids = await deps.store.integrationsOfOrganization(organizationId);
+    organizations.set(organizationId, ids);
+    return ids;
+  }
+
+  /**
+   * A consent revocation: withdraws the integration, or when an earlier delivery of it already did
+   * (its answer was a 503, or it ended after its budget), only tells the workflow again. False when
+   * Temporal was not reached: Qonto must retry.
+   */
+  async function revoke(integrationId: string): Promise<boolean | null> {
+    if ((await deps.store.getIntegration(integrationId))?.status === 'revoked') return signalRevoke(deps.temporal, integrationId);
+    return (await withdrawConsent(deps, integrationId, { reason: 'withdrawn_in_qonto', atQonto: false })).workflowNotified;
   }
 
   const answer = (c: Context, outcome: WebhookOutcome, status: 200 | 202) => {
@@ -131,8 +161,10 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   };
   const refuse = (c: Context, outcome: WebhookOutcome, status: 400 | 401 | 415 | 503, message: string) => {
     observeWebhookDelivery(outcome);
-    // Counted by the per-address failure limit (a guesser of signatures or a broken sender).
-    if (status === 400 || status === 401) c.set('authFailed', true);
+    // Counted by the per-address failure limit (a guesser of signatures or a broken sender). Not an
+    // unknown subscription: Qonto's genuine retries for one we deleted come from the address every
+    // integration's deliveries share, and a lookup of one costs little (cached above).
+    if ((status === 400 || status === 401) && outcome !== 'unknown_subscription') c.set('authFailed', true);
     return c.json(errorBody(outcome, message), status);
   };
 
@@ -161,8 +193,29 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     // Verified from here: whatever we do not act on gets a 2xx so that Qonto stops retrying it.
     if (action.kind === 'ignored') return answer(c, 'ignored', 200);
     if (action.kind === 'revocation' && action.clientId !== deps.qontoClientId) return answer(c, 'ignored', 200);
-    const integrations = await source.integrations();
+    const integrations = await source.integrations(action.kind === 'revocation');
     if (integrations.length === 0) return answer(c, 'ignored', 200);
+
+    // Handed to Temporal first, recorded after: a crash in between leaves no record, so Qonto's retry
+    // is handled again rather than taken for a duplicate. A repeat is signalled again too (harmless:
+    // the workflow merges changes by transaction); the record only decides which answer says 'new'.
+    try {
+      if (action.kind === 'transaction') {
+        const outcomes = await Promise.all(integrations.map((id) => forwarder.send(id, action.change, deadline)));
+        // Not running (not finished, or withdrawn): its backfill or daily run covers the change.
+        if (!outcomes.includes('signalled')) return answer(c, 'ignored', 200);
+      } else {
+        for (const id of integrations) {
+          const notified = await withinBudget(deps.temporal, deadline, () => revoke(id));
+          if (notified === false) throw new Error('Temporal did not take the revoke signal');
+        }
+        if (source.subscriptionId) cache.delete(source.subscriptionId);
+      }
+    } catch (error) {
+      // Not durable: Qonto retries, and the retry is handled as new (nothing was recorded).
+      logger.warn({ err: error, eventId: delivery.id }, 'a Qonto webhook delivery could not be handed to Temporal');
+      return refuse(c, 'unavailable', 503, 'The delivery could not be taken now: retry later');
+    }
 
     const recorded = await deps.store.recordWebhookEvent({
       id: delivery.id,
@@ -172,24 +225,6 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
       receivedAt: new Date(receivedAt).toISOString(),
     });
     if (recorded === 'duplicate') return answer(c, 'duplicate', 200);
-
-    try {
-      if (action.kind === 'transaction') {
-        const outcomes = await Promise.all(integrations.map((id) => forwarder.send(id, action.change, deadline)));
-        // Not running (not finished, or withdrawn): its backfill or daily run covers the change.
-        if (!outcomes.includes('signalled')) return answer(c, 'ignored', 200);
-      } else {
-        for (const id of integrations) {
-          await withinBudget(deps.temporal, deadline, () => withdrawConsent(deps, id, { reason: 'withdrawn_in_qonto', atQonto: false }));
-        }
-        if (source.subscriptionId) cache.delete(source.subscriptionId);
-      }
-    } catch (error) {
-      // Not durable: forget the event so that Qonto's retry is not taken for a duplicate.
-      logger.warn({ err: error, eventId: delivery.id }, 'a Qonto webhook delivery could not be handed to Temporal');
-      await deps.store.forgetWebhookEvent(delivery.id);
-      return refuse(c, 'unavailable', 503, 'The delivery could not be taken now: retry later');
-    }
     return answer(c, 'accepted', 202);
   });
 
@@ -217,7 +252,7 @@ export function registerWebhookPath(registry: OpenAPIHono['openAPIRegistry']): v
       413: errorResponse('The body is larger than a delivery can be', ['payload_too_large']),
       415: errorResponse('Not application/json', ['unsupported_media_type']),
       429: errorResponse('Too many refused deliveries from this address: retry after `Retry-After` seconds', ['too_many_requests']),
-      503: errorResponse('Temporal did not take it in time: Qonto retries, and the retry is not a duplicate', ['unavailable']),
+      503: errorResponse('Temporal did not take it in time, or refused it: Qonto retries, and the retry is not a duplicate', ['unavailable']),
     },
   });
 }

@@ -9,6 +9,7 @@ import { apiDeps } from '../../src/api/deps.js';
 import { listen } from '../../src/api/listen.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
+import type { Store } from '../../src/store/types.js';
 import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { ADMIN_TOKEN, dataConverter } from '../support/harness.js';
@@ -65,6 +66,45 @@ async function post(base: string, d: Delivery, headers: Record<string, string> =
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The store, with the calls of `method` counted. */
+function counting<K extends keyof Store>(store: Store, method: K): { store: Store; calls: () => number } {
+  let calls = 0;
+  const counted = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        calls += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: counted, calls: () => calls };
+}
+
+/**
+ * A Temporal that takes the connection and never answers (overloaded, or a half-open link). Not a
+ * refused port: the client retries those on timers that outlive the request, and would then call into
+ * the connection the test closes.
+ */
+async function blackHoleTemporal(): Promise<{ client: Client; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${(server.address() as AddressInfo).port}` }), dataConverter });
+  return {
+    client,
+    async close() {
+      await client.connection.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** The `transactionsChanged` signals in the workflow's history, decoded. */
@@ -203,13 +243,38 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     expect(await post(one.base, good)).toMatchObject({ status: 202, body: { status: 'accepted' } });
   });
 
-  it('takes 50 concurrent copies of one delivery, across two API processes, exactly once', async () => {
-    const d = delivery(transactionEvent(org, 'tx-dup'));
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(i % 2 === 0 ? one.base : two.base, d)));
-    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(49);
-    const carrying = (await signalsOf(bed.client, id)).filter((s) => s.changes.some((c) => c.transactionId === 'tx-dup'));
-    expect(carrying).toHaveLength(1);
+  it('takes 50 concurrent copies of one delivery, across two API processes, as new exactly once, in one signal per process', async () => {
+    // Each copy is signalled before it is recorded (so a crash in between never turns Qonto's retry into
+    // a duplicate); the forwarder of each process coalesces the copies within its window into one
+    // signal. A window of 2 s (the budget 5 s) holds all 50 copies sent at once, even on a loaded machine.
+    const tuned = (services: Services) => {
+      const deps = apiDeps(bed.config, services, bed.client);
+      return serve({ ...deps, webhooks: { ...deps.webhooks, forwarder: { windowMs: 2_000 }, budgetMs: 5_000 } });
+    };
+    const processes = [await tuned(bed.h.services), await tuned(second)];
+    try {
+      const d = delivery(transactionEvent(org, 'tx-dup'));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post(processes[i % 2]!.base, d)));
+      expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(49);
+      const carrying = (await signalsOf(bed.client, id)).filter((s) => s.changes.some((c) => c.transactionId === 'tx-dup'));
+      expect(carrying.length).toBeGreaterThanOrEqual(1);
+      expect(carrying.length).toBeLessThanOrEqual(2);
+    } finally {
+      for (const p of processes) await p.close();
+    }
+  });
+
+  it("reads an organization's integrations once for a burst of its deliveries, not once per delivery", async () => {
+    const { store, calls } = counting(bed.h.services.store, 'integrationsOfOrganization');
+    const burst = await serve({ ...apiDeps(bed.config, bed.h.services, bed.client), store });
+    try {
+      for (let n = 0; n < 6; n++) expect(await post(burst.base, delivery(transactionEvent(org, `tx-burst-${n}`)))).toMatchObject({ status: 202 });
+      // Once, or twice should the machine be so slow that the few seconds of the cache ran out meanwhile.
+      expect(calls()).toBeLessThanOrEqual(2);
+    } finally {
+      await burst.close();
+    }
   });
 
   it('answers 200 ignored to a verified event of an organization without an integration, 401 when there is no secret to check', async () => {
@@ -244,31 +309,34 @@ describe('API-key mode (QONTO_WEBHOOK_SECRET, events matched by organization), t
     }
   });
 
+  it('answers a burst of genuine deliveries from one address, more in flight than its limit of refused ones, without a 429', async () => {
+    // Ten times AUTH_FAILURE_LIMIT: 10 refused deliveries; each of these waits at least the forwarder's window.
+    const limited = await serve(apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client));
+    try {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, n) => post(limited.base, delivery(transactionEvent(org, `tx-flight-${n}`)))));
+      expect(results.map((r) => r.status)).toEqual(Array(30).fill(202));
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 503 when Temporal cannot take the signal, within the budget, and records nothing: the retry is taken', async () => {
-    // A Temporal that takes the connection and never answers (overloaded, or a half-open link). Not a
-    // refused port: the client retries those on timers that outlive the request, and would then
-    // call into the connection this test closes.
-    const sockets = new Set<Socket>();
-    const blackHole = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${(blackHole.address() as AddressInfo).port}` }), dataConverter });
+    const unreachable = await blackHoleTemporal();
     // A budget of 300 ms, so that a loaded machine still answers within Qonto's 1 s: the budget, not
     // the client's 10 s connection timeout, ends the wait.
-    const deps = apiDeps(bed.config, bed.h.services, unreachable);
+    const deps = apiDeps(bed.config, bed.h.services, unreachable.client);
     const down = await serve({ ...deps, webhooks: { ...deps.webhooks, budgetMs: 300 } });
     const d = delivery(transactionEvent(org, 'tx-retry'));
     try {
       const res = await post(down.base, d);
       expect(res).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
       expect(res.ms).toBeLessThan(1_000);
+      // Copies arriving while the first waits are not taken for duplicates of an event nobody holds.
+      const copies = await Promise.all(Array.from({ length: 5 }, () => post(down.base, d)));
+      expect(copies.map((r) => [r.status, r.body?.error?.code])).toEqual(Array(5).fill([503, 'unavailable']));
     } finally {
       await down.close();
-      await unreachable.connection.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => blackHole.close(resolve));
+      await unreachable.close();
     }
     expect(await post(one.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
   });
@@ -335,6 +403,23 @@ describe('OAuth mode (one subscription per integration, its secret sealed in the
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
   });
 
+  it("does not count unknown subscriptions toward the address's failure limit (Qonto's sender is shared), and looks each up once", async () => {
+    // Ten times AUTH_FAILURE_LIMIT: 10 refused deliveries.
+    const { store, calls } = counting(bed.h.services.store, 'webhookSecrets');
+    const limited = await serve({ ...apiDeps(loadConfig({ ...bed.h.env, TEMPORAL_TASK_QUEUE: bed.config.TEMPORAL_TASK_QUEUE, AUTH_FAILURE_LIMIT: '1' }), bed.h.services, bed.client), store });
+    try {
+      const orphan = signed(transactionEvent(org, 'tx-orphan', { subscriptionId: 'sub-deleted-here' }));
+      for (let i = 0; i < 12; i++) expect(await post(limited.base, orphan)).toMatchObject({ status: 401, body: { error: { code: 'unknown_subscription' } } });
+      expect(calls()).toBe(1);
+      expect(await post(limited.base, signed(transactionEvent(org, 'tx-after-orphans', { subscriptionId })))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+      // Forged signatures still count.
+      for (let i = 0; i < 10; i++) expect((await post(limited.base, delivery(transactionEvent(org, 'tx-forged', { subscriptionId })))).status).toBe(401);
+      expect(await post(limited.base, signed(transactionEvent(org, 'tx-after-forged', { subscriptionId })))).toMatchObject({ status: 429 });
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("verifies a delivery with its subscription's secret and signals that integration", async () => {
     expect(await post(app.base, delivery(transactionEvent(org, 'tx-oauth', { subscriptionId })))).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
     expect(await post(app.base, signed(transactionEvent(org, 'tx-oauth', { subscriptionId })))).toMatchObject({ status: 202, body: { status: 'accepted' } });
@@ -347,17 +432,44 @@ describe('OAuth mode (one subscription per integration, its secret sealed in the
     expect((await bed.h.services.store.getIntegration(id))?.status).not.toBe('revoked');
   });
 
-  it('withdraws the integration on a consent revocation of ours, as the revoke endpoint does, without calling Qonto', async () => {
-    const revokeCalls = () => bed.h.sims.qonto.requests.filter((r) => r.path.includes('revoke')).length;
-    const before = revokeCalls();
-    expect(await post(app.base, signed(revocation(bed.config.QONTO_CLIENT_ID!)))).toMatchObject({ status: 202, body: { status: 'accepted' } });
+  it('withdraws the integration on a consent revocation of ours, as the revoke endpoint does, without calling Qonto; Temporal down first: 503, and the retry stops the workflow', async () => {
+    const qontoBefore = bed.h.sims.qonto.requests.length;
     const store = bed.h.services.store;
+    const d = signed(revocation(bed.config.QONTO_CLIENT_ID!));
+    // A Temporal that refuses the signal at once (here: a namespace it does not know). The store steps
+    // are done, the workflow was not told: Qonto must retry.
+    const refusing = await serve(apiDeps(bed.config, bed.h.services, new Client({ connection: bed.client.connection, namespace: `missing-${randomUUID()}`, dataConverter })));
+    try {
+      expect(await post(refusing.base, d)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+      expect(await store.getIntegration(id)).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
+    } finally {
+      await refusing.close();
+    }
+    // The retry meets a Temporal that never answers: the budget ends it, 503 again.
+    const unreachable = await blackHoleTemporal();
+    const deps = apiDeps(bed.config, bed.h.services, unreachable.client);
+    const down = await serve({ ...deps, webhooks: { ...deps.webhooks, budgetMs: 300 } });
+    try {
+      expect(await post(down.base, d)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+    } finally {
+      await down.close();
+      await unreachable.close();
+    }
+    // Qonto's retry reaches another API process (nothing cached): the row is already revoked, the
+    // workflow is told again.
+    const other = await serve(apiDeps(bed.config, bed.h.services, bed.client));
+    try {
+      expect(await post(other.base, d)).toMatchObject({ status: 202, body: { status: 'accepted' } });
+    } finally {
+      await other.close();
+    }
     expect(await store.getTokenCache(id, 'qonto')).toBeNull();
     expect(await store.getTokenCache(id, 'microsoft')).toBeNull();
     expect(await store.getIntegration(id)).toMatchObject({ status: 'revoked', revokedReason: 'withdrawn_in_qonto' });
     expect(((await bed.client.workflow.getHandle(`integration-${id}`).result()) as { status: string }).status).toBe('revoked');
     expect((await store.getWebhookSubscription(id))?.state).toBe('revoked');
-    expect(revokeCalls()).toBe(before);
+    // Neither the withdrawal nor the workflow's stop asked Qonto anything: it withdrew the consent itself.
+    expect(bed.h.sims.qonto.requests.slice(qontoBefore)).toEqual([]);
     // A late retry still verifies (the secret stays as a tombstone) and is acknowledged, doing nothing.
     expect(await post(app.base, signed(transactionEvent(org, 'tx-late', { subscriptionId })))).toMatchObject({ status: 200, body: { status: 'ignored' } });
   });
