@@ -470,18 +470,8 @@ class Integration {
         runNumber: this.s.runNumber,
         batchSize: this.input.settings.batchSize,
       });
-      run.exported += batch.exported;
-      run.failed += batch.failed;
-      run.bytes += batch.bytes;
-      this.s.counts = batch.counts;
       if (batch.lastError) this.s.lastError = batch.lastError;
-      if (batch.quotaExceeded) {
-        run.outcome = 'quota_exceeded';
-        const check = await quick.checkQuota(this.id);
-        this.s.quota = check.quota;
-        this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
-        return false;
-      }
+      if (await this.tallyBatch(run, batch)) return false; // the drive is full
       if (batch.remaining === 0) {
         // The run's uploads used space: measure again so the status (and the dashboard's gauge) says so.
         if (run.exported > 0 && patched(QUOTA_AFTER_EXPORT)) this.s.quota = (await quick.checkQuota(this.id)).quota;
@@ -490,6 +480,21 @@ class Integration {
       }
       if (this.historyIsLong()) return true;
     }
+  }
+
+  /** Adds an export batch to the run. On a full drive the run stops: the quota is measured and the
+   * message says how much room the waiting receipts need; returns true then. */
+  private async tallyBatch(run: LastRun, batch: ExportResult): Promise<boolean> {
+    run.exported += batch.exported;
+    run.failed += batch.failed;
+    run.bytes += batch.bytes;
+    this.s.counts = batch.counts;
+    if (!batch.quotaExceeded) return false;
+    run.outcome = 'quota_exceeded';
+    const check = await quick.checkQuota(this.id);
+    this.s.quota = check.quota;
+    this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
+    return true;
   }
 
   /** Subscribes to Qonto's webhooks unless already done. Never fails the run: without webhooks the
@@ -601,17 +606,7 @@ class Integration {
         // would otherwise go into the history with every batch. By id, at most WEBHOOK_LIST_ABOVE.
         ...(listing ? {} : { transactionIds: ids }),
       });
-      run.exported += batch.exported;
-      run.failed += batch.failed;
-      run.bytes += batch.bytes;
-      this.s.counts = batch.counts;
-      if (batch.quotaExceeded) {
-        run.outcome = 'quota_exceeded';
-        const check = await quick.checkQuota(this.id);
-        this.s.quota = check.quota;
-        this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
-        return false;
-      }
+      if (await this.tallyBatch(run, batch)) return false; // the drive is full
       if (batch.remaining === 0) break;
       if (this.historyIsLong()) return true;
     }
