@@ -82,6 +82,7 @@ export const integrationStatus = z
     timeZone: z.string().nullable(),
     nextRunAt: z.string().nullable().openapi({ format: 'date-time' }),
     lastRun: lastRun.nullable(),
+    lastIncremental: lastRun.nullable().openapi({ description: 'The last incremental run, for the transactions Qonto\'s webhooks named (null when none, or when no worker answered)' }),
     counts: z.object({ exported: count, failed: count, pending: count }),
     quota: quota.nullable(),
     lastError: z.string().nullable(),

@@ -24,6 +24,7 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
     timeZone: integration.timeZone,
     nextRunAt: null,
     lastRun: null,
+    lastIncremental: null,
     counts: { exported: counts.exported, failed: counts.failed, pending: counts.pending },
     quota: null,
     lastError: null,
@@ -41,8 +42,8 @@ export async function readStatus(deps: { store: Store; temporal: Client }, integ
   try {
     const handle = deps.temporal.workflow.getHandle(workflowIdFor(integration.id));
     const view = await deps.temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
-    const { status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded, phase, backfill } = view;
-    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, quota, lastError, signInEnded: status === 'reconnect_required' ? signInEnded : null, phase, backfill };
+    const { status, syncFrom, timeZone, nextRunAt, lastRun, lastIncremental, quota, lastError, signInEnded, phase, backfill } = view;
+    return { ...base, status, syncFrom, timeZone, nextRunAt, lastRun, lastIncremental: lastIncremental ?? null, quota, lastError, signInEnded: status === 'reconnect_required' ? signInEnded : null, phase, backfill };
   } catch {
     return base;
   }

@@ -13,7 +13,7 @@ import { settingsFrom, startIntegration } from '../../src/temporal/integrations.
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker.js';
 import type { IntegrationSettings, IntegrationView } from '../../workflows/state.js';
 import { driveMismatches, expectedReceipts } from '../support/expectations.js';
-import { dataConverter, freePort, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
+import { ADMIN_TOKEN, dataConverter, freePort, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
 import { SYNC_FROM, Testbed, ZONE, sleepingAfter } from '../support/testbed.js';
 import { handleOf, waitForStatus } from '../support/workflow.js';
 
@@ -148,6 +148,12 @@ describe('API-key mode on the dev server (operator-registered callback, QONTO_WE
     expect(after.lastRun).toEqual(backfilled.lastRun);
     expect(after.nextRunAt).toBe(backfilled.nextRunAt);
     expect((await bed.h.services.store.getWebhookSubscription(ID))?.lastEventAt).not.toBeNull();
+    // The status API says so too.
+    const res = await fetch(`${bed.api.base}/api/integrations/${ID}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const body = (await res.json()) as { lastIncremental: unknown; lastRun: unknown; webhook: { state: string; lastEventAt: string | null } };
+    expect(body.lastIncremental).toEqual(after.lastIncremental);
+    expect(body.lastRun).toEqual(backfilled.lastRun);
+    expect(body.webhook).toMatchObject({ state: 'manual', lastEventAt: expect.any(String) });
   });
 
   it('exports each receipt once although every event is delivered twice', async () => {

@@ -15,6 +15,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     timeZone: 'Europe/Paris',
     nextRunAt: '2026-11-27T22:30:00.000Z',
     lastRun: null,
+    lastIncremental: null,
     counts: { exported: 0, failed: 0, pending: 0 },
     quota: null,
     lastError: null,

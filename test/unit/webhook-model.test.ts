@@ -11,6 +11,7 @@ function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBod
     timeZone: 'Europe/Berlin',
     nextRunAt: null,
     lastRun: null,
+    lastIncremental: null,
     counts: { exported: 0, failed: 0, pending: 0 },
     quota: null,
     lastError: null,
