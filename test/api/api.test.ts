@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
+import { until } from '../support/until.js';
 
 /** The HTTP API in API-key mode, over app.request(), with the real workflow on the run's dev server. */
 const ADMIN = ADMIN_TOKEN;
@@ -36,16 +37,6 @@ async function signIn(authorizationUrl: string, username: string): Promise<Respo
   const res = await fetch(url, { redirect: 'manual' });
   const back = new URL(res.headers.get('location')!);
   return app.request(`${back.pathname}${back.search}`);
-}
-
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('API flow (API-key mode)', () => {

@@ -14,6 +14,7 @@ import { qontoSignatureHeader } from '../../src/webhooks/signature.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { ADMIN_TOKEN, dataConverter } from '../support/harness.js';
 import { freshDatabaseUrl } from '../support/postgres.js';
+import { until } from '../support/until.js';
 
 /**
  * `POST /webhooks/qonto` over real HTTP, with the real workflow on the run's dev server: what reaches
@@ -119,16 +120,6 @@ async function signalsOf(client: Client, integrationId: string): Promise<{ chang
     out.push(defaultPayloadConverter.fromPayload(payload!));
   }
   return out;
-}
-
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Connect (with a fresh Microsoft user) and Finish through the API, as the pages do; returns the id. */

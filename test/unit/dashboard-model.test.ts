@@ -1,35 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { dashboardModel, formatBytes, formatInstant } from '../../src/api/pages/dashboard-model.js';
 import { MESSAGES } from '../../src/api/pages/i18n.js';
-import type { IntegrationStatusBody } from '../../src/api/status.js';
 import type { FolderCounts } from '../../src/store/types.js';
+import { statusBody } from '../support/status-body.js';
 
 const en = MESSAGES.en;
 const GiB = 1024 ** 3;
 
-function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBody {
-  return {
-    id: 'i1',
-    status: 'idle',
-    syncFrom: '2026-01-01',
-    timeZone: 'Europe/Paris',
-    nextRunAt: '2026-11-27T22:30:00.000Z',
-    lastRun: null,
-    lastIncremental: null,
-    counts: { exported: 0, failed: 0, pending: 0 },
-    quota: null,
-    lastError: null,
-    signInEnded: null,
-    microsoftAccount: 'camille@outlook.com',
-    probativeCopies: false,
-    phase: 'sleeping',
-    backfill: { done: true, exported: 0, pending: 0 },
-    alerts: { active: [], history: [] },
-    webhook: null,
-    revokedReason: null,
-    ...over,
-  };
-}
+const status = statusBody;
 
 const folder = (folderPath: string, exported: number, failed = 0, pending = 0): FolderCounts => ({ folderPath, exported, failed, pending, dismissed: 0, exportedBytes: 0 });
 

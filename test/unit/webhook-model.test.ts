@@ -2,29 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { dashboardModel } from '../../src/api/pages/dashboard-model.js';
 import { MESSAGES } from '../../src/api/pages/i18n.js';
 import type { IntegrationStatusBody } from '../../src/api/status.js';
+import { statusBody } from '../support/status-body.js';
 
 function status(over: Partial<IntegrationStatusBody> = {}): IntegrationStatusBody {
-  return {
-    id: 'i1',
-    status: 'idle',
-    syncFrom: '2026-01-01',
-    timeZone: 'Europe/Berlin',
-    nextRunAt: null,
-    lastRun: null,
-    lastIncremental: null,
-    counts: { exported: 0, failed: 0, pending: 0 },
-    quota: null,
-    lastError: null,
-    signInEnded: null,
-    microsoftAccount: null,
-    probativeCopies: false,
-    phase: null,
-    backfill: null,
-    alerts: { active: [], history: [] },
-    webhook: null,
-    revokedReason: null,
-    ...over,
-  };
+  return statusBody({ timeZone: 'Europe/Berlin', nextRunAt: null, microsoftAccount: null, phase: null, backfill: null, ...over });
 }
 
 const en = (s: IntegrationStatusBody, syncTime?: string) => dashboardModel(s, [], 'en', MESSAGES.en, 'UTC', syncTime).webhooks;
