@@ -5,6 +5,7 @@ import { logger } from '../logger.js';
 import { observeBudgetHold, observeBudgetRefusal } from '../metrics/budget.js';
 import { observeWait, type Service } from '../metrics/http.js';
 import type { BudgetParams, Store } from '../store/types.js';
+import { maxPermits } from './gcra.js';
 import { Semaphore } from './semaphore.js';
 
 /** What a request holds once its slot came: how long it waited for it, and the hold epoch it is sent
@@ -82,7 +83,8 @@ const signalOf = (input: Parameters<typeof fetch>[0], init: RequestInit | undefi
  * process back through the same row.
  */
 export class RateBudget {
-  /** Store statements this budget ran (the fleet benchmark reports them per request). */
+  /** Store calls this budget made, each one transaction or one statement (the fleet benchmark
+   * reports them per request). */
   statements = 0;
   /** The last hold epoch whose holds in a row this process cleared on a success. */
   private clearedEpoch = 0;
@@ -177,11 +179,13 @@ export class RateBudget {
   }
 
   /**
-   * Permits in blocks of `n` (Graph, whose budget is large): one statement per block. A block is
+   * Permits in blocks of `blockSize` (Graph, whose budget is large): one reservation per block. A block is
    * valid LEASE_VALID_MS from its slot, then its unused permits expire: that wastes capacity and never
    * exceeds it, since the budget's slack allows a request to arrive that long after its slot.
    */
-  lease(n: number = LEASE_BLOCK): PermitLease {
+  lease(blockSize: number = LEASE_BLOCK): PermitLease {
+    // A small budget's burst may be smaller than a block: a block never exceeds it.
+    const n = Math.max(1, Math.min(blockSize, maxPermits(this.params)));
     let block: { left: number; validUntil: number; epoch: number } | null = null;
     let reserving: Promise<unknown> | null = null;
     const take = async (signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> => {

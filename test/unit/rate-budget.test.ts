@@ -192,4 +192,11 @@ describe('RateBudget.lease', () => {
     await lease.take(undefined, 40_000);
     expect(store.reserveRate).toHaveBeenCalledTimes(4);
   });
+
+  it('takes smaller blocks when the budget\'s burst is smaller than a block', async () => {
+    const store = fakeStore([granted(0)]);
+    // 100 per 10 s: a burst of 10, so blocks of 11.
+    await new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100 }] }, fakeTime()).lease(100).take(undefined, 40_000);
+    expect(store.reserveRate.mock.calls[0]![1]).toBe(11);
+  });
 });
