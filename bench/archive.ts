@@ -24,6 +24,10 @@ export const WORKER_RUNTIME: Record<string, string> =
   process.env.BENCH_WORKER_DEFAULTS === '1'
     ? {}
     : { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=1' };
+/** BENCH_WORKER_NODE_OPTIONS (profiling, GC tracing, semi-space trials) is appended to the worker's NODE_OPTIONS. */
+if (process.env.BENCH_WORKER_NODE_OPTIONS) {
+  WORKER_RUNTIME.NODE_OPTIONS = `${WORKER_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim();
+}
 
 export interface Traffic {
   /** Qonto API requests (listing, organization) and among them attachment look-ups. */
@@ -197,6 +201,28 @@ export class BenchIntegration {
       }
     }
     return times;
+  }
+
+  /** Each activity's scheduled/started/closed times (s since the first event), in history order. */
+  async activityTimeline(): Promise<{ type: string; scheduled: number; started: number; closed: number }[]> {
+    const rows: { type: string; scheduled: number; started: number; closed: number }[] = [];
+    let origin: number | null = null;
+    for await (const execution of this.client.workflow.list({ query: `WorkflowId = '${this.workflowId}'` })) {
+      const events = (await this.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events ?? [];
+      const byId = new Map<string, { type: string; scheduled: number; started: number }>();
+      for (const event of events) {
+        const at = Number(event.eventTime?.seconds ?? 0) + (event.eventTime?.nanos ?? 0) / 1e9;
+        origin ??= at;
+        const a = event.activityTaskScheduledEventAttributes;
+        if (a) byId.set(String(event.eventId), { type: a.activityType?.name ?? '?', scheduled: at - origin, started: NaN });
+        const s = event.activityTaskStartedEventAttributes;
+        if (s) { const row = byId.get(String(s.scheduledEventId)); if (row) row.started = at - origin; }
+        const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+        const row = closed ? byId.get(String(closed.scheduledEventId)) : undefined;
+        if (row) rows.push({ ...row, closed: Math.round((at - origin) * 1000) / 1000 });
+      }
+    }
+    return rows.sort((x, y) => x.scheduled - y.scheduled);
   }
 
   async terminate(): Promise<void> {
