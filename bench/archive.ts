@@ -28,6 +28,8 @@ export const WORKER_RUNTIME: Record<string, string> =
 if (process.env.BENCH_WORKER_NODE_OPTIONS) {
   WORKER_RUNTIME.NODE_OPTIONS = `${WORKER_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim();
 }
+/** BENCH_WORKER_EXEC_ARGV: flags Node refuses in NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+if (process.env.BENCH_WORKER_EXEC_ARGV) WORKER_RUNTIME.BENCH_WORKER_EXEC_ARGV = process.env.BENCH_WORKER_EXEC_ARGV;
 
 export interface Traffic {
   /** Qonto API requests (listing, organization) and among them attachment look-ups. */

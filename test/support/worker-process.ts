@@ -82,7 +82,9 @@ export function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_0
 
 /** Runs `src/main.ts` as a separate OS process and waits until its output shows `readyLine`. */
 export async function startProductProcess(env: Record<string, string>, readyLine: string, timeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  // Flags Node refuses in NODE_OPTIONS (--cpu-prof) go on the command line (bench: BENCH_WORKER_EXEC_ARGV).
+  const execArgv = (env.BENCH_WORKER_EXEC_ARGV ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', MAIN], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
