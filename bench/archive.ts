@@ -29,6 +29,7 @@ if (process.env.BENCH_WORKER_NODE_OPTIONS) {
   WORKER_RUNTIME.NODE_OPTIONS = `${WORKER_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim();
 }
 /** BENCH_WORKER_EXEC_ARGV: flags Node refuses in NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+if (process.env.BENCH_WORKER_DIST === '1') WORKER_RUNTIME.BENCH_WORKER_DIST = '1';
 if (process.env.BENCH_WORKER_EXEC_ARGV) WORKER_RUNTIME.BENCH_WORKER_EXEC_ARGV = process.env.BENCH_WORKER_EXEC_ARGV;
 
 export interface Traffic {
