@@ -42,6 +42,7 @@ export interface Traffic {
   uploadHostRequests: number;
   graphConnections: number;
   uploadHostConnections: number;
+  qontoConnections: number;
 }
 
 export interface Archive {
@@ -80,6 +81,7 @@ export async function openArchive(opts: {
       uploadHostRequests: traffic.requests.upload,
       graphConnections: traffic.connections.graph,
       uploadHostConnections: traffic.connections.upload,
+      qontoConnections: h.sims.qonto.connections(),
     }),
     memory: new WorkerMemory(worker.child.pid!),
     async close() {

@@ -101,10 +101,13 @@ export interface QontoSimulator {
   webhooks: WebhookDispatcher;
   /** API requests its rate limit answered 429, since start. */
   rateLimited(): number;
+  /** TCP connections accepted since start (connection reuse shows as few connections). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 const MAX_RECORDED = 1_000;
+const KEEP_ALIVE_MS = 5_000;
 
 interface RequestContext {
   view: ViewContext;
@@ -460,6 +463,11 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
     await serveApi(req, res, url);
   }, opts.port ?? 0, '127.0.0.1', { latencyMs: opts.latencyMs });
+  // fetch (undici) keeps a connection only if the server's keep-alive hint exceeds one second; S3,
+  // which serves the attachments, keeps connections, so must the simulator.
+  running.server.keepAliveTimeout = KEEP_ALIVE_MS;
+  let connections = 0;
+  running.server.on('connection', () => (connections += 1));
 
   const webhooks = new WebhookDispatcher(data, { now, ...opts.webhooks });
 
@@ -471,6 +479,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     requests,
     tokenAnswers: oauth.tokenAnswers,
     rateLimited: () => rateLimited,
+    connections: () => connections,
     issueAccessToken(membershipId, tokenOpts) {
       if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
