@@ -168,6 +168,22 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.findByDriveItemIds('i1', [])).toEqual([]);
     });
 
+    it('exports in discovery order, a concurrent discovery of another account after or before the whole page', async () => {
+      // Two accounts' listings run side by side (on Postgres each call has a connection of its own, as
+      // on two workers; SQLite's one connection per process takes them in turn). Ids sort against the
+      // discovery order, so a tie in the numbering would show as another order.
+      const page = (account: string) =>
+        Array.from({ length: 120 }, (_, i) => ({ ...receipt(`${account}-${String(999 - i).padStart(3, '0')}`), bankAccountId: account }));
+      const [a, b] = [page('a'), page('b')];
+      expect(await Promise.all([store.upsertDiscovered('i1', a), store.upsertDiscovered('i1', b)])).toEqual([120, 120]);
+      const order = (await store.nextToExport('i1', 1, 1_000)).map((e) => e.attachmentId);
+      const ids = (rs: DiscoveredReceipt[]) => rs.map((r) => r.attachmentId);
+      expect([[...ids(a), ...ids(b)], [...ids(b), ...ids(a)]]).toContainEqual(order);
+      // A later page comes after both.
+      await store.upsertDiscovered('i1', [receipt('0-first-id')]);
+      expect((await store.nextToExport('i1', 1, 1_000)).at(-1)?.attachmentId).toBe('0-first-id');
+    });
+
     it('stores every field of an entry as given', async () => {
       await store.upsertDiscovered('i1', [{ ...receipt('a'), size: 5_000_000_000 }]);
       await store.updateEntry('i1', 'a', {
