@@ -15,6 +15,16 @@ import { manifestKey } from '../sync/probative.js';
 /** Manifest rows per insert: 14 parameters each stays far below both engines' limits. */
 const ROWS_PER_INSERT = 200;
 
+type EntryPatch = Parameters<Store['updateEntry']>[2];
+
+async function updateEntryIn(db: Kysely<Database>, integrationId: string, attachmentId: string, patch: EntryPatch): Promise<void> {
+  const set: Updateable<Database['manifest']> = {};
+  for (const [key, value] of Object.entries({ ...patch, updatedAt: now() })) {
+    if (value !== undefined) Object.assign(set, { [ENTRY_COLUMNS[key as keyof typeof ENTRY_COLUMNS]]: value });
+  }
+  await db.updateTable('manifest').set(set).where('integration_id', '=', integrationId).where('attachment_id', '=', attachmentId).execute();
+}
+
 export interface StoreBackend {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -380,16 +390,13 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       return rows.map((r) => r.drive_item_id!);
     },
     async updateEntry(integrationId, attachmentId, patch) {
-      const set: Updateable<Database['manifest']> = {};
-      for (const [key, value] of Object.entries({ ...patch, updatedAt: now() })) {
-        if (value !== undefined) Object.assign(set, { [ENTRY_COLUMNS[key as keyof typeof ENTRY_COLUMNS]]: value });
-      }
-      await db
-        .updateTable('manifest')
-        .set(set)
-        .where('integration_id', '=', integrationId)
-        .where('attachment_id', '=', attachmentId)
-        .execute();
+      await updateEntryIn(db, integrationId, attachmentId, patch);
+    },
+    async updateEntries(integrationId, updates) {
+      if (updates.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const { attachmentId, patch } of updates) await updateEntryIn(trx, integrationId, attachmentId, patch);
+      });
     },
     async findByDriveItemIds(integrationId, ids) {
       const found: ManifestEntry[] = [];

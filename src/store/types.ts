@@ -317,6 +317,11 @@ export interface Store {
     attachmentId: string,
     patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
   ): Promise<void>;
+  /** `updateEntry` of several entries, in one transaction. */
+  updateEntries(
+    integrationId: string,
+    updates: readonly { attachmentId: string; patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>> }[],
+  ): Promise<void>;
   findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
   /** Marks every non-dismissed entry whose folder is `folderPath` or below it (paths compared
    * case-insensitively, as OneDrive does) as dismissed. Hands back

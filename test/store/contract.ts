@@ -218,6 +218,18 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
     });
 
+    it('updates several entries in one call, each with its own fields', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.updateEntries('i1', [
+        { attachmentId: 'a', patch: { state: 'uploaded', driveItemId: 'd-a', uploadUrl: null } },
+        { attachmentId: 'b', patch: { state: 'uploaded', driveItemId: 'd-b', quickXorHash: 'q' } },
+      ]);
+      await store.updateEntries('i1', []);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', driveItemId: 'd-a', quickXorHash: null });
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ state: 'uploaded', driveItemId: 'd-b', quickXorHash: 'q' });
+      expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
+    });
+
     it('falls back to the long name when two receipts would share a name case-insensitively', async () => {
       await store.upsertDiscovered('i1', [receipt('a', 'F', 'Same.pdf'), receipt('b', 'F', 'same.PDF')]);
       expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
