@@ -13,6 +13,7 @@ import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
 import { DEFAULT_THROTTLED_TRIES_PER_RECEIPT, DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
+import { storedLink } from './download-link.js';
 import { EntryWrites } from './entry-writes.js';
 import { FolderResolver } from './folders.js';
 import { keepHeartbeating } from './heartbeat.js';
@@ -134,7 +135,7 @@ export function exportActivities(deps: ActivityDeps) {
           const uploaded = await upload(
             entry,
             drive,
-            (signal) => links.open(qonto, entry.attachmentId, signal),
+            (signal) => links.open(qonto, entry.attachmentId, signal, storedLink(deps.sealer, entry)),
             folders,
             (uploadUrl) => {
               session = uploadUrl;
@@ -171,6 +172,8 @@ export function exportActivities(deps: ActivityDeps) {
             throttledTries: 0,
             failedInRun: null,
             lastError: null,
+            downloadLink: null,
+            downloadLinkAt: null,
           });
           return { kind: 'exported', bytes: size };
         } catch (error) {

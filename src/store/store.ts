@@ -12,7 +12,7 @@ import { webhookStatements } from './webhooks.js';
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
 
-/** Manifest rows per insert: 14 parameters each stays far below both engines' limits. */
+/** Manifest rows per insert: 16 parameters each stays far below both engines' limits. */
 const ROWS_PER_INSERT = 200;
 
 type EntryPatch = Parameters<Store['updateEntry']>[2];
@@ -185,6 +185,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
                   counterparty: r.counterparty ?? null,
                   state: 'pending',
                   seq,
+                  download_link: r.downloadLink ?? null,
+                  download_link_at: r.downloadLink === undefined ? null : at,
                   updated_at: at,
                 })),
               )

@@ -218,6 +218,18 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
     });
 
+    it("keeps a new receipt's sealed download link with the time it was seen; a known receipt keeps its own", async () => {
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1') }, receipt('b')]);
+      const a = await store.getEntry('i1', 'a');
+      expect(a?.downloadLink).toEqual(Buffer.from('sealed-1'));
+      expect(Date.parse(a!.downloadLinkAt!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2') }]);
+      expect((await store.getEntry('i1', 'a'))?.downloadLink).toEqual(Buffer.from('sealed-1'));
+      await store.updateEntries('i1', [{ attachmentId: 'a', patch: { state: 'uploaded', downloadLink: null, downloadLinkAt: null } }]);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
+    });
+
     it('updates several entries in one call, each with its own fields', async () => {
       await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
       await store.updateEntries('i1', [
