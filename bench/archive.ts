@@ -139,7 +139,18 @@ export class WorkerMemory {
   resetPeak(): void {
     writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
   }
+
+  /** CPU seconds the worker used so far (user + system): unlike the ratio, barely moved by other
+   * processes on the machine. */
+  cpuSeconds(): number {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in ticks.
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
 }
+
+/** USER_HZ of /proc/<pid>/stat on Linux (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
 
 /** An integration of the archive, driven and observed through Temporal. */
 export class BenchIntegration {

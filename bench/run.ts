@@ -249,10 +249,14 @@ async function measureBackfill(a: Archive, client: Client) {
   const startupPeakMB = a.memory.peakMB();
   a.memory.resetPeak();
   const loadBefore = loadavg();
+  const workerCpuBefore = a.memory.cpuSeconds();
+  const benchCpuBefore = process.cpuUsage();
   const started = performance.now();
   const backfill = await engine.backfill(SYNC_FROM, ZONE);
   const backfillSeconds = seconds(started);
   const peakRssMB = a.memory.peakMB();
+  const workerCpuSeconds = a.memory.cpuSeconds() - workerCpuBefore;
+  const benchCpu = process.cpuUsage(benchCpuBefore);
   const traffic = trafficSince(before, a.traffic());
   const counters = a.h.sims.graph.drive(engine.user.id).counters;
   const chained = traffic.qontoAttachmentLookups + traffic.qontoDownloads + counters.simpleUploads + counters.createUploadSession + counters.uploadFragments;
@@ -274,6 +278,9 @@ async function measureBackfill(a: Archive, client: Client) {
     peakRssMB: round(peakRssMB),
     loadBefore,
     loadAfter: loadavg(),
+    // CPU of the worker, and of this process (the simulators), during the backfill.
+    workerCpuSeconds: round(workerCpuSeconds),
+    simulatorsCpuSeconds: round((benchCpu.user + benchCpu.system) / 1e6),
     traffic,
     phases,
     timeline,
