@@ -17,6 +17,10 @@
  *   BENCH_WORKER_DEFAULTS=1     run the worker without the proposed runtime settings (bench/archive.ts)
  *   BENCH_ONLY=webhooks         only the webhook section (`npm run bench:webhooks`; its settings are in
  *                               bench/webhooks.ts)
+ *   BENCH_ONLY=backfill         only the backfill: ratio, peak RSS, CPU, activity phases and timeline
+ *   BENCH_WORKER_DIST=1         run the compiled worker (dist/src/main.js, as the Docker image): `npm run build` first
+ *   BENCH_WORKER_NODE_OPTIONS   appended to the worker's NODE_OPTIONS (e.g. --trace-gc)
+ *   BENCH_WORKER_EXEC_ARGV      flags Node refuses in NODE_OPTIONS, on the worker's command line (--cpu-prof --cpu-prof-dir=…)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
