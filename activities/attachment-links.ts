@@ -1,6 +1,7 @@
 import { guardStream } from '../src/qonto/download.js';
 import type { QontoClient } from '../src/qonto/client.js';
 import { parseManifestKey } from '../src/sync/probative.js';
+import type { SeenLink } from './download-link.js';
 
 /** Qonto signs download links for 30 minutes: leave a margin for the download itself. */
 const LINK_TTL_MS = 25 * 60_000;
@@ -13,8 +14,9 @@ const DEFAULT_CAPACITY = 20_000;
  * 1,000 requests per 10 s and 10,000 per 10 minutes per IP: one request per receipt would cap a
  * backfill at ~17 receipts/s sustained. A link older than 25 minutes is not used; one the storage
  * refuses falls back to a fresh one. Per worker process and bounded: when full, new links are not
- * kept (receipts are exported in discovery order, so the kept ones are needed first); a receipt whose
- * link is missing (another worker discovered it) simply gets a fresh one.
+ * kept (receipts are exported in discovery order, so the kept ones are needed first). A receipt whose
+ * link is missing here (another worker discovered it) uses the one stored with it in the manifest,
+ * while fresh, else gets a fresh one.
  */
 export class AttachmentLinks {
   private readonly links = new Map<string, { url: string; at: number }>();
@@ -47,10 +49,11 @@ export class AttachmentLinks {
     for (const [id, link] of this.links) if (link.at <= cutoff) this.links.delete(id);
   }
 
-  /** The file's bytes (`key`: its manifest key, a receipt's or its probative copy's), streamed: through the kept link when there is one that works, else through
-   * a fresh link from Qonto (which also retries transient failures). */
-  async open(qonto: QontoClient, key: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const url = this.take(key);
+  /** The file's bytes (`key`: its manifest key, a receipt's or its probative copy's), streamed: through
+   * the kept link, else the `stored` one, when there is one that is fresh and works, else through a
+   * fresh link from Qonto (which also retries transient failures). */
+  async open(qonto: QontoClient, key: string, signal?: AbortSignal, stored?: SeenLink): Promise<ReadableStream<Uint8Array>> {
+    const url = this.take(key) ?? (stored !== undefined && this.now() - stored.at < LINK_TTL_MS ? stored.url : undefined);
     if (url !== undefined) {
       const what = `download of attachment ${key}`;
       const res = await qonto.fetchDownload(url, what, signal).catch((error: unknown) => {

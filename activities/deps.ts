@@ -4,6 +4,7 @@ import type { QontoClient } from '../src/qonto/client.js';
 import type { Store } from '../src/store/types.js';
 import type { WebhookSubscriptions } from '../src/webhooks/subscription.js';
 import type { AttachmentLinks } from './attachment-links.js';
+import type { Sealer } from '../src/auth/crypto.js';
 import type { AlertService } from '../src/alerts/service.js';
 import type { DriveReportSettings } from '../src/sync/drive-reports.js';
 
@@ -68,6 +69,8 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** Download links seen at discovery, shared by the activities of this worker (createActivities makes one). */
   attachmentLinks?: AttachmentLinks;
+  /** Seals the download links discovery stores with the receipts; absent: none stored. */
+  sealer?: Sealer;
   /** Alert records and mail (src/alerts); absent: no alerts. */
   alerts?: AlertService;
   /** The reports written into period folders (EXPORT_LOG_CSV, MISSING_RECEIPTS_CSV); absent: none. */

@@ -6,7 +6,7 @@ import { UnnameableReceiptError } from '../src/sync/naming.js';
 import { startOfLocalDay } from '../src/sync/periods.js';
 import { transactionRecord } from '../src/sync/transaction-record.js';
 import type { ActivityDeps } from './deps.js';
-import { attachmentsOf, placeReceipt, probativeUpdate } from './discover.js';
+import { attachmentsOf, discoveredReceipt, probativeUpdate } from './discover.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { settleAll } from './settle.js';
 import type { DiscoverTransactionsInput, DiscoverTransactionsResult, UnlistedAttachmentsInput } from './types.js';
@@ -63,7 +63,7 @@ export function discoverTransactionsActivities(deps: ActivityDeps) {
           for (const attachment of attachments) {
             deps.attachmentLinks?.remember(attachment.id, attachment.url);
             try {
-              receipts.push(placeReceipt(account, tx, attachment, input.timeZone));
+              receipts.push(discoveredReceipt(deps, input.integrationId, account, tx, attachment, input.timeZone));
               if (input.probativeCopies) copies.push(probativeUpdate(deps, attachment));
             } catch (error) {
               if (!(error instanceof FatalError)) throw error;

@@ -7,6 +7,7 @@ import { localDate, periodOf, startOfLocalDay } from '../src/sync/periods.js';
 import { manifestKey, probativeStateOf } from '../src/sync/probative.js';
 import { transactionRecord } from '../src/sync/transaction-record.js';
 import type { ActivityDeps } from './deps.js';
+import { sealLink } from './download-link.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { cancelSessions } from './sessions.js';
 import type { AccountRef, DiscoverInput, DiscoverResult } from './types.js';
@@ -40,6 +41,20 @@ export function placeReceipt(account: AccountRef, tx: Transaction, attachment: A
     currency: tx.currency,
     counterparty: naming.counterparty ?? null,
   };
+}
+
+/** placeReceipt, with the download link the listing embeds, sealed, when the worker has a sealer: a
+ * worker that exports the receipt without having listed it then needs no fresh link from Qonto. */
+export function discoveredReceipt(
+  deps: Pick<ActivityDeps, 'sealer'>,
+  integrationId: string,
+  account: AccountRef,
+  tx: Transaction,
+  attachment: Attachment,
+  timeZone: string,
+): DiscoveredReceipt {
+  const receipt = placeReceipt(account, tx, attachment, timeZone);
+  return deps.sealer ? { ...receipt, downloadLink: sealLink(deps.sealer, integrationId, attachment.url) } : receipt;
 }
 
 /** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
@@ -124,7 +139,7 @@ export function discoverActivities(deps: ActivityDeps) {
             for (const attachment of attachments) {
               deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
-                receipts.push(placeReceipt(input.account, tx, attachment, input.timeZone));
+                receipts.push(discoveredReceipt(deps, input.integrationId, input.account, tx, attachment, input.timeZone));
                 if (input.probativeCopies) {
                   copies.push(probativeUpdate(deps, attachment));
                   seen.add(attachment.id);

@@ -13,6 +13,8 @@ import type { OneDriveClient } from '../src/onedrive/client.js';
 import type { ManifestEntry } from '../src/store/types.js';
 import { AttachmentLinks } from './attachment-links.js';
 import { DEFAULT_THROTTLED_TRIES_PER_RECEIPT, DEFAULT_UPLOAD_CONCURRENCY, type ActivityDeps } from './deps.js';
+import { storedLink } from './download-link.js';
+import { EntryWrites } from './entry-writes.js';
 import { FolderResolver } from './folders.js';
 import { keepHeartbeating } from './heartbeat.js';
 import { cancelSessions } from './sessions.js';
@@ -49,6 +51,7 @@ export function exportActivities(deps: ActivityDeps) {
       const drive = deps.onedrive(integrationId);
       const qonto = deps.qonto(integrationId);
       const folders = new FolderResolver(integrationId, store, drive);
+      const records = new EntryWrites((updates) => store.updateEntries(integrationId, updates));
 
       // Beat from the start: the drive read below can wait behind a throttle window (the drive's
       // gate, Graph's Retry-After) longer than the heartbeat timeout.
@@ -70,13 +73,21 @@ export function exportActivities(deps: ActivityDeps) {
         }
         let quotaExceeded = fitting.length < batch.length;
 
-        const outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
-          const outcome = await exportOne(entry);
-          // Counted as each receipt ends: a batch cut short (cancelled, throttled) still counts it.
-          if (outcome.kind === 'exported' || outcome.kind === 'failed') observeReceipt(outcome);
-          beat.progress({ done: ++done });
-          return outcome;
-        });
+        let outcomes: Outcome[];
+        try {
+          outcomes = await settleAll(fitting, concurrency, ctx.cancellationSignal, async (entry) => {
+            const outcome = await exportOne(entry);
+            // Counted as each receipt ends: a batch cut short (cancelled, throttled) still counts it.
+            if (outcome.kind === 'exported' || outcome.kind === 'failed') observeReceipt(outcome);
+            beat.progress({ done: ++done });
+            return outcome;
+          });
+        } catch (error) {
+          // The batch fails with its own error; a record not written leaves its receipt pending.
+          await records.flush().catch(() => undefined);
+          throw error;
+        }
+        await records.flush();
         // Nothing done but wait: the activity ends and Temporal retries it after the window. When
         // something was done, the batch returns (its results count) and the next one meets the window.
         if (outcomes.length > 0 && outcomes.every((o) => o.kind === 'throttled')) {
@@ -124,7 +135,7 @@ export function exportActivities(deps: ActivityDeps) {
           const uploaded = await upload(
             entry,
             drive,
-            (signal) => links.open(qonto, entry.attachmentId, signal),
+            (signal) => links.open(qonto, entry.attachmentId, signal, storedLink(deps.sealer, entry)),
             folders,
             (uploadUrl) => {
               session = uploadUrl;
@@ -135,6 +146,8 @@ export function exportActivities(deps: ActivityDeps) {
           if (uploaded === 'folder-deleted') {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
             // Every receipt dismissed with it gives up its session too.
+            // Receipts exported into it earlier in this batch are recorded first, then dismissed with it.
+            await records.flush();
             const { uploadUrls } = await store.dismissUnder(integrationId, entry.folderPath);
             await dropSession(uploadUrls);
             await folders.forget(entry.folderPath);
@@ -144,7 +157,7 @@ export function exportActivities(deps: ActivityDeps) {
           // Verified in the drive just now (size and quickXorHash): seen intact, and first exported
           // unless an earlier upload was (a re-import keeps its first date).
           const at = new Date().toISOString();
-          await store.updateEntry(integrationId, entry.attachmentId, {
+          records.add(entry.attachmentId, {
             state: 'uploaded',
             driveItemId: item.id,
             folderId,
@@ -159,6 +172,8 @@ export function exportActivities(deps: ActivityDeps) {
             throttledTries: 0,
             failedInRun: null,
             lastError: null,
+            downloadLink: null,
+            downloadLinkAt: null,
           });
           return { kind: 'exported', bytes: size };
         } catch (error) {

@@ -24,6 +24,13 @@ export const WORKER_RUNTIME: Record<string, string> =
   process.env.BENCH_WORKER_DEFAULTS === '1'
     ? {}
     : { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=1' };
+/** BENCH_WORKER_NODE_OPTIONS (profiling, GC tracing, semi-space trials) is appended to the worker's NODE_OPTIONS. */
+if (process.env.BENCH_WORKER_NODE_OPTIONS) {
+  WORKER_RUNTIME.NODE_OPTIONS = `${WORKER_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim();
+}
+/** BENCH_WORKER_EXEC_ARGV: flags Node refuses in NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+if (process.env.BENCH_WORKER_DIST === '1') WORKER_RUNTIME.BENCH_WORKER_DIST = '1';
+if (process.env.BENCH_WORKER_EXEC_ARGV) WORKER_RUNTIME.BENCH_WORKER_EXEC_ARGV = process.env.BENCH_WORKER_EXEC_ARGV;
 
 export interface Traffic {
   /** Qonto API requests (listing, organization) and among them attachment look-ups. */
@@ -35,6 +42,7 @@ export interface Traffic {
   uploadHostRequests: number;
   graphConnections: number;
   uploadHostConnections: number;
+  qontoConnections: number;
 }
 
 export interface Archive {
@@ -73,6 +81,7 @@ export async function openArchive(opts: {
       uploadHostRequests: traffic.requests.upload,
       graphConnections: traffic.connections.graph,
       uploadHostConnections: traffic.connections.upload,
+      qontoConnections: h.sims.qonto.connections(),
     }),
     memory: new WorkerMemory(worker.child.pid!),
     async close() {
@@ -130,7 +139,18 @@ export class WorkerMemory {
   resetPeak(): void {
     writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
   }
+
+  /** CPU seconds the worker used so far (user + system): unlike the ratio, barely moved by other
+   * processes on the machine. */
+  cpuSeconds(): number {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in ticks.
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
 }
+
+/** USER_HZ of /proc/<pid>/stat on Linux (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
 
 /** An integration of the archive, driven and observed through Temporal. */
 export class BenchIntegration {
@@ -197,6 +217,28 @@ export class BenchIntegration {
       }
     }
     return times;
+  }
+
+  /** Each activity's scheduled/started/closed times (s since the first event), in history order. */
+  async activityTimeline(): Promise<{ type: string; scheduled: number; started: number; closed: number }[]> {
+    const rows: { type: string; scheduled: number; started: number; closed: number }[] = [];
+    let origin: number | null = null;
+    for await (const execution of this.client.workflow.list({ query: `WorkflowId = '${this.workflowId}'` })) {
+      const events = (await this.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events ?? [];
+      const byId = new Map<string, { type: string; scheduled: number; started: number }>();
+      for (const event of events) {
+        const at = Number(event.eventTime?.seconds ?? 0) + (event.eventTime?.nanos ?? 0) / 1e9;
+        origin ??= at;
+        const a = event.activityTaskScheduledEventAttributes;
+        if (a) byId.set(String(event.eventId), { type: a.activityType?.name ?? '?', scheduled: at - origin, started: NaN });
+        const s = event.activityTaskStartedEventAttributes;
+        if (s) { const row = byId.get(String(s.scheduledEventId)); if (row) row.started = at - origin; }
+        const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+        const row = closed ? byId.get(String(closed.scheduledEventId)) : undefined;
+        if (row) rows.push({ ...row, closed: Math.round((at - origin) * 1000) / 1000 });
+      }
+    }
+    return rows.sort((x, y) => x.scheduled - y.scheduled);
   }
 
   async terminate(): Promise<void> {

@@ -17,9 +17,13 @@
  *   BENCH_WORKER_DEFAULTS=1     run the worker without the proposed runtime settings (bench/archive.ts)
  *   BENCH_ONLY=webhooks         only the webhook section (`npm run bench:webhooks`; its settings are in
  *                               bench/webhooks.ts)
+ *   BENCH_ONLY=backfill         only the backfill: ratio, peak RSS, CPU, activity phases and timeline
+ *   BENCH_WORKER_DIST=1         run the compiled worker (dist/src/main.js, as the Docker image): `npm run build` first
+ *   BENCH_WORKER_NODE_OPTIONS   appended to the worker's NODE_OPTIONS (e.g. --trace-gc)
+ *   BENCH_WORKER_EXEC_ARGV      flags Node refuses in NODE_OPTIONS, on the worker's command line (--cpu-prof --cpu-prof-dir=…)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_UPLOAD_CONCURRENCY } from '../activities/deps.js';
@@ -40,7 +44,7 @@ const THROTTLED_RECEIPTS = Number(process.env.BENCH_THROTTLED_RECEIPTS ?? 300);
 const BIG_FILE_BYTES = Number(process.env.BENCH_BIG_FILE_MB ?? 200) * 2 ** 20;
 const LARGER = Number(process.env.BENCH_LARGER ?? 4);
 const ONLY = process.env.BENCH_ONLY?.trim() || null;
-if (ONLY !== null && ONLY !== 'webhooks') throw new Error(`BENCH_ONLY=${ONLY}: only "webhooks" can run alone`);
+if (ONLY !== null && ONLY !== 'webhooks' && ONLY !== 'backfill') throw new Error(`BENCH_ONLY=${ONLY}: only "webhooks" or "backfill" can run alone`);
 
 const SIZES: ReceiptSizes = { minBytes: 20_000, maxBytes: 2_000_000, largeBytes: 20_000_000, largeShare: 0.002 };
 /** The larger archive only measures costs that do not depend on file sizes: small files keep it quick. */
@@ -69,6 +73,18 @@ async function main(): Promise<void> {
       return;
     }
     const a = await openArchive({ address: env.address, receipts: RECEIPTS, sizes: SIZES, latencyMs: LATENCY_MS, seed: 99 });
+    if (ONLY === 'backfill') {
+      try {
+        const backfill = await measureBackfill(a, client);
+        write({ date: new Date().toISOString(), machine: machine(), load: loadavg(), workerRuntime: WORKER_RUNTIME, backfill }, [
+          ['ratio to latency bound', backfill.ratioToBound, `${backfill.seconds} s, bound ${backfill.boundReceiptsPerSecond}/s`],
+          ['worker peak RSS in backfill (MB)', backfill.peakRssMB, `at start ${backfill.startupPeakMB}`],
+        ]);
+      } finally {
+        await a.close();
+      }
+      return;
+    }
     let measured: Awaited<ReturnType<typeof measureArchive>>;
     try {
       measured = await measureArchive(a, client);
@@ -226,6 +242,55 @@ async function measureArchive(a: Archive, client: Client) {
       msAfterAnnouncement: lateness,
     },
   };
+}
+
+/** BENCH_ONLY=backfill: only the backfill, its ratio, its phases and the worker's peak RSS. */
+async function measureBackfill(a: Archive, client: Client) {
+  const expected = expectedReceipts(a.h.sims.qonto.data, SYNC_FROM, ZONE);
+  const bytes = expected.reduce((n, r) => n + r.size, 0);
+  const engine = await BenchIntegration.connect(a, client, 'engine');
+  const before = a.traffic();
+  const startupPeakMB = a.memory.peakMB();
+  a.memory.resetPeak();
+  const loadBefore = loadavg();
+  const workerCpuBefore = a.memory.cpuSeconds();
+  const benchCpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const backfill = await engine.backfill(SYNC_FROM, ZONE);
+  const backfillSeconds = seconds(started);
+  const peakRssMB = a.memory.peakMB();
+  const workerCpuSeconds = a.memory.cpuSeconds() - workerCpuBefore;
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const traffic = trafficSince(before, a.traffic());
+  const counters = a.h.sims.graph.drive(engine.user.id).counters;
+  const chained = traffic.qontoAttachmentLookups + traffic.qontoDownloads + counters.simpleUploads + counters.createUploadSession + counters.uploadFragments;
+  const requestsPerReceipt = chained / expected.length;
+  const boundPerSecond = DEFAULT_UPLOAD_CONCURRENCY / ((requestsPerReceipt * LATENCY_MS) / 1000);
+  const phases = await engine.activityTimes();
+  const timeline = await engine.activityTimeline();
+  await engine.terminate();
+  const result = {
+    receipts: expected.length,
+    megabytes: round(bytes / MB),
+    seconds: round(backfillSeconds),
+    exported: backfill.lastRun?.exported ?? 0,
+    outcome: backfill.lastRun?.outcome,
+    requestsPerReceiptInChain: round(requestsPerReceipt, 3),
+    boundReceiptsPerSecond: round(boundPerSecond),
+    ratioToBound: round(expected.length / backfillSeconds / boundPerSecond),
+    startupPeakMB: round(startupPeakMB),
+    peakRssMB: round(peakRssMB),
+    loadBefore,
+    loadAfter: loadavg(),
+    // CPU of the worker, and of this process (the simulators), during the backfill.
+    workerCpuSeconds: round(workerCpuSeconds),
+    simulatorsCpuSeconds: round((benchCpu.user + benchCpu.system) / 1e6),
+    traffic,
+    phases,
+    timeline,
+  };
+  log(`backfill: ${JSON.stringify({ ...result, timeline: undefined })}`);
+  return result;
 }
 
 async function dailyRun(a: Archive, integration: BenchIntegration) {

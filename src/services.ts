@@ -147,6 +147,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
   const driveGate = gatesByKey();
   const deps: ActivityDeps = {
     store,
+    sealer,
     uploadConcurrency: config.UPLOAD_CONCURRENCY,
     driveReports: { exportLog: config.EXPORT_LOG_CSV, missingReceipts: config.MISSING_RECEIPTS_CSV },
     qonto,

@@ -9,6 +9,17 @@ const WIDTH_BYTES = 20; // 160 bits
 const CLASSES = 160; // shift positions before the pattern repeats
 const LENGTH_OFFSET = 12; // the total length (u64 LE) is XORed into bytes 12..19
 
+/** Shared by every instance: update() is synchronous, so no two calls use it at once. */
+const SCRATCH_BLOCKS = 64; // 10 kB
+const SCRATCH_WORDS = new Uint32Array(SCRATCH_BLOCKS * (CLASSES / 4));
+const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
+
+function xorBlocks(acc: Uint32Array, words: Uint32Array, count: number): void {
+  for (let w = 0; w < count; w += CLASSES / 4) {
+    for (let k = 0; k < CLASSES / 4; k++) acc[k]! ^= words[w + k]!;
+  }
+}
+
 export class QuickXorHash {
   /** fold[k] = XOR of every byte at an offset ≡ k (mod 160); 4-byte aligned for the word path. */
   private readonly foldWords = new Uint32Array(CLASSES / 4);
@@ -31,13 +42,20 @@ export class QuickXorHash {
     const blocks = Math.floor((n - j) / CLASSES);
     if (blocks > 0 && (chunk.byteOffset + j) % 4 === 0) {
       const words = new Uint32Array(chunk.buffer, chunk.byteOffset + j, blocks * (CLASSES / 4));
-      const acc = this.foldWords;
-      for (let w = 0; w < words.length; w += CLASSES / 4) {
-        for (let k = 0; k < CLASSES / 4; k++) acc[k]! ^= words[w + k]!;
-      }
+      xorBlocks(this.foldWords, words, words.length);
       j += blocks * CLASSES;
+    } else if (blocks > 0) {
+      // Unaligned input (fetch's chunks are arbitrary slices) is copied into an aligned scratch buffer,
+      // SCRATCH_BLOCKS blocks at a time: a copy and the word loop are ~4x faster than the byte loop.
+      for (let left = blocks; left > 0; ) {
+        const take = Math.min(left, SCRATCH_BLOCKS);
+        SCRATCH_BYTES.set(chunk.subarray(j, j + take * CLASSES));
+        xorBlocks(this.foldWords, SCRATCH_WORDS, take * (CLASSES / 4));
+        j += take * CLASSES;
+        left -= take;
+      }
     }
-    // Tail (and unaligned input).
+    // Tail.
     while (j < n) {
       fold[pos]! ^= chunk[j++]!;
       if (++pos === CLASSES) pos = 0;

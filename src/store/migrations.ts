@@ -305,6 +305,15 @@ const STEPS: readonly [name: string, up: Step][] = [
         .execute();
     },
   ],
+  [
+    // The download link discovery saw, sealed, so that a worker that did not list the receipt need
+    // not ask Qonto for a fresh one.
+    '0014_download_links',
+    async (db, dialect) => {
+      await db.schema.alterTable('manifest').addColumn('download_link', types(dialect).bytes).execute();
+      await db.schema.alterTable('manifest').addColumn('download_link_at', 'text').execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

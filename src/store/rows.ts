@@ -33,6 +33,8 @@ export const ENTRY_COLUMNS = {
   reimports: 'reimports',
   kind: 'kind',
   probativeStatus: 'probative_status',
+  downloadLink: 'download_link',
+  downloadLinkAt: 'download_link_at',
 } as const satisfies Record<keyof Omit<ManifestEntry, 'integrationId' | 'attachmentId'>, keyof Database['manifest']>;
 
 /** Bound parameters per statement stay well below both engines' limits (SQLite 32766, Postgres 65535). */
@@ -88,5 +90,7 @@ export function toEntry(row: ManifestRow): ManifestEntry {
     reimports: row.reimports,
     kind: row.kind,
     probativeStatus: row.probative_status,
+    downloadLink: row.download_link,
+    downloadLinkAt: row.download_link_at,
   };
 }

@@ -82,6 +82,9 @@ export interface Database {
     kind: Generated<FileKind>;
     /** On a receipt's row: where its probative copy stands (null: not asked, the option is off). */
     probative_status: ProbativeStatus | null;
+    /** The download link discovery saw, sealed (0014_download_links), and when (ISO). */
+    download_link: Buffer | null;
+    download_link_at: string | null;
     updated_at: string;
   };
   /** What discovery last saw of each transaction, for the missing-receipts list (0008_transactions). */

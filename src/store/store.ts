@@ -13,6 +13,19 @@ import { rateBudgetStatements } from './rate-budgets.js';
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
 
+/** Manifest rows per insert: 16 parameters each stays far below both engines' limits. */
+const ROWS_PER_INSERT = 200;
+
+type EntryPatch = Parameters<Store['updateEntry']>[2];
+
+async function updateEntryIn(db: Kysely<Database>, integrationId: string, attachmentId: string, patch: EntryPatch): Promise<void> {
+  const set: Updateable<Database['manifest']> = {};
+  for (const [key, value] of Object.entries({ ...patch, updatedAt: now() })) {
+    if (value !== undefined) Object.assign(set, { [ENTRY_COLUMNS[key as keyof typeof ENTRY_COLUMNS]]: value });
+  }
+  await db.updateTable('manifest').set(set).where('integration_id', '=', integrationId).where('attachment_id', '=', attachmentId).execute();
+}
+
 export interface StoreBackend {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -134,70 +147,96 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       if (receipts.length === 0) return 0;
       return db.transaction().execute(async (trx) => {
         const at = now();
+        // The first statement writes the integration's row (a no-op): concurrent discoveries of one
+        // integration (its accounts listed side by side, on several workers) take turns, Postgres by the
+        // row lock, SQLite by the write lock taken before any read. So max(seq), read once, numbers the
+        // whole call in the given order, after every page before it.
+        await trx
+          .updateTable('integrations')
+          .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+          .where('id', '=', integrationId)
+          .execute();
+        const top = await trx
+          .selectFrom('manifest')
+          .select(sql<number>`coalesce(max(seq), 0)`.as('top'))
+          .where('integration_id', '=', integrationId)
+          .executeTakeFirstOrThrow();
+        const firstSeq = Number(top.top) + 1;
+        const numbered = receipts.map((r, i) => ({ r, seq: firstSeq + i }));
         // DO NOTHING on any unique key: a known receipt (primary key) keeps its state; a name taken in
         // the folder (manifest_path) gets the fallback name. No statement fails, so a Postgres
-        // transaction is never aborted by a clash.
-        const insert = (r: (typeof receipts)[number], fileName: string) =>
-          trx
-            .insertInto('manifest')
-            .values((eb) => ({
-              integration_id: integrationId,
-              attachment_id: r.attachmentId,
-              transaction_id: r.transactionId,
-              bank_account_id: r.bankAccountId,
-              folder_path: r.folderPath,
-              file_name: fileName,
-              size: r.size,
-              transaction_date: r.transactionDate ?? null,
-              amount: r.amount ?? null,
-              currency: r.currency ?? null,
-              counterparty: r.counterparty ?? null,
-              state: 'pending',
-              seq: eb
-                .selectFrom('manifest')
-                .select(sql<number>`coalesce(max(seq), 0) + 1`.as('next'))
-                .where('integration_id', '=', integrationId),
-              updated_at: at,
-            }))
-            .onConflict((oc) => oc.doNothing())
-            .executeTakeFirst();
-        const known = async (attachmentId: string) =>
-          (await trx
+        // transaction is never aborted by a clash. Rows of one statement are taken in the given order.
+        const insert = async (items: typeof numbered, name: (r: (typeof receipts)[number]) => string) => {
+          const added = new Set<string>();
+          for (let i = 0; i < items.length; i += ROWS_PER_INSERT) {
+            const rows = await trx
+              .insertInto('manifest')
+              .values(
+                items.slice(i, i + ROWS_PER_INSERT).map(({ r, seq }) => ({
+                  integration_id: integrationId,
+                  attachment_id: r.attachmentId,
+                  transaction_id: r.transactionId,
+                  bank_account_id: r.bankAccountId,
+                  folder_path: r.folderPath,
+                  file_name: name(r),
+                  size: r.size,
+                  transaction_date: r.transactionDate ?? null,
+                  amount: r.amount ?? null,
+                  currency: r.currency ?? null,
+                  counterparty: r.counterparty ?? null,
+                  state: 'pending',
+                  seq,
+                  download_link: r.downloadLink ?? null,
+                  download_link_at: r.downloadLink === undefined ? null : at,
+                  updated_at: at,
+                })),
+              )
+              .onConflict((oc) => oc.doNothing())
+              .returning('attachment_id')
+              .execute();
+            for (const row of rows) added.add(row.attachment_id);
+          }
+          return added;
+        };
+        const named = await insert(numbered, (r) => r.fileName);
+        // Not inserted: known already, or the name is taken.
+        const rest = numbered.filter(({ r }) => !named.has(r.attachmentId));
+        const known = new Set<string>();
+        for (const ids of chunks([...new Set(rest.map(({ r }) => r.attachmentId))])) {
+          const rows = await trx
             .selectFrom('manifest')
             .select('attachment_id')
             .where('integration_id', '=', integrationId)
-            .where('attachment_id', '=', attachmentId)
-            .executeTakeFirst()) !== undefined;
-        let inserted = 0;
-        for (const r of receipts) {
-          let added = Number((await insert(r, r.fileName)).numInsertedOrUpdatedRows ?? 0n);
-          // Not inserted: known already (the fallback conflicts on the key as well) or the name is taken.
-          if (added === 0) added = Number((await insert(r, r.fallbackFileName)).numInsertedOrUpdatedRows ?? 0n);
-          // Known, and discovered before the export log existed: it gets the transaction's fields now,
-          // once (afterwards they stay as the file name shows them).
-          if (added === 0 && r.amount != null) {
-            const filled = await trx
-              .updateTable('manifest')
-              .set((eb) => ({
-                transaction_date: eb.fn.coalesce('transaction_date', eb.val(r.transactionDate ?? null)),
-                amount: r.amount,
-                currency: r.currency ?? null,
-                counterparty: r.counterparty ?? null,
-              }))
-              .where('integration_id', '=', integrationId)
-              // Its probative copy, recorded from it, lacks them as well.
-              .where('attachment_id', 'in', [r.attachmentId, manifestKey(r.attachmentId, 'probative')])
-              .where('amount', 'is', null)
-              .executeTakeFirst();
-            if (Number(filled.numUpdatedRows) > 0) continue;
-          }
-          // Neither name free in the folder and not known either: a receipt must never be dropped silently.
-          if (added === 0 && !(await known(r.attachmentId))) {
-            throw new Error(`Receipt ${r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
-          }
-          inserted += added;
+            .where('attachment_id', 'in', ids)
+            .execute();
+          for (const row of rows) known.add(row.attachment_id);
         }
-        return inserted;
+        const unknown = rest.filter(({ r }) => !known.has(r.attachmentId));
+        const fallback = await insert(unknown, (r) => r.fallbackFileName);
+        // Neither name free in the folder: a receipt must never be dropped silently.
+        const dropped = unknown.find(({ r }) => !fallback.has(r.attachmentId));
+        if (dropped) {
+          throw new Error(`Receipt ${dropped.r.attachmentId} cannot be recorded: its file name and its fallback name are both taken in its folder`);
+        }
+        // Known, and discovered before the export log existed: it gets the transaction's fields now,
+        // once (afterwards they stay as the file name shows them).
+        for (const { r } of rest) {
+          if (!known.has(r.attachmentId) || r.amount == null) continue;
+          await trx
+            .updateTable('manifest')
+            .set((eb) => ({
+              transaction_date: eb.fn.coalesce('transaction_date', eb.val(r.transactionDate ?? null)),
+              amount: r.amount,
+              currency: r.currency ?? null,
+              counterparty: r.counterparty ?? null,
+            }))
+            .where('integration_id', '=', integrationId)
+            // Its probative copy, recorded from it, lacks them as well.
+            .where('attachment_id', 'in', [r.attachmentId, manifestKey(r.attachmentId, 'probative')])
+            .where('amount', 'is', null)
+            .execute();
+        }
+        return named.size + fallback.size;
       });
     },
     async getEntry(integrationId, attachmentId) {
@@ -354,16 +393,13 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       return rows.map((r) => r.drive_item_id!);
     },
     async updateEntry(integrationId, attachmentId, patch) {
-      const set: Updateable<Database['manifest']> = {};
-      for (const [key, value] of Object.entries({ ...patch, updatedAt: now() })) {
-        if (value !== undefined) Object.assign(set, { [ENTRY_COLUMNS[key as keyof typeof ENTRY_COLUMNS]]: value });
-      }
-      await db
-        .updateTable('manifest')
-        .set(set)
-        .where('integration_id', '=', integrationId)
-        .where('attachment_id', '=', attachmentId)
-        .execute();
+      await updateEntryIn(db, integrationId, attachmentId, patch);
+    },
+    async updateEntries(integrationId, updates) {
+      if (updates.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const { attachmentId, patch } of updates) await updateEntryIn(trx, integrationId, attachmentId, patch);
+      });
     },
     async findByDriveItemIds(integrationId, ids) {
       const found: ManifestEntry[] = [];

@@ -143,6 +143,10 @@ export interface ManifestEntry {
    * on a copy's own row). For the export log: `available` (its copy has a row of its own), `pending`
    * (looked at again at every run), `unavailable` (Qonto makes none). */
   probativeStatus: ProbativeStatus | null;
+  /** The download link discovery saw, sealed (activities/download-link.ts), and when (ISO); null once
+   * the file is exported. */
+  downloadLink: Buffer | null;
+  downloadLinkAt: string | null;
 }
 
 /** What discovery learnt of a receipt's probative copy (size: of an available copy). */
@@ -160,6 +164,8 @@ export type DiscoveredReceipt = Pick<
   Partial<Pick<ManifestEntry, 'transactionDate' | 'amount' | 'currency' | 'counterparty'>> & {
   /** Used instead of fileName when another receipt already has that name in the folder (case-insensitively). */
   fallbackFileName: string;
+  /** Its download link, sealed: kept with a new receipt (a known one keeps what it has), stamped now. */
+  downloadLink?: Buffer;
 };
 
 /** One file of the export log: a manifest row as the log shows it (docs/export-log.md). */
@@ -329,6 +335,11 @@ export interface Store {
     integrationId: string,
     attachmentId: string,
     patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>>,
+  ): Promise<void>;
+  /** `updateEntry` of several entries, in one transaction. */
+  updateEntries(
+    integrationId: string,
+    updates: readonly { attachmentId: string; patch: Partial<Omit<ManifestEntry, 'integrationId' | 'attachmentId'>> }[],
   ): Promise<void>;
   findByDriveItemIds(integrationId: string, driveItemIds: string[]): Promise<ManifestEntry[]>;
   /** Marks every non-dismissed entry whose folder is `folderPath` or below it (paths compared

@@ -168,6 +168,22 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.findByDriveItemIds('i1', [])).toEqual([]);
     });
 
+    it('exports in discovery order, a concurrent discovery of another account after or before the whole page', async () => {
+      // Two accounts' listings run side by side (on Postgres each call has a connection of its own, as
+      // on two workers; SQLite's one connection per process takes them in turn). Ids sort against the
+      // discovery order, so a tie in the numbering would show as another order.
+      const page = (account: string) =>
+        Array.from({ length: 120 }, (_, i) => ({ ...receipt(`${account}-${String(999 - i).padStart(3, '0')}`), bankAccountId: account }));
+      const [a, b] = [page('a'), page('b')];
+      expect(await Promise.all([store.upsertDiscovered('i1', a), store.upsertDiscovered('i1', b)])).toEqual([120, 120]);
+      const order = (await store.nextToExport('i1', 1, 1_000)).map((e) => e.attachmentId);
+      const ids = (rs: DiscoveredReceipt[]) => rs.map((r) => r.attachmentId);
+      expect([[...ids(a), ...ids(b)], [...ids(b), ...ids(a)]]).toContainEqual(order);
+      // A later page comes after both.
+      await store.upsertDiscovered('i1', [receipt('0-first-id')]);
+      expect((await store.nextToExport('i1', 1, 1_000)).at(-1)?.attachmentId).toBe('0-first-id');
+    });
+
     it('stores every field of an entry as given', async () => {
       await store.upsertDiscovered('i1', [{ ...receipt('a'), size: 5_000_000_000 }]);
       await store.updateEntry('i1', 'a', {
@@ -200,6 +216,30 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         lastError: 'boom',
       });
       expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
+    });
+
+    it("keeps a new receipt's sealed download link with the time it was seen; a known receipt keeps its own", async () => {
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1') }, receipt('b')]);
+      const a = await store.getEntry('i1', 'a');
+      expect(a?.downloadLink).toEqual(Buffer.from('sealed-1'));
+      expect(Date.parse(a!.downloadLinkAt!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2') }]);
+      expect((await store.getEntry('i1', 'a'))?.downloadLink).toEqual(Buffer.from('sealed-1'));
+      await store.updateEntries('i1', [{ attachmentId: 'a', patch: { state: 'uploaded', downloadLink: null, downloadLinkAt: null } }]);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
+    });
+
+    it('updates several entries in one call, each with its own fields', async () => {
+      await store.upsertDiscovered('i1', [receipt('a'), receipt('b'), receipt('c')]);
+      await store.updateEntries('i1', [
+        { attachmentId: 'a', patch: { state: 'uploaded', driveItemId: 'd-a', uploadUrl: null } },
+        { attachmentId: 'b', patch: { state: 'uploaded', driveItemId: 'd-b', quickXorHash: 'q' } },
+      ]);
+      await store.updateEntries('i1', []);
+      expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', driveItemId: 'd-a', quickXorHash: null });
+      expect(await store.getEntry('i1', 'b')).toMatchObject({ state: 'uploaded', driveItemId: 'd-b', quickXorHash: 'q' });
+      expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
     });
 
     it('falls back to the long name when two receipts would share a name case-insensitively', async () => {

@@ -82,7 +82,11 @@ export function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_0
 
 /** Runs `src/main.ts` as a separate OS process and waits until its output shows `readyLine`. */
 export async function startProductProcess(env: Record<string, string>, readyLine: string, timeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  // Flags Node refuses in NODE_OPTIONS (--cpu-prof) go on the command line (bench: BENCH_WORKER_EXEC_ARGV).
+  const execArgv = (env.BENCH_WORKER_EXEC_ARGV ?? '').split(' ').filter(Boolean);
+  // BENCH_WORKER_DIST=1: the compiled worker (`npm run build`, what `npm run start:prod` runs), without tsx.
+  const entry = env.BENCH_WORKER_DIST === '1' ? [fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))] : ['--import', 'tsx', MAIN];
+  const child = spawn(process.execPath, [...execArgv, ...entry], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -143,6 +143,40 @@ describe('exportBatch', () => {
   });
 });
 
+describe('records of exported receipts', () => {
+  it('writes them in groups, not a write per receipt, all before the batch returns its counts', async () => {
+    const { drive } = fakeDrive(async (p) => exported(p));
+    let single = 0;
+    let grouped = 0;
+    const counted: Store = {
+      ...store,
+      updateEntry: async (...args) => {
+        single += 1;
+        return store.updateEntry(...args);
+      },
+      updateEntries: async (...args) => {
+        grouped += 1;
+        return store.updateEntries(...args);
+      },
+    };
+    const result = await exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { store: counted }))();
+    expect(result).toMatchObject({ exported: 4, remaining: 0, counts: { exported: 4, pending: 0 } });
+    for (const id of ['a', 'b', 'c', 'd']) expect(await store.getEntry(ID, id)).toMatchObject({ state: 'uploaded', driveItemId: `item-${id}.pdf` });
+    expect(single).toBe(0);
+    expect(grouped).toBeGreaterThan(0);
+  });
+
+  it('dismisses a receipt exported earlier in the batch with the folder the user deleted after it', async () => {
+    await store.putFolder(ID, 'Main (1234)/2026/2026-03', 'folder-id');
+    const { drive } = fakeDrive(async (p) => {
+      if (p.name === 'a.pdf') return exported(p);
+      throw new NotFoundError('Graph PUT: HTTP 404');
+    });
+    await exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { uploadConcurrency: 1 }))();
+    expect((await store.getEntry(ID, 'a'))?.state).toBe('dismissed');
+  });
+});
+
 describe('upload sessions of dismissed receipts', () => {
   const FOLDER = 'Main (1234)/2026/2026-03';
 

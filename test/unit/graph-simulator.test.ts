@@ -112,6 +112,15 @@ describe('quickXorHash', () => {
     expect(h.digest()).toBe(referenceQuickXorHash(data));
     expect(copy.digest()).not.toBe(h.digest());
   });
+
+  it('agrees with the reference on unaligned chunks longer than its scratch rows', () => {
+    const data = randomBytes(300_007);
+    const shifted = Buffer.alloc(data.length + 3);
+    data.copy(shifted, 3);
+    const h = new QuickXorHash();
+    for (let i = 0; i < data.length; i += 23_459) h.update(shifted.subarray(3 + i, 3 + Math.min(i + 23_459, data.length)));
+    expect(h.digest()).toBe(referenceQuickXorHash(data));
+  });
 });
 
 describe('auth and drive', () => {

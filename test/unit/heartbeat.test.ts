@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { keepHeartbeating } from '../../activities/heartbeat.js';
+import { keepHeartbeating, PROGRESS_BEAT_MS } from '../../activities/heartbeat.js';
 import { RateBudget, type BudgetStore } from '../../src/budget/rate-budget.js';
 import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { outboundFetch } from '../../src/http/outbound.js';
@@ -133,6 +133,22 @@ describe('keepHeartbeating', () => {
     const beat = keepHeartbeating(ctx, 2_000);
     beat.progress({ done: 3 });
     expect(beats).toEqual([{ done: 3, bytes: 0 }]);
+    beat.stop();
+  });
+
+  it('folds progress reported faster than PROGRESS_BEAT_MS into one beat carrying the latest details', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    for (let done = 1; done <= 100; done++) beat.progress({ done });
+    expect(beats).toEqual([{ done: 1, bytes: 0 }]);
+    vi.advanceTimersByTime(PROGRESS_BEAT_MS);
+    expect(beats).toEqual([{ done: 1, bytes: 0 }, { done: 100, bytes: 0 }]);
+    beat.progress({ done: 101 });
+    vi.advanceTimersByTime(PROGRESS_BEAT_MS - 1);
+    expect(beats).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(beats.at(-1)).toEqual({ done: 101, bytes: 0 });
     beat.stop();
   });
 });

@@ -39,6 +39,16 @@ async function expectQontoError(
   expect(res.headers.get('x-tyk-trace-id')).toBe(body.trace_id);
 }
 
+describe('Qonto simulator: connections', () => {
+  it('keeps a connection alive for the next request, as S3 and Qonto do', async () => {
+    const { sim } = await simulator();
+    for (let i = 0; i < 2; i++) expect((await get(sim, '/v2/organization')).status).toBe(200);
+    const opened = sim.connections();
+    for (let i = 0; i < 3; i++) expect((await get(sim, '/v2/organization')).status).toBe(200);
+    expect(sim.connections()).toBe(opened);
+  });
+});
+
 describe('Qonto simulator: authentication and errors', () => {
   it('accepts login:secret and bearer tokens only, with Qonto-style 401s otherwise', async () => {
     const { sim } = await simulator();

@@ -45,6 +45,8 @@ describe('quickXorHash', () => {
     const shifted = Buffer.alloc(data.length + 1);
     data.copy(shifted, 1);
     expect(chunked(shifted.subarray(1), 1600)).toBe(expected);
+    // Unaligned chunks longer than the aligned scratch buffer (10 kB), each starting at another class.
+    for (const size of [16_411, 66_001]) expect(chunked(shifted.subarray(1), size)).toBe(expected);
   });
 
   it('digest() does not disturb the running state', () => {

@@ -12,8 +12,14 @@ const STATE_BYTES = WIDTH_BITS / 8;
 /** Offset classes: byte i belongs to class i mod 160. */
 const CLASSES = WIDTH_BITS;
 
+const WORDS = CLASSES / 4;
+const ROWS = 128;
+const ROW_WORDS = new Uint32Array(ROWS * WORDS);
+const ROW_BYTES = new Uint8Array(ROW_WORDS.buffer);
+
 export class QuickXorHash {
-  private lanes = new Uint8Array(CLASSES);
+  private laneWords = new Uint32Array(WORDS);
+  private lanes = new Uint8Array(this.laneWords.buffer);
   private length = 0;
 
   update(data: Uint8Array): this {
@@ -26,8 +32,16 @@ export class QuickXorHash {
       lanes[lane]! ^= data[i]!;
       lane = lane + 1 === CLASSES ? 0 : lane + 1;
     }
-    for (; i + CLASSES <= n; i += CLASSES) {
-      for (let k = 0; k < CLASSES; k++) lanes[k]! ^= data[i + k]!;
+    // Whole rows are copied into an aligned scratch buffer and XORed as 32-bit words (4 classes at a
+    // time): the byte loop over every uploaded byte took a tenth of a core in the benchmark.
+    const words = this.laneWords;
+    while (i + CLASSES <= n) {
+      const rows = Math.min(ROWS, Math.floor((n - i) / CLASSES));
+      ROW_BYTES.set(data.subarray(i, i + rows * CLASSES));
+      for (let r = 0; r < rows * WORDS; r += WORDS) {
+        for (let k = 0; k < WORDS; k++) words[k]! ^= ROW_WORDS[r + k]!;
+      }
+      i += rows * CLASSES;
     }
     for (; i < n; i++) lanes[lane++]! ^= data[i]!;
     this.length += n;
@@ -37,7 +51,7 @@ export class QuickXorHash {
   /** A copy with the same state: lets an upload fragment be hashed tentatively and dropped if cut off. */
   clone(): QuickXorHash {
     const copy = new QuickXorHash();
-    copy.lanes.set(this.lanes);
+    copy.laneWords.set(this.laneWords);
     copy.length = this.length;
     return copy;
   }

@@ -108,10 +108,13 @@ export interface QontoSimulator {
    * those it refused included. Downloads and OAuth are not API requests, and injected faults answer
    * before the limiter: neither is recorded. */
   readonly arrivals?: readonly number[];
+  /** TCP connections accepted since start (connection reuse shows as few connections). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 const MAX_RECORDED = 1_000;
+const KEEP_ALIVE_MS = 5_000;
 
 interface RequestContext {
   view: ViewContext;
@@ -467,6 +470,11 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
     await serveApi(req, res, url);
   }, opts.port ?? 0, '127.0.0.1', { latencyMs: opts.latencyMs });
+  // fetch (undici) keeps a connection only if the server's keep-alive hint exceeds one second; S3,
+  // which serves the attachments, keeps connections, so must the simulator.
+  running.server.keepAliveTimeout = KEEP_ALIVE_MS;
+  let connections = 0;
+  running.server.on('connection', () => (connections += 1));
 
   const webhooks = new WebhookDispatcher(data, { now, ...opts.webhooks });
 
@@ -479,6 +487,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     tokenAnswers: oauth.tokenAnswers,
     rateLimited: () => rateLimited,
     arrivals: throttle.arrivals,
+    connections: () => connections,
     issueAccessToken(membershipId, tokenOpts) {
       if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
