@@ -116,6 +116,7 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
             baseUrl: config.QONTO_API_URL,
             auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN!, secret: config.QONTO_API_SECRET! },
             stagingToken: config.QONTO_STAGING_TOKEN,
+            gate: qontoGate,
             ...tuning.qonto,
             retry: limitedRetry(tuning.qonto?.retry, limits),
           });

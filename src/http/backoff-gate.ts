@@ -59,6 +59,10 @@ export class BackoffGate {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly random: () => number;
+  /** Requests sent through `wrap` and not yet answered, and when the last one started or ended:
+   * whether the gate is in use (gatesByKey drops idle ones). */
+  private inFlight = 0;
+  private lastActive: number;
 
   /** `now`: a monotonic clock with sub-millisecond precision. Date.now() would do, but its whole
    * milliseconds can end a window up to 1 ms before the server's. */
@@ -69,6 +73,13 @@ export class BackoffGate {
     this.baseDelayMs = opts.baseDelayMs ?? 1_000;
     this.maxDelayMs = opts.maxDelayMs ?? 60_000;
     this.random = opts.random ?? Math.random;
+    this.lastActive = now();
+  }
+
+  /** Whether the gate is open, nothing is in flight, and nothing passed it for `idleMs`: dropping it
+   * then forgets nothing a request still needs. */
+  idleFor(idleMs: number): boolean {
+    return this.inFlight === 0 && this.remaining() === 0 && this.now() - this.lastActive >= idleMs;
   }
 
   /** Closes the gate for `ms` from now; a longer window already announced is kept. */
@@ -128,19 +139,40 @@ export class BackoffGate {
       const waited = await this.pass(init?.signal ?? undefined, maxWaitMs);
       if (waited > 0) onWaited?.(waited);
       const sentAfterWindow = this.windows;
-      const res = await fetchImpl(input, init);
-      this.answered(res, sentAfterWindow);
-      return res;
+      this.inFlight += 1;
+      this.lastActive = this.now();
+      try {
+        const res = await fetchImpl(input, init);
+        this.answered(res, sentAfterWindow);
+        return res;
+      } finally {
+        this.inFlight -= 1;
+        this.lastActive = this.now();
+      }
     };
   }
 }
 
-/** One gate per key (an integration, i.e. one drive), created on first use, for the process. */
-export function gatesByKey(): (key: string) => BackoffGate {
-  const gates = new Map<string, BackoffGate>();
+/** How long a drive's gate may sit open and unused before gatesByKey forgets it: a worker serves
+ * many integrations over a day, and each keeps its gate only while it syncs. */
+export const GATE_IDLE_MS = 600_000;
+
+/** One gate per key (an integration, i.e. one drive), created on first use, for the process. A gate
+ * open, asked for by no one and passed by no request for `idleMs` is dropped (swept on lookup, at
+ * most once per tenth of `idleMs`), so the map holds the drives that sync now, not every drive the
+ * worker ever served; after that long its back-off has nothing left worth remembering. */
+export function gatesByKey(idleMs = GATE_IDLE_MS, now: () => number = () => performance.now()): (key: string) => BackoffGate {
+  const gates = new Map<string, { gate: BackoffGate; askedAt: number }>();
+  let swept = now();
   return (key) => {
-    let gate = gates.get(key);
-    if (!gate) gates.set(key, (gate = new BackoffGate()));
-    return gate;
+    const at = now();
+    if (at - swept >= idleMs / 10) {
+      swept = at;
+      for (const [k, entry] of gates) if (at - entry.askedAt >= idleMs && entry.gate.idleFor(idleMs)) gates.delete(k);
+    }
+    let entry = gates.get(key);
+    if (!entry) gates.set(key, (entry = { gate: new BackoffGate(now), askedAt: at }));
+    entry.askedAt = at;
+    return entry.gate;
   };
 }

@@ -8,6 +8,7 @@ import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
 import { transactionStatements } from './transactions.js';
 import { webhookStatements } from './webhooks.js';
+import { rateBudgetStatements } from './rate-budgets.js';
 
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
@@ -527,6 +528,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
 
     ...transactionStatements(db),
     ...webhookStatements(db),
+    ...rateBudgetStatements(db, dialect),
 
     async getFolder(integrationId, path) {
       const row = await db

@@ -266,6 +266,19 @@ export interface MissingCount {
   lost: number;
 }
 
+/** A fleet-wide rate budget's windows (docs/rate-budget.md): at most `limit` requests in any
+ * sliding `windowMs`. `burst[i]` is window i's burst (default limit/10 for a window up to 10 s,
+ * limit/30 above); `slackMs` is the jitter allowed between a slot and the request's arrival (1 s). */
+export interface BudgetParams {
+  windows: { windowMs: number; limit: number }[];
+  burst?: number[];
+  slackMs?: number;
+}
+
+/** A reservation: granted, send after `waitMs` (the database's clock), under hold `epoch`; or refused
+ * because the slot lies more than the caller's `maxWaitMs` away (nothing was reserved). */
+export type RateReservation = { granted: true; waitMs: number; epoch: number } | { granted: false; retryInMs: number };
+
 export interface Store {
   /** Alert records, their mails and the person they go to (alert-store.ts). */
   readonly alerts: AlertStore;
@@ -404,6 +417,19 @@ export interface Store {
     sealedSecret: Buffer,
     fields: Pick<WebhookSubscriptionRow, 'subscriptionId' | 'organizationId' | 'membershipId'>,
   ): Promise<boolean>;
+
+  /** Reserves `permits` send slots of budget `name` (its row is created on first use), in one
+   * transaction on the database's clock: granted in the order the row's lock is taken, across
+   * processes. Beyond `maxWaitMs` nothing is reserved. The caller sleeps `waitMs` outside it. */
+  reserveRate(name: string, permits: number, params: BudgetParams, maxWaitMs: number): Promise<RateReservation>;
+  /** A 429: no slot of `name` starts before now + the wait (`waitMs`, the Retry-After; null: computed
+   * from the holds in a row, `computed` bounds, with jitter). A 429 to a request sent under an older
+   * epoch than the current (`sentEpoch`) may lengthen the hold but is not another hold in a row. */
+  holdRate(name: string, waitMs: number | null, sentEpoch: number, computed: { baseMs: number; maxMs: number }): Promise<{ holdMs: number; epoch: number }>;
+  /** The current hold of `name`: its epoch and how long it still lasts (0 when none). */
+  rateHold(name: string): Promise<{ epoch: number; remainingMs: number }>;
+  /** The first success after the hold of `epoch`: the holds in a row start again from zero. */
+  clearRateHolds(name: string, epoch: number): Promise<void>;
 
   /** A cheap round trip to the database (readiness); throws when it does not answer. */
   ping(): Promise<void>;

@@ -194,6 +194,31 @@ describe('BackoffGate', () => {
     expect(gateFor('a')).toBe(gateFor('a'));
     expect(gateFor('a')).not.toBe(gateFor('b'));
   });
+
+  it('forgets a gate left open and unused for the idle time, and keeps one closed, in use or recently asked for', async () => {
+    let now = 0;
+    const minutes = (n: number) => (now += n * 60_000);
+    const gateFor = gatesByKey(600_000, () => now);
+    const idle = gateFor('idle');
+    const closed = gateFor('closed');
+    closed.hold(30 * 60_000);
+    const busy = gateFor('busy');
+    const { fetchImpl, answer } = heldFetch();
+    const inFlight = busy.wrap(fetchImpl)('http://drive.test/');
+    while (answer.sent() === 0) await new Promise((r) => setImmediate(r));
+    const recent = gateFor('recent');
+    minutes(5);
+    expect(gateFor('recent')).toBe(recent);
+    minutes(6);
+    expect(gateFor('idle')).not.toBe(idle);
+    expect(gateFor('closed')).toBe(closed);
+    expect(gateFor('busy')).toBe(busy);
+    expect(gateFor('recent')).toBe(recent);
+    answer(200);
+    await inFlight;
+    minutes(11);
+    expect(gateFor('busy')).not.toBe(busy);
+  });
 });
 
 describe('isThrottling', () => {
