@@ -74,7 +74,7 @@ describe('Qonto simulator: several organizations', () => {
     for (const who of [a, b, a, b]) statuses.push((await json(`${sim.url}/v2/organization`, who)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(sim.rateLimited()).toBe(1);
-    expect(sim.traffic.connections).toBeGreaterThan(0);
-    expect(sim.traffic.connections).toBeLessThanOrEqual(4);
+    expect(sim.connections()).toBeGreaterThan(0);
+    expect(sim.connections()).toBeLessThanOrEqual(4);
   });
 });

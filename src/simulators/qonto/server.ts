@@ -94,8 +94,6 @@ export interface QontoSimulator {
   tenants: QontoTenants;
   /** An organization API key of `tenant` (default the primary), besides those given at start. */
   addApiKey(key: ApiKey, tenant?: QontoData): void;
-  /** TCP connections accepted since start (API, OAuth and downloads share the port): reuse shows as few. */
-  readonly traffic: { connections: number };
   /** The most recent requests (at most 1 000), oldest first, for assertions on what a client sent. */
   requests: RecordedRequest[];
   /** Every answer of the OAuth token endpoint but injected faults, oldest first. */
@@ -109,10 +107,13 @@ export interface QontoSimulator {
   webhooks: WebhookDispatcher;
   /** API requests its rate limit answered 429, since start. */
   rateLimited(): number;
+  /** TCP connections accepted since start (connection reuse shows as few connections). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 const MAX_RECORDED = 1_000;
+const KEEP_ALIVE_MS = 5_000;
 
 interface RequestContext {
   /** The caller's organization. */
@@ -478,9 +479,12 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     if (download) return serveDownload(req, res, url, fault?.kind === 'drop-after-bytes' ? fault.bytes : undefined);
     await serveApi(req, res, url);
   }, opts.port ?? 0, '127.0.0.1', { latencyMs: opts.latencyMs });
+  // fetch (undici) keeps a connection only if the server's keep-alive hint exceeds one second; S3,
+  // which serves the attachments, keeps connections, so must the simulator.
+  running.server.keepAliveTimeout = KEEP_ALIVE_MS;
+  let connections = 0;
+  running.server.on('connection', () => (connections += 1));
 
-  const traffic = { connections: 0 };
-  running.server.on('connection', () => (traffic.connections += 1));
   const webhooks = new WebhookDispatcher(data, { now, ...opts.webhooks });
 
   return {
@@ -493,10 +497,10 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       access.addApiKey(key);
       tenants.bindApiKey(key.login, tenant);
     },
-    traffic,
     requests,
     tokenAnswers: oauth.tokenAnswers,
     rateLimited: () => rateLimited,
+    connections: () => connections,
     issueAccessToken(membershipId, tokenOpts) {
       if (!tenants.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
