@@ -287,6 +287,24 @@ const STEPS: readonly [name: string, up: Step][] = [
       await db.schema.alterTable('integrations').addColumn('revoked_reason', 'text').execute();
     },
   ],
+  [
+    // The fleet-wide rate budgets (docs/rate-budget.md): one row per service, its GCRA arrival times
+    // and its hold after a 429, in milliseconds of the database's clock. Doubles, not bigints: pg hands
+    // int8 out as strings, and milliseconds fit a double exactly.
+    '0013_fleet_budget',
+    async (db) => {
+      await db.schema
+        .createTable('rate_budgets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('tat_short_ms', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('tat_long_ms', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('hold_until_ms', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('hold_epoch', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('holds_in_row', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  ],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = STEPS.map(([name]) => name);

@@ -131,6 +131,19 @@ export interface Database {
     type: string;
     received_at: string;
   };
+  /** The fleet-wide rate budgets, one row per service (0013_fleet_budget). */
+  rate_budgets: {
+    name: string;
+    /** GCRA theoretical arrival times of the shortest and the longest window (ms, the database's clock). */
+    tat_short_ms: Generated<number>;
+    tat_long_ms: Generated<number>;
+    /** No slot starts before it: the last 429's hold. */
+    hold_until_ms: Generated<number>;
+    /** Moves with every hold: a reservation made under an older epoch may be inside a newer hold. */
+    hold_epoch: Generated<number>;
+    holds_in_row: Generated<number>;
+    updated_at: string;
+  };
   folders: {
     integration_id: string;
     path: string;

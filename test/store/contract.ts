@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokensRefusedError } from '../../src/errors.js';
-import type { DiscoveredReceipt, ExportLogRange, ExportLogRow, MissingReceipt, Store, TransactionRecord, WebhookEventRecord } from '../../src/store/types.js';
+import type { BudgetParams, DiscoveredReceipt, ExportLogRange, ExportLogRow, MissingReceipt, Store, TransactionRecord, WebhookEventRecord } from '../../src/store/types.js';
 import { manifestKey } from '../../src/sync/probative.js';
 
 /** A new, empty database; `open` connects one more store to it (its own connection or pool, as
@@ -830,6 +830,98 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       await store.deleteIntegration('i1');
       expect(await a.history('i1', 10)).toEqual([]);
       expect(await a.sentMails('i1')).toEqual([]);
+    });
+
+    describe('rate budgets', () => {
+      // 20 per 10 s: a burst of 3 at once, then one every T = 11 s / 17.
+      const params: BudgetParams = { windows: [{ windowMs: 10_000, limit: 20 }, { windowMs: 600_000, limit: 2_000 }] };
+      const T = 11_000 / 17;
+      const DAY = 86_400_000;
+
+      it('creates its row on first use and spaces slots at T after the burst, on the database clock', async () => {
+        expect(await store.rateHold('qonto')).toEqual({ epoch: 0, remainingMs: 0 });
+        const started = Date.now();
+        const waits: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const r = await store.reserveRate('qonto', 1, params, DAY);
+          if (!r.granted) throw new Error('refused');
+          expect(r.epoch).toBe(0);
+          waits.push(r.waitMs);
+        }
+        const elapsed = Date.now() - started;
+        expect(waits.slice(0, 3)).toEqual([0, 0, 0]);
+        expect(waits[3]!).toBeGreaterThan(T - elapsed - 5);
+        expect(waits[3]!).toBeLessThanOrEqual(T + 5);
+        expect(waits[4]!).toBeGreaterThan(2 * T - elapsed - 5);
+        expect(waits[4]!).toBeLessThanOrEqual(2 * T + 5);
+        // Another service's row is its own.
+        expect(await store.reserveRate('graph', 1, params, 0)).toMatchObject({ granted: true, waitMs: 0 });
+      });
+
+      it('refuses a slot beyond the wait allowed without reserving it', async () => {
+        for (let i = 0; i < 3; i++) await store.reserveRate('qonto', 1, params, DAY);
+        const first = await store.reserveRate('qonto', 1, params, 10);
+        expect(first.granted).toBe(false);
+        const again = await store.reserveRate('qonto', 1, params, 10);
+        // Nothing was reserved by the refusal: the next slot did not move away.
+        if (first.granted || again.granted) throw new Error('granted');
+        expect(first.retryInMs).toBeGreaterThan(10);
+        expect(again.retryInMs).toBeLessThanOrEqual(first.retryInMs);
+      });
+
+      it('orders concurrent reservations of two stores on one budget, each slot granted once', async () => {
+        const other = await another();
+        const started = Date.now();
+        const all = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? store : other).reserveRate('qonto', 1, params, DAY)),
+        );
+        const elapsed = Date.now() - started;
+        expect(all.every((r) => r.granted)).toBe(true);
+        const waits = all.map((r) => (r.granted ? r.waitMs : NaN)).sort((a, b) => a - b);
+        // 40 slots: the burst of 3, then 37 at T apart; the last lies 37·T after the first, less the
+        // time the reservations themselves took.
+        expect(waits.at(-1)!).toBeLessThanOrEqual(37 * T + 5);
+        expect(waits.at(-1)!).toBeGreaterThan(37 * T - elapsed - 5);
+        const next = await other.reserveRate('qonto', 1, params, 0);
+        if (next.granted) throw new Error('granted');
+        expect(next.retryInMs).toBeGreaterThan(38 * T - (Date.now() - started) - 5);
+      });
+
+      it('a hold holds back every store, and its epoch tells sleeping reservations', async () => {
+        const other = await another();
+        const held = await store.holdRate('qonto', 3_000, 0, { baseMs: 10_000, maxMs: 600_000 });
+        expect(held).toEqual({ holdMs: 3_000, epoch: 1 });
+        const seen = await other.rateHold('qonto');
+        expect(seen.epoch).toBe(1);
+        expect(seen.remainingMs).toBeGreaterThan(2_000);
+        expect(seen.remainingMs).toBeLessThanOrEqual(3_000);
+        const r = await other.reserveRate('qonto', 1, params, DAY);
+        expect(r).toMatchObject({ granted: true, epoch: 1 });
+        expect(r.granted && r.waitMs).toBeGreaterThan(2_000);
+        // Within the hold's wait, refused.
+        expect((await other.reserveRate('qonto', 1, params, 1_000)).granted).toBe(false);
+      });
+
+      it('counts holds in a row for fresh 429s only, and the first success after a hold clears them', async () => {
+        // Computed holds double with every hold in a row: 1 ms, 2 ms, … so the 12th is 1–2 s.
+        const computed = { baseMs: 1, maxMs: DAY };
+        let last = { holdMs: 0, epoch: 0 };
+        for (let i = 0; i < 12; i++) last = await store.holdRate('qonto', null, last.epoch, computed);
+        expect(last.holdMs).toBeGreaterThanOrEqual(1_024 - 50);
+        expect(last.holdMs).toBeLessThanOrEqual(2_048);
+        // The same burst (sent under epoch 0): not another hold in a row.
+        const stale = await store.holdRate('qonto', null, 0, computed);
+        expect(stale.holdMs).toBeLessThanOrEqual(2_048);
+        // A clear for an older epoch leaves the count: the next fresh hold is the 13th, 2–4 s.
+        await store.clearRateHolds('qonto', 1);
+        const thirteenth = await store.holdRate('qonto', null, stale.epoch, computed);
+        expect(thirteenth.holdMs).toBeGreaterThanOrEqual(2_048 - 50);
+        // Cleared under the current epoch: the next hold is the first again, so it does not lengthen
+        // the one still running.
+        await store.clearRateHolds('qonto', thirteenth.epoch);
+        const first = await store.holdRate('qonto', null, thirteenth.epoch, computed);
+        expect(first.holdMs).toBeLessThanOrEqual(thirteenth.holdMs);
+      });
     });
   });
 }
