@@ -17,6 +17,10 @@ export interface ClientLimits {
   /** The longest Retry-After (or back-off window) waited out in process; a longer one fails at once
    * with it as `retryAfterMs`, which becomes the activity's next retry delay. */
   maxRetryAfterMs?: number;
+  /** The longest a request waits for its slot in the fleet-wide rate budget (src/budget); a longer
+   * wait is refused unsent, its `retryAfterMs` the activity's next retry delay. Default
+   * LONG_ACTIVITY_BUDGET_WAIT_MS. */
+  maxBudgetWaitMs?: number;
   /** Aborts the client's requests and waits (the activity is out of time). */
   signal?: AbortSignal;
 }
@@ -33,7 +37,12 @@ export function limitedRetry(retry: Partial<RetryOptions> | undefined, limits: C
 /** For the short activities (no heartbeat, a one-minute start-to-close timeout): a window longer
  * than this ends the attempt, and Temporal retries it after the window, rather than the attempt
  * timing out while it waits. */
-export const SHORT_ACTIVITY_LIMITS: ClientLimits = { maxRetryAfterMs: 10_000 };
+export const SHORT_ACTIVITY_LIMITS: ClientLimits = { maxRetryAfterMs: 10_000, maxBudgetWaitMs: 40_000 };
+
+/** The budget wait of the heartbeating activities (30 min start-to-close): a wait for a slot is no
+ * network wait, so the heartbeat beats on through it, and beyond this the activity hands the wait to
+ * Temporal's retry instead of spending its remaining time. */
+export const LONG_ACTIVITY_BUDGET_WAIT_MS = 20 * 60_000;
 
 /** Tries of one receipt answered 429/503 (its own request, not the wait behind a drive-wide window)
  * before it is set aside as failed for the run. Below the export activity's eight attempts, so that

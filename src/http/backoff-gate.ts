@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
+import { BUDGET_WAIT_CODE } from '../budget/rate-budget.js';
 import { RetryableError } from '../errors.js';
 import { backoffDelay, parseRetryAfter } from './retry.js';
 
@@ -20,9 +21,10 @@ const MIN_WINDOW_MS = 250;
 /** The code of the gate's refusal to send inside a long window: the request was never sent. */
 const REFUSED = 'backoffWindow';
 
-/** Whether `error` is the gate refusing to send (a wait behind a window), not an answer to the request. */
+/** Whether `error` is a refusal to send, not an answer to the request: the gate's (a wait behind a
+ * window) or the rate budget's (no slot within the wait the request may spend). */
 export function isGateRefusal(error: unknown): boolean {
-  return isThrottling(error) && error.code === REFUSED;
+  return isThrottling(error) && (error.code === REFUSED || error.code === BUDGET_WAIT_CODE);
 }
 
 export interface BackoffGateOptions {

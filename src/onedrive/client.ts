@@ -4,6 +4,7 @@
  * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up. Every
  * request, to Graph and to upload URLs, passes the drive's back-off gate (src/http/backoff-gate.ts).
  */
+import type { PermitLease } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, RetryableError } from '../errors.js';
 import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
@@ -40,6 +41,12 @@ export interface OneDriveClientOptions {
    * (Graph or upload URL) holds all of them until the window ends. Default: one for this client.
    */
   gate?: BackoffGate;
+  /** Permits of the app-wide Graph budget (services.ts leases them per process): every request
+   * takes one ahead of the drive's gate. Default: none. */
+  permits?: PermitLease;
+  /** The longest a request waits for its permit; beyond it the request is refused unsent with a 429
+   * RetryableError of code `budgetWait` (default: no cap). */
+  maxBudgetWaitMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRetryAfterMs: 60_000 };
@@ -63,7 +70,9 @@ export class OneDriveClient {
   constructor(opts: OneDriveClientOptions) {
     const retry = meteredRetry('graph', { ...DEFAULT_RETRY, ...opts.retry, signal: undefined });
     // Metered inside the gate: what is counted is what was sent (the upload host's requests too).
-    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines)), retry.maxRetryAfterMs, windowWaits('graph'));
+    const gated = (opts.gate ?? new BackoffGate()).wrap(meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines)), retry.maxRetryAfterMs, windowWaits('graph'));
+    // The app-wide permit first, then the drive's gate (a 429 from Graph is about one drive).
+    const fetchImpl = opts.permits ? opts.permits.wrap(gated, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : gated;
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

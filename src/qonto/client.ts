@@ -5,6 +5,7 @@
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
  */
 import { z } from 'zod';
+import type { RateBudget } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, SyncError } from '../errors.js';
 import { isLoopbackHost } from '../http/address-guard.js';
 import { BackoffGate } from '../http/backoff-gate.js';
@@ -54,6 +55,15 @@ export interface QontoClientOptions {
    */
   gate?: BackoffGate;
   /**
+   * The fleet-wide budget of Qonto API requests (services.ts makes one per process, on the store):
+   * every API request, each retry included, reserves its slot there first. Downloads (pre-signed
+   * storage links Qonto's API gateway never sees) and OAuth stay outside it. Default: none.
+   */
+  budget?: RateBudget;
+  /** The longest a request waits for its budget slot; beyond it the request is refused unsent with
+   * a 429 RetryableError of code `budgetWait` (default: no cap). */
+  maxBudgetWaitMs?: number;
+  /**
    * Origins whose download links are followed over http and at private addresses. Default: the
    * API's own origin when `baseUrl` is http:// on a loopback host, which only a local simulator is
    * (it serves both; Qonto is https on public hosts), else none: an http base elsewhere (a
@@ -98,7 +108,10 @@ function queryString(params: QueryParams): string {
 export class QontoClient {
   private readonly baseUrl: string;
   private readonly retry: RetryOptions;
+  /** API requests: budget, then the gate. */
   private readonly fetchImpl: typeof fetch;
+  /** Downloads from the origins trusted for them: the gate only. */
+  private readonly downloadFetch: typeof fetch;
   private readonly downloadPolicy: DownloadPolicy;
 
   constructor(private readonly opts: QontoClientOptions) {
@@ -107,7 +120,10 @@ export class QontoClient {
     const gate = opts.gate ?? new BackoffGate();
     // Metered inside the gate: what is counted is what was sent, and the answer it got.
     const metered = (inner: typeof fetch) => gate.wrap(meteredFetch('qonto', inner), this.retry.maxRetryAfterMs, windowWaits('qonto'));
-    this.fetchImpl = metered(opts.fetch ?? outboundFetch(opts.deadlines));
+    this.downloadFetch = metered(opts.fetch ?? outboundFetch(opts.deadlines));
+    // The budget outside the gate: a request first gets its slot, then waits out any window the
+    // process's gate has open, so a 429 seen here holds back requests that already have a slot too.
+    this.fetchImpl = opts.budget ? opts.budget.wrap(this.downloadFetch, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : this.downloadFetch;
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
       trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),
@@ -195,7 +211,7 @@ export class QontoClient {
 
   /** One GET of a signed download URL (no Qonto credentials), with this client's deadlines. */
   fetchDownload(url: string, what: string, signal?: AbortSignal): Promise<Response> {
-    return fetchSignedUrl(this.fetchImpl, what, url, signal, this.downloadPolicy);
+    return fetchSignedUrl(this.downloadFetch, what, url, signal, this.downloadPolicy);
   }
 
   /** The caller's own membership (OAuth with membership.read only): how to learn the user's role. */

@@ -8,6 +8,7 @@ import { exportActivities } from '../../activities/export.js';
 import { organizationActivities } from '../../activities/organization.js';
 import { quotaActivities } from '../../activities/quota.js';
 import { verifyActivities } from '../../activities/verify.js';
+import { budgetRefusal } from '../../src/budget/rate-budget.js';
 import { NotFoundError, RetryableError } from '../../src/errors.js';
 import type { OneDriveClient, UploadParams, UploadResult } from '../../src/onedrive/client.js';
 import type { QontoClient } from '../../src/qonto/client.js';
@@ -126,6 +127,15 @@ describe('exportBatch', () => {
   it('does not count waiting behind the drive-wide window as a try of the receipt', async () => {
     const { drive } = fakeDrive(async () => {
       throw new RetryableError('throttled: no request before 30 s (Retry-After)', { status: 429, retryAfterMs: 30_000, code: 'backoffWindow' });
+    });
+    const exportBatch = exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { throttledTriesPerReceipt: 1 }));
+    for (let call = 0; call < 3; call++) await exportBatch().catch(() => undefined);
+    for (const id of ['a', 'b', 'c', 'd']) expect(await store.getEntry(ID, id)).toMatchObject({ state: 'pending', throttledTries: 0 });
+  });
+
+  it('does not count a request refused by the rate budget (no slot within its wait) as a try of the receipt', async () => {
+    const { drive } = fakeDrive(async () => {
+      throw budgetRefusal('graph', 45_000);
     });
     const exportBatch = exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { throttledTriesPerReceipt: 1 }));
     for (let call = 0; call < 3; call++) await exportBatch().catch(() => undefined);

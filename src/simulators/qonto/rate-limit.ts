@@ -37,18 +37,31 @@ class SlidingLog {
   }
 }
 
+export interface IpThrottleOptions {
+  /** Keep the arrival time of every API request in `arrivals` (benchmarks and tests measure
+   * sliding-window peaks from it; the list grows without bound, so only when asked). */
+  recordArrivals?: boolean;
+}
+
 export class IpThrottle {
   private readonly requests = new Map<string, SlidingLog>();
   private readonly unauthorized = new Map<string, SlidingLog>();
+  /** Arrival times of the API requests it was asked to admit, refused ones included, oldest first
+   * (with `recordArrivals` only). */
+  readonly arrivals?: number[];
 
   constructor(
     private readonly now: () => number,
     private readonly limit: RateLimit = QONTO_RATE_LIMIT,
-  ) {}
+    opts: IpThrottleOptions = {},
+  ) {
+    if (opts.recordArrivals) this.arrivals = [];
+  }
 
   /** Counts the request and says whether it may proceed; refused requests are not counted. */
   admit(ip: string): boolean {
     const now = this.now();
+    this.arrivals?.push(now);
     if (log(this.unauthorized, ip).count(now, ONE_HOUR, ONE_HOUR) > UNAUTHORIZED_PER_HOUR) return false;
     const requests = log(this.requests, ip);
     if (requests.count(now, TEN_SECONDS, TEN_MINUTES) >= this.limit.perTenSeconds) return false;

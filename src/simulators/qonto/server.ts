@@ -57,6 +57,9 @@ export interface QontoSimulatorOptions {
   stagingToken?: string;
   /** Per-IP limits; default Qonto's 1 000 / 10 s and 10 000 / 10 min. */
   rateLimit?: RateLimit;
+  /** Record every API request's arrival time in `arrivals` (sliding-window peaks in tests and
+   * benchmarks); default off, since the list grows without bound. */
+  recordArrivals?: boolean;
   /** How amounts are written; default numbers (see views.ts for the documented variants). */
   amountFormat?: AmountFormat;
   organization?: Partial<SimOrganization>;
@@ -109,6 +112,10 @@ export interface QontoSimulator {
   rateLimited(): number;
   /** TCP connections accepted since start (connection reuse shows as few connections). */
   connections(): number;
+  /** With `recordArrivals`: when each API request arrived (the rate limit's clock), oldest first,
+   * those it refused included. Downloads and OAuth are not API requests, and injected faults answer
+   * before the limiter: neither is recorded. */
+  readonly arrivals?: readonly number[];
   close(): Promise<void>;
 }
 
@@ -145,7 +152,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
   const data = tenants.primary;
   const faults = new Faults();
   const access = new AccessControl(now, opts.apiKeys ?? []);
-  const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT);
+  const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT, { recordArrivals: opts.recordArrivals });
   let rateLimited = 0;
   const signer = new UrlSigner(now, opts.urlTtlSec ?? 1800);
   const requests: RecordedRequest[] = [];
@@ -501,6 +508,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     tokenAnswers: oauth.tokenAnswers,
     rateLimited: () => rateLimited,
     connections: () => connections,
+    arrivals: throttle.arrivals,
     issueAccessToken(membershipId, tokenOpts) {
       if (!tenants.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
