@@ -109,6 +109,15 @@ const envSchema = z.object({
     .default('23:30')
     .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be HH:MM (24-hour)'),
   DEFAULT_TIME_ZONE: z.string().trim().default('Europe/Paris').refine(isTimeZone, 'must be an IANA time zone'),
+  /** The daily run comes at SYNC_TIME plus a fixed offset per integration inside this window (0: all at SYNC_TIME). */
+  SYNC_SPREAD_MINUTES: z.coerce.number().int().min(0).max(180).default(30),
+  /** Workflows a worker keeps in memory between tasks (0: none); an evicted one is replayed at its next task. */
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .refine((v) => v !== 1, 'must be 0 (no cache) or at least 2'),
   UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(10),
   SANDBOX: flag,
   SANDBOX_PORT_BASE: z.coerce.number().int().min(1).max(65514).default(4010),

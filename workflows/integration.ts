@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -18,6 +17,8 @@ import type { SyncActivities } from '../activities/index.js';
 import type { AccountRef, ExportResult, OrganizationInfo } from '../activities/types.js';
 import { retryDelayMs } from '../src/sync/retry.js';
 import { nextLocalTime, parseSyncTime } from '../src/sync/schedule.js';
+import { DEFAULT_SYNC_SPREAD_MINUTES, nextDailyRun, spreadOffsetMs } from '../src/sync/spread.js';
+import { ALERTING_OPTIONS, IO_OPTIONS, QUICK_OPTIONS, REVOCATION_OPTIONS, SUBSCRIBING_OPTIONS, laneOf, waveOptions, type Lane } from './activity-options.js';
 import { reconfigureProblem } from './reconfigure-args.js';
 import { describe, failureType, signInEndedBy } from './run-failure.js';
 import { reconfigureSignal, reconnectSignal, revokeSignal, statusQuery, syncNowSignal, transactionsChangedSignal } from './messages.js';
@@ -48,8 +49,6 @@ import {
   type TakenChanges,
 } from './webhook-changes.js';
 
-const NON_RETRYABLE: string[] = ['Fatal', 'ReconnectRequired', 'QuotaExceeded'];
-
 /** Patch: bank accounts are discovered concurrently (executions started before list them one by one). */
 const DISCOVER_ACCOUNTS_AT_ONCE = 'discover-accounts-at-once';
 /** Patch: the drive's quota is read again after a run that exported something. */
@@ -75,45 +74,22 @@ const DRIVE_REPORTS = 'drive-reports';
 const WEBHOOK_RUNS = 'webhook-runs';
 /** Patch: a full run makes sure the integration is subscribed to Qonto's webhooks. */
 const WEBHOOK_SUBSCRIPTION = 'webhook-subscription';
+/** Patch: the daily run comes at SYNC_TIME plus the integration's offset in the spread window
+ * (src/sync/spread.ts), and activities carry a Temporal priority by run kind (activity-options.ts).
+ * Executions from before it replay with neither. */
+const FLEET_WAVE = 'fleet-wave';
 
-/** Long I/O activities: they heartbeat every 2 s, so a dead worker is noticed within 20 s (the work
- * moves to another worker) and a revocation reaches them; transient failures are retried with
- * back-off (or the server's Retry-After). */
-const io = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
-  // A revocation waits until the upload under way has really stopped before the tokens go.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+type Activities = ReturnType<typeof proxyActivities<SyncActivities>>;
 
-/** Deleting the tokens must happen, however long the store is unavailable. */
-const revocation = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-
-/** Alerts: a mail server that stays down gives up after some minutes; the sync goes on regardless. */
-const alerting = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
+// The proxies of executions from before FLEET_WAVE (no priority); options in activity-options.ts.
+const io = proxyActivities<SyncActivities>(IO_OPTIONS);
+const revocation = proxyActivities<SyncActivities>(REVOCATION_OPTIONS);
+const alerting = proxyActivities<SyncActivities>(ALERTING_OPTIONS);
+const subscribing = proxyActivities<SyncActivities>(SUBSCRIBING_OPTIONS);
+const quick = proxyActivities<SyncActivities>(QUICK_OPTIONS);
 
 /** After an alert check that failed, the next try. */
 const ALERT_CHECK_RETRY_MS = 60 * 60_000;
-
-/** Subscribing to webhooks is optional: a Qonto that keeps refusing leaves the daily run alone, and
- * the next full run tries again. */
-const subscribing = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
-/** Short bookkeeping activities. */
-const quick = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
 
 export interface IntegrationOutcome {
   status: 'revoked';
@@ -144,6 +120,11 @@ class Integration {
   /** When the sleep that started an incremental run was due for the daily run (or its retry): a
    * debounce or run that reaches it is followed by that run at once. */
   private dueAt: number | null = null;
+  /** FLEET_WAVE, asked once per execution at the start of `run()`: the spread daily time and the
+   * proxies with priority. Executions from before it keep 23:30 sharp and unprioritised activities. */
+  private wave: ReturnType<typeof waveProxies> | null = null;
+  /** The kind of the run under way (or last run in this execution): it picks the priority lane. */
+  private runKind: RunKind | null = null;
 
   constructor(private readonly input: IntegrationInput) {
     this.id = input.integrationId;
@@ -178,6 +159,7 @@ class Integration {
 
   async run(): Promise<IntegrationOutcome> {
     this.webhooksOn = patched(WEBHOOK_RUNS);
+    this.wave = patched(FLEET_WAVE) ? waveProxies(this.id) : null;
     for (;;) {
       if (this.revoked) return this.finishRevoked();
 
@@ -267,17 +249,22 @@ class Integration {
     return asked ? 'sync' : null;
   }
 
-  /** Sleeps until the next daily run (or the retry after a failed run, if sooner), or until a message
-   * asks for something sooner. */
   /** When the next run is due: the daily run, or the retry after a failed run if that comes sooner. */
   private nextDue(): { at: number; daily: number; retry: number | null } {
     const { hour, minute } = parseSyncTime(this.input.settings.syncTime);
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
-    const daily = nextLocalTime(Date.now(), zone, hour, minute);
+    const daily = this.wave ? nextDailyRun(Date.now(), zone, hour, minute, this.spreadMs()) : nextLocalTime(Date.now(), zone, hour, minute);
     const retry = this.s.retryAt ? Date.parse(this.s.retryAt) : null;
     return { at: retry !== null && retry < daily ? retry : daily, daily, retry };
   }
 
+  /** This integration's offset after SYNC_TIME (settings from before SYNC_SPREAD_MINUTES spread by the default). */
+  private spreadMs(): number {
+    return spreadOffsetMs(this.id, this.input.settings.syncSpreadMinutes ?? DEFAULT_SYNC_SPREAD_MINUTES);
+  }
+
+  /** Sleeps until the next daily run (or the retry after a failed run, if sooner), or until a message
+   * asks for something sooner. */
   private async sleepUntilDue(): Promise<RunKind | null> {
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
     const { at, retry } = this.nextDue();
@@ -286,7 +273,7 @@ class Integration {
     this.show(
       this.nextRunAt === retry
         ? `sleeping until ${until} (retry after ${this.s.failedRuns ?? 1} failed run${this.s.failedRuns === 1 ? '' : 's'} in a row)`
-        : `sleeping until ${until} (${this.input.settings.syncTime} ${zone})`,
+        : `sleeping until ${until} (${this.input.settings.syncTime} ${zone}${this.wave ? spreadText(this.spreadMs()) : ''})`,
     );
     this.dueAt = at;
     // A recheck of a receipt not yet visible (or the end of a failed incremental run's back-off) can
@@ -305,6 +292,7 @@ class Integration {
   private async runOnce(kind: RunKind): Promise<boolean> {
     const resuming = this.s.currentRun !== null;
     this.nextRunAt = null;
+    this.runKind = kind;
     if (!resuming) {
       const startedAt = new Date().toISOString();
       this.s.runNumber += 1;
@@ -407,7 +395,7 @@ class Integration {
    * folders the user deleted are still recognised by their cached ids). */
   private async syncSteps(run: LastRun, reconfigured: CarriedState['pendingReconfigure']): Promise<boolean> {
     this.show('reading the organization');
-    const org = await quick.loadOrganization({
+    const org = await this.quick().loadOrganization({
       integrationId: this.id,
       timeZone: this.s.configuredTimeZone,
       defaultTimeZone: this.input.settings.defaultTimeZone,
@@ -418,14 +406,14 @@ class Integration {
     if (patched(WEBHOOK_SUBSCRIPTION)) await this.ensureWebhookSubscription();
 
     this.show('checking the drive for deleted files and folders');
-    const verified = await io.verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
+    const verified = await this.io().verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
     this.s.deltaLink = verified.deltaLink;
     run.requeued += verified.requeued;
     run.dismissed += verified.dismissed;
 
     if (reconfigured) {
       this.show('reconfigured: importing everything again from the start date');
-      await quick.resetForReimport(this.id);
+      await this.quick().resetForReimport(this.id);
       this.s.cursors = {};
       // Only now is the request done; one that arrived meanwhile waits for its own run.
       if (this.s.pendingReconfigure === reconfigured) this.s.pendingReconfigure = null;
@@ -433,7 +421,7 @@ class Integration {
 
     const probative = patched(PROBATIVE_COPIES) ? { probativeCopies: this.s.probativeCopies ?? false } : {};
     const discover = async (account: OrganizationInfo['accounts'][number]) => {
-      const found = await io.discoverAccount({
+      const found = await this.io().discoverAccount({
         integrationId: this.id,
         account,
         cursor: this.s.cursors[account.id] ?? null,
@@ -454,7 +442,7 @@ class Integration {
       }
     }
 
-    const check = await quick.checkQuota(this.id);
+    const check = await this.quick().checkQuota(this.id);
     this.s.quota = check.quota;
     this.s.counts = check.counts;
     if (check.full) {
@@ -465,7 +453,7 @@ class Integration {
 
     for (;;) {
       this.show(`exporting receipts (${this.s.counts.pending} pending)`);
-      const batch: ExportResult = await io.exportBatch({
+      const batch: ExportResult = await this.io().exportBatch({
         integrationId: this.id,
         runNumber: this.s.runNumber,
         batchSize: this.input.settings.batchSize,
@@ -474,7 +462,7 @@ class Integration {
       if (await this.tallyBatch(run, batch)) return false; // the drive is full
       if (batch.remaining === 0) {
         // The run's uploads used space: measure again so the status (and the dashboard's gauge) says so.
-        if (run.exported > 0 && patched(QUOTA_AFTER_EXPORT)) this.s.quota = (await quick.checkQuota(this.id)).quota;
+        if (run.exported > 0 && patched(QUOTA_AFTER_EXPORT)) this.s.quota = (await this.quick().checkQuota(this.id)).quota;
         if (patched(DRIVE_REPORTS)) await this.writeReports();
         return false;
       }
@@ -491,7 +479,7 @@ class Integration {
     this.s.counts = batch.counts;
     if (!batch.quotaExceeded) return false;
     run.outcome = 'quota_exceeded';
-    const check = await quick.checkQuota(this.id);
+    const check = await this.quick().checkQuota(this.id);
     this.s.quota = check.quota;
     this.s.lastError = quotaMessage(check.quota.remaining, check.counts.pendingBytes);
     return true;
@@ -503,7 +491,7 @@ class Integration {
     const state = this.s.webhookStatus?.state;
     if (state === 'active' || state === 'manual') return;
     try {
-      this.s.webhookStatus = await subscribing.ensureWebhookSubscription({ integrationId: this.id });
+      this.s.webhookStatus = await this.subscribing().ensureWebhookSubscription({ integrationId: this.id });
     } catch (error) {
       if (isCancellation(error)) throw error;
       log.warn('the webhook subscription could not be checked', { failure: failureType(error) });
@@ -519,6 +507,7 @@ class Integration {
    */
   private async runIncremental(): Promise<void> {
     const taken = takeChanges(this.s.webhook!, Date.now());
+    this.runKind = 'incremental';
     this.s.runNumber += 1;
     const startedAt = new Date().toISOString();
     const run: LastRun = { kind: 'incremental', startedAt, finishedAt: startedAt, outcome: 'completed', exported: 0, failed: 0, bytes: 0, requeued: 0, dismissed: 0 };
@@ -566,7 +555,7 @@ class Integration {
     const timeZone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
 
     this.show('checking the drive for deleted files and folders');
-    const verified = await io.verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
+    const verified = await this.io().verifyDrive({ integrationId: this.id, deltaLink: this.s.deltaLink });
     this.s.deltaLink = verified.deltaLink;
     run.requeued += verified.requeued;
     run.dismissed += verified.dismissed;
@@ -581,24 +570,24 @@ class Integration {
       this.show(`listing receipts of ${accounts.length} account(s)`);
       await Promise.all(
         accounts.map((account) =>
-          io.discoverAccount({ integrationId: this.id, account, cursor: this.s.cursors[account.id] ?? null, syncFrom: this.s.syncFrom, timeZone, probativeCopies }),
+          this.io().discoverAccount({ integrationId: this.id, account, cursor: this.s.cursors[account.id] ?? null, syncFrom: this.s.syncFrom, timeZone, probativeCopies }),
         ),
       );
       // A receipt still processed by Qonto is not listed yet: looked at again, as on the path by id.
       const named = taken.changes.filter((c) => c.attachmentIds.length > 0);
       if (named.length > 0) {
-        const unlisted = await quick.unlistedAttachments({ integrationId: this.id, changes: named });
+        const unlisted = await this.quick().unlistedAttachments({ integrationId: this.id, changes: named });
         planRechecks(this.s.webhook!, taken, unlisted, Date.now(), recheckMs);
       }
     } else {
       this.show(`reading ${ids.length} changed transaction(s)`);
-      const found = await io.discoverTransactions({ integrationId: this.id, changes: taken.changes, accounts, syncFrom: this.s.syncFrom, timeZone, probativeCopies });
+      const found = await this.io().discoverTransactions({ integrationId: this.id, changes: taken.changes, accounts, syncFrom: this.s.syncFrom, timeZone, probativeCopies });
       planRechecks(this.s.webhook!, taken, found.notVisible, Date.now(), recheckMs);
     }
 
     for (;;) {
       this.show('exporting the changed receipts');
-      const batch: ExportResult = await io.exportBatch({
+      const batch: ExportResult = await this.io().exportBatch({
         integrationId: this.id,
         runNumber: this.s.runNumber,
         batchSize: this.input.settings.batchSize,
@@ -611,7 +600,7 @@ class Integration {
       if (this.historyIsLong()) return true;
     }
     if (run.exported > 0) {
-      this.s.quota = (await quick.checkQuota(this.id)).quota;
+      this.s.quota = (await this.quick().checkQuota(this.id)).quota;
       await this.writeReports();
     }
     return false;
@@ -619,7 +608,7 @@ class Integration {
 
   /** The accounts, for an execution whose last full run predates caching them. */
   private async readAccounts(): Promise<AccountRef[]> {
-    const org = await quick.loadOrganization({ integrationId: this.id, timeZone: this.s.configuredTimeZone, defaultTimeZone: this.input.settings.defaultTimeZone });
+    const org = await this.quick().loadOrganization({ integrationId: this.id, timeZone: this.s.configuredTimeZone, defaultTimeZone: this.input.settings.defaultTimeZone });
     this.s.timeZone = org.timeZone;
     this.s.accounts = org.accounts;
     return org.accounts;
@@ -631,7 +620,7 @@ class Integration {
   private async writeReports(): Promise<void> {
     this.show('writing the period reports');
     try {
-      await io.writeDriveReports({ integrationId: this.id });
+      await this.io().writeDriveReports({ integrationId: this.id });
     } catch (error) {
       if (isCancellation(error)) throw error;
       log.warn('the period reports could not be written', { failure: failureType(error) });
@@ -676,17 +665,37 @@ class Integration {
 
   private async setStatus(status: CarriedState['status']): Promise<void> {
     this.s.status = status;
-    await CancellationScope.nonCancellable(() => quick.setStatus({ integrationId: this.id, status }));
+    await CancellationScope.nonCancellable(() => this.quick().setStatus({ integrationId: this.id, status }));
   }
 
   private async finishRevoked(): Promise<IntegrationOutcome> {
     this.show('consent withdrawn: deleting stored tokens');
     this.nextRunAt = null;
     this.s.status = 'revoked';
-    await CancellationScope.nonCancellable(() => revocation.revokeConsent(this.id));
+    await CancellationScope.nonCancellable(() => this.revocation().revokeConsent(this.id));
     this.show('consent withdrawn: stopped; exported files stay in the drive');
     await condition(allHandlersFinished);
     return { status: 'revoked', lastRun: this.s.lastRun };
+  }
+
+  private lane(): Lane {
+    return laneOf(this.runKind);
+  }
+
+  private io(): Activities {
+    return this.wave ? this.wave.io[this.lane()] : io;
+  }
+
+  private quick(): Activities {
+    return this.wave ? this.wave.quick[this.lane()] : quick;
+  }
+
+  private subscribing(): Activities {
+    return this.wave ? this.wave.subscribing[this.lane()] : subscribing;
+  }
+
+  private revocation(): Activities {
+    return this.wave ? this.wave.revocation : revocation;
   }
 
   /** Current details reach the UI as a payload (encrypted, decoded by the codec server), yet an operator
@@ -716,6 +725,24 @@ class Integration {
       pendingChanges: pendingCount(this.s.webhook) + (this.s.webhook?.recheck.length ?? 0),
     };
   }
+}
+
+/** The proxies of an execution from FLEET_WAVE on: priority (and fairness key) per lane. */
+function waveProxies(integrationId: string) {
+  const o = waveOptions(integrationId);
+  const lanes = (options: Record<Lane, Parameters<typeof proxyActivities>[0]>): Record<Lane, Activities> => ({
+    daily: proxyActivities<SyncActivities>(options.daily),
+    bulk: proxyActivities<SyncActivities>(options.bulk),
+  });
+  return { io: lanes(o.io), quick: lanes(o.quick), subscribing: lanes(o.subscribing), revocation: proxyActivities<SyncActivities>(o.revocation) };
+}
+
+/** ` + 14 min` (` + 14 min 7 s`): the spread, as the phase names it; nothing without one. */
+function spreadText(ms: number): string {
+  if (ms <= 0) return '';
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.floor((ms % 60_000) / 1000);
+  return ` + ${minutes} min${seconds > 0 ? ` ${seconds} s` : ''}`;
 }
 
 function quotaMessage(remaining: number, pendingBytes: number): string {

@@ -9,6 +9,9 @@ export interface IntegrationSettings {
   syncTime: string;
   /** Zone used when neither the user nor the organization's country gives one (DEFAULT_TIME_ZONE). */
   defaultTimeZone: string;
+  /** The daily run comes at syncTime plus a fixed offset per integration inside this many minutes
+   * (SYNC_SPREAD_MINUTES; 0: at syncTime). Absent in executions started before it: the default. */
+  syncSpreadMinutes?: number;
   /** Receipts per export activity: bounds history growth and the work lost to a crash. */
   batchSize: number;
   /** Continue-as-new past this many history events even before the server suggests it (tests lower it). */

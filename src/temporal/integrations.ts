@@ -6,8 +6,8 @@ import type { Config } from '../config.js';
 
 export const DEFAULT_BATCH_SIZE = 500;
 
-export function settingsFrom(config: Pick<Config, 'SYNC_TIME' | 'DEFAULT_TIME_ZONE'>): IntegrationSettings {
-  return { syncTime: config.SYNC_TIME, defaultTimeZone: config.DEFAULT_TIME_ZONE, batchSize: DEFAULT_BATCH_SIZE };
+export function settingsFrom(config: Pick<Config, 'SYNC_TIME' | 'DEFAULT_TIME_ZONE' | 'SYNC_SPREAD_MINUTES'>): IntegrationSettings {
+  return { syncTime: config.SYNC_TIME, defaultTimeZone: config.DEFAULT_TIME_ZONE, syncSpreadMinutes: config.SYNC_SPREAD_MINUTES, batchSize: DEFAULT_BATCH_SIZE };
 }
 
 /**

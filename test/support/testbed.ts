@@ -68,7 +68,8 @@ export class Testbed {
       integrationId: id,
       syncFrom,
       timeZone: ZONE,
-      settings: { ...settingsFrom(h.config), batchSize: 10, ...settings },
+      // No spread: these tests check the daily run at SYNC_TIME itself (test/workflow/fleet-wave.test.ts checks the spread).
+      settings: { ...settingsFrom(h.config), batchSize: 10, syncSpreadMinutes: 0, ...settings },
     });
     this.started.push(handle.workflowId);
     // On the time-skipping server, status is read between workflow tasks only (see WaitOptions).
