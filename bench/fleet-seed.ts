@@ -92,8 +92,12 @@ export function addNewReceipts(tenants: FleetTenant[], share: number, seed: numb
   return added;
 }
 
-/** Qonto API requests a backfill of the fleet needs at least: the organization, then one listing page
- * (100 transactions) per account. */
-export function estimatedBackfillRequests(tenants: FleetTenant[]): number {
-  return tenants.reduce((n, t) => n + 1 + t.transactionsPerAccount.reduce((p, tx) => p + Math.max(1, Math.ceil(tx / 100)), 0), 0);
+/** Qonto API requests a backfill of the fleet needs: the organization, one listing page (100
+ * transactions) per account, and `lookupsPerReceipt` attachment look-ups per receipt. */
+export function estimatedBackfillRequests(tenants: FleetTenant[], lookupsPerReceipt: number): number {
+  return tenants.reduce((n, t) => {
+    const pages = t.transactionsPerAccount.reduce((p, tx) => p + Math.max(1, Math.ceil(tx / 100)), 0);
+    const receipts = t.transactionsPerAccount.reduce((a, b) => a + b, 0);
+    return n + 1 + pages + Math.ceil(receipts * lookupsPerReceipt);
+  }, 0);
 }

@@ -26,6 +26,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseRateLimit, type RateWindow } from '../src/budget/limits.js';
 import { loadConfig } from '../src/config.js';
+import { MIGRATION_NAMES } from '../src/store/migrations.js';
 import { REPORT_FILE_NAMES } from '../src/sync/drive-reports.js';
 import { parseSyncTime } from '../src/sync/schedule.js';
 import { nextDailyRun, spreadOffsetMs } from '../src/sync/spread.js';
@@ -142,7 +143,7 @@ async function waitForExecutions(
 }
 
 /** What the simulator saw of one phase: API arrivals in `[fromMs, toMs]` and the 429s. */
-function phaseTraffic(arrivals: number[], fromMs: number, toMs: number, budget: RateWindow[], qonto429: number) {
+function phaseTraffic(arrivals: readonly number[], fromMs: number, toMs: number, budget: RateWindow[], qonto429: number) {
   const times = arrivals.filter((t) => t >= fromMs && t <= toMs);
   const seconds = (toMs - fromMs) / 1000;
   const bound = boundSeconds(times.length, budget);
@@ -231,16 +232,11 @@ async function main(): Promise<void> {
       demo: false,
       latencyMs: LATENCY_MS,
       qontoRateLimit: { perTenSeconds: qontoLimit.per10s, perTenMinutes: qontoLimit.per10min },
+      qontoRecordArrivals: true,
       extraEnv: { DATABASE_URL: db.url },
     });
-    // API arrivals as the limiter sees them (refused ones too); the simulator keeps only its last 1,000 requests.
-    const arrivals: number[] = [];
-    const recorded = h.sims.qonto.requests;
-    const record = recorded.push.bind(recorded);
-    recorded.push = (...entries) => {
-      for (const { path } of entries) if (path.startsWith('/v2/') && !path.startsWith('/v2/oauth2/')) arrivals.push(Date.now());
-      return record(...entries);
-    };
+    // API arrivals as the limiter sees them, refused ones included (downloads and OAuth are not counted).
+    const arrivals = h.sims.qonto.arrivals!;
 
     log(`seeding ${INTEGRATIONS} organizations`);
     const tenants = seedFleet(h, INTEGRATIONS, SEED);
@@ -259,7 +255,10 @@ async function main(): Promise<void> {
     log(`${WORKERS} workers polling ${taskQueue}`);
 
     // The wave's time: after the backfill the budget allows, with a margin, on a whole minute.
-    const estimate = estimatedBackfillRequests(tenants);
+    // Without persisted download links an export on the worker that did not list looks each receipt
+    // up again (GET /v2/attachments/{id}): about (workers − 1)/workers of them.
+    const lookupsPerReceipt = MIGRATION_NAMES.includes('0014_download_links') ? 0 : (WORKERS - 1) / WORKERS;
+    const estimate = estimatedBackfillRequests(tenants, lookupsPerReceipt);
     const startMs = Date.now();
     const waveAtMs = Math.ceil((startMs + 1.4 * boundSeconds(estimate, budget) * 1000 + 120_000) / 60_000) * 60_000;
     const syncTime = new Date(waveAtMs).toISOString().slice(11, 16);
@@ -357,6 +356,7 @@ async function main(): Promise<void> {
       backfillOutcomes,
       dueTimes: { checked: tenants.length, mismatches: dueMismatches.length, examples: dueMismatches.slice(0, 3) },
       newReceipts,
+      estimatedBackfillRequests: estimate,
       qontoConnections: h.sims.qonto.connections(),
       settingsLeftOut: unknown,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },

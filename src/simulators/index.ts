@@ -22,6 +22,8 @@ export interface SimulatorsOptions {
   latencyMs?: number;
   /** Qonto's per-IP limits; default the documented ones (the fleet benchmark scales them down). */
   qontoRateLimit?: RateLimit;
+  /** Keep every Qonto API arrival time (`qonto.arrivals`) for sliding-window peaks. */
+  qontoRecordArrivals?: boolean;
   /** Lifetimes of the access tokens Qonto's OAuth server and the identity platform issue (default an
    * hour each): short ones make clients refresh, and rotate refresh tokens, all the time. */
   accessTokenTtlSec?: { qonto?: number; microsoft?: number };
@@ -75,6 +77,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.qonto,
     latencyMs: opts.latencyMs,
     rateLimit: opts.qontoRateLimit,
+    recordArrivals: opts.qontoRecordArrivals,
     oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto,
     webhooks: opts.qontoWebhooks,
     allowHttpCallbacks: opts.qontoWebhooks?.allowHttpCallbacks,
