@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { GRAPH_DOCUMENTED_LIMITS, QONTO_DOCUMENTED_LIMITS, aboveDocumented, missingWindows, parseRateLimit, windowName, type RateWindow } from './budget/limits.js';
+import type { BudgetParams } from './store/types.js';
 import { LOG_LEVELS } from './logger.js';
 import { parseKeyList } from './auth/keys.js';
 import { splitWebhookSecrets, webhookSecretProblems } from './webhooks/secret.js';
@@ -101,6 +103,9 @@ const envSchema = z.object({
   MICROSOFT_CLIENT_SECRET: optionalText,
   MICROSOFT_LOGIN_URL: httpUrl('https://login.microsoftonline.com'),
   GRAPH_URL: httpUrl('https://graph.microsoft.com/v1.0'),
+  /** The fleet-wide budgets of API requests (docs/rate-budget.md); every process the same value. */
+  QONTO_RATE_LIMIT: rateLimit('800/10s,8000/10min', QONTO_DOCUMENTED_LIMITS),
+  GRAPH_RATE_LIMIT: rateLimit('100000/10s', []),
   ENCRYPTION_KEY: keyList('ENCRYPTION_KEY'),
   PAYLOAD_KEY: keyList('PAYLOAD_KEY'),
   SYNC_TIME: z
@@ -145,6 +150,37 @@ const envSchema = z.object({
   MISSING_RECEIPTS_REMINDER: flag.transform((v) => v ?? false),
 });
 
+/** A rate budget, `<n>/<int>(s|min)` comma-separated, into its windows. `required`: the windows the
+ * service counts, each of which must be budgeted (an error names the one missing). */
+function rateLimit(fallback: string, required: readonly RateWindow[]) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v, ctx): BudgetParams => {
+      try {
+        // Empty (`QONTO_RATE_LIMIT=` in an env file) is unset, as for the other settings.
+        const windows = parseRateLimit(v === '' ? fallback : v);
+        for (const w of missingWindows(windows, required)) {
+          ctx.addIssue({ code: 'custom', message: `the ${windowName(w.windowMs)} window is missing: the service counts both ${required.map((r) => windowName(r.windowMs)).join(' and ')} (e.g. ${fallback})` });
+        }
+        return { windows };
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${(error as Error).message} (e.g. ${fallback})` });
+        return z.NEVER;
+      }
+    });
+}
+
+/** Settings accepted but worth a line at start-up. */
+function warningsOf(e: Env): string[] {
+  const above = (name: string, params: BudgetParams, documented: readonly RateWindow[]) =>
+    aboveDocumented(params.windows, documented).map(
+      (w) => `${name}: ${w.limit}/${windowName(w.windowMs)} is above the documented limit of ${documented.find((d) => d.windowMs === w.windowMs)!.limit}/${windowName(w.windowMs)}; keep it only if the limit was raised for you`,
+    );
+  return [...above('QONTO_RATE_LIMIT', e.QONTO_RATE_LIMIT, QONTO_DOCUMENTED_LIMITS), ...above('GRAPH_RATE_LIMIT', e.GRAPH_RATE_LIMIT, GRAPH_DOCUMENTED_LIMITS)];
+}
+
 function smtpUrl(v: string): boolean {
   try {
     const url = new URL(v);
@@ -175,6 +211,8 @@ export interface Config extends Omit<Env, 'SANDBOX' | 'TEMPORAL_ADDRESS' | 'TEMP
   qontoMode: 'apiKey' | 'oauth' | 'none';
   /** QONTO_WEBHOOK_SECRET as a list (API-key mode): the first is current, every one verifies; empty when unset. */
   webhookSecrets: string[];
+  /** Accepted settings worth a warning at start-up (a rate budget above the documented limits). */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -281,5 +319,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandbox: SANDBOX ?? !hasCredentials,
     qontoMode: e.QONTO_API_LOGIN ? 'apiKey' : e.QONTO_CLIENT_ID ? 'oauth' : 'none',
     webhookSecrets: splitWebhookSecrets(e.QONTO_WEBHOOK_SECRET),
+    warnings: warningsOf(e),
   };
 }

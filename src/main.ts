@@ -11,6 +11,7 @@ import { installTemporalLogging } from './temporal/runtime-logging.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   logger.level = config.LOG_LEVEL;
+  for (const warning of config.warnings) logger.warn(warning);
   // A process with a worker exports the SDK's worker metrics; its /metrics appends them.
   const sdkMetricsPort = config.ROLE === 'api' ? undefined : (config.TEMPORAL_METRICS_PORT ?? (await freeLoopbackPort()));
   try {

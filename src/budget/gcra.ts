@@ -52,6 +52,11 @@ export function emissionIntervals(params: BudgetParams): number[] {
   return windowsOf(params).map((w) => w.intervalMs);
 }
 
+/** The most permits one reservation may take at once: a block must fit every window's burst. */
+export function maxPermits(params: BudgetParams): number {
+  return Math.min(...windowsOf(params).map((w) => w.burst + 1));
+}
+
 /** The most requests any `windowMs` of arrivals can hold, per window, when each arrives within the
  * slack after its slot: `B + 1 + ⌊(W + slack)/T⌋`, never above the window's limit. */
 export function conformanceLimit(params: BudgetParams): { windowMs: number; limit: number }[] {

@@ -7,7 +7,8 @@ export interface RateWindow {
 const WINDOW = /^(\d+)\/(\d+)(s|min)$/;
 
 /**
- * Parses `800/10s,8000/10min` into windows, in the order written. Throws an Error whose message
+ * Parses `800/10s,8000/10min` into windows, shortest first (one or two: the store's row keeps two
+ * arrival times). Throws an Error whose message
  * names the part that is wrong (config.ts turns it into a setting's problem).
  */
 export function parseRateLimit(value: string): RateWindow[] {
@@ -18,11 +19,13 @@ export function parseRateLimit(value: string): RateWindow[] {
     if (m === null) throw new Error(`"${part}" is not <requests>/<n>s or <requests>/<n>min`);
     const limit = Number(m[1]);
     const windowMs = Number(m[2]) * (m[3] === 's' ? 1_000 : 60_000);
-    if (limit < 1 || windowMs < 1_000) throw new Error(`"${part}" needs at least 1 request in a window of at least 1 s`);
+    // Two at least: the budget keeps one request of each window back for the arrival jitter.
+    if (limit < 2 || windowMs < 1_000) throw new Error(`"${part}" needs at least 2 requests in a window of at least 1 s`);
     if (windows.some((w) => w.windowMs === windowMs)) throw new Error(`"${part}": that window is given twice`);
     windows.push({ windowMs, limit });
   }
-  return windows;
+  if (windows.length > 2) throw new Error('at most two windows');
+  return windows.sort((a, b) => a.windowMs - b.windowMs);
 }
 
 /** How a window is written back (`10s`, `10min`): in messages and docs. */

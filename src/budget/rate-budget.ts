@@ -1,5 +1,12 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { RetryableError } from '../errors.js';
+import { parseRetryAfter } from '../http/retry.js';
+import { logger } from '../logger.js';
+import { observeBudgetHold, observeBudgetRefusal } from '../metrics/budget.js';
+import { observeWait, type Service } from '../metrics/http.js';
 import type { BudgetParams, Store } from '../store/types.js';
+import { maxPermits } from './gcra.js';
+import { Semaphore } from './semaphore.js';
 
 /** What a request holds once its slot came: how long it waited for it, and the hold epoch it is sent
  * under (a 429 to it is the same burst as every other 429 sent under that epoch). */
@@ -15,7 +22,7 @@ export const BUDGET_RECHECK_AFTER_MS = 100;
 /** The hold after a 429 without Retry-After: exponential in the holds in a row, capped (Qonto's
  * windows are 10 s and 10 min). */
 export const COMPUTED_HOLD = { baseMs: 10_000, maxMs: 600_000 } as const;
-/** Graph permits reserved per statement, and how long unused ones stay valid. */
+/** Graph permits reserved per statement, and how long unused ones stay valid (the budget's slack). */
 export const LEASE_BLOCK = 100;
 export const LEASE_VALID_MS = 1_000;
 /** The refusal's code: the slot lay further away than the request may wait. */
@@ -23,11 +30,22 @@ export const BUDGET_WAIT_CODE = 'budgetWait';
 
 export type BudgetStore = Pick<Store, 'reserveRate' | 'holdRate' | 'rateHold' | 'clearRateHolds'>;
 
+/** A hold this process wrote after a 429. */
+export interface BudgetHold {
+  holdMs: number;
+  epoch: number;
+  source: 'retry_after' | 'computed';
+}
+
 export interface RateBudgetOptions {
-  /** Jitter of computed holds (tests pass a seeded one). */
-  random?: () => number;
   /** Bounds of the hold computed after a 429 without Retry-After (default COMPUTED_HOLD). */
   computedHold?: { baseMs: number; maxMs: number };
+  /** Told of every hold this process writes (besides the log line and the metric). */
+  onHold?: (hold: BudgetHold) => void;
+  /** Waits `ms` (tests pass their own). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A monotonic clock in ms, for waited times and lease expiry (tests pass their own). */
+  now?: () => number;
 }
 
 export interface BudgetLimits {
@@ -56,37 +74,161 @@ export interface PermitLease {
   wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch;
 }
 
+const signalOf = (input: Parameters<typeof fetch>[0], init: RequestInit | undefined): AbortSignal | undefined =>
+  init?.signal ?? (input instanceof Request ? input.signal : undefined);
+
 /**
  * One process's handle on a fleet-wide rate budget (docs/rate-budget.md): every request reserves a
  * slot in the store's row `name`, sleeps until it outside any transaction, and a 429 holds every
  * process back through the same row.
  */
 export class RateBudget {
+  /** Store calls this budget made, each one transaction or one statement (the fleet benchmark
+   * reports them per request). */
+  statements = 0;
+  /** The last hold epoch whose holds in a row this process cleared on a success. */
+  private clearedEpoch = 0;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly now: () => number;
+
   constructor(
     readonly store: BudgetStore,
-    readonly name: string,
+    readonly name: Service,
     readonly params: BudgetParams,
     readonly options: RateBudgetOptions = {},
-  ) {}
-
-  /** Waits for a slot (at most `maxWaitMs`, else throws the refusal without reserving). */
-  async acquire(_signal: AbortSignal | undefined, _maxWaitMs: number): Promise<Permit> {
-    throw new Error('not yet');
+  ) {
+    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
+    this.now = options.now ?? (() => performance.now());
   }
 
-  /** What the request sent under `permit` was answered: a 429 holds the budget fleet-wide; the first
-   * success after a hold ends the holds in a row. */
-  async answered(_res: Response, _permit: Permit): Promise<void> {
-    throw new Error('not yet');
+  /**
+   * Waits for a slot, at most `maxWaitMs`; beyond that it throws the refusal (budgetRefusal) without
+   * reserving. A slot that slept BUDGET_RECHECK_AFTER_MS or longer may have been handed out before a
+   * 429 held the fleet: when the hold epoch moved and the hold still runs, it reserves again (the old
+   * slot is wasted capacity, never extra traffic).
+   */
+  async acquire(signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> {
+    const started = this.now();
+    for (;;) {
+      signal?.throwIfAborted();
+      const left = Math.max(0, maxWaitMs - (this.now() - started));
+      this.statements++;
+      const r = await this.store.reserveRate(this.name, 1, this.params, left);
+      if (!r.granted) {
+        observeBudgetRefusal(this.name);
+        throw budgetRefusal(this.name, r.retryInMs);
+      }
+      if (r.waitMs > 0) {
+        await this.sleep(r.waitMs, signal);
+        observeWait(this.name, 'budget', r.waitMs);
+      }
+      if (r.waitMs < BUDGET_RECHECK_AFTER_MS) return { waitedMs: this.now() - started, epoch: r.epoch };
+      this.statements++;
+      const current = await this.store.rateHold(this.name);
+      if (current.epoch === r.epoch || current.remainingMs <= 0) return { waitedMs: this.now() - started, epoch: current.epoch };
+    }
   }
 
-  /** `fetch` through the budget: at most MAX_WAITING_RESERVATIONS reservations waiting at once. */
-  wrap(_fetch: typeof globalThis.fetch, _limits: BudgetLimits): typeof globalThis.fetch {
-    throw new Error('not yet');
+  /**
+   * The request sent under `permit` was answered. A 429 holds the budget fleet-wide for its
+   * Retry-After, or a computed wait; the first success after a hold (per epoch, per process) ends the
+   * holds in a row. Hands back the hold it wrote, if any.
+   */
+  async answered(res: Response, permit: Permit): Promise<BudgetHold | null> {
+    if (res.status === 429) {
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      this.statements++;
+      const { holdMs, epoch } = await this.store.holdRate(this.name, retryAfterMs ?? null, permit.epoch, this.options.computedHold ?? COMPUTED_HOLD);
+      const hold: BudgetHold = { holdMs, epoch, source: retryAfterMs === undefined ? 'computed' : 'retry_after' };
+      observeBudgetHold(this.name, hold.source);
+      logger.warn({ service: this.name, ...hold }, `${this.name} answered 429: every process holds back its requests`);
+      this.options.onHold?.(hold);
+      return hold;
+    }
+    if (res.ok && permit.epoch > this.clearedEpoch) {
+      this.clearedEpoch = permit.epoch;
+      this.statements++;
+      await this.store.clearRateHolds(this.name, permit.epoch);
+    }
+    return null;
   }
 
-  /** Permits in blocks of `n` (Graph): one statement per block; unused ones expire after LEASE_VALID_MS. */
-  lease(_n: number = LEASE_BLOCK): PermitLease {
-    throw new Error('not yet');
+  /** `fetch` through the budget: at most MAX_WAITING_RESERVATIONS reservations waiting at once; the
+   * time in that line counts against `maxBudgetWaitMs` too. */
+  wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch {
+    const waiting = new Semaphore(MAX_WAITING_RESERVATIONS);
+    return async (input, init) => {
+      const signal = signalOf(input, init);
+      const started = this.now();
+      const release = await waiting.take(signal);
+      let permit: Permit;
+      try {
+        const queued = this.now() - started;
+        observeWait(this.name, 'budget', queued);
+        permit = await this.acquire(signal, Math.max(0, limits.maxBudgetWaitMs - queued));
+      } finally {
+        release();
+      }
+      const res = await fetch(input, init);
+      await this.answered(res, permit).catch((error: unknown) =>
+        // The answer stands; the process's own back-off gate still reacts to a 429.
+        logger.warn({ err: error, service: this.name, status: res.status }, 'The rate budget could not record an answer'),
+      );
+      return res;
+    };
+  }
+
+  /**
+   * Permits in blocks of `blockSize` (Graph, whose budget is large): one reservation per block. A block is
+   * valid LEASE_VALID_MS from its slot, then its unused permits expire: that wastes capacity and never
+   * exceeds it, since the budget's slack allows a request to arrive that long after its slot.
+   */
+  lease(blockSize: number = LEASE_BLOCK): PermitLease {
+    // A small budget's burst may be smaller than a block: a block never exceeds it.
+    const n = Math.max(1, Math.min(blockSize, maxPermits(this.params)));
+    let block: { left: number; validUntil: number; epoch: number } | null = null;
+    let reserving: Promise<unknown> | null = null;
+    const take = async (signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> => {
+      const started = this.now();
+      for (;;) {
+        signal?.throwIfAborted();
+        if (block !== null && block.left > 0 && this.now() < block.validUntil) {
+          block.left--;
+          return { waitedMs: this.now() - started, epoch: block.epoch };
+        }
+        if (reserving !== null) {
+          // Another request is reserving the next block: share it (or try again if that failed).
+          await reserving.catch(() => {});
+          continue;
+        }
+        const left = Math.max(0, maxWaitMs - (this.now() - started));
+        const next = (async () => {
+          this.statements++;
+          const r = await this.store.reserveRate(this.name, n, this.params, left);
+          if (!r.granted) {
+            observeBudgetRefusal(this.name);
+            throw budgetRefusal(this.name, r.retryInMs);
+          }
+          if (r.waitMs > 0) {
+            await this.sleep(r.waitMs, signal);
+            observeWait(this.name, 'budget', r.waitMs);
+          }
+          block = { left: n, validUntil: this.now() + LEASE_VALID_MS, epoch: r.epoch };
+        })();
+        reserving = next;
+        try {
+          await next;
+        } finally {
+          reserving = null;
+        }
+      }
+    };
+    return {
+      take,
+      wrap: (fetch, limits) => async (input, init) => {
+        await take(signalOf(input, init), limits.maxBudgetWaitMs);
+        return fetch(input, init);
+      },
+    };
   }
 }

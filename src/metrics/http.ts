@@ -33,12 +33,12 @@ const throttled = new Counter({
 
 const waited = new Counter({
   name: `${PREFIX}outbound_wait_seconds_total`,
-  help: 'Time requests spent waiting before being sent: behind a back-off window a 429/503 opened (reason=throttle_window), or between retries of a failed request (reason=retry_backoff)',
+  help: 'Time requests spent waiting before being sent: behind a back-off window a 429/503 opened (reason=throttle_window), between retries of a failed request (reason=retry_backoff), or for their slot in the fleet-wide rate budget (reason=budget)',
   labelNames: ['service', 'reason'] as const,
   registers: [registry],
 });
 
-export type WaitReason = 'throttle_window' | 'retry_backoff';
+export type WaitReason = 'throttle_window' | 'retry_backoff' | 'budget';
 
 export function observeWait(service: Service, reason: WaitReason, ms: number): void {
   if (ms > 0) waited.inc({ service, reason }, ms / 1000);

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../src/logger.js';
@@ -17,6 +19,24 @@ storeContract('SQLite', async () => {
 describe('SQLite store', () => {
   afterEach(() => {
     vi.restoreAllMocks();
+  });
+
+  it('two processes reserving on one file at once both wait for the write lock, none fails, and every slot is granted once', async () => {
+    const file = freshFile();
+    await (await openSqliteStoreReady(file)).close(); // migrated before the race
+    const child = join(import.meta.dirname, '../fixtures/sqlite-budget-child.ts');
+    const startAt = Date.now() + 3_000;
+    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, file, '300', String(startAt)], { cwd: join(import.meta.dirname, '../..') });
+    const outputs = await Promise.all([run(), run()]);
+    const elapsed = Date.now() - startAt;
+    const answers = outputs.flatMap(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number }));
+    expect(answers).toHaveLength(600);
+    expect(answers.every((a) => a.granted)).toBe(true);
+    // 600 slots: the burst of 3, then 597 at T = 11 s / 17 apart, whoever reserved them.
+    const T = 11_000 / 17;
+    const last = Math.max(...answers.map((a) => a.waitMs));
+    expect(last).toBeLessThanOrEqual(597 * T + 5);
+    expect(last).toBeGreaterThan(597 * T - elapsed - 5);
   });
 
   it('opens a file a newer release migrated (rollback), without migrating, and warns', async () => {

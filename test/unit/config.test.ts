@@ -115,6 +115,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MISSING_RECEIPTS_CSVS: 'true' })).toThrow(/MISSING_RECEIPTS_CSVS/);
   });
 
+  it('reads the rate budgets: Qonto 800/10s,8000/10min and Graph 100000/10s by default, shortest window first', () => {
+    const c = loadConfig({});
+    expect(c.QONTO_RATE_LIMIT).toEqual({ windows: [{ windowMs: 10_000, limit: 800 }, { windowMs: 600_000, limit: 8_000 }] });
+    expect(c.GRAPH_RATE_LIMIT).toEqual({ windows: [{ windowMs: 10_000, limit: 100_000 }] });
+    expect(c.warnings).toEqual([]);
+    expect(loadConfig({ QONTO_RATE_LIMIT: '' }).QONTO_RATE_LIMIT).toEqual(c.QONTO_RATE_LIMIT);
+    expect(loadConfig({ QONTO_RATE_LIMIT: ' 2000/10min, 20/10s ' }).QONTO_RATE_LIMIT.windows).toEqual([
+      { windowMs: 10_000, limit: 20 },
+      { windowMs: 600_000, limit: 2_000 },
+    ]);
+  });
+
+  it('needs both of Qonto\'s windows and names the one missing; refuses a malformed budget', () => {
+    expect(() => loadConfig({ QONTO_RATE_LIMIT: '800/10s' })).toThrow(/QONTO_RATE_LIMIT: the 10min window is missing/);
+    expect(() => loadConfig({ QONTO_RATE_LIMIT: '8000/10min' })).toThrow(/QONTO_RATE_LIMIT: the 10s window is missing/);
+    for (const bad of ['800 per 10s,8000/10min', '800/10s,8000/10h', '1/10s,8000/10min', '800/10s,900/10s', '800/10s,8000/10min,9/1s']) {
+      expect(() => loadConfig({ QONTO_RATE_LIMIT: bad }), bad).toThrow(/QONTO_RATE_LIMIT/);
+    }
+    expect(() => loadConfig({ GRAPH_RATE_LIMIT: 'lots' })).toThrow(/GRAPH_RATE_LIMIT: "lots" is not/);
+  });
+
+  it('accepts a budget above the documented limits (they can be negotiated), with a start-up warning', () => {
+    const c = loadConfig({ QONTO_RATE_LIMIT: '1500/10s,8000/10min', GRAPH_RATE_LIMIT: '200000/10s' });
+    expect(c.QONTO_RATE_LIMIT.windows[0]).toEqual({ windowMs: 10_000, limit: 1_500 });
+    expect(c.warnings).toEqual([
+      expect.stringMatching(/^QONTO_RATE_LIMIT: 1500\/10s is above the documented limit of 1000\/10s/),
+      expect.stringMatching(/^GRAPH_RATE_LIMIT: 200000\/10s is above the documented limit of 130000\/10s/),
+    ]);
+  });
+
   it('lets SANDBOX be forced either way', () => {
     expect(loadConfig({ SANDBOX: 'false' }).sandbox).toBe(false);
     expect(() => loadConfig({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
