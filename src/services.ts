@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { ActivityDeps } from '../activities/index.js';
-import { SHORT_ACTIVITY_LIMITS, limitedRetry, type ClientLimits } from '../activities/deps.js';
+import { LONG_ACTIVITY_BUDGET_WAIT_MS, SHORT_ACTIVITY_LIMITS, limitedRetry, type ClientLimits } from '../activities/deps.js';
+import { RateBudget } from './budget/rate-budget.js';
 import { smtpMailer } from './alerts/mailer.js';
 import { alertService } from './alerts/service.js';
 import { createSealer, loadOrCreateKeys, type Sealer } from './auth/crypto.js';
@@ -32,6 +33,8 @@ export interface Services {
   payloadCodec: PayloadCodec;
   /** For every Temporal client and worker of the process. */
   dataConverter: DataConverter;
+  /** The fleet-wide budget of Qonto API requests (QONTO_RATE_LIMIT), for the API's sign-in too. */
+  qontoBudget: RateBudget;
   deps: ActivityDeps;
   close(): Promise<void>;
 }
@@ -88,6 +91,14 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
   // them: Qonto limits per IP address (docs/contracts-qonto.md, Rate limits), so a 429 holds back
   // discovery, page prefetch and upload lanes of every integration alike.
   const qontoGate = new BackoffGate();
+  // And one budget for all the processes of the deployment, held in the store: each Qonto API
+  // request reserves its slot there (QONTO_RATE_LIMIT), so the fleet together stays inside the
+  // limits, and a 429 to any process holds back all of them. Graph's app-wide limit the same way,
+  // its permits leased in blocks.
+  const qontoBudget = new RateBudget(store, 'qonto', config.QONTO_RATE_LIMIT);
+  const graphPermits = new RateBudget(store, 'graph', config.GRAPH_RATE_LIMIT).lease();
+  // A client without limits serves a heartbeating activity (or the API-key client shared by them).
+  const budgetWait = (limits?: ClientLimits) => limits?.maxBudgetWaitMs ?? LONG_ACTIVITY_BUDGET_WAIT_MS;
   const apiKeyClient =
     config.QONTO_API_LOGIN && config.QONTO_API_SECRET
       ? new QontoClient({
@@ -95,6 +106,8 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN, secret: config.QONTO_API_SECRET },
           stagingToken: config.QONTO_STAGING_TOKEN,
           gate: qontoGate,
+          budget: qontoBudget,
+          maxBudgetWaitMs: budgetWait(),
           ...tuning.qonto,
         })
       : null;
@@ -107,6 +120,8 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
           auth: { kind: 'oauth', getAccessToken: () => qontoOAuth.getAccessToken(integrationId) },
           stagingToken: config.QONTO_STAGING_TOKEN,
           gate: qontoGate,
+          budget: qontoBudget,
+          maxBudgetWaitMs: budgetWait(limits),
           ...tuning.qonto,
           retry: limitedRetry(tuning.qonto?.retry, limits),
         })
@@ -117,6 +132,8 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
             auth: { kind: 'apiKey', login: config.QONTO_API_LOGIN!, secret: config.QONTO_API_SECRET! },
             stagingToken: config.QONTO_STAGING_TOKEN,
             gate: qontoGate,
+            budget: qontoBudget,
+            maxBudgetWaitMs: budgetWait(limits),
             ...tuning.qonto,
             retry: limitedRetry(tuning.qonto?.retry, limits),
           });
@@ -138,6 +155,8 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         graphUrl: config.GRAPH_URL,
         getAccessToken: (request) => microsoftAuth.getAccessToken(integrationId, request),
         gate: driveGate(integrationId),
+        permits: graphPermits,
+        maxBudgetWaitMs: budgetWait(limits),
         ...tuning.graph,
         retry: limitedRetry(tuning.graph?.retry, limits),
       }),
@@ -169,5 +188,5 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
     // The outbound connection pools, once their requests are done.
     await closeAgents();
   };
-  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), deps, close };
+  return { store, sealer, microsoftAuth, qontoOAuth, sessionKeys, payloadCodec, dataConverter: dataConverterFor(payloadCodec), qontoBudget, deps, close };
 }

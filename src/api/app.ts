@@ -4,6 +4,7 @@ import type { BlankEnv } from 'hono/types';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import type { RateBudget } from '../budget/rate-budget.js';
 import { metricsHandler, type MetricsOptions } from '../metrics/endpoint.js';
 import { AdminAuth } from './admin-auth.js';
 import { bodyLimit } from './body-limit.js';
@@ -50,7 +51,7 @@ type CommonDeps = Omit<IntegrationRoutesDeps, 'organizationOf' | 'beforeCreate'>
 
 /** API-key mode (one organization, `Bearer $ADMIN_TOKEN`) or OAuth mode ("Sign in with Qonto"). */
 export type ApiDeps = CommonDeps &
-  ({ mode: 'apiKey'; adminToken: string } | { mode: 'oauth'; qontoOAuth: QontoOAuth; qontoApiUrl: string; stagingToken?: string });
+  ({ mode: 'apiKey'; adminToken: string } | { mode: 'oauth'; qontoOAuth: QontoOAuth; qontoApiUrl: string; stagingToken?: string; qontoBudget?: RateBudget });
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /**
@@ -126,7 +127,7 @@ export function createApp(deps: ApiDeps): Hono {
   } else if (deps.mode === 'oauth') {
     const sessions = new Sessions(deps.sessionKeys, deps.sealer, deps.store, secure);
     const { qontoOAuth } = deps;
-    app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, secure }));
+    app.route('/auth/qonto', qontoLogin({ qontoOAuth, sessions, qontoApiUrl: deps.qontoApiUrl, stagingToken: deps.stagingToken, budget: deps.qontoBudget, secure }));
     app.use('/api/integrations/*', sessions.require());
     const sessionOf = (c: Context) => c.get('session' as never) as Session;
     organizationOf = (c) => sessionOf(c).organizationId;

@@ -74,7 +74,7 @@ export function apiDeps(
     ...(extras.addSandboxReceipt ? { addSandboxReceipt: extras.addSandboxReceipt } : {}),
   };
   if (services.qontoOAuth) {
-    return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN };
+    return { ...common, mode: 'oauth', qontoOAuth: services.qontoOAuth, qontoApiUrl: config.QONTO_API_URL, stagingToken: config.QONTO_STAGING_TOKEN, qontoBudget: services.qontoBudget };
   }
   if (!config.ADMIN_TOKEN) throw new ConfigError(['ADMIN_TOKEN is required in API-key mode: API callers present it as a bearer token']);
   return { ...common, mode: 'apiKey', adminToken: config.ADMIN_TOKEN };

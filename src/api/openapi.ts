@@ -105,7 +105,18 @@ export function serveOpenApi(app: OpenAPIHono, opts: { mode: 'apiKey' | 'oauth';
   }
   if (opts.mode === 'oauth') {
     registry.registerPath({ method: 'get', path: '/auth/qonto/login', tags: ['sign-in'], summary: 'Sign in with Qonto', responses: redirect(302, 'To Qonto') });
-    registry.registerPath({ ...callback('Finishes the Qonto sign-in (owners, admins and accountants only)', ['forbidden_role']), path: '/auth/qonto/callback' });
+    const qontoCallback = callback('Finishes the Qonto sign-in (owners, admins and accountants only)', ['forbidden_role']);
+    registry.registerPath({
+      ...qontoCallback,
+      path: '/auth/qonto/callback',
+      responses: {
+        ...qontoCallback.responses,
+        503: {
+          ...errorResponse('The Qonto rate budget has no slot for the sign-in within 5 s: sign in again after `Retry-After` seconds', ['qonto_busy'], { html: true }),
+          headers: { 'retry-after': { schema: { type: 'integer' as const } } },
+        },
+      },
+    });
   }
   registry.registerPath({
     ...callback('Finishes the Microsoft sign-in started by Connect', opts.mode === 'oauth' ? ['forbidden'] : null),

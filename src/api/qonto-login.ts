@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { QontoOAuth } from '../auth/qonto-oauth.js';
+import { isBudgetRefusal, type RateBudget } from '../budget/rate-budget.js';
 import { SyncError } from '../errors.js';
 import { QontoClient } from '../qonto/client.js';
 import { ApiError } from './errors.js';
@@ -10,6 +11,9 @@ import { ALLOWED_ROLES, type Sessions } from './session.js';
 import { validate } from './validate.js';
 
 const STATE_COOKIE = 'qonto_oauth_state';
+
+/** How long the sign-in waits for a slot in the fleet's Qonto budget: a person is waiting on the page. */
+export const SIGN_IN_BUDGET_WAIT_MS = 5_000;
 
 const callbackQuery = z.object({
   state: z.string().min(1).max(200),
@@ -19,7 +23,7 @@ const callbackQuery = z.object({
 });
 
 /** "Sign in with Qonto" (OAuth mode): `/auth/qonto/login` and `/auth/qonto/callback`. */
-export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; qontoApiUrl: string; stagingToken?: string; secure: boolean }) {
+export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; qontoApiUrl: string; stagingToken?: string; budget?: RateBudget; secure: boolean }) {
   const app = new Hono();
 
   app.get('/login', (c) => {
@@ -39,10 +43,21 @@ export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; q
     try {
       tokens = await deps.qontoOAuth.exchangeCode(q.code);
       const token = tokens.accessToken;
-      const qonto = new QontoClient({ baseUrl: deps.qontoApiUrl, auth: { kind: 'oauth', getAccessToken: async () => token }, stagingToken: deps.stagingToken });
+      const qonto = new QontoClient({
+        baseUrl: deps.qontoApiUrl,
+        auth: { kind: 'oauth', getAccessToken: async () => token },
+        stagingToken: deps.stagingToken,
+        ...(deps.budget ? { budget: deps.budget, maxBudgetWaitMs: SIGN_IN_BUDGET_WAIT_MS } : {}),
+      });
       member = await qonto.getMembership();
       organization = await qonto.getOrganization();
     } catch (error) {
+      // The fleet's syncs use the whole Qonto budget for now: say when to come back.
+      if (isBudgetRefusal(error)) {
+        const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 1000));
+        c.header('Retry-After', String(seconds));
+        throw new ApiError(503, 'qonto_busy', `Qonto is busy with this service's other requests: sign in with Qonto again in ${seconds} seconds`);
+      }
       // A used or expired code, or Qonto failing: back to the page with the reason, never a 500.
       if (!(error instanceof SyncError)) throw error;
       return c.redirect(`/?${new URLSearchParams({ error: error.code ?? 'qonto_sign_in_failed', message: error.message })}`, 302);

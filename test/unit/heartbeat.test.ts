@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keepHeartbeating } from '../../activities/heartbeat.js';
+import { RateBudget, type BudgetStore } from '../../src/budget/rate-budget.js';
 import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { outboundFetch } from '../../src/http/outbound.js';
 import { ANSWER_GRACE_MS } from '../../src/http/transfer-pulse.js';
@@ -103,6 +104,28 @@ describe('keepHeartbeating', () => {
     beat.stop();
     vi.advanceTimersByTime(10_000);
     expect(beats).toHaveLength(5);
+  });
+
+  it('keeps beating while a request waits for its slot in the rate budget: that is no wait on the network', async () => {
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    const slotInAMinute: BudgetStore = {
+      reserveRate: async () => ({ granted: true, waitMs: 60_000, epoch: 0 }),
+      holdRate: async () => ({ holdMs: 0, epoch: 0 }),
+      rateHold: async () => ({ epoch: 0, remainingMs: 0 }),
+      clearRateHolds: async () => {},
+    };
+    const budget = new RateBudget(slotInAMinute, 'qonto', { windows: [{ windowMs: 10_000, limit: 100 }] });
+    const fetchImpl = budget.wrap(outboundFetch({ idleMs: 60_000 }), { maxBudgetWaitMs: 120_000 });
+    const controller = new AbortController();
+    const waiting = beat.run(() => fetchImpl(`${base}/budgeted`, { signal: controller.signal }));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    vi.advanceTimersByTime(10_000);
+    expect(beats).toHaveLength(5);
+    expect(held).toHaveLength(0); // still waiting for its slot, unsent
+    controller.abort();
+    await expect(waiting).rejects.toThrow();
+    beat.stop();
   });
 
   it('beats at once on progress, its details carrying the bytes moved', () => {

@@ -11,9 +11,10 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-it('a 429 to a short activity\'s client holds back the next short activity\'s client, unsent', async () => {
-  h.sims.qonto.faults.add({ method: 'GET', path: '/v2/organization' }, { kind: 'status', status: 429, retryAfterSec: 20 }, 1);
-  await expect(h.services.deps.qonto('one', SHORT_ACTIVITY_LIMITS).getOrganization()).rejects.toMatchObject({ status: 429 });
+// A 503 closes the gate only (a 429 would also hold the fleet's budget, which would hide the gate).
+it('a 503 to a short activity\'s client holds back the next short activity\'s client, unsent', async () => {
+  h.sims.qonto.faults.add({ method: 'GET', path: '/v2/organization' }, { kind: 'status', status: 503, retryAfterSec: 20 }, 1);
+  await expect(h.services.deps.qonto('one', SHORT_ACTIVITY_LIMITS).getOrganization()).rejects.toMatchObject({ status: 503 });
   const sent = h.sims.qonto.requests.length;
   const error = await h.services.deps.qonto('two', SHORT_ACTIVITY_LIMITS).getOrganization().catch((e: unknown) => e);
   expect(isGateRefusal(error)).toBe(true);

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { RateBudget, type BudgetStore } from '../../src/budget/rate-budget.js';
+import { QontoClient } from '../../src/qonto/client.js';
+import { attachmentBuffer } from '../../src/simulators/qonto/content.js';
+import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
+
+const simulator = useQontoSimulators();
+
+/** A budget store that grants every slot at once and records what it was asked. */
+function spyStore() {
+  const calls = { reserveRate: 0, holdRate: 0 };
+  const store: BudgetStore = {
+    reserveRate: async () => {
+      calls.reserveRate += 1;
+      return { granted: true, waitMs: 0, epoch: 0 };
+    },
+    holdRate: async () => {
+      calls.holdRate += 1;
+      return { holdMs: 1_000, epoch: 1 };
+    },
+    rateHold: async () => ({ epoch: 0, remainingMs: 0 }),
+    clearRateHolds: async () => {},
+  };
+  return { store, calls };
+}
+
+async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+describe('QontoClient with the fleet budget', () => {
+  it('takes a permit for every API request, each retry included, and none for downloads', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Budgeted' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'f.pdf', contentType: 'application/pdf', size: 10_000 });
+    sim.faults.add({ path: '/v2/transactions' }, { kind: 'status', status: 502 }, 1);
+    const { store, calls } = spyStore();
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, budget: new RateBudget(store, 'qonto', { windows: [{ windowMs: 10_000, limit: 100 }] }), retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    await qonto.listTransactionsPage({ bankAccountId: account.id });
+    expect(calls.reserveRate).toBe(2); // the 502 and its retry
+    const download = await qonto.openAttachment(receipt.id);
+    expect((await readAll(download.body)).equals(attachmentBuffer(receipt.id, 10_000))).toBe(true);
+    expect(calls.reserveRate).toBe(3); // GET /v2/attachments/{id}; the download took none
+  });
+
+  it('writes no fleet hold for a 503 from the download origin, and the next process sends its API request at once', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Throttled download' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'f.pdf', contentType: 'application/pdf', size: 1_000 });
+    sim.faults.add({ path: '/s3/attachments/' }, { kind: 'status', status: 503, retryAfterSec: 0 }, 1);
+    const { store, calls } = spyStore();
+    const params = { windows: [{ windowMs: 10_000, limit: 100 }] };
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, budget: new RateBudget(store, 'qonto', params), retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    await readAll((await qonto.openAttachment(receipt.id)).body);
+    expect(sim.faults.served).toBe(1);
+    expect(calls.holdRate).toBe(0);
+    expect(calls.reserveRate).toBe(1);
+    // Another process (its own budget handle and gate, the same store): its slot is granted with no
+    // hold in the way, and its request is answered.
+    const other = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, budget: new RateBudget(store, 'qonto', params) });
+    expect((await other.getOrganization()).id).toBe(sim.data.organization.id);
+    expect(calls).toEqual({ reserveRate: 2, holdRate: 0 });
+  });
+});
