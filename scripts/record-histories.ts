@@ -58,6 +58,19 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // The code from the fleet-wave patch on: execution 1's backfill schedules its activities with
+    // priority 4, execution 2 sleeps until 23:30 plus the integration's spread offset, is woken by
+    // "sync now" and runs with priority 2.
+    name: 'fleet-wave',
+    executions: [1, 2],
+    settings: { syncSpreadMinutes: 30 },
+    async drive({ client, id }) {
+      await waitForStatus(client, id, sleepingAfter(1), 'the backfill');
+      await client.workflow.getHandle(workflowIdFor(id)).signal(syncNowSignal);
+      await waitForStatus(client, id, sleepingAfter(2), 'the sync-now run');
+    },
+  },
+  {
     // Execution 2 is woken from its sleep by the revocation and completes.
     name: 'revoke-while-sleeping',
     executions: [2],

@@ -30,6 +30,7 @@ export async function runWorker(config: Config, services: Services, address: str
     workflowBundle: await bundleWorkflows(),
     dataConverter: services.dataConverter,
     shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
+    maxCachedWorkflows: config.TEMPORAL_MAX_CACHED_WORKFLOWS,
   });
   const running = worker.run().finally(() => connection.close());
   return {

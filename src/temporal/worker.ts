@@ -29,6 +29,9 @@ export interface WorkerOptions {
   dataConverter: DataConverter;
   /** Upper bound of activities run at once by this worker (uploads are also bounded per batch). */
   maxConcurrentActivities?: number;
+  /** Workflows kept in memory between their tasks (TEMPORAL_MAX_CACHED_WORKFLOWS; 0: none). Unset: the
+   * SDK's default, which grows with the heap. */
+  maxCachedWorkflows?: number;
   /** On shutdown, how long running activities may go on before they are cancelled (default 10). */
   shutdownGraceSeconds?: number;
   /** Activities added to the real ones or replacing them (tests' stubs). */
@@ -49,6 +52,9 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     dataConverter: opts.dataConverter,
     activities: { ...createActivities(opts.deps), ...opts.activities },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
+    // An integration sleeps a day between short runs: an evicted one replays its ~70 events when it
+    // wakes, instead of every sleeping integration staying in memory.
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // Let an in-flight upload finish on a graceful stop; past the grace period it is cancelled, which
     // it sees at its next heartbeat.
     shutdownGraceTime: `${grace} seconds`,

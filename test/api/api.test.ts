@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextDailyRun, spreadOffsetMs } from '../../src/sync/spread.js';
 import { startApiBed, type ApiBed } from '../support/api-bed.js';
 import { ADMIN_TOKEN, type Harness } from '../support/harness.js';
 import { until } from '../support/until.js';
@@ -55,10 +56,12 @@ describe('API flow (API-key mode)', () => {
     const finish = () => call('POST', `/api/integrations/${id}/finish`, { syncFrom: '2020-01-01', timeZone: 'Europe/Berlin' });
     const [first, second] = await Promise.all([finish(), finish()]);
     expect([first.status, second.status]).toEqual([202, 202]);
-    const idle = await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; counts: { exported: number }; nextRunAt: string | null; timeZone: string; probativeCopies: boolean }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
+    const idle = await until(async () => (await (await call('GET', `/api/integrations/${id}`)).json()) as { status: string; counts: { exported: number }; nextRunAt: string | null; timeZone: string; probativeCopies: boolean; lastRun: { finishedAt: string } }, (s) => s.status === 'idle' && s.nextRunAt !== null, 'the backfill');
     expect(idle.counts.exported).toBeGreaterThan(0);
     expect(idle.timeZone).toBe('Europe/Berlin');
     expect(idle.probativeCopies).toBe(false);
+    // The real next run: SYNC_TIME in the zone plus this integration's offset in the spread window.
+    expect(idle.nextRunAt).toBe(new Date(nextDailyRun(Date.parse(idle.lastRun.finishedAt), 'Europe/Berlin', 23, 30, spreadOffsetMs(id, h.config.SYNC_SPREAD_MINUTES))).toISOString());
     expect((await client.workflow.getHandle(`integration-${id}`).describe()).status.name).toBe('RUNNING');
 
     expect((await call('PATCH', `/api/integrations/${id}`, { timeZone: 'Europe/Paris' })).status).toBe(202);

@@ -37,6 +37,12 @@ describe('dashboard: Qonto webhooks', () => {
     expect(en(unavailable('missing_scope')).lastEvent).toBeNull();
   });
 
+  it('names the real next run (SYNC_TIME plus the spread offset), in the integration zone, in English and German', () => {
+    const waiting = status({ nextRunAt: '2026-12-07T22:44:07.000Z', webhook: { state: 'unavailable', reason: 'insecure_public_url', lastEventAt: null } });
+    expect(en(waiting).onceADay).toMatch(/^Updates once a day, next at .*7 Dec 2026.*23:44.*CET: Qonto can only notify this service at a public https address \(PUBLIC_URL\)\.$/);
+    expect(de(waiting).onceADay).toMatch(/^Aktualisierung einmal täglich, nächste am .*7\. Dez\. 2026.*23:44.*: Qonto kann diesen Dienst/);
+  });
+
   it('says a revoked integration lost its consent in Qonto, and nothing of its webhooks', () => {
     const revoked = status({ status: 'revoked', revokedReason: 'withdrawn_in_qonto', webhook: { state: 'revoked', reason: null, lastEventAt: '2026-12-07T09:15:00.000Z' } });
     expect(en(revoked)).toEqual({ lastEvent: null, onceADay: null, withdrawnInQonto: 'Consent withdrawn in Qonto.' });

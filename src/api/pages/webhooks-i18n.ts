@@ -10,6 +10,8 @@ const en = {
   lastEvent: 'Last Qonto event',
   noEventYet: 'none yet',
   onceADay: (time: string, reason: string) => `Updates once a day (${time}): ${reason}`,
+  /** With the real time of the next run (SYNC_TIME plus the integration's offset in the spread window). */
+  onceADayNext: (when: string, reason: string) => `Updates once a day, next at ${when}: ${reason}`,
   unavailable: {
     insecure_public_url: 'Qonto can only notify this service at a public https address (PUBLIC_URL).',
     missing_scope: 'sign in with Qonto again to allow instant updates (webhooks).',
@@ -28,6 +30,7 @@ const de: WebhookMessages = {
   lastEvent: 'Letzte Qonto-Meldung',
   noEventYet: 'noch keine',
   onceADay: (time, reason) => `Aktualisierung einmal täglich (${time}): ${reason}`,
+  onceADayNext: (when, reason) => `Aktualisierung einmal täglich, nächste am ${when}: ${reason}`,
   unavailable: {
     insecure_public_url: 'Qonto kann diesen Dienst nur unter einer öffentlichen https-Adresse benachrichtigen (PUBLIC_URL).',
     missing_scope: 'melden Sie sich erneut bei Qonto an, um sofortige Aktualisierungen (Webhooks) zu erlauben.',
