@@ -294,10 +294,11 @@ async function main(): Promise<void> {
     // The product's nextDailyRun must agree with the time each workflow planned; lateness is measured
     // from the workflow's own time, so a disagreement shows here and does not skew it.
     const dueMismatches = tenants.flatMap((t, i) => {
-      const planned = views[i]?.nextRunAt ? Date.parse(views[i]!.nextRunAt!) : null;
+      const nextRunAt = views[i]?.nextRunAt ?? null;
+      const planned = nextRunAt === null ? null : Date.parse(nextRunAt);
       const computed = dues.get(t.integrationId)!;
       if (planned !== null) dues.set(t.integrationId, planned);
-      return planned === computed ? [] : [{ id: t.integrationId, computed: new Date(computed).toISOString(), nextRunAt: views[i]?.nextRunAt ?? null }];
+      return planned === computed ? [] : [{ id: t.integrationId, computed: new Date(computed).toISOString(), nextRunAt }];
     });
     if (dueMismatches.length > 0) log(`${dueMismatches.length} due times differ from the workflows' nextRunAt, e.g. ${JSON.stringify(dueMismatches.slice(0, 2))}`);
 
