@@ -78,7 +78,7 @@ interface Load {
 export type WebhookResult = Awaited<ReturnType<typeof measureWebhooks>>;
 
 /** A Postgres database of its own (split roles share one store; SQLite serves ROLE=all only). */
-async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
+export async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
   const server = await startPostgresServer();
   const name = `${server.prefix}bench`;
   const admin = new pg.Client({ connectionString: server.url });

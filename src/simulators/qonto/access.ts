@@ -35,10 +35,18 @@ export const DEFAULT_SCOPES = ['organization.read', 'membership.read', 'attachme
 export class AccessControl {
   private readonly tokens = new Map<string, IssuedToken>();
 
+  private readonly apiKeys: ApiKey[];
+
   constructor(
     private readonly now: () => number,
-    private readonly apiKeys: ApiKey[],
-  ) {}
+    apiKeys: ApiKey[],
+  ) {
+    this.apiKeys = [...apiKeys];
+  }
+
+  addApiKey(key: ApiKey): void {
+    this.apiKeys.push(key);
+  }
 
   issueAccessToken(membershipId: string, opts: TokenOptions = {}): string {
     const token = `ory_at_${randomBytes(32).toString('base64url')}`;

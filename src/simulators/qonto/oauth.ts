@@ -2,7 +2,8 @@
  * The Qonto OAuth 2.0 server (docs/contracts-qonto.md, OAuth 2.0), served by the Qonto simulator on the same port as
  * the API so that `QONTO_OAUTH_URL` can be the simulator's URL.
  *
- * - `GET /oauth2/auth`: with `login_hint` (a membership id or email) consent is given at once and
+ * - `GET /oauth2/auth`: with `login_hint` (a membership id or email, in any of the simulator's
+ *   organizations) consent is given at once and
  *   the browser is sent back with a code; without it a small page lists the memberships (name and
  *   role) as links, plus a "Refuse" link (`error=access_denied`), so a person can use the sandbox.
  * - `POST /oauth2/token` (also `/v2/oauth2/token`, the path of Qonto's reference samples): codes are
@@ -20,7 +21,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from '../http.js';
 import type { TokenOptions } from './access.js';
-import type { QontoData, SimMembership } from './data.js';
+import type { SimMembership } from './data.js';
+import type { QontoTenants } from './tenants.js';
 
 export interface QontoOAuthClient {
   clientId: string;
@@ -30,7 +32,8 @@ export interface QontoOAuthClient {
 }
 
 export interface QontoOAuthDeps {
-  data: QontoData;
+  /** Consent is given by a member of any organization; the sign-in page lists the primary's. */
+  tenants: QontoTenants;
   now: () => number;
   /** Registered clients; when omitted any client id and secret are accepted. */
   clients?: QontoOAuthClient[];
@@ -164,7 +167,7 @@ export class QontoOAuthServer {
     if (!state) return fail('invalid_request', 'state is required');
 
     const hint = q.get('login_hint');
-    const member = hint ? this.memberByHint(hint) : undefined;
+    const member = hint ? this.deps.tenants.memberByHint(hint) : undefined;
     if (member) {
       if (member.role === null || member.status !== 'active') return fail('access_denied', 'This membership cannot give consent');
       const code = `ory_ac_${randomBytes(32).toString('base64url')}`;
@@ -182,13 +185,8 @@ export class QontoOAuthServer {
       res,
       200,
       'Qonto - Authorize',
-      `<p>Sign in as:</p><ul>${this.deps.data.memberships().map(choose).join('')}</ul><p><a href="${escapeHtml(refuse)}">Refuse</a></p>`,
+      `<p>Sign in as:</p><ul>${this.deps.tenants.primary.memberships().map(choose).join('')}</ul><p><a href="${escapeHtml(refuse)}">Refuse</a></p>`,
     );
-  }
-
-  private memberByHint(hint: string): SimMembership | undefined {
-    const lower = hint.toLowerCase();
-    return this.deps.data.membership(hint) ?? this.deps.data.memberships().find((m) => m.email.toLowerCase() === lower);
   }
 
   /** Client credentials from the form (client_secret_post) or HTTP Basic (client_secret_basic). */
@@ -264,7 +262,7 @@ export class QontoOAuthServer {
   }
 
   private respond(res: ServerResponse, { grant, family }: { grant: Grant; family: string }): void {
-    const member = this.deps.data.membership(grant.membershipId);
+    const member = this.deps.tenants.membership(grant.membershipId);
     if (!member) throw new OAuthError(400, 'invalid_grant', 'The consenting membership no longer exists');
     const ttlSec = this.deps.accessTokenTtlSec ?? ACCESS_TTL_SEC;
     const accessToken = this.deps.issueAccessToken(member.id, { scopes: grant.scopes, ttlSec, clientId: grant.clientId });

@@ -19,7 +19,8 @@ import { readBody, sendJson, stallAfter, startHttpServer } from '../http.js';
 import { AccessControl, type ApiKey, type Principal, type TokenOptions } from './access.js';
 import { attachmentBytes } from './content.js';
 import { QontoOAuthServer, sendOAuthError, type QontoOAuthClient, type TokenAnswer } from './oauth.js';
-import { QontoData, probativeContentKey, type SimAttachment, type SimOrganization, type SimWebhookSubscription } from './data.js';
+import { QontoTenants } from './tenants.js';
+import { type QontoData, probativeContentKey, type SimAttachment, type SimOrganization, type SimWebhookSubscription } from './data.js';
 import { paginate, parsePaging } from './paging.js';
 import { QONTO_RATE_LIMIT, IpThrottle, type RateLimit } from './rate-limit.js';
 import {
@@ -90,7 +91,12 @@ export interface QontoSimulator {
   /** Base URL, e.g. http://127.0.0.1:40123 (the API is under /v2). */
   url: string;
   faults: Faults;
+  /** The primary organization (the only one unless `tenants.add` made more). */
   data: QontoData;
+  /** Every organization this Qonto serves, behind the one rate limit (one egress address). */
+  tenants: QontoTenants;
+  /** An organization API key of `tenant` (default the primary), besides those given at start. */
+  addApiKey(key: ApiKey, tenant?: QontoData): void;
   /** The most recent requests (at most 1 000), oldest first, for assertions on what a client sent. */
   requests: RecordedRequest[];
   /** Every answer of the OAuth token endpoint but injected faults, oldest first. */
@@ -104,6 +110,8 @@ export interface QontoSimulator {
   webhooks: WebhookDispatcher;
   /** API requests its rate limit answered 429, since start. */
   rateLimited(): number;
+  /** TCP connections accepted since start (connection reuse shows as few connections). */
+  connections(): number;
   /** With `recordArrivals`: when each API request arrived (the rate limit's clock), oldest first,
    * those it refused included. Downloads and OAuth are not API requests, and injected faults answer
    * before the limiter: neither is recorded. */
@@ -117,6 +125,8 @@ const MAX_RECORDED = 1_000;
 const KEEP_ALIVE_MS = 5_000;
 
 interface RequestContext {
+  /** The caller's organization. */
+  data: QontoData;
   view: ViewContext;
   who: Principal;
   query: URLSearchParams;
@@ -139,7 +149,9 @@ interface Route {
 
 export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Promise<QontoSimulator> {
   const now = opts.now ?? Date.now;
-  const data = new QontoData(now, opts.organization);
+  const tenants = new QontoTenants(now, opts.organization);
+  // Webhook subscriptions and events are the primary organization's alone.
+  const data = tenants.primary;
   const faults = new Faults();
   const access = new AccessControl(now, opts.apiKeys ?? []);
   const throttle = new IpThrottle(now, opts.rateLimit ?? QONTO_RATE_LIMIT, { recordArrivals: opts.recordArrivals });
@@ -147,7 +159,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
   const signer = new UrlSigner(now, opts.urlTtlSec ?? 1800);
   const requests: RecordedRequest[] = [];
   const oauth = new QontoOAuthServer({
-    data,
+    tenants,
     now,
     clients: opts.oauthClients,
     accessTokenTtlSec: opts.oauthAccessTokenTtlSec,
@@ -169,7 +181,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/bank_accounts$/,
       scopes: ['organization.read'],
-      handle: ({ view, query, res }) => {
+      handle: ({ data, view, query, res }) => {
         const errors: QontoErrorItem[] = [];
         const paging = parsePaging(query, errors);
         if (errors.length > 0) return unprocessable(res, errors);
@@ -180,7 +192,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/bank_accounts\/([^/]+)$/,
       scopes: ['organization.read'],
-      handle: ({ view, res }, [id]) => {
+      handle: ({ data, view, res }, [id]) => {
         const account = data.bankAccount(id!);
         if (!account) return notFound(res, 'Bank account');
         sendJson(res, 200, { bank_account: bankAccountView(view, account) });
@@ -189,7 +201,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/transactions$/,
       scopes: ['organization.read'],
-      handle: ({ view, query, res }) => {
+      handle: ({ data, view, query, res }) => {
         const parsed = parseTransactionQuery(query, data);
         if (!parsed.ok) return sendQontoError(res, parsed.status, parsed.errors);
         const { filter } = parsed;
@@ -200,7 +212,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/transactions\/([^/]+)$/,
       scopes: ['organization.read'],
-      handle: ({ view, query, res }, [id]) => {
+      handle: ({ data, view, query, res }, [id]) => {
         const errors: QontoErrorItem[] = [];
         const includes = parseIncludes(query, errors);
         if (errors.length > 0) return unprocessable(res, errors);
@@ -212,7 +224,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/transactions\/([^/]+)\/attachments$/,
       scopes: ['organization.read', 'attachment.read'],
-      handle: ({ view, res }, [id]) => {
+      handle: ({ data, view, res }, [id]) => {
         if (!data.transaction(id!)) return notFound(res, 'Transaction');
         sendJson(res, 200, { attachments: data.attachmentsOf(id!).filter((a) => data.isVisible(a)).map((a) => attachmentView(view, a)) });
       },
@@ -220,7 +232,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/attachments\/([^/]+)$/,
       scopes: ['organization.read', 'attachment.read'],
-      handle: ({ view, res }, [id]) => {
+      handle: ({ data, view, res }, [id]) => {
         const attachment = data.attachment(id!);
         if (!attachment || !data.isVisible(attachment)) return notFound(res, 'Attachment');
         sendJson(res, 200, { attachment: attachmentView(view, attachment) });
@@ -230,7 +242,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/membership$/,
       scopes: ['membership.read'],
       oauthOnly: true,
-      handle: ({ who, res }) => {
+      handle: ({ data, who, res }) => {
         const member = who.kind === 'oauth' ? data.membership(who.membershipId) : undefined;
         if (!member) return notFound(res, 'Membership');
         sendJson(res, 200, { membership: membershipView(member) });
@@ -239,7 +251,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     {
       pattern: /^\/v2\/memberships$/,
       scopes: ['organization.read'],
-      handle: ({ query, res }) => {
+      handle: ({ data, query, res }) => {
         const errors: QontoErrorItem[] = [];
         const paging = parsePaging(query, errors);
         if (errors.length > 0) return unprocessable(res, errors);
@@ -345,6 +357,11 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     return `missing required OAuth scope: ${route.scopes.join(' or ')}`;
   }
 
+  /** The organization a caller acts for: its membership's, or its API key's. */
+  function tenantOf(who: Principal): QontoData {
+    return (who.kind === 'oauth' ? tenants.byMembership(who.membershipId) : tenants.byApiKey(who.login)) ?? tenants.primary;
+  }
+
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (opts.stagingToken !== undefined && req.headers['x-qonto-staging-token'] !== opts.stagingToken) {
       return sendLoginPage(res);
@@ -369,8 +386,9 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       const denied = forbidden(who, route);
       if (denied) return sendQontoError(res, 403, [{ code: 'forbidden', detail: denied }]);
       const host = req.headers.host ?? new URL(running.url).host;
+      const tenant = tenantOf(who);
       const view: ViewContext = {
-        data,
+        data: tenant,
         amountFormat: opts.amountFormat ?? 'number',
         downloadUrl: (id, kind) => signer.sign(`http://${host}`, id, kind === 'probative' ? PROBATIVE_PATH_PREFIX : DOWNLOAD_PATH_PREFIX),
       };
@@ -384,7 +402,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
         }
         if (body === undefined) return sendQontoError(res, 400, [{ code: 'bad_request', detail: 'The body must be JSON' }]);
       }
-      return route.handle({ view, who, query: url.searchParams, res, body }, match.slice(1).map(decodeURIComponent));
+      return route.handle({ data: tenant, view, who, query: url.searchParams, res, body }, match.slice(1).map(decodeURIComponent));
     }
     notFound(res, `Route ${url.pathname}`);
   }
@@ -408,7 +426,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     }
     const check = signer.check(id, url.searchParams, prefix);
     if (!check.ok) return sendS3Error(res, 403, check.code, check.message, resource);
-    const attachment = data.attachment(id);
+    const attachment = tenants.byAttachment(id)?.attachment(id);
     const object = attachment && objectOf(attachment, prefix === PROBATIVE_PATH_PREFIX);
     if (!attachment || !object) return sendS3Error(res, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
 
@@ -483,18 +501,24 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     faults,
     webhooks,
     data,
+    tenants,
+    addApiKey(key, tenant = data) {
+      access.addApiKey(key);
+      tenants.bindApiKey(key.login, tenant);
+    },
     requests,
     tokenAnswers: oauth.tokenAnswers,
     rateLimited: () => rateLimited,
+    connections: () => connections,
     arrivals: throttle.arrivals,
     connections: () => connections,
     issueAccessToken(membershipId, tokenOpts) {
-      if (!data.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
+      if (!tenants.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
     },
     revokeAccessTokens(membershipId) {
       const revoked = access.revokeAccessTokens(membershipId);
-      data.revokeConsent(membershipId);
+      (tenants.byMembership(membershipId) ?? data).revokeConsent(membershipId);
       return revoked;
     },
     close: async () => {
