@@ -116,8 +116,6 @@ export interface QontoSimulator {
    * those it refused included. Downloads and OAuth are not API requests, and injected faults answer
    * before the limiter: neither is recorded. */
   readonly arrivals?: readonly number[];
-  /** TCP connections accepted since start (connection reuse shows as few connections). */
-  connections(): number;
   close(): Promise<void>;
 }
 
@@ -511,7 +509,6 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     rateLimited: () => rateLimited,
     connections: () => connections,
     arrivals: throttle.arrivals,
-    connections: () => connections,
     issueAccessToken(membershipId, tokenOpts) {
       if (!tenants.membership(membershipId)) throw new Error(`unknown membership ${membershipId}`);
       return access.issueAccessToken(membershipId, tokenOpts);
