@@ -3,6 +3,7 @@ import { MicrosoftDirectory, type SimUser } from './identity/directory.js';
 import { startIdentitySimulator, type IdentitySimulator } from './identity/server.js';
 import { seedDemo, type DemoOptions, type DemoSummary } from './qonto/demo.js';
 import { startQontoSimulator, type QontoSimulator } from './qonto/server.js';
+import type { RateLimit } from './qonto/rate-limit.js';
 import type { WebhookDispatcherOptions } from './qonto/webhooks.js';
 
 export interface SimulatorsOptions {
@@ -19,6 +20,10 @@ export interface SimulatorsOptions {
   now?: () => number;
   /** Added before every Qonto and Graph answer (benchmarks). */
   latencyMs?: number;
+  /** Qonto's per-IP limits; default the documented ones (the fleet benchmark scales them down). */
+  qontoRateLimit?: RateLimit;
+  /** Keep every Qonto API arrival time (`qonto.arrivals`) for sliding-window peaks. */
+  qontoRecordArrivals?: boolean;
   /** Lifetimes of the access tokens Qonto's OAuth server and the identity platform issue (default an
    * hour each): short ones make clients refresh, and rotate refresh tokens, all the time. */
   accessTokenTtlSec?: { qonto?: number; microsoft?: number };
@@ -71,6 +76,8 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Sim
     oauthClients: [qontoOAuthClient],
     refreshTokenReuseGraceSec: opts.refreshTokenReuseGraceSec?.qonto,
     latencyMs: opts.latencyMs,
+    rateLimit: opts.qontoRateLimit,
+    recordArrivals: opts.qontoRecordArrivals,
     oauthAccessTokenTtlSec: opts.accessTokenTtlSec?.qonto,
     webhooks: opts.qontoWebhooks,
     allowHttpCallbacks: opts.qontoWebhooks?.allowHttpCallbacks,
