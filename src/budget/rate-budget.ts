@@ -136,7 +136,9 @@ export class RateBudget {
    */
   async answered(res: Response, permit: Permit): Promise<BudgetHold | null> {
     if (res.status === 429) {
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      const parsed = parseRetryAfter(res.headers.get('retry-after'));
+      // 400 digits parse to Infinity: no usable Retry-After, the computed hold (the store clamps the rest).
+      const retryAfterMs = parsed !== undefined && Number.isFinite(parsed) ? parsed : undefined;
       this.statements++;
       const { holdMs, epoch } = await this.store.holdRate(this.name, retryAfterMs ?? null, permit.epoch, this.options.computedHold ?? COMPUTED_HOLD);
       const hold: BudgetHold = { holdMs, epoch, source: retryAfterMs === undefined ? 'computed' : 'retry_after' };

@@ -126,3 +126,20 @@ describe('holds', () => {
     expect(hold(EMPTY_STATE, 50, 3_000, 0, COMPUTED).holdMs).toBe(3_000);
   });
 });
+
+describe('a Retry-After out of bounds', () => {
+  it('is clamped to [250 ms, the computed maximum]: a day or a week holds at most the maximum, 0 holds 250 ms', () => {
+    expect(hold(EMPTY_STATE, 0, 86_400_000, 0, COMPUTED).holdMs).toBe(600_000);
+    expect(hold(EMPTY_STATE, 0, 7 * 86_400_000, 0, COMPUTED).state.holdUntilMs).toBe(600_000);
+    expect(hold(EMPTY_STATE, 1_000, 0, 0, COMPUTED)).toMatchObject({ holdMs: 250, state: { holdUntilMs: 1_250 } });
+  });
+
+  it('treats a non-finite Retry-After (400 digits) as absent: the computed hold', () => {
+    const top = () => 1;
+    for (const waitMs of [Number.POSITIVE_INFINITY, Number.NaN]) {
+      const held = hold(EMPTY_STATE, 0, waitMs, 0, COMPUTED, top);
+      expect(held.holdMs).toBe(10_000);
+      expect(Number.isFinite(held.state.holdUntilMs)).toBe(true);
+    }
+  });
+});

@@ -125,6 +125,14 @@ describe('RateBudget.answered', () => {
     expect(store.holdRate).toHaveBeenLastCalledWith('qonto', null, 5, { baseMs: 3_000, maxMs: 60_000 });
   });
 
+  it('a Retry-After of 400 digits (Infinity) counts as absent: the computed hold', async () => {
+    const store = fakeStore([]);
+    const onHold = vi.fn();
+    await new RateBudget(store, 'qonto', PARAMS, { onHold }).answered(res(429, { 'retry-after': '9'.repeat(400) }), { waitedMs: 0, epoch: 0 });
+    expect(store.holdRate).toHaveBeenLastCalledWith('qonto', null, 0, COMPUTED_HOLD);
+    expect(onHold.mock.calls[0]![0].source).toBe('computed');
+  });
+
   it('clears the holds in a row on the first success after a hold, once per epoch', async () => {
     const store = fakeStore([]);
     const budget = new RateBudget(store, 'qonto', PARAMS);
