@@ -88,7 +88,8 @@ export function reserve(state: BudgetState, nowMs: number, permits: number, para
     // n permits at one instant conform when the last of them does: tat + (n − 1)·T − B·T ≤ t.
     startAt = Math.max(startAt, tat[i]! + (permits - 1) * w.intervalMs - w.toleranceMs);
   });
-  if (startAt - nowMs > maxWaitMs) return { retryAt: startAt };
+  // Written so NaN (a bad cap, a corrupt state) refuses instead of granting.
+  if (!(startAt - nowMs <= maxWaitMs)) return { retryAt: startAt };
   return {
     startAt,
     state: { ...state, tatMs: windows.map((w, i) => Math.max(tat[i]!, startAt) + permits * w.intervalMs) },

@@ -49,8 +49,17 @@ export interface RateBudgetOptions {
 }
 
 export interface BudgetLimits {
-  /** The longest a request may wait for its slot; beyond it, it is refused without reserving. */
+  /** The longest a request may wait for its slot; beyond it, it is refused without reserving. Finite. */
   maxBudgetWaitMs: number;
+}
+
+/** The cap of a client given none: the longest an activity may wait (a heartbeating one's). */
+export const DEFAULT_MAX_BUDGET_WAIT_MS = 20 * 60_000;
+
+/** A cap that is not a finite number would let requests through unmetered or wait for ever. */
+function finiteCap(maxWaitMs: number): number {
+  if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) throw new TypeError(`a rate budget wait cap must be a finite number of ms (got ${maxWaitMs})`);
+  return maxWaitMs;
 }
 
 /** The refusal: the request was not sent, and nothing was reserved. Retry after `retryAfterMs`. */
@@ -108,6 +117,7 @@ export class RateBudget {
    * slot is wasted capacity, never extra traffic).
    */
   async acquire(signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> {
+    finiteCap(maxWaitMs);
     const started = this.now();
     for (;;) {
       signal?.throwIfAborted();
@@ -158,6 +168,7 @@ export class RateBudget {
   /** `fetch` through the budget: at most MAX_WAITING_RESERVATIONS reservations waiting at once; the
    * time in that line counts against `maxBudgetWaitMs` too. */
   wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch {
+    finiteCap(limits.maxBudgetWaitMs);
     const waiting = new Semaphore(MAX_WAITING_RESERVATIONS);
     return async (input, init) => {
       const signal = signalOf(input, init);
@@ -191,6 +202,7 @@ export class RateBudget {
     let block: { left: number; validUntil: number; epoch: number } | null = null;
     let reserving: Promise<unknown> | null = null;
     const take = async (signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> => {
+      finiteCap(maxWaitMs);
       const started = this.now();
       for (;;) {
         signal?.throwIfAborted();
@@ -227,9 +239,12 @@ export class RateBudget {
     };
     return {
       take,
-      wrap: (fetch, limits) => async (input, init) => {
-        await take(signalOf(input, init), limits.maxBudgetWaitMs);
-        return fetch(input, init);
+      wrap: (fetch, limits) => {
+        finiteCap(limits.maxBudgetWaitMs);
+        return async (input, init) => {
+          await take(signalOf(input, init), limits.maxBudgetWaitMs);
+          return fetch(input, init);
+        };
       },
     };
   }

@@ -4,7 +4,7 @@
  * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up. Every
  * request, to Graph and to upload URLs, passes the drive's back-off gate (src/http/backoff-gate.ts).
  */
-import type { PermitLease } from '../budget/rate-budget.js';
+import { DEFAULT_MAX_BUDGET_WAIT_MS, type PermitLease } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, RetryableError } from '../errors.js';
 import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
@@ -45,7 +45,7 @@ export interface OneDriveClientOptions {
    * takes one ahead of the drive's gate. Default: none. */
   permits?: PermitLease;
   /** The longest a request waits for its permit; beyond it the request is refused unsent with a 429
-   * RetryableError of code `budgetWait` (default: no cap). */
+   * RetryableError of code `budgetWait` (default: DEFAULT_MAX_BUDGET_WAIT_MS, 20 min). */
   maxBudgetWaitMs?: number;
 }
 
@@ -72,7 +72,7 @@ export class OneDriveClient {
     // Metered inside the gate: what is counted is what was sent (the upload host's requests too).
     const gated = (opts.gate ?? new BackoffGate()).wrap(meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines)), retry.maxRetryAfterMs, windowWaits('graph'));
     // The app-wide permit first, then the drive's gate (a 429 from Graph is about one drive).
-    const fetchImpl = opts.permits ? opts.permits.wrap(gated, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : gated;
+    const fetchImpl = opts.permits ? opts.permits.wrap(gated, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS }) : gated;
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

@@ -5,7 +5,7 @@
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
  */
 import { z } from 'zod';
-import type { RateBudget } from '../budget/rate-budget.js';
+import { DEFAULT_MAX_BUDGET_WAIT_MS, type RateBudget } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, SyncError } from '../errors.js';
 import { isLoopbackHost } from '../http/address-guard.js';
 import { BackoffGate } from '../http/backoff-gate.js';
@@ -61,7 +61,7 @@ export interface QontoClientOptions {
    */
   budget?: RateBudget;
   /** The longest a request waits for its budget slot; beyond it the request is refused unsent with
-   * a 429 RetryableError of code `budgetWait` (default: no cap). */
+   * a 429 RetryableError of code `budgetWait` (default: DEFAULT_MAX_BUDGET_WAIT_MS, 20 min). */
   maxBudgetWaitMs?: number;
   /**
    * Origins whose download links are followed over http and at private addresses. Default: the
@@ -123,7 +123,7 @@ export class QontoClient {
     this.downloadFetch = metered(opts.fetch ?? outboundFetch(opts.deadlines));
     // The budget outside the gate: a request first gets its slot, then waits out any window the
     // process's gate has open, so a 429 seen here holds back requests that already have a slot too.
-    this.fetchImpl = opts.budget ? opts.budget.wrap(this.downloadFetch, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : this.downloadFetch;
+    this.fetchImpl = opts.budget ? opts.budget.wrap(this.downloadFetch, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS }) : this.downloadFetch;
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
       trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),

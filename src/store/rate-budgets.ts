@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { KeyedQueue } from '../auth/keyed-queue.js';
-import { hold, reserve, type BudgetState } from '../budget/gcra.js';
+import { EMPTY_STATE, hold, reserve, type BudgetState } from '../budget/gcra.js';
+import { logger } from '../logger.js';
 import { now } from './rows.js';
 import type { Database, Dialect } from './schema.js';
 import { dbNowMs } from './sql-parts.js';
@@ -19,13 +20,18 @@ function shortestFirst(params: BudgetParams): BudgetParams {
   };
 }
 
-function toState(row: Pick<Row, 'tat_short_ms' | 'tat_long_ms' | 'hold_until_ms' | 'hold_epoch' | 'holds_in_row'>): BudgetState {
-  return {
-    tatMs: [Number(row.tat_short_ms), Number(row.tat_long_ms)],
-    holdUntilMs: Number(row.hold_until_ms),
-    holdEpoch: Number(row.hold_epoch),
-    holdsInRow: Number(row.holds_in_row),
-  };
+type StateColumns = Pick<Row, 'tat_short_ms' | 'tat_long_ms' | 'hold_until_ms' | 'hold_epoch' | 'holds_in_row'>;
+
+/** The row as GCRA state. A value that is not a finite number (a corrupt row: NaN or Infinity would
+ * be written back and switch the budget off, or hold it for ever) makes it a fresh state. */
+export function stateFromRow(name: string, row: StateColumns): BudgetState {
+  const values = [row.tat_short_ms, row.tat_long_ms, row.hold_until_ms, row.hold_epoch, row.holds_in_row].map(Number);
+  if (!values.every(Number.isFinite)) {
+    logger.warn({ budget: name, row }, 'The rate budget row holds a value that is not a finite number: it starts afresh');
+    return EMPTY_STATE;
+  }
+  const [tatShort, tatLong, holdUntilMs, holdEpoch, holdsInRow] = values as [number, number, number, number, number];
+  return { tatMs: [tatShort, tatLong], holdUntilMs, holdEpoch, holdsInRow };
 }
 
 /** better-sqlite3 is synchronous: a connection waiting for the write lock (busy_timeout) blocks the
@@ -55,7 +61,7 @@ export function rateBudgetStatements(db: Kysely<Database>, dialect: Dialect): Pi
       .$if(postgres, (q) => q.forUpdate())
       .executeTakeFirstOrThrow();
     const clock = await trx.selectNoFrom(dbNowMs(dialect).as('now_ms')).executeTakeFirstOrThrow();
-    return { state: toState(row), nowMs: Number(clock.now_ms) };
+    return { state: stateFromRow(name, row), nowMs: Number(clock.now_ms) };
   }
 
   async function write(trx: Transaction<Database>, name: string, state: BudgetState): Promise<void> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_STATE, conformanceLimit, emissionIntervals, hold, reserve, type BudgetState } from '../../src/budget/gcra.js';
 import { mulberry32 } from '../../src/simulators/prng.js';
+import { stateFromRow } from '../../src/store/rate-budgets.js';
 import type { BudgetParams } from '../../src/store/types.js';
 
 const PARAMS: BudgetParams = { windows: [{ windowMs: 10_000, limit: 50 }, { windowMs: 600_000, limit: 1_000 }] };
@@ -140,6 +141,32 @@ describe('a Retry-After out of bounds', () => {
       const held = hold(EMPTY_STATE, 0, waitMs, 0, COMPUTED, top);
       expect(held.holdMs).toBe(10_000);
       expect(Number.isFinite(held.state.holdUntilMs)).toBe(true);
+    }
+  });
+});
+
+describe('NaN never lets a request through', () => {
+  it('refuses when the cap is NaN', () => {
+    expect(reserve(EMPTY_STATE, 0, 1, PARAMS, Number.NaN)).toEqual({ retryAt: expect.any(Number) });
+  });
+
+  it('refuses when the state holds NaN (a corrupt row read unchecked)', () => {
+    const corrupt: BudgetState = { ...EMPTY_STATE, tatMs: [Number.NaN, 0] };
+    expect('retryAt' in reserve(corrupt, 0, 1, PARAMS, 60_000)).toBe(true);
+  });
+});
+
+describe('a budget row read from the store', () => {
+  const row = { tat_short_ms: 5, tat_long_ms: 6, hold_until_ms: 7, hold_epoch: 3, holds_in_row: 1 };
+
+  it('is the state it holds', () => {
+    expect(stateFromRow('qonto', row)).toEqual({ tatMs: [5, 6], holdUntilMs: 7, holdEpoch: 3, holdsInRow: 1 });
+  });
+
+  it('starts afresh when a value is not a finite number, instead of writing NaN or Infinity back', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 'abc' as unknown as number]) {
+      expect(stateFromRow('qonto', { ...row, tat_long_ms: bad })).toEqual(EMPTY_STATE);
+      expect(stateFromRow('qonto', { ...row, hold_until_ms: bad })).toEqual(EMPTY_STATE);
     }
   });
 });

@@ -167,6 +167,16 @@ describe('RateBudget.wrap', () => {
     expect(store.reserveRate).toHaveBeenCalledTimes(5);
   });
 
+  it('needs a finite cap: a missing one (NaN) or Infinity is a programming error, not an unmetered request', async () => {
+    const store = fakeStore([granted(0)]);
+    const budget = new RateBudget(store, 'qonto', PARAMS, fakeTime());
+    expect(() => budget.wrap(async () => new Response('ok'), {} as { maxBudgetWaitMs: number })).toThrow(TypeError);
+    expect(() => budget.wrap(async () => new Response('ok'), { maxBudgetWaitMs: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    await expect(budget.acquire(undefined, Number.NaN)).rejects.toThrow(TypeError);
+    expect(() => budget.lease().wrap(async () => new Response('ok'), {} as { maxBudgetWaitMs: number })).toThrow(TypeError);
+    expect(store.reserveRate).not.toHaveBeenCalled();
+  });
+
   it('a refused request is not sent', async () => {
     const store = fakeStore([{ granted: false, retryInMs: 90_000 }]);
     const inner = vi.fn(async () => new Response('ok'));
