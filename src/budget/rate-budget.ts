@@ -173,7 +173,12 @@ export class RateBudget {
     return async (input, init) => {
       const signal = signalOf(input, init);
       const started = this.now();
-      const release = await waiting.take(signal);
+      // The line for a place counts against the cap: past it, refused without reserving.
+      const release = await waiting.take(signal, limits.maxBudgetWaitMs);
+      if (release === null) {
+        observeBudgetRefusal(this.name);
+        throw budgetRefusal(this.name, limits.maxBudgetWaitMs);
+      }
       let permit: Permit;
       try {
         const queued = this.now() - started;

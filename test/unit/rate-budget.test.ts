@@ -177,6 +177,20 @@ describe('RateBudget.wrap', () => {
     expect(store.reserveRate).not.toHaveBeenCalled();
   });
 
+  it('a request queued for a reservation place longer than its cap is refused, unreserved and unsent', async () => {
+    const store = fakeStore([granted(60_000), granted(60_000)]);
+    // The two places sleep for ever (their slots are far away); a third request waits in line.
+    const budget = new RateBudget(store, 'qonto', PARAMS, { sleep: () => new Promise<void>(() => {}) });
+    const inner = vi.fn(async () => new Response('ok'));
+    const fetch = budget.wrap(inner, { maxBudgetWaitMs: 30 });
+    void fetch('http://qonto.test/a');
+    void fetch('http://qonto.test/b');
+    await vi.waitFor(() => expect(store.reserveRate).toHaveBeenCalledTimes(2));
+    await expect(fetch('http://qonto.test/c')).rejects.toMatchObject({ code: 'budgetWait' });
+    expect(store.reserveRate).toHaveBeenCalledTimes(2);
+    expect(inner).not.toHaveBeenCalled();
+  });
+
   it('a refused request is not sent', async () => {
     const store = fakeStore([{ granted: false, retryInMs: 90_000 }]);
     const inner = vi.fn(async () => new Response('ok'));
