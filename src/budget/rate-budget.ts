@@ -83,6 +83,23 @@ export interface PermitLease {
   wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch;
 }
 
+/** A lease's block: granted, to be valid from `readyAt` (this process's clock), or refused. */
+type BlockReservation = { readyAt: number; waitMs: number; epoch: number } | { retryInMs: number };
+
+/** `promise`, or the signal's reason once it aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
+}
+
 const signalOf = (input: Parameters<typeof fetch>[0], init: RequestInit | undefined): AbortSignal | undefined =>
   init?.signal ?? (input instanceof Request ? input.signal : undefined);
 
@@ -205,7 +222,40 @@ export class RateBudget {
     // A small budget's burst may be smaller than a block: a block never exceeds it.
     const n = Math.max(1, Math.min(blockSize, maxPermits(this.params)));
     let block: { left: number; validUntil: number; epoch: number } | null = null;
-    let reserving: Promise<unknown> | null = null;
+    /** The block being reserved, shared by every caller that needs one meanwhile. Each caller waits
+     * for it under its own cap and signal; the sleep until its slot answers to no caller's signal,
+     * only to `stop`, aborted when every caller waiting for it has left. */
+    interface Pending {
+      capMs: number;
+      reserved: Promise<BlockReservation>;
+      ready: Promise<void>;
+      waiters: number;
+      stop: AbortController;
+    }
+    let pending: Pending | null = null;
+    const reserveBlock = (capMs: number): Pending => {
+      const stop = new AbortController();
+      const reserved = (async (): Promise<BlockReservation> => {
+        this.statements++;
+        const r = await this.store.reserveRate(this.name, n, this.params, capMs);
+        return r.granted ? { readyAt: this.now() + r.waitMs, waitMs: r.waitMs, epoch: r.epoch } : { retryInMs: r.retryInMs };
+      })();
+      const ready = reserved.then(async (r) => {
+        if (!('readyAt' in r)) return;
+        if (r.waitMs > 0) {
+          await this.sleep(r.waitMs, stop.signal);
+          observeWait(this.name, 'budget', r.waitMs);
+        }
+        block = { left: n, validUntil: this.now() + LEASE_VALID_MS, epoch: r.epoch };
+      });
+      const p: Pending = { capMs, reserved, ready, waiters: 0, stop };
+      // Settled either way (a caller may have left): the next caller reserves anew.
+      const done = () => {
+        if (pending === p) pending = null;
+      };
+      ready.then(done, done);
+      return p;
+    };
     const take = async (signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> => {
       finiteCap(maxWaitMs);
       const started = this.now();
@@ -215,30 +265,28 @@ export class RateBudget {
           block.left--;
           return { waitedMs: this.now() - started, epoch: block.epoch };
         }
-        if (reserving !== null) {
-          // Another request is reserving the next block: share it (or try again if that failed).
-          await reserving.catch(() => {});
-          continue;
-        }
         const left = Math.max(0, maxWaitMs - (this.now() - started));
-        const next = (async () => {
-          this.statements++;
-          const r = await this.store.reserveRate(this.name, n, this.params, left);
-          if (!r.granted) {
+        const p = pending ?? (pending = reserveBlock(left));
+        p.waiters++;
+        try {
+          const r = await untilAborted(p.reserved, signal);
+          if ('retryInMs' in r) {
+            // Refused under a shorter cap than ours: reserve again under our own.
+            if (p.capMs < left) continue;
             observeBudgetRefusal(this.name);
             throw budgetRefusal(this.name, r.retryInMs);
           }
-          if (r.waitMs > 0) {
-            await this.sleep(r.waitMs, signal);
-            observeWait(this.name, 'budget', r.waitMs);
+          const readyInMs = r.readyAt - this.now();
+          if (readyInMs > left) {
+            observeBudgetRefusal(this.name);
+            throw budgetRefusal(this.name, readyInMs);
           }
-          block = { left: n, validUntil: this.now() + LEASE_VALID_MS, epoch: r.epoch };
-        })();
-        reserving = next;
-        try {
-          await next;
+          await untilAborted(p.ready, signal).catch((error: unknown) => {
+            // The sleep was stopped (every earlier caller left): only our own abort ends our wait.
+            if (!p.stop.signal.aborted || signal?.aborted) throw error;
+          });
         } finally {
-          reserving = null;
+          if (--p.waiters === 0) p.stop.abort();
         }
       }
     };

@@ -231,4 +231,72 @@ describe('RateBudget.lease', () => {
     await new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100 }] }, fakeTime()).lease(100).take(undefined, 40_000);
     expect(store.reserveRate.mock.calls[0]![1]).toBe(11);
   });
+
+  /** A sleep that waits until the test wakes it, or its signal aborts. */
+  function heldSleep() {
+    const wakes: (() => void)[] = [];
+    const signals: (AbortSignal | undefined)[] = [];
+    const sleep = (_ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        signals.push(signal);
+        wakes.push(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    return { wakes, signals, sleep };
+  }
+  const GRAPH: BudgetParams = { windows: [{ windowMs: 10_000, limit: 100_000 }] };
+
+  it('a caller joining a block further away than its own cap is refused at once, not held for the block', async () => {
+    const store = fakeStore([granted(20 * 60_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const patient = lease.take(undefined, 30 * 60_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    await expect(lease.take(undefined, 40_000)).rejects.toMatchObject({ code: 'budgetWait' });
+    time.wakes[0]!();
+    await expect(patient).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate).toHaveBeenCalledTimes(1);
+  });
+
+  it("a caller's abort ends its own wait only: the block still comes for the others", async () => {
+    const store = fakeStore([granted(5_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const first = new AbortController();
+    const reserver = lease.take(first.signal, 40_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    const joiner = new AbortController();
+    const joined = lease.take(joiner.signal, 40_000);
+    const other = lease.take(undefined, 40_000);
+    first.abort(new Error('first gone'));
+    joiner.abort(new Error('joiner gone'));
+    await expect(reserver).rejects.toThrow('first gone');
+    await expect(joined).rejects.toThrow('joiner gone');
+    time.wakes[0]!();
+    await expect(other).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refusal under the first caller\'s short cap does not refuse a joiner that may wait longer', async () => {
+    const store = fakeStore([{ granted: false, retryInMs: 30_000 }, granted(30_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const short = lease.take(undefined, 1_000);
+    const long = lease.take(undefined, 60_000);
+    await expect(short).rejects.toMatchObject({ code: 'budgetWait' });
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    time.wakes[0]!();
+    await expect(long).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate.mock.calls.map((c) => c[3])).toEqual([1_000, 60_000]);
+  });
+
+  it('acquire ends its sleep when its signal aborts', async () => {
+    const store = fakeStore([granted(5_000)]);
+    const time = heldSleep();
+    const abort = new AbortController();
+    const waiting = new RateBudget(store, 'qonto', PARAMS, { sleep: time.sleep, now: () => 0 }).acquire(abort.signal, 40_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    abort.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
+  });
 });
