@@ -175,9 +175,10 @@ export class RateBudget {
       return hold;
     }
     if (res.ok && permit.epoch > this.clearedEpoch) {
-      this.clearedEpoch = permit.epoch;
       this.statements++;
       await this.store.clearRateHolds(this.name, permit.epoch);
+      // Only once it is done: a failed clear is tried again on the next success.
+      this.clearedEpoch = Math.max(this.clearedEpoch, permit.epoch);
     }
     return null;
   }

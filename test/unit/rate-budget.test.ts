@@ -146,6 +146,18 @@ describe('RateBudget.answered', () => {
   });
 });
 
+describe('RateBudget.answered, when the store fails', () => {
+  it('a clear of the holds in a row that failed is tried again on the next success', async () => {
+    const store = fakeStore([]);
+    store.clearRateHolds.mockRejectedValueOnce(new Error('database away'));
+    const budget = new RateBudget(store, 'qonto', PARAMS);
+    const ok = { waitedMs: 0, epoch: 2 };
+    await expect(budget.answered(new Response(null, { status: 200 }), ok)).rejects.toThrow('database away');
+    await budget.answered(new Response(null, { status: 200 }), ok);
+    expect(store.clearRateHolds).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('RateBudget.wrap', () => {
   it(`keeps at most ${MAX_WAITING_RESERVATIONS} reservations waiting; the others queue unreserved`, async () => {
     const store = fakeStore(Array.from({ length: 5 }, () => granted(50)));
