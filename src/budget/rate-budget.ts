@@ -22,9 +22,13 @@ export const BUDGET_RECHECK_AFTER_MS = 100;
 /** The hold after a 429 without Retry-After: exponential in the holds in a row, capped (Qonto's
  * windows are 10 s and 10 min). */
 export const COMPUTED_HOLD = { baseMs: 10_000, maxMs: 600_000 } as const;
-/** Graph permits reserved per statement, and how long unused ones stay valid (the budget's slack). */
+/** Graph permits reserved per statement. */
 export const LEASE_BLOCK = 100;
-export const LEASE_VALID_MS = 1_000;
+/** How long a block's permits stay valid after its slot: half the budget's 1 s slack. The slot is
+ * known here only as "now + wait" read after the reservation's commit came back, so it lags the
+ * database's slot by that round trip, and a permit's request still has to reach Graph: the other
+ * half of the slack covers both. */
+export const LEASE_VALID_MS = 500;
 /** The refusal's code: the slot lay further away than the request may wait. */
 export const BUDGET_WAIT_CODE = 'budgetWait';
 
@@ -247,7 +251,8 @@ export class RateBudget {
           await this.sleep(r.waitMs, stop.signal);
           observeWait(this.name, 'budget', r.waitMs);
         }
-        block = { left: n, validUntil: this.now() + LEASE_VALID_MS, epoch: r.epoch };
+        // From the slot, not from the wake: a late timer must not stretch the block.
+        block = { left: n, validUntil: r.readyAt + LEASE_VALID_MS, epoch: r.epoch };
       });
       const p: Pending = { capMs, reserved, ready, waiters: 0, stop };
       // Settled either way (a caller may have left): the next caller reserves anew.

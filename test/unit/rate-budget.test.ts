@@ -223,7 +223,7 @@ describe('RateBudget.wrap', () => {
 });
 
 describe('RateBudget.lease', () => {
-  it('takes permits from blocks of n, one reservation per block; unused ones expire after 1 s', async () => {
+  it('takes permits from blocks of n, one reservation per block; unused ones expire after half the 1 s slack', async () => {
     const store = fakeStore([granted(0), granted(0), granted(0), granted(0)]);
     const time = fakeTime();
     const lease = new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100_000 }] }, time).lease(100);
@@ -232,9 +232,24 @@ describe('RateBudget.lease', () => {
     expect(store.reserveRate.mock.calls.every(([, permits]) => permits === 100)).toBe(true);
     await lease.take(undefined, 40_000); // 51 of the third block left
     expect(store.reserveRate).toHaveBeenCalledTimes(3);
-    time.advance(1_000);
+    time.advance(499);
+    await lease.take(undefined, 40_000);
+    expect(store.reserveRate).toHaveBeenCalledTimes(3);
+    time.advance(1);
     await lease.take(undefined, 40_000);
     expect(store.reserveRate).toHaveBeenCalledTimes(4);
+  });
+
+  it("a block's permits count from its slot, not from a late wake", async () => {
+    const store = fakeStore([granted(2_000), granted(0)]);
+    let clock = 0;
+    // The timer fires 400 ms late.
+    const sleep = async (ms: number) => void (clock += ms + 400);
+    const lease = new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100_000 }] }, { sleep, now: () => clock }).lease(100);
+    await lease.take(undefined, 40_000);
+    clock += 100; // 500 ms after the slot
+    await lease.take(undefined, 40_000);
+    expect(store.reserveRate).toHaveBeenCalledTimes(2);
   });
 
   it('takes smaller blocks when the budget\'s burst is smaller than a block', async () => {
