@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { KeyedQueue } from '../auth/keyed-queue.js';
+import { RetryableError } from '../errors.js';
 import { EMPTY_STATE, hold, reserve, type BudgetState } from '../budget/gcra.js';
 import { logger } from '../logger.js';
 import { now } from './rows.js';
@@ -39,6 +40,21 @@ export function stateFromRow(name: string, row: StateColumns): BudgetState {
  * budget transactions on SQLite therefore run one at a time; other processes wait on busy_timeout. */
 const sqliteTurns = new KeyedQueue();
 
+/** Another process kept the SQLite file's write lock past busy_timeout: a short, retryable failure of
+ * this request (it was not sent), not a fault of the store. */
+export const STORE_BUSY_RETRY_MS = 1_000;
+
+function busyIsRetryable(error: unknown): never {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') {
+    throw new RetryableError('The rate budget could not take the SQLite write lock: another process holds it', {
+      code: 'storeBusy',
+      retryAfterMs: STORE_BUSY_RETRY_MS,
+      cause: error,
+    });
+  }
+  throw error;
+}
+
 /**
  * The fleet-wide rate budgets (docs/rate-budget.md): one row per service, changed by one short
  * transaction per reservation or hold, on the database's clock. The row's lock orders the reservations
@@ -49,7 +65,7 @@ const sqliteTurns = new KeyedQueue();
  */
 export function rateBudgetStatements(db: Kysely<Database>, dialect: Dialect): Pick<Store, 'reserveRate' | 'holdRate' | 'rateHold' | 'clearRateHolds'> {
   const postgres = dialect === 'postgres';
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => (postgres ? work() : sqliteTurns.run('sqlite', work));
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => (postgres ? work() : sqliteTurns.run('sqlite', () => work().catch(busyIsRetryable)));
 
   /** The row, locked for the transaction, and the database's time read after the lock was granted. */
   async function locked(trx: Transaction<Database>, name: string): Promise<{ state: BudgetState; nowMs: number }> {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RateBudget } from '../../src/budget/rate-budget.js';
+import { RetryableError } from '../../src/errors.js';
 import { logger } from '../../src/logger.js';
 import { openSqliteStore, openSqliteStoreReady } from '../../src/store/sqlite.js';
 import { storeContract } from './contract.js';
@@ -37,6 +39,29 @@ describe('SQLite store', () => {
     const last = Math.max(...answers.map((a) => a.waitMs));
     expect(last).toBeLessThanOrEqual(597 * T + 5);
     expect(last).toBeGreaterThan(597 * T - elapsed - 5);
+  });
+
+  it('a budget request that gets no write lock within busy_timeout fails retryable, shortly, unsent', async () => {
+    const file = freshFile();
+    const store = await openSqliteStoreReady(file);
+    // Another process holds the write lock past busy_timeout (5 s).
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const sent: string[] = [];
+      const fetch = new RateBudget(store, 'qonto', { windows: [{ windowMs: 10_000, limit: 20 }] }).wrap(
+        async (input) => (sent.push(String(input)), new Response('ok')),
+        { maxBudgetWaitMs: 40_000 },
+      );
+      const error = await fetch('http://qonto.test/v2/organization').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error).toMatchObject({ code: 'storeBusy', retryAfterMs: 1_000 });
+      expect(sent).toEqual([]);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+    }
   });
 
   it('opens a file a newer release migrated (rollback), without migrating, and warns', async () => {
