@@ -31,7 +31,11 @@ describe('SQLite store', () => {
     const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, file, '300', String(startAt)], { cwd: join(import.meta.dirname, '../..') });
     const outputs = await Promise.all([run(), run()]);
     const elapsed = Date.now() - startAt;
-    const answers = outputs.flatMap(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number }));
+    const perChild = outputs.map(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number; at: number }));
+    // The two really raced: each reserved while the other was reserving.
+    const [a, b] = perChild.map((answers) => ({ first: answers[0]!.at, last: answers.at(-1)!.at }));
+    expect(Math.max(a!.first, b!.first)).toBeLessThan(Math.min(a!.last, b!.last));
+    const answers = perChild.flat();
     expect(answers).toHaveLength(600);
     expect(answers.every((a) => a.granted)).toBe(true);
     // 600 slots: the burst of 3, then 597 at T = 11 s / 17 apart, whoever reserved them.
