@@ -33,7 +33,7 @@ export class Semaphore {
       };
       const onAbort = () => {
         leave();
-        reject(signal!.reason);
+        reject(signal!.reason as Error);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (Number.isFinite(timeoutMs)) {

@@ -54,7 +54,7 @@ describe('SQLite store', () => {
     try {
       const sent: string[] = [];
       const fetch = new RateBudget(store, 'qonto', { windows: [{ windowMs: 10_000, limit: 20 }] }).wrap(
-        async (input) => (sent.push(String(input)), new Response('ok')),
+        async (input) => (sent.push(input instanceof Request ? input.url : input.toString()), new Response('ok')),
         { maxBudgetWaitMs: 40_000 },
       );
       const error = await fetch('http://qonto.test/v2/organization').catch((e: unknown) => e);

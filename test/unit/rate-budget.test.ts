@@ -164,7 +164,7 @@ describe('RateBudget.wrap', () => {
     const wakes: (() => void)[] = [];
     const budget = new RateBudget(store, 'qonto', PARAMS, { sleep: () => new Promise<void>((resolve) => wakes.push(resolve)) });
     const sent: string[] = [];
-    const fetch = budget.wrap(async (input) => (sent.push(String(input)), new Response('ok')), { maxBudgetWaitMs: 40_000 });
+    const fetch = budget.wrap(async (input) => (sent.push(input instanceof Request ? input.url : input.toString()), new Response('ok')), { maxBudgetWaitMs: 40_000 });
     const all = Promise.all(['a', 'b', 'c', 'd', 'e'].map((p) => fetch(`http://qonto.test/${p}`)));
     await vi.waitFor(() => expect(wakes).toHaveLength(2));
     expect(store.reserveRate).toHaveBeenCalledTimes(2);
@@ -267,7 +267,7 @@ describe('RateBudget.lease', () => {
       new Promise<void>((resolve, reject) => {
         signals.push(signal);
         wakes.push(resolve);
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
       });
     return { wakes, signals, sleep };
   }
