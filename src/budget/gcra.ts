@@ -88,16 +88,21 @@ export function reserve(state: BudgetState, nowMs: number, permits: number, para
     // n permits at one instant conform when the last of them does: tat + (n − 1)·T − B·T ≤ t.
     startAt = Math.max(startAt, tat[i]! + (permits - 1) * w.intervalMs - w.toleranceMs);
   });
-  if (startAt - nowMs > maxWaitMs) return { retryAt: startAt };
+  // Written so NaN (a bad cap, a corrupt state) refuses instead of granting.
+  if (!(startAt - nowMs <= maxWaitMs)) return { retryAt: startAt };
   return {
     startAt,
     state: { ...state, tatMs: windows.map((w, i) => Math.max(tat[i]!, startAt) + permits * w.intervalMs) },
   };
 }
 
+/** The shortest hold a Retry-After gives: `Retry-After: 0` after a 429 still pauses the fleet. */
+export const MIN_RETRY_AFTER_HOLD_MS = 250;
+
 /**
  * A 429 to a request sent under `sentEpoch`: no slot starts before `nowMs + wait`. The wait is the
- * Retry-After (`waitMs`), or computed from the holds in a row with jitter. A 429 to a request sent
+ * Retry-After (`waitMs`) clamped to [MIN_RETRY_AFTER_HOLD_MS, computed.maxMs], so a Retry-After of a
+ * day cannot hold the fleet for a day (a non-finite one counts as absent), or computed from the holds in a row with jitter. A 429 to a request sent
  * before the last hold (`sentEpoch < holdEpoch`) is the same burst: it may lengthen the hold, and is
  * not another hold in a row. The epoch moves whenever the hold does, so sleeping reservations see it.
  * The budget restarts after it at its steady rate, burst spent (reserve() applies that).
@@ -112,7 +117,10 @@ export function hold(
 ): { state: BudgetState; holdMs: number } {
   const fresh = sentEpoch >= state.holdEpoch;
   const holdsInRow = fresh ? state.holdsInRow + 1 : Math.max(1, state.holdsInRow);
-  const wait = waitMs ?? backoffDelay(holdsInRow, computed.baseMs, computed.maxMs, random);
+  const wait =
+    waitMs !== null && Number.isFinite(waitMs)
+      ? Math.min(Math.max(waitMs, MIN_RETRY_AFTER_HOLD_MS), computed.maxMs)
+      : backoffDelay(holdsInRow, computed.baseMs, computed.maxMs, random);
   const holdUntilMs = Math.max(state.holdUntilMs, nowMs + wait);
   const moved = holdUntilMs > state.holdUntilMs;
   return {

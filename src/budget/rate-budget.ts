@@ -22,9 +22,13 @@ export const BUDGET_RECHECK_AFTER_MS = 100;
 /** The hold after a 429 without Retry-After: exponential in the holds in a row, capped (Qonto's
  * windows are 10 s and 10 min). */
 export const COMPUTED_HOLD = { baseMs: 10_000, maxMs: 600_000 } as const;
-/** Graph permits reserved per statement, and how long unused ones stay valid (the budget's slack). */
+/** Graph permits reserved per statement. */
 export const LEASE_BLOCK = 100;
-export const LEASE_VALID_MS = 1_000;
+/** How long a block's permits stay valid after its slot: half the budget's 1 s slack. The slot is
+ * known here only as "now + wait" read after the reservation's commit came back, so it lags the
+ * database's slot by that round trip, and a permit's request still has to reach Graph: the other
+ * half of the slack covers both. */
+export const LEASE_VALID_MS = 500;
 /** The refusal's code: the slot lay further away than the request may wait. */
 export const BUDGET_WAIT_CODE = 'budgetWait';
 
@@ -49,8 +53,17 @@ export interface RateBudgetOptions {
 }
 
 export interface BudgetLimits {
-  /** The longest a request may wait for its slot; beyond it, it is refused without reserving. */
+  /** The longest a request may wait for its slot; beyond it, it is refused without reserving. Finite. */
   maxBudgetWaitMs: number;
+}
+
+/** The cap of a client given none: the longest an activity may wait (a heartbeating one's). */
+export const DEFAULT_MAX_BUDGET_WAIT_MS = 20 * 60_000;
+
+/** A cap that is not a finite number would let requests through unmetered or wait for ever. */
+function finiteCap(maxWaitMs: number): number {
+  if (!Number.isFinite(maxWaitMs) || maxWaitMs < 0) throw new TypeError(`a rate budget wait cap must be a finite number of ms (got ${maxWaitMs})`);
+  return maxWaitMs;
 }
 
 /** The refusal: the request was not sent, and nothing was reserved. Retry after `retryAfterMs`. */
@@ -72,6 +85,23 @@ export interface PermitLease {
   take(signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit>;
   /** `fetch`, taking one permit before every request. */
   wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch;
+}
+
+/** A lease's block: granted, to be valid from `readyAt` (this process's clock), or refused. */
+type BlockReservation = { readyAt: number; waitMs: number; epoch: number } | { retryInMs: number };
+
+/** `promise`, or the signal's reason once it aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error as Error)),
+    );
+  });
 }
 
 const signalOf = (input: Parameters<typeof fetch>[0], init: RequestInit | undefined): AbortSignal | undefined =>
@@ -108,6 +138,7 @@ export class RateBudget {
    * slot is wasted capacity, never extra traffic).
    */
   async acquire(signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> {
+    finiteCap(maxWaitMs);
     const started = this.now();
     for (;;) {
       signal?.throwIfAborted();
@@ -136,7 +167,9 @@ export class RateBudget {
    */
   async answered(res: Response, permit: Permit): Promise<BudgetHold | null> {
     if (res.status === 429) {
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+      const parsed = parseRetryAfter(res.headers.get('retry-after'));
+      // 400 digits parse to Infinity: no usable Retry-After, the computed hold (the store clamps the rest).
+      const retryAfterMs = parsed !== undefined && Number.isFinite(parsed) ? parsed : undefined;
       this.statements++;
       const { holdMs, epoch } = await this.store.holdRate(this.name, retryAfterMs ?? null, permit.epoch, this.options.computedHold ?? COMPUTED_HOLD);
       const hold: BudgetHold = { holdMs, epoch, source: retryAfterMs === undefined ? 'computed' : 'retry_after' };
@@ -146,9 +179,10 @@ export class RateBudget {
       return hold;
     }
     if (res.ok && permit.epoch > this.clearedEpoch) {
-      this.clearedEpoch = permit.epoch;
       this.statements++;
       await this.store.clearRateHolds(this.name, permit.epoch);
+      // Only once it is done: a failed clear is tried again on the next success.
+      this.clearedEpoch = Math.max(this.clearedEpoch, permit.epoch);
     }
     return null;
   }
@@ -156,11 +190,17 @@ export class RateBudget {
   /** `fetch` through the budget: at most MAX_WAITING_RESERVATIONS reservations waiting at once; the
    * time in that line counts against `maxBudgetWaitMs` too. */
   wrap(fetch: typeof globalThis.fetch, limits: BudgetLimits): typeof globalThis.fetch {
+    finiteCap(limits.maxBudgetWaitMs);
     const waiting = new Semaphore(MAX_WAITING_RESERVATIONS);
     return async (input, init) => {
       const signal = signalOf(input, init);
       const started = this.now();
-      const release = await waiting.take(signal);
+      // The line for a place counts against the cap: past it, refused without reserving.
+      const release = await waiting.take(signal, limits.maxBudgetWaitMs);
+      if (release === null) {
+        observeBudgetRefusal(this.name);
+        throw budgetRefusal(this.name, limits.maxBudgetWaitMs);
+      }
       let permit: Permit;
       try {
         const queued = this.now() - started;
@@ -187,8 +227,43 @@ export class RateBudget {
     // A small budget's burst may be smaller than a block: a block never exceeds it.
     const n = Math.max(1, Math.min(blockSize, maxPermits(this.params)));
     let block: { left: number; validUntil: number; epoch: number } | null = null;
-    let reserving: Promise<unknown> | null = null;
+    /** The block being reserved, shared by every caller that needs one meanwhile. Each caller waits
+     * for it under its own cap and signal; the sleep until its slot answers to no caller's signal,
+     * only to `stop`, aborted when every caller waiting for it has left. */
+    interface Pending {
+      capMs: number;
+      reserved: Promise<BlockReservation>;
+      ready: Promise<void>;
+      waiters: number;
+      stop: AbortController;
+    }
+    let pending: Pending | null = null;
+    const reserveBlock = (capMs: number): Pending => {
+      const stop = new AbortController();
+      const reserved = (async (): Promise<BlockReservation> => {
+        this.statements++;
+        const r = await this.store.reserveRate(this.name, n, this.params, capMs);
+        return r.granted ? { readyAt: this.now() + r.waitMs, waitMs: r.waitMs, epoch: r.epoch } : { retryInMs: r.retryInMs };
+      })();
+      const ready = reserved.then(async (r) => {
+        if (!('readyAt' in r)) return;
+        if (r.waitMs > 0) {
+          await this.sleep(r.waitMs, stop.signal);
+          observeWait(this.name, 'budget', r.waitMs);
+        }
+        // From the slot, not from the wake: a late timer must not stretch the block.
+        block = { left: n, validUntil: r.readyAt + LEASE_VALID_MS, epoch: r.epoch };
+      });
+      const p: Pending = { capMs, reserved, ready, waiters: 0, stop };
+      // Settled either way (a caller may have left): the next caller reserves anew.
+      const done = () => {
+        if (pending === p) pending = null;
+      };
+      ready.then(done, done);
+      return p;
+    };
     const take = async (signal: AbortSignal | undefined, maxWaitMs: number): Promise<Permit> => {
+      finiteCap(maxWaitMs);
       const started = this.now();
       for (;;) {
         signal?.throwIfAborted();
@@ -196,38 +271,39 @@ export class RateBudget {
           block.left--;
           return { waitedMs: this.now() - started, epoch: block.epoch };
         }
-        if (reserving !== null) {
-          // Another request is reserving the next block: share it (or try again if that failed).
-          await reserving.catch(() => {});
-          continue;
-        }
         const left = Math.max(0, maxWaitMs - (this.now() - started));
-        const next = (async () => {
-          this.statements++;
-          const r = await this.store.reserveRate(this.name, n, this.params, left);
-          if (!r.granted) {
+        const p = pending ?? (pending = reserveBlock(left));
+        p.waiters++;
+        try {
+          const r = await untilAborted(p.reserved, signal);
+          if ('retryInMs' in r) {
+            // Refused under a shorter cap than ours: reserve again under our own.
+            if (p.capMs < left) continue;
             observeBudgetRefusal(this.name);
             throw budgetRefusal(this.name, r.retryInMs);
           }
-          if (r.waitMs > 0) {
-            await this.sleep(r.waitMs, signal);
-            observeWait(this.name, 'budget', r.waitMs);
+          const readyInMs = r.readyAt - this.now();
+          if (readyInMs > left) {
+            observeBudgetRefusal(this.name);
+            throw budgetRefusal(this.name, readyInMs);
           }
-          block = { left: n, validUntil: this.now() + LEASE_VALID_MS, epoch: r.epoch };
-        })();
-        reserving = next;
-        try {
-          await next;
+          await untilAborted(p.ready, signal).catch((error: unknown) => {
+            // The sleep was stopped (every earlier caller left): only our own abort ends our wait.
+            if (!p.stop.signal.aborted || signal?.aborted) throw error;
+          });
         } finally {
-          reserving = null;
+          if (--p.waiters === 0) p.stop.abort();
         }
       }
     };
     return {
       take,
-      wrap: (fetch, limits) => async (input, init) => {
-        await take(signalOf(input, init), limits.maxBudgetWaitMs);
-        return fetch(input, init);
+      wrap: (fetch, limits) => {
+        finiteCap(limits.maxBudgetWaitMs);
+        return async (input, init) => {
+          await take(signalOf(input, init), limits.maxBudgetWaitMs);
+          return fetch(input, init);
+        };
       },
     };
   }

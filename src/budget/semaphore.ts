@@ -9,28 +9,42 @@ export class Semaphore {
 
   constructor(private readonly size: number) {}
 
-  /** Waits for a place; the function returned gives it back (once). */
-  async take(signal?: AbortSignal): Promise<() => void> {
+  /** Waits for a place, at most `timeoutMs`; the function returned gives it back (once). Past the
+   * timeout it leaves the line holding nothing and resolves null. */
+  async take(signal?: AbortSignal, timeoutMs = Number.POSITIVE_INFINITY): Promise<(() => void) | null> {
     signal?.throwIfAborted();
     if (this.held < this.size) {
       this.held++;
       return this.releaser();
     }
-    await new Promise<void>((resolve, reject) => {
+    const granted = await new Promise<boolean>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const leave = () => {
+        this.line.splice(this.line.indexOf(waiter), 1);
+        signal?.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+      };
       const waiter = {
         grant: () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          clearTimeout(timer);
+          resolve(true);
         },
       };
       const onAbort = () => {
-        this.line.splice(this.line.indexOf(waiter), 1);
-        reject(signal!.reason);
+        leave();
+        reject(signal!.reason as Error);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          leave();
+          resolve(false);
+        }, Math.max(0, timeoutMs));
+      }
       this.line.push(waiter);
     });
-    return this.releaser();
+    return granted ? this.releaser() : null;
   }
 
   private releaser(): () => void {

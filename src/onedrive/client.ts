@@ -4,7 +4,7 @@
  * are retried inside (see graph-client.ts), a Retry-After beyond `maxRetryAfterMs` goes up. Every
  * request, to Graph and to upload URLs, passes the drive's back-off gate (src/http/backoff-gate.ts).
  */
-import type { PermitLease } from '../budget/rate-budget.js';
+import { DEFAULT_MAX_BUDGET_WAIT_MS, type PermitLease } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, RetryableError } from '../errors.js';
 import { BackoffGate } from '../http/backoff-gate.js';
 import type { RequestDeadlines } from '../http/deadlines.js';
@@ -42,10 +42,10 @@ export interface OneDriveClientOptions {
    */
   gate?: BackoffGate;
   /** Permits of the app-wide Graph budget (services.ts leases them per process): every request
-   * takes one ahead of the drive's gate. Default: none. */
+   * takes one once the drive's gate lets it through. Default: none. */
   permits?: PermitLease;
   /** The longest a request waits for its permit; beyond it the request is refused unsent with a 429
-   * RetryableError of code `budgetWait` (default: no cap). */
+   * RetryableError of code `budgetWait` (default: DEFAULT_MAX_BUDGET_WAIT_MS, 20 min). */
   maxBudgetWaitMs?: number;
 }
 
@@ -70,9 +70,12 @@ export class OneDriveClient {
   constructor(opts: OneDriveClientOptions) {
     const retry = meteredRetry('graph', { ...DEFAULT_RETRY, ...opts.retry, signal: undefined });
     // Metered inside the gate: what is counted is what was sent (the upload host's requests too).
-    const gated = (opts.gate ?? new BackoffGate()).wrap(meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines)), retry.maxRetryAfterMs, windowWaits('graph'));
-    // The app-wide permit first, then the drive's gate (a 429 from Graph is about one drive).
-    const fetchImpl = opts.permits ? opts.permits.wrap(gated, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : gated;
+    const sent = meteredFetch('graph', opts.fetch ?? outboundFetch(opts.deadlines));
+    // The drive's gate first, then the app-wide permit (a 429 from Graph is about one drive): a request
+    // held by the drive's window takes its permit once the window is over, so it does not arrive long
+    // after its permit's slot, and a closed drive spends no permits.
+    const permitted = opts.permits ? opts.permits.wrap(sent, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS }) : sent;
+    const fetchImpl = (opts.gate ?? new BackoffGate()).wrap(permitted, retry.maxRetryAfterMs, windowWaits('graph'));
     this.signal = opts.signal;
     this.graph = new GraphApi({ graphUrl: opts.graphUrl, getAccessToken: opts.getAccessToken, retry, fetch: fetchImpl });
     this.uploads = {

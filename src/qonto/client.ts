@@ -5,7 +5,7 @@
  * errors (errors.ts); transient ones are retried here with back-off before they go up.
  */
 import { z } from 'zod';
-import type { RateBudget } from '../budget/rate-budget.js';
+import { DEFAULT_MAX_BUDGET_WAIT_MS, type RateBudget } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, SyncError } from '../errors.js';
 import { isLoopbackHost } from '../http/address-guard.js';
 import { BackoffGate } from '../http/backoff-gate.js';
@@ -61,7 +61,7 @@ export interface QontoClientOptions {
    */
   budget?: RateBudget;
   /** The longest a request waits for its budget slot; beyond it the request is refused unsent with
-   * a 429 RetryableError of code `budgetWait` (default: no cap). */
+   * a 429 RetryableError of code `budgetWait` (default: DEFAULT_MAX_BUDGET_WAIT_MS, 20 min). */
   maxBudgetWaitMs?: number;
   /**
    * Origins whose download links are followed over http and at private addresses. Default: the
@@ -108,7 +108,7 @@ function queryString(params: QueryParams): string {
 export class QontoClient {
   private readonly baseUrl: string;
   private readonly retry: RetryOptions;
-  /** API requests: budget, then the gate. */
+  /** API requests: the gate, then the budget. */
   private readonly fetchImpl: typeof fetch;
   /** Downloads from the origins trusted for them: the gate only. */
   private readonly downloadFetch: typeof fetch;
@@ -119,16 +119,18 @@ export class QontoClient {
     this.retry = meteredRetry('qonto', { ...DEFAULT_RETRY, ...opts.retry });
     const gate = opts.gate ?? new BackoffGate();
     // Metered inside the gate: what is counted is what was sent, and the answer it got.
-    const metered = (inner: typeof fetch) => gate.wrap(meteredFetch('qonto', inner), this.retry.maxRetryAfterMs, windowWaits('qonto'));
-    this.downloadFetch = metered(opts.fetch ?? outboundFetch(opts.deadlines));
-    // The budget outside the gate: a request first gets its slot, then waits out any window the
-    // process's gate has open, so a 429 seen here holds back requests that already have a slot too.
-    this.fetchImpl = opts.budget ? opts.budget.wrap(this.downloadFetch, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? Number.POSITIVE_INFINITY }) : this.downloadFetch;
+    const gated = (inner: typeof fetch) => gate.wrap(inner, this.retry.maxRetryAfterMs, windowWaits('qonto'));
+    const sent = meteredFetch('qonto', opts.fetch ?? outboundFetch(opts.deadlines));
+    this.downloadFetch = gated(sent);
+    // The gate outside the budget: a request waits out any window the process's gate has open, and
+    // only then reserves its slot, so requests held by a window reach Qonto spaced by the budget
+    // when it opens, not all at once on slots that passed while they waited.
+    this.fetchImpl = opts.budget ? gated(opts.budget.wrap(sent, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS })) : this.downloadFetch;
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
       trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),
       // Links we are handed connect only to public addresses (a trusted origin uses fetchImpl).
-      publicFetch: metered(opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true })),
+      publicFetch: gated(meteredFetch('qonto', opts.fetch ?? outboundFetch(opts.deadlines, { publicOnly: true }))),
     };
   }
 

@@ -1,6 +1,8 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { KeyedQueue } from '../auth/keyed-queue.js';
-import { hold, reserve, type BudgetState } from '../budget/gcra.js';
+import { RetryableError } from '../errors.js';
+import { EMPTY_STATE, hold, reserve, type BudgetState } from '../budget/gcra.js';
+import { logger } from '../logger.js';
 import { now } from './rows.js';
 import type { Database, Dialect } from './schema.js';
 import { dbNowMs } from './sql-parts.js';
@@ -19,19 +21,39 @@ function shortestFirst(params: BudgetParams): BudgetParams {
   };
 }
 
-function toState(row: Pick<Row, 'tat_short_ms' | 'tat_long_ms' | 'hold_until_ms' | 'hold_epoch' | 'holds_in_row'>): BudgetState {
-  return {
-    tatMs: [Number(row.tat_short_ms), Number(row.tat_long_ms)],
-    holdUntilMs: Number(row.hold_until_ms),
-    holdEpoch: Number(row.hold_epoch),
-    holdsInRow: Number(row.holds_in_row),
-  };
+type StateColumns = Pick<Row, 'tat_short_ms' | 'tat_long_ms' | 'hold_until_ms' | 'hold_epoch' | 'holds_in_row'>;
+
+/** The row as GCRA state. A value that is not a finite number (a corrupt row: NaN or Infinity would
+ * be written back and switch the budget off, or hold it for ever) makes it a fresh state. */
+export function stateFromRow(name: string, row: StateColumns): BudgetState {
+  const values = [row.tat_short_ms, row.tat_long_ms, row.hold_until_ms, row.hold_epoch, row.holds_in_row].map(Number);
+  if (!values.every(Number.isFinite)) {
+    logger.warn({ budget: name, row }, 'The rate budget row holds a value that is not a finite number: it starts afresh');
+    return EMPTY_STATE;
+  }
+  const [tatShort, tatLong, holdUntilMs, holdEpoch, holdsInRow] = values as [number, number, number, number, number];
+  return { tatMs: [tatShort, tatLong], holdUntilMs, holdEpoch, holdsInRow };
 }
 
 /** better-sqlite3 is synchronous: a connection waiting for the write lock (busy_timeout) blocks the
  * whole event loop, so the connection of this process holding it could never commit. A process's
  * budget transactions on SQLite therefore run one at a time; other processes wait on busy_timeout. */
 const sqliteTurns = new KeyedQueue();
+
+/** Another process kept the SQLite file's write lock past busy_timeout: a short, retryable failure of
+ * this request (it was not sent), not a fault of the store. */
+export const STORE_BUSY_RETRY_MS = 1_000;
+
+function busyIsRetryable(error: unknown): never {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') {
+    throw new RetryableError('The rate budget could not take the SQLite write lock: another process holds it', {
+      code: 'storeBusy',
+      retryAfterMs: STORE_BUSY_RETRY_MS,
+      cause: error,
+    });
+  }
+  throw error;
+}
 
 /**
  * The fleet-wide rate budgets (docs/rate-budget.md): one row per service, changed by one short
@@ -43,7 +65,7 @@ const sqliteTurns = new KeyedQueue();
  */
 export function rateBudgetStatements(db: Kysely<Database>, dialect: Dialect): Pick<Store, 'reserveRate' | 'holdRate' | 'rateHold' | 'clearRateHolds'> {
   const postgres = dialect === 'postgres';
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => (postgres ? work() : sqliteTurns.run('sqlite', work));
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => (postgres ? work() : sqliteTurns.run('sqlite', () => work().catch(busyIsRetryable)));
 
   /** The row, locked for the transaction, and the database's time read after the lock was granted. */
   async function locked(trx: Transaction<Database>, name: string): Promise<{ state: BudgetState; nowMs: number }> {
@@ -55,7 +77,7 @@ export function rateBudgetStatements(db: Kysely<Database>, dialect: Dialect): Pi
       .$if(postgres, (q) => q.forUpdate())
       .executeTakeFirstOrThrow();
     const clock = await trx.selectNoFrom(dbNowMs(dialect).as('now_ms')).executeTakeFirstOrThrow();
-    return { state: toState(row), nowMs: Number(clock.now_ms) };
+    return { state: stateFromRow(name, row), nowMs: Number(clock.now_ms) };
   }
 
   async function write(trx: Transaction<Database>, name: string, state: BudgetState): Promise<void> {

@@ -942,6 +942,17 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
         expect((await other.reserveRate('qonto', 1, params, 1_000)).granted).toBe(false);
       });
 
+      it('a Retry-After of a week holds at most 10 min, an infinite one is computed, and the row stays usable', async () => {
+        const computed = { baseMs: 10_000, maxMs: 600_000 };
+        expect((await store.holdRate('qonto', 7 * DAY, 0, computed)).holdMs).toBeLessThanOrEqual(600_000);
+        const infinite = await store.holdRate('qonto', Number.POSITIVE_INFINITY, 1, computed);
+        expect(infinite.holdMs).toBeLessThanOrEqual(600_000);
+        const seen = await store.rateHold('qonto');
+        expect(seen.remainingMs).toBeGreaterThan(0);
+        expect(seen.remainingMs).toBeLessThanOrEqual(600_000);
+        expect(await store.reserveRate('qonto', 1, params, 600_000 + 5_000)).toMatchObject({ granted: true });
+      });
+
       it('counts holds in a row for fresh 429s only, and the first success after a hold clears them', async () => {
         // Computed holds double with every hold in a row: 1 ms, 2 ms, … so the 12th is 1–2 s.
         const computed = { baseMs: 1, maxMs: DAY };

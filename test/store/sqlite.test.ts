@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RateBudget } from '../../src/budget/rate-budget.js';
+import { RetryableError } from '../../src/errors.js';
 import { logger } from '../../src/logger.js';
 import { openSqliteStore, openSqliteStoreReady } from '../../src/store/sqlite.js';
 import { storeContract } from './contract.js';
@@ -29,7 +31,11 @@ describe('SQLite store', () => {
     const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, file, '300', String(startAt)], { cwd: join(import.meta.dirname, '../..') });
     const outputs = await Promise.all([run(), run()]);
     const elapsed = Date.now() - startAt;
-    const answers = outputs.flatMap(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number }));
+    const perChild = outputs.map(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number; at: number }));
+    // The two really raced: each reserved while the other was reserving.
+    const [a, b] = perChild.map((answers) => ({ first: answers[0]!.at, last: answers.at(-1)!.at }));
+    expect(Math.max(a!.first, b!.first)).toBeLessThan(Math.min(a!.last, b!.last));
+    const answers = perChild.flat();
     expect(answers).toHaveLength(600);
     expect(answers.every((a) => a.granted)).toBe(true);
     // 600 slots: the burst of 3, then 597 at T = 11 s / 17 apart, whoever reserved them.
@@ -37,6 +43,29 @@ describe('SQLite store', () => {
     const last = Math.max(...answers.map((a) => a.waitMs));
     expect(last).toBeLessThanOrEqual(597 * T + 5);
     expect(last).toBeGreaterThan(597 * T - elapsed - 5);
+  });
+
+  it('a budget request that gets no write lock within busy_timeout fails retryable, shortly, unsent', async () => {
+    const file = freshFile();
+    const store = await openSqliteStoreReady(file);
+    // Another process holds the write lock past busy_timeout (5 s).
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const sent: string[] = [];
+      const fetch = new RateBudget(store, 'qonto', { windows: [{ windowMs: 10_000, limit: 20 }] }).wrap(
+        async (input) => (sent.push(input instanceof Request ? input.url : input.toString()), new Response('ok')),
+        { maxBudgetWaitMs: 40_000 },
+      );
+      const error = await fetch('http://qonto.test/v2/organization').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error).toMatchObject({ code: 'storeBusy', retryAfterMs: 1_000 });
+      expect(sent).toEqual([]);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+    }
   });
 
   it('opens a file a newer release migrated (rollback), without migrating, and warns', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateBudget, isBudgetRefusal, type BudgetStore } from '../../src/budget/rate-budget.js';
+import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { OneDriveClient } from '../../src/onedrive/client.js';
 
 const DRIVE = { id: 'drive-1', driveType: 'personal', quota: { total: 100, used: 1, remaining: 99, deleted: 0, state: 'normal' } };
@@ -48,5 +49,29 @@ describe('OneDriveClient with the Graph budget', () => {
     expect(isBudgetRefusal(error)).toBe(true);
     expect(sent).toEqual([]);
     expect((error as { retryAfterMs?: number }).retryAfterMs).toBe(30_000);
+  });
+
+  it("takes its permit only once the drive's gate lets the request through", async () => {
+    const gate = new BackoffGate();
+    gate.hold(200);
+    const closedWhenReserved: number[] = [];
+    const store: BudgetStore = {
+      reserveRate: async () => (closedWhenReserved.push(gate.remaining()), { granted: true, waitMs: 0, epoch: 0 }),
+      holdRate: async () => ({ holdMs: 0, epoch: 0 }),
+      rateHold: async () => ({ epoch: 0, remainingMs: 0 }),
+      clearRateHolds: async () => {},
+    };
+    const permits = new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100_000 }] }).lease();
+    const client = new OneDriveClient({
+      graphUrl: 'http://graph.test/v1.0',
+      getAccessToken: async () => 'token',
+      permits,
+      gate,
+      maxBudgetWaitMs: 1_000,
+      retry: { attempts: 1 },
+      fetch: async () => Response.json(DRIVE),
+    });
+    await client.getDrive();
+    expect(closedWhenReserved).toEqual([0]);
   });
 });

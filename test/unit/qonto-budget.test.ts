@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { BudgetParams } from '../../src/store/types.js';
+import { EMPTY_STATE, emissionIntervals, reserve } from '../../src/budget/gcra.js';
 import { RateBudget, type BudgetStore } from '../../src/budget/rate-budget.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { attachmentBuffer } from '../../src/simulators/qonto/content.js';
@@ -62,5 +64,43 @@ describe('QontoClient with the fleet budget', () => {
     const other = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, budget: new RateBudget(store, 'qonto', params) });
     expect((await other.getOrganization()).id).toBe(sim.data.organization.id);
     expect(calls).toEqual({ reserveRate: 2, holdRate: 0 });
+  });
+
+  it("after a 429, requests queued behind the process's gate reach Qonto spaced by the budget, not in a burst when it opens", async () => {
+    const { sim } = await simulator();
+    sim.faults.add({ path: '/v2/organization' }, { kind: 'status', status: 429, retryAfterSec: 1 }, 1);
+    // The budget's GCRA on this process's clock, holds left out: only the process's gate keeps the
+    // requests back, and the budget alone spaces them.
+    const params: BudgetParams = { windows: [{ windowMs: 1_000, limit: 10 }], slackMs: 100 };
+    const [interval] = emissionIntervals(params);
+    let state = EMPTY_STATE;
+    const store: BudgetStore = {
+      reserveRate: async (_name, permits, p, maxWaitMs) => {
+        const now = performance.now();
+        const r = reserve(state, now, permits, p, maxWaitMs);
+        if ('retryAt' in r) return { granted: false, retryInMs: r.retryAt - now };
+        state = r.state;
+        return { granted: true, waitMs: r.startAt - now, epoch: 0 };
+      },
+      holdRate: async () => ({ holdMs: 0, epoch: 0 }),
+      rateHold: async () => ({ epoch: 0, remainingMs: 0 }),
+      clearRateHolds: async () => {},
+    };
+    const arrivals: number[] = [];
+    const qonto = new QontoClient({
+      baseUrl: sim.url,
+      auth: { kind: 'apiKey', ...KEY },
+      budget: new RateBudget(store, 'qonto', params),
+      maxBudgetWaitMs: 60_000,
+      retry: { attempts: 1 },
+      fetch: (input, init) => (arrivals.push(performance.now()), fetch(input, init)),
+    });
+    await expect(qonto.getOrganization()).rejects.toMatchObject({ status: 429 });
+    arrivals.length = 0;
+    await Promise.all(Array.from({ length: 8 }, () => qonto.getOrganization()));
+    // Burst 1: two may go at once, and any third comes an interval (137.5 ms) after the first of them.
+    // Asserted at half of it, so a loaded machine's late timers do not count; a burst is ~1 ms.
+    arrivals.sort((a, b) => a - b);
+    for (let i = 2; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 2]!).toBeGreaterThanOrEqual(interval! / 2);
   });
 });

@@ -125,6 +125,14 @@ describe('RateBudget.answered', () => {
     expect(store.holdRate).toHaveBeenLastCalledWith('qonto', null, 5, { baseMs: 3_000, maxMs: 60_000 });
   });
 
+  it('a Retry-After of 400 digits (Infinity) counts as absent: the computed hold', async () => {
+    const store = fakeStore([]);
+    const onHold = vi.fn();
+    await new RateBudget(store, 'qonto', PARAMS, { onHold }).answered(res(429, { 'retry-after': '9'.repeat(400) }), { waitedMs: 0, epoch: 0 });
+    expect(store.holdRate).toHaveBeenLastCalledWith('qonto', null, 0, COMPUTED_HOLD);
+    expect(onHold.mock.calls[0]![0].source).toBe('computed');
+  });
+
   it('clears the holds in a row on the first success after a hold, once per epoch', async () => {
     const store = fakeStore([]);
     const budget = new RateBudget(store, 'qonto', PARAMS);
@@ -138,13 +146,25 @@ describe('RateBudget.answered', () => {
   });
 });
 
+describe('RateBudget.answered, when the store fails', () => {
+  it('a clear of the holds in a row that failed is tried again on the next success', async () => {
+    const store = fakeStore([]);
+    store.clearRateHolds.mockRejectedValueOnce(new Error('database away'));
+    const budget = new RateBudget(store, 'qonto', PARAMS);
+    const ok = { waitedMs: 0, epoch: 2 };
+    await expect(budget.answered(new Response(null, { status: 200 }), ok)).rejects.toThrow('database away');
+    await budget.answered(new Response(null, { status: 200 }), ok);
+    expect(store.clearRateHolds).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('RateBudget.wrap', () => {
   it(`keeps at most ${MAX_WAITING_RESERVATIONS} reservations waiting; the others queue unreserved`, async () => {
     const store = fakeStore(Array.from({ length: 5 }, () => granted(50)));
     const wakes: (() => void)[] = [];
     const budget = new RateBudget(store, 'qonto', PARAMS, { sleep: () => new Promise<void>((resolve) => wakes.push(resolve)) });
     const sent: string[] = [];
-    const fetch = budget.wrap(async (input) => (sent.push(String(input)), new Response('ok')), { maxBudgetWaitMs: 40_000 });
+    const fetch = budget.wrap(async (input) => (sent.push(input instanceof Request ? input.url : input.toString()), new Response('ok')), { maxBudgetWaitMs: 40_000 });
     const all = Promise.all(['a', 'b', 'c', 'd', 'e'].map((p) => fetch(`http://qonto.test/${p}`)));
     await vi.waitFor(() => expect(wakes).toHaveLength(2));
     expect(store.reserveRate).toHaveBeenCalledTimes(2);
@@ -157,6 +177,30 @@ describe('RateBudget.wrap', () => {
     }
     await all;
     expect(store.reserveRate).toHaveBeenCalledTimes(5);
+  });
+
+  it('needs a finite cap: a missing one (NaN) or Infinity is a programming error, not an unmetered request', async () => {
+    const store = fakeStore([granted(0)]);
+    const budget = new RateBudget(store, 'qonto', PARAMS, fakeTime());
+    expect(() => budget.wrap(async () => new Response('ok'), {} as { maxBudgetWaitMs: number })).toThrow(TypeError);
+    expect(() => budget.wrap(async () => new Response('ok'), { maxBudgetWaitMs: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    await expect(budget.acquire(undefined, Number.NaN)).rejects.toThrow(TypeError);
+    expect(() => budget.lease().wrap(async () => new Response('ok'), {} as { maxBudgetWaitMs: number })).toThrow(TypeError);
+    expect(store.reserveRate).not.toHaveBeenCalled();
+  });
+
+  it('a request queued for a reservation place longer than its cap is refused, unreserved and unsent', async () => {
+    const store = fakeStore([granted(60_000), granted(60_000)]);
+    // The two places sleep for ever (their slots are far away); a third request waits in line.
+    const budget = new RateBudget(store, 'qonto', PARAMS, { sleep: () => new Promise<void>(() => {}) });
+    const inner = vi.fn(async () => new Response('ok'));
+    const fetch = budget.wrap(inner, { maxBudgetWaitMs: 30 });
+    void fetch('http://qonto.test/a');
+    void fetch('http://qonto.test/b');
+    await vi.waitFor(() => expect(store.reserveRate).toHaveBeenCalledTimes(2));
+    await expect(fetch('http://qonto.test/c')).rejects.toMatchObject({ code: 'budgetWait' });
+    expect(store.reserveRate).toHaveBeenCalledTimes(2);
+    expect(inner).not.toHaveBeenCalled();
   });
 
   it('a refused request is not sent', async () => {
@@ -179,7 +223,7 @@ describe('RateBudget.wrap', () => {
 });
 
 describe('RateBudget.lease', () => {
-  it('takes permits from blocks of n, one reservation per block; unused ones expire after 1 s', async () => {
+  it('takes permits from blocks of n, one reservation per block; unused ones expire after half the 1 s slack', async () => {
     const store = fakeStore([granted(0), granted(0), granted(0), granted(0)]);
     const time = fakeTime();
     const lease = new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100_000 }] }, time).lease(100);
@@ -188,9 +232,24 @@ describe('RateBudget.lease', () => {
     expect(store.reserveRate.mock.calls.every(([, permits]) => permits === 100)).toBe(true);
     await lease.take(undefined, 40_000); // 51 of the third block left
     expect(store.reserveRate).toHaveBeenCalledTimes(3);
-    time.advance(1_000);
+    time.advance(499);
+    await lease.take(undefined, 40_000);
+    expect(store.reserveRate).toHaveBeenCalledTimes(3);
+    time.advance(1);
     await lease.take(undefined, 40_000);
     expect(store.reserveRate).toHaveBeenCalledTimes(4);
+  });
+
+  it("a block's permits count from its slot, not from a late wake", async () => {
+    const store = fakeStore([granted(2_000), granted(0)]);
+    let clock = 0;
+    // The timer fires 400 ms late.
+    const sleep = async (ms: number) => void (clock += ms + 400);
+    const lease = new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100_000 }] }, { sleep, now: () => clock }).lease(100);
+    await lease.take(undefined, 40_000);
+    clock += 100; // 500 ms after the slot
+    await lease.take(undefined, 40_000);
+    expect(store.reserveRate).toHaveBeenCalledTimes(2);
   });
 
   it('takes smaller blocks when the budget\'s burst is smaller than a block', async () => {
@@ -198,5 +257,73 @@ describe('RateBudget.lease', () => {
     // 100 per 10 s: a burst of 10, so blocks of 11.
     await new RateBudget(store, 'graph', { windows: [{ windowMs: 10_000, limit: 100 }] }, fakeTime()).lease(100).take(undefined, 40_000);
     expect(store.reserveRate.mock.calls[0]![1]).toBe(11);
+  });
+
+  /** A sleep that waits until the test wakes it, or its signal aborts. */
+  function heldSleep() {
+    const wakes: (() => void)[] = [];
+    const signals: (AbortSignal | undefined)[] = [];
+    const sleep = (_ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        signals.push(signal);
+        wakes.push(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      });
+    return { wakes, signals, sleep };
+  }
+  const GRAPH: BudgetParams = { windows: [{ windowMs: 10_000, limit: 100_000 }] };
+
+  it('a caller joining a block further away than its own cap is refused at once, not held for the block', async () => {
+    const store = fakeStore([granted(20 * 60_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const patient = lease.take(undefined, 30 * 60_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    await expect(lease.take(undefined, 40_000)).rejects.toMatchObject({ code: 'budgetWait' });
+    time.wakes[0]!();
+    await expect(patient).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate).toHaveBeenCalledTimes(1);
+  });
+
+  it("a caller's abort ends its own wait only: the block still comes for the others", async () => {
+    const store = fakeStore([granted(5_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const first = new AbortController();
+    const reserver = lease.take(first.signal, 40_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    const joiner = new AbortController();
+    const joined = lease.take(joiner.signal, 40_000);
+    const other = lease.take(undefined, 40_000);
+    first.abort(new Error('first gone'));
+    joiner.abort(new Error('joiner gone'));
+    await expect(reserver).rejects.toThrow('first gone');
+    await expect(joined).rejects.toThrow('joiner gone');
+    time.wakes[0]!();
+    await expect(other).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refusal under the first caller\'s short cap does not refuse a joiner that may wait longer', async () => {
+    const store = fakeStore([{ granted: false, retryInMs: 30_000 }, granted(30_000)]);
+    const time = heldSleep();
+    const lease = new RateBudget(store, 'graph', GRAPH, { sleep: time.sleep, now: () => 0 }).lease(100);
+    const short = lease.take(undefined, 1_000);
+    const long = lease.take(undefined, 60_000);
+    await expect(short).rejects.toMatchObject({ code: 'budgetWait' });
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    time.wakes[0]!();
+    await expect(long).resolves.toMatchObject({ epoch: 0 });
+    expect(store.reserveRate.mock.calls.map((c) => c[3])).toEqual([1_000, 60_000]);
+  });
+
+  it('acquire ends its sleep when its signal aborts', async () => {
+    const store = fakeStore([granted(5_000)]);
+    const time = heldSleep();
+    const abort = new AbortController();
+    const waiting = new RateBudget(store, 'qonto', PARAMS, { sleep: time.sleep, now: () => 0 }).acquire(abort.signal, 40_000);
+    await vi.waitFor(() => expect(time.wakes).toHaveLength(1));
+    abort.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
   });
 });
