@@ -19,6 +19,7 @@
  *   BENCH_FLEET_NEW_SHARE=0.1              share of organizations with 1–3 new receipts on the measured day
  *   BENCH_FLEET_LATENCY_MS=30              added by the simulators before every answer
  *   BENCH_FLEET_SEED=42
+ *   BENCH_FLEET_WAVE_MARGIN=1.4            the wave's minute: now + margin × the budget's time for the estimated backfill + 2 min
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -62,6 +63,7 @@ const SPREAD_MINUTES = Number(env.BENCH_FLEET_SPREAD_MINUTES ?? 2);
 const NEW_SHARE = Number(env.BENCH_FLEET_NEW_SHARE ?? 0.1);
 const LATENCY_MS = Number(env.BENCH_FLEET_LATENCY_MS ?? 30);
 const SEED = Number(env.BENCH_FLEET_SEED ?? 42);
+const WAVE_MARGIN = Number(env.BENCH_FLEET_WAVE_MARGIN ?? 1.4);
 
 const ZONE = 'Etc/UTC';
 const SYNC_FROM = '2015-01-01';
@@ -283,7 +285,7 @@ async function main(): Promise<void> {
     const lookupsPerReceipt = MIGRATION_NAMES.includes('0014_download_links') ? 0 : (WORKERS - 1) / WORKERS;
     const estimate = estimatedBackfillRequests(tenants, lookupsPerReceipt);
     const startMs = Date.now();
-    const waveAtMs = Math.ceil((startMs + 1.4 * boundSeconds(estimate, budget) * 1000 + 120_000) / 60_000) * 60_000;
+    const waveAtMs = Math.ceil((startMs + WAVE_MARGIN * boundSeconds(estimate, budget) * 1000 + 120_000) / 60_000) * 60_000;
     const syncTime = new Date(waveAtMs).toISOString().slice(11, 16);
     const { hour, minute } = parseSyncTime(syncTime);
     const spread = { syncSpreadMinutes: SPREAD_MINUTES };
@@ -407,7 +409,7 @@ async function main(): Promise<void> {
       qontoConnections: h.sims.qonto.connections(),
       settingsLeftOut: unknown,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, spreadMinutes: SPREAD_MINUTES, newShare: NEW_SHARE, latencyMs: LATENCY_MS, seed: SEED, syncTime, workerRuntime: WORKER_RUNTIME },
+      settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, spreadMinutes: SPREAD_MINUTES, newShare: NEW_SHARE, latencyMs: LATENCY_MS, seed: SEED, waveMargin: WAVE_MARGIN, syncTime, workerRuntime: WORKER_RUNTIME },
     };
     const file = writeResult(result);
     console.log(JSON.stringify(result, null, 2));
