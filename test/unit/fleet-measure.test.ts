@@ -12,6 +12,7 @@ import {
   runFailures,
   waveExecution,
 } from '../../bench/fleet-measure.js';
+import { estimatedBackfillRequests, type FleetTenant } from '../../bench/fleet-seed.js';
 import { bursts, emissionIntervals } from '../../src/budget/gcra.js';
 
 describe('fleet benchmark arithmetic', () => {
@@ -116,5 +117,14 @@ describe('fleet benchmark arithmetic', () => {
     const line = phaseLine('wave', { requests: 248, seconds: 106.85, boundSeconds: 55.11, ratio: 0.516, burstAdjustedRatio: 0.48, peakPer10s: 40, peakPer10min: 248, qonto429: 0 }, ', lateness p99 4.51 s');
     expect(line).toBe('wave: 248 requests in 106.85 s, bound 55.11 s, ratio 0.516 (burst-adjusted 0.48), peaks 40/10 s 248/10 min, 0 × 429, lateness p99 4.51 s');
     expect(line).not.toContain('\n');
+  });
+});
+
+describe("the fleet benchmark's backfill estimate", () => {
+  it('counts the organization, the membership the alerts learn their contact from, and one page per 100 transactions of each account', () => {
+    const tenant = (transactionsPerAccount: number[]) => ({ transactionsPerAccount }) as unknown as FleetTenant;
+    // 2 + 1 page; 2 + (1 + 2) pages, with no look-ups; then half a look-up per receipt (rounded up).
+    expect(estimatedBackfillRequests([tenant([0]), tenant([20, 150])], 0)).toBe(3 + 5);
+    expect(estimatedBackfillRequests([tenant([3])], 0.5)).toBe(3 + 2);
   });
 });
