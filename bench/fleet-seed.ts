@@ -92,12 +92,13 @@ export function addNewReceipts(tenants: FleetTenant[], share: number, seed: numb
   return added;
 }
 
-/** Qonto API requests a backfill of the fleet needs: the organization, one listing page (100
- * transactions) per account, and `lookupsPerReceipt` attachment look-ups per receipt. */
+/** Qonto API requests a backfill of the fleet needs: the organization, the owner's membership (the
+ * alerts learn their contact from it once, in OAuth mode), one listing page (100 transactions) per
+ * account, and `lookupsPerReceipt` attachment look-ups per receipt. */
 export function estimatedBackfillRequests(tenants: FleetTenant[], lookupsPerReceipt: number): number {
   return tenants.reduce((n, t) => {
     const pages = t.transactionsPerAccount.reduce((p, tx) => p + Math.max(1, Math.ceil(tx / 100)), 0);
     const receipts = t.transactionsPerAccount.reduce((a, b) => a + b, 0);
-    return n + 1 + pages + Math.ceil(receipts * lookupsPerReceipt);
+    return n + 2 + pages + Math.ceil(receipts * lookupsPerReceipt);
   }, 0);
 }

@@ -19,6 +19,7 @@
  *   BENCH_FLEET_NEW_SHARE=0.1              share of organizations with 1–3 new receipts on the measured day
  *   BENCH_FLEET_LATENCY_MS=30              added by the simulators before every answer
  *   BENCH_FLEET_SEED=42
+ *   BENCH_FLEET_WAVE_MARGIN=1.4            the wave's minute: now + margin × the budget's time for the estimated backfill + 2 min
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -38,7 +39,19 @@ import { dataConverter, freePort, startHarness, type Harness } from '../test/sup
 import { spawnProduct, type ProductProcess } from '../test/support/worker-process.js';
 import { WORKER_RUNTIME, WorkerMemory } from './archive.js';
 import { addNewReceipts, connectFleet, estimatedBackfillRequests, seedFleet, type FleetTenant } from './fleet-seed.js';
-import { boundSeconds, driveTally, metricSum, peakInWindow, percentile } from './fleet-measure.js';
+import {
+  boundSeconds,
+  burstAdjustedBoundSeconds,
+  driveTally,
+  dueTime,
+  metricSum,
+  peakInWindow,
+  peaksBetween,
+  percentile,
+  phaseLine,
+  runFailures,
+  waveExecution,
+} from './fleet-measure.js';
 import { openDatabase } from './webhooks.js';
 
 const env = process.env;
@@ -50,6 +63,7 @@ const SPREAD_MINUTES = Number(env.BENCH_FLEET_SPREAD_MINUTES ?? 2);
 const NEW_SHARE = Number(env.BENCH_FLEET_NEW_SHARE ?? 0.1);
 const LATENCY_MS = Number(env.BENCH_FLEET_LATENCY_MS ?? 30);
 const SEED = Number(env.BENCH_FLEET_SEED ?? 42);
+const WAVE_MARGIN = Number(env.BENCH_FLEET_WAVE_MARGIN ?? 1.4);
 
 const ZONE = 'Etc/UTC';
 const SYNC_FROM = '2015-01-01';
@@ -147,15 +161,26 @@ function phaseTraffic(arrivals: readonly number[], fromMs: number, toMs: number,
   const times = arrivals.filter((t) => t >= fromMs && t <= toMs);
   const seconds = (toMs - fromMs) / 1000;
   const bound = boundSeconds(times.length, budget);
+  const burstAdjusted = burstAdjustedBoundSeconds(times.length, { windows: budget });
   return {
     requests: times.length,
     seconds: round(seconds),
     boundSeconds: round(bound),
     ratio: round(bound / seconds, 3),
+    burstAdjustedBoundSeconds: round(burstAdjusted),
+    burstAdjustedRatio: round(burstAdjusted / seconds, 3),
     qonto429,
     peakPer10s: peakInWindow(times, TEN_S),
     peakPer10min: peakInWindow(times, TEN_MIN),
   };
+}
+
+/** Writes the result to bench/results/fleet-<date>.json; returns the file's path. */
+function writeResult(result: { date: string } & Record<string, unknown>): string {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/fleet-${result.date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
 }
 
 async function scrape(port: number): Promise<string> {
@@ -260,7 +285,7 @@ async function main(): Promise<void> {
     const lookupsPerReceipt = MIGRATION_NAMES.includes('0014_download_links') ? 0 : (WORKERS - 1) / WORKERS;
     const estimate = estimatedBackfillRequests(tenants, lookupsPerReceipt);
     const startMs = Date.now();
-    const waveAtMs = Math.ceil((startMs + 1.4 * boundSeconds(estimate, budget) * 1000 + 120_000) / 60_000) * 60_000;
+    const waveAtMs = Math.ceil((startMs + WAVE_MARGIN * boundSeconds(estimate, budget) * 1000 + 120_000) / 60_000) * 60_000;
     const syncTime = new Date(waveAtMs).toISOString().slice(11, 16);
     const { hour, minute } = parseSyncTime(syncTime);
     const spread = { syncSpreadMinutes: SPREAD_MINUTES };
@@ -279,10 +304,22 @@ async function main(): Promise<void> {
       }),
     );
     const workflowIds = tenants.map((t) => workflowIdFor(t.integrationId));
-    const backfills = await waitForExecutions(client, taskQueue, workflowIds, (_, list) => list[0], Number.POSITIVE_INFINITY);
-    const backfillEnd = Math.max(...[...backfills.values()].map((e) => e.closeMs));
+    // SYNC_TIME is in each workflow's start input and carried across continue-as-new, so the wave's
+    // time cannot move once the backfill runs. A backfill not over by the first due time has run into
+    // the wave: the run stops there, failed, instead of waiting for a wave that cannot be measured.
+    const firstPlannedDue = Math.min(...dues.values());
+    const backfills = await waitForExecutions(client, taskQueue, workflowIds, (_, list) => list[0], firstPlannedDue);
+    const backfillEnd = backfills.size === 0 ? Date.now() : Math.max(...[...backfills.values()].map((e) => e.closeMs));
     const backfill = phaseTraffic(arrivals, backfillStart, backfillEnd, budget, h.sims.qonto.rateLimited() - backfill429);
     log(`backfill: ${JSON.stringify(backfill)}`);
+    if (backfills.size < INTEGRATIONS || backfillEnd >= firstPlannedDue) {
+      const failures = [`the wave overlaps the backfill: ${INTEGRATIONS - backfills.size} backfill(s) still running at the first due time`];
+      const file = writeResult({ date: new Date().toISOString(), integrations: INTEGRATIONS, workers: WORKERS, failures, backfill, budget: budgetLimit, waveOverlapsBackfill: true, estimatedBackfillRequests: estimate, settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, syncTime } });
+      log(phaseLine('backfill (cut at the first due time)', backfill, `, ${backfills.size}/${INTEGRATIONS} done`));
+      log(`FAILED: ${failures.join('; ')} (${file})`);
+      process.exitCode = 1;
+      return;
+    }
 
     // The backfill's outcome and the due times, from the workflows themselves: one status query each, once.
     const views = await inParallel(tenants, (t) => client.workflow.getHandle(workflowIdFor(t.integrationId)).query(statusQuery).catch(() => null));
@@ -291,15 +328,20 @@ async function main(): Promise<void> {
       const outcome = v?.lastRun?.outcome ?? 'none';
       backfillOutcomes[outcome] = (backfillOutcomes[outcome] ?? 0) + 1;
     }
+    const backfillNotCompleted = views.filter((v) => v?.lastRun?.outcome !== 'completed').length;
     // The product's nextDailyRun must agree with the time each workflow planned; lateness is measured
-    // from the workflow's own time, so a disagreement shows here and does not skew it.
+    // from the workflow's own time, so a disagreement shows here and does not skew it. After a backfill
+    // that did not complete, nextRunAt is its retry time, not the wave's: the daily time stands (and the
+    // run fails, below).
     const dueMismatches = tenants.flatMap((t, i) => {
-      const nextRunAt = views[i]?.nextRunAt ?? null;
-      const planned = nextRunAt === null ? null : Date.parse(nextRunAt);
+      const v = views[i];
       const computed = dues.get(t.integrationId)!;
-      if (planned !== null) dues.set(t.integrationId, planned);
-      return planned === computed ? [] : [{ id: t.integrationId, computed: new Date(computed).toISOString(), nextRunAt }];
+      if (v?.lastRun?.outcome !== 'completed') return [];
+      const nextRunAt = v.nextRunAt ?? null;
+      dues.set(t.integrationId, dueTime(computed, { outcome: v.lastRun.outcome, nextRunAt }));
+      return nextRunAt !== null && Date.parse(nextRunAt) === computed ? [] : [{ id: t.integrationId, computed: new Date(computed).toISOString(), nextRunAt }];
     });
+    if (backfillNotCompleted > 0) log(`${backfillNotCompleted} backfill(s) did not complete: ${JSON.stringify(backfillOutcomes)}`);
     if (dueMismatches.length > 0) log(`${dueMismatches.length} due times differ from the workflows' nextRunAt, e.g. ${JSON.stringify(dueMismatches.slice(0, 2))}`);
 
     const waveOverlapsBackfill = backfillEnd >= Math.min(...dues.values());
@@ -315,11 +357,13 @@ async function main(): Promise<void> {
       taskQueue,
       workflowIds,
       // The execution that slept until the wave and ran it (whatever offset the workflow applied).
-      (id, list) => list.find((e) => e !== backfills.get(id) && e.closeMs >= waveAtMs),
+      (id, list) => waveExecution(list, backfills.get(id), waveAtMs),
       lastDue + WAVE_GIVE_UP_MS,
     );
     const waveEnd = Math.max(...[...waves.values()].map((e) => e.closeMs));
     const wave = phaseTraffic(arrivals, firstDue, waveEnd, budget, h.sims.qonto.rateLimited() - wave429);
+    // Per phase alone misses a window spanning the backfill's end and the wave's start.
+    const overall = peaksBetween(arrivals, backfillStart, waveEnd);
     const lateness = tenants.flatMap((t) => {
       const e = waves.get(workflowIdFor(t.integrationId));
       return e ? [(e.closeMs - dues.get(t.integrationId)!) / 1000] : [];
@@ -334,7 +378,10 @@ async function main(): Promise<void> {
       integrations: INTEGRATIONS,
       workers: WORKERS,
       qontoLimit,
+      failures: runFailures({ integrations: INTEGRATIONS, backfillOutcomes, waveOverlapsBackfill, waveCompleted: waves.size }),
       backfill,
+      peakPer10sOverall: overall.per10s,
+      peakPer10minOverall: overall.per10min,
       wave: {
         ...wave,
         latenessP50s: round(percentile(lateness, 50)),
@@ -355,20 +402,32 @@ async function main(): Promise<void> {
       evictions: workersSum(texts, 'temporal_sticky_cache_total_forced_eviction', 'temporal_sticky_cache_total_forced_eviction_total'),
       waveOverlapsBackfill,
       backfillOutcomes,
+      backfillNotCompleted,
       dueTimes: { checked: tenants.length, mismatches: dueMismatches.length, examples: dueMismatches.slice(0, 3) },
       newReceipts,
       estimatedBackfillRequests: estimate,
       qontoConnections: h.sims.qonto.connections(),
       settingsLeftOut: unknown,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, spreadMinutes: SPREAD_MINUTES, newShare: NEW_SHARE, latencyMs: LATENCY_MS, seed: SEED, syncTime, workerRuntime: WORKER_RUNTIME },
+      settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, spreadMinutes: SPREAD_MINUTES, newShare: NEW_SHARE, latencyMs: LATENCY_MS, seed: SEED, waveMargin: WAVE_MARGIN, syncTime, workerRuntime: WORKER_RUNTIME },
     };
-    mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/fleet-${result.date.replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const file = writeResult(result);
     console.log(JSON.stringify(result, null, 2));
     log(`written ${file}`);
-    if (waveOverlapsBackfill || waves.size < INTEGRATIONS) process.exitCode = 1;
+    log(phaseLine('backfill', backfill, `, outcomes ${JSON.stringify(backfillOutcomes)}`));
+    log(
+      phaseLine(
+        'wave',
+        wave,
+        `, lateness p50/p99 ${result.wave.latenessP50s}/${result.wave.latenessP99s} s, ${result.wave.completed}/${INTEGRATIONS} done, ${failures.failed} failed activities`,
+      ),
+    );
+    log(`overall (backfill start → wave end): peaks ${overall.per10s}/10 s ${overall.per10min}/10 min (budget ${budgetLimit.per10s}/${budgetLimit.per10min})`);
+    log(`lost ${tally.lost}, duplicated ${tally.duplicated}, worker peak RSS ${result.workerRssMb.join('/')} MB, budget refusals ${result.budgetRefusals}`);
+    if (result.failures.length > 0) {
+      log(`FAILED: ${result.failures.join('; ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     for (const w of workers) await w.process.terminate();
     await h?.close();

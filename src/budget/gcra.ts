@@ -52,6 +52,11 @@ export function emissionIntervals(params: BudgetParams): number[] {
   return windowsOf(params).map((w) => w.intervalMs);
 }
 
+/** Burst B of each window (requests an idle budget lets through at once, beyond the first), in `params.windows` order. */
+export function bursts(params: BudgetParams): number[] {
+  return windowsOf(params).map((w) => w.burst);
+}
+
 /** The most permits one reservation may take at once: a block must fit every window's burst. */
 export function maxPermits(params: BudgetParams): number {
   return Math.min(...windowsOf(params).map((w) => w.burst + 1));
