@@ -97,11 +97,14 @@ export function runFailures(r: {
   backfillOutcomes: Readonly<Record<string, number>>;
   waveOverlapsBackfill: boolean;
   waveCompleted: number;
+  /** The measured day's receipts went in after the first due time: runs before it miss them. */
+  newReceiptsLate?: boolean;
 }): string[] {
   const failures: string[] = [];
   const notCompleted = Object.entries(r.backfillOutcomes).filter(([outcome]) => outcome !== 'completed').reduce((n, [, count]) => n + count, 0);
   if (notCompleted > 0) failures.push(`${notCompleted} backfill(s) not completed`);
   if (r.waveOverlapsBackfill) failures.push('the wave overlaps the backfill');
+  if (r.newReceiptsLate) failures.push('the new receipts went in after the first due time');
   if (r.waveCompleted < r.integrations) failures.push(`${r.integrations - r.waveCompleted} integration(s) without a wave execution`);
   return failures;
 }

@@ -111,6 +111,7 @@ describe('fleet benchmark arithmetic', () => {
     expect(runFailures(ok)).toEqual([]);
     expect(runFailures({ ...ok, backfillOutcomes: { completed: 1, failed: 1, none: 1 } })).toEqual(['2 backfill(s) not completed']);
     expect(runFailures({ ...ok, waveOverlapsBackfill: true, waveCompleted: 2 })).toEqual(['the wave overlaps the backfill', '1 integration(s) without a wave execution']);
+    expect(runFailures({ ...ok, newReceiptsLate: true })).toEqual(['the new receipts went in after the first due time']);
   });
 
   it("prints a phase's key figures on one line", () => {
