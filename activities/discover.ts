@@ -54,7 +54,7 @@ export function discoveredReceipt(
   timeZone: string,
 ): DiscoveredReceipt {
   const receipt = placeReceipt(account, tx, attachment, timeZone);
-  return deps.sealer ? { ...receipt, downloadLink: sealLink(deps.sealer, integrationId, attachment.url) } : receipt;
+  return deps.sealer ? { ...receipt, downloadLink: sealLink(deps.sealer, integrationId, attachment.id, attachment.url) } : receipt;
 }
 
 /** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
