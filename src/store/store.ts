@@ -187,7 +187,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
                   state: 'pending',
                   seq,
                   download_link: r.downloadLink ?? null,
-                  download_link_at: r.downloadLink === undefined ? null : at,
+                  download_link_at: r.downloadLinkAt ?? null,
                   updated_at: at,
                 })),
               )

@@ -218,13 +218,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
     });
 
-    it("keeps a new receipt's sealed download link with the time it was seen; a known receipt keeps its own", async () => {
-      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1') }, receipt('b')]);
+    it("keeps a new receipt's sealed download link with the time it was fetched; a known receipt keeps its own", async () => {
+      const fetchedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1'), downloadLinkAt: fetchedAt }, receipt('b')]);
       const a = await store.getEntry('i1', 'a');
       expect(a?.downloadLink).toEqual(Buffer.from('sealed-1'));
-      expect(Date.parse(a!.downloadLinkAt!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(a?.downloadLinkAt).toBe(fetchedAt);
       expect(await store.getEntry('i1', 'b')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
-      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2') }]);
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2'), downloadLinkAt: new Date().toISOString() }]);
       expect((await store.getEntry('i1', 'a'))?.downloadLink).toEqual(Buffer.from('sealed-1'));
       await store.updateEntries('i1', [{ attachmentId: 'a', patch: { state: 'uploaded', downloadLink: null, downloadLinkAt: null } }]);
       expect(await store.getEntry('i1', 'a')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
