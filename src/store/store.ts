@@ -398,6 +398,21 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     async updateEntries(integrationId, updates) {
       if (updates.length === 0) return;
       await db.transaction().execute(async (trx) => {
+        // Postgres: the rows are locked first, in attachment_id order, as dismissUnder does. Updated in
+        // the order given (upload-finish order), two such transactions (a retried attempt's, a
+        // dismissal's) could each hold a row the other waits for: a deadlock.
+        if (postgres) {
+          for (const ids of chunks([...new Set(updates.map((u) => u.attachmentId))])) {
+            await trx
+              .selectFrom('manifest')
+              .select('attachment_id')
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', 'in', ids)
+              .orderBy('attachment_id')
+              .forUpdate()
+              .execute();
+          }
+        }
         for (const { attachmentId, patch } of updates) await updateEntryIn(trx, integrationId, attachmentId, patch);
       });
     },
@@ -419,18 +434,19 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     async dismissUnder(integrationId, folderPath) {
       return db.transaction().execute(async (trx) => {
         const under = () => atOrBelow('folder_path', folderPath);
-        const sessions = await trx
+        // Postgres: every row going is locked first, in attachment_id order (the order updateEntries
+        // locks in, so neither waits on the other in a cycle); an upload starting meanwhile on another
+        // worker waits, its session is handed back.
+        const rows = await trx
           .selectFrom('manifest')
           .select('upload_url')
           .where('integration_id', '=', integrationId)
           .where('state', '<>', 'dismissed')
           .where(under())
-          .where('upload_url', 'is not', null)
-          .orderBy('seq')
           .orderBy('attachment_id')
-          // Postgres: an upload starting meanwhile on another worker waits, its session is handed back.
           .$if(postgres, (q) => q.forUpdate())
           .execute();
+        const sessions = rows.filter((r) => r.upload_url !== null);
         const result = await trx
           .updateTable('manifest')
           .set({ state: 'dismissed', drive_item_id: null, folder_id: null, upload_url: null, updated_at: now() })

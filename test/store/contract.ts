@@ -243,6 +243,20 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
     });
 
+    it('takes concurrent group updates and a folder dismissal, whatever order each names its rows in, without a deadlock', async () => {
+      const ids = Array.from({ length: 120 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+      await store.upsertDiscovered('i1', ids.map((id) => receipt(id)));
+      for (const id of ids.filter((_, i) => i % 3 === 0)) await store.updateEntry('i1', id, { uploadUrl: `https://upload.example/${id}` });
+      const group = (order: string[], state: 'uploaded' | 'pending') => store.updateEntries('i1', order.map((attachmentId) => ({ attachmentId, patch: { state } })));
+      // Two attempts of one batch recording in upload-finish order (opposite here), and the folder going.
+      const shuffled = [...ids].sort((a, b) => (a.slice(-1) + a < b.slice(-1) + b ? -1 : 1));
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([group(ids, 'uploaded'), group([...ids].reverse(), 'pending'), group(shuffled, 'uploaded'), store.dismissUnder('i1', 'Main (1234)')]);
+      }
+      const { dismissed, exported, pending } = await store.counts('i1');
+      expect(dismissed + exported + pending).toBe(ids.length);
+    });
+
     it('falls back to the long name when two receipts would share a name case-insensitively', async () => {
       await store.upsertDiscovered('i1', [receipt('a', 'F', 'Same.pdf'), receipt('b', 'F', 'same.PDF')]);
       expect((await store.getEntry('i1', 'b'))?.fileName).toBe('full-b.pdf');
