@@ -6,6 +6,7 @@ import type { DriveReportKind, FolderCounts, ManifestEntry, Store } from './type
 import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
+import { retryDeadlock } from './deadlock.js';
 import { transactionStatements } from './transactions.js';
 import { webhookStatements } from './webhooks.js';
 import { rateBudgetStatements } from './rate-budgets.js';
@@ -397,7 +398,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     },
     async updateEntries(integrationId, updates) {
       if (updates.length === 0) return;
-      await db.transaction().execute(async (trx) => {
+      await retryDeadlock(() => db.transaction().execute(async (trx) => {
         // Postgres: the rows are locked first, in attachment_id order, as dismissUnder does. Updated in
         // the order given (upload-finish order), two such transactions (a retried attempt's, a
         // dismissal's) could each hold a row the other waits for: a deadlock.
@@ -414,7 +415,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           }
         }
         for (const { attachmentId, patch } of updates) await updateEntryIn(trx, integrationId, attachmentId, patch);
-      });
+      }));
     },
     async findByDriveItemIds(integrationId, ids) {
       const found: ManifestEntry[] = [];
@@ -432,7 +433,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       return found;
     },
     async dismissUnder(integrationId, folderPath) {
-      return db.transaction().execute(async (trx) => {
+      return retryDeadlock(() => db.transaction().execute(async (trx) => {
         const under = () => atOrBelow('folder_path', folderPath);
         // Postgres: every row going is locked first, in attachment_id order (the order updateEntries
         // locks in, so neither waits on the other in a cycle); an upload starting meanwhile on another
@@ -455,7 +456,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .where(under())
           .executeTakeFirst();
         return { dismissed: Number(result.numUpdatedRows), uploadUrls: sessions.map((r) => r.upload_url!) };
-      });
+      }));
     },
     async reviveAll(integrationId) {
       const result = await db
