@@ -16,10 +16,13 @@ const DEFAULT_CAPACITY = 20_000;
  * refuses falls back to a fresh one. Per worker process and bounded: when full, new links are not
  * kept (receipts are exported in discovery order, so the kept ones are needed first). A receipt whose
  * link is missing here (another worker discovered it) uses the one stored with it in the manifest,
- * while fresh, else gets a fresh one.
+ * while fresh and not tried by this process yet, else gets a fresh one.
  */
 export class AttachmentLinks {
   private readonly links = new Map<string, { url: string; at: number }>();
+  /** Keys whose link this process took or tried, and when: their stored link is not tried again (it
+   * may be the one that failed). Oldest first; forgotten once any link of theirs would have expired. */
+  private readonly tried = new Map<string, number>();
 
   constructor(
     private readonly capacity = DEFAULT_CAPACITY,
@@ -44,6 +47,16 @@ export class AttachmentLinks {
     return this.links.size;
   }
 
+  private markTried(key: string): void {
+    const cutoff = this.now() - LINK_TTL_MS;
+    for (const [id, at] of this.tried) {
+      if (at > cutoff && this.tried.size < this.capacity) break;
+      this.tried.delete(id);
+    }
+    this.tried.delete(key);
+    this.tried.set(key, this.now());
+  }
+
   private dropExpired(): void {
     const cutoff = this.now() - LINK_TTL_MS;
     for (const [id, link] of this.links) if (link.at <= cutoff) this.links.delete(id);
@@ -53,8 +66,9 @@ export class AttachmentLinks {
    * the kept link, else the `stored` one, when there is one that is fresh and works, else through a
    * fresh link from Qonto (which also retries transient failures). */
   async open(qonto: QontoClient, key: string, signal?: AbortSignal, stored?: SeenLink): Promise<ReadableStream<Uint8Array>> {
-    const url = this.take(key) ?? (stored !== undefined && this.now() - stored.at < LINK_TTL_MS ? stored.url : undefined);
+    const url = this.take(key) ?? (stored !== undefined && !this.tried.has(key) && this.now() - stored.at < LINK_TTL_MS ? stored.url : undefined);
     if (url !== undefined) {
+      this.markTried(key);
       const what = `download of attachment ${key}`;
       const res = await qonto.fetchDownload(url, what, signal).catch((error: unknown) => {
         if (signal?.aborted) throw error;

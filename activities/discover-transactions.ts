@@ -48,6 +48,7 @@ export function discoverTransactionsActivities(deps: ActivityDeps) {
       };
       try {
         await settleAll(input.changes, FETCHES_AT_ONCE, ctx.cancellationSignal, async (change) => {
+          const sentAt = Date.now();
           const tx = await beat.run(() => fetch(change.transactionId));
           const account = tx?.bank_account_id ? accounts.get(tx.bank_account_id) : undefined;
           if (!tx || !account || !LISTED_STATUSES.has(tx.status) || Date.parse(tx.emitted_at) < emittedFromMs) {
@@ -63,7 +64,7 @@ export function discoverTransactionsActivities(deps: ActivityDeps) {
           for (const attachment of attachments) {
             deps.attachmentLinks?.remember(attachment.id, attachment.url);
             try {
-              receipts.push(discoveredReceipt(deps, input.integrationId, account, tx, attachment, input.timeZone));
+              receipts.push(discoveredReceipt(deps, input.integrationId, account, tx, attachment, input.timeZone, sentAt));
               if (input.probativeCopies) copies.push(probativeUpdate(deps, attachment));
             } catch (error) {
               if (!(error instanceof FatalError)) throw error;

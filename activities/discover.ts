@@ -44,7 +44,9 @@ export function placeReceipt(account: AccountRef, tx: Transaction, attachment: A
 }
 
 /** placeReceipt, with the download link the listing embeds, sealed, when the worker has a sealer: a
- * worker that exports the receipt without having listed it then needs no fresh link from Qonto. */
+ * worker that exports the receipt without having listed it then needs no fresh link from Qonto.
+ * `fetchedAt` (epoch ms): when the request that brought the link was sent, so its age is never
+ * underestimated (the link is stored later, after the pages before it). */
 export function discoveredReceipt(
   deps: Pick<ActivityDeps, 'sealer'>,
   integrationId: string,
@@ -52,9 +54,11 @@ export function discoveredReceipt(
   tx: Transaction,
   attachment: Attachment,
   timeZone: string,
+  fetchedAt: number,
 ): DiscoveredReceipt {
   const receipt = placeReceipt(account, tx, attachment, timeZone);
-  return deps.sealer ? { ...receipt, downloadLink: sealLink(deps.sealer, integrationId, attachment.url) } : receipt;
+  if (!deps.sealer) return receipt;
+  return { ...receipt, downloadLink: sealLink(deps.sealer, integrationId, attachment.id, attachment.url), downloadLinkAt: new Date(fetchedAt).toISOString() };
 }
 
 /** Where a receipt's probative copy stands; the link of an available one is kept for the export. */
@@ -100,8 +104,9 @@ export function discoverActivities(deps: ActivityDeps) {
         const checkpoint = Context.current().info.heartbeatDetails as Checkpoint | undefined;
         if (checkpoint?.cursor) cursor = checkpoint.cursor;
         type Page = Awaited<ReturnType<typeof qonto.listTransactionsPage>>;
-        type Pending = { from: string | undefined; page: number; result: Promise<Page> };
+        type Pending = { from: string | undefined; page: number; sentAt: number; result: Promise<Page> };
         const request = (from: string | undefined, page: number): Pending => {
+          const sentAt = Date.now();
           const result = beat.run(() =>
             qonto.listTransactionsPage({
               bankAccountId: input.account.id,
@@ -112,13 +117,13 @@ export function discoverActivities(deps: ActivityDeps) {
             }),
           );
           result.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-          return { from, page, result };
+          return { from, page, sentAt, result };
         };
         // While one page is recorded, the next one is already being fetched (its query only needs the
         // last updated_at of this one): the account is listed at the pace of Qonto's answers.
         let next: Pending | null = request(checkpoint?.from ?? overlap(since), checkpoint?.page ?? 1);
         while (next !== null) {
-          const from: string | undefined = next.from;
+          const { from, sentAt }: { from: string | undefined; sentAt: number } = next;
           const result: Page = await next.result;
           const last: string | undefined = result.transactions.at(-1)?.updated_at;
           if (result.nextPage === null || last === undefined) next = null;
@@ -131,6 +136,7 @@ export function discoverActivities(deps: ActivityDeps) {
             transactions += 1;
             if (cursor === null || Date.parse(tx.updated_at) > Date.parse(cursor)) cursor = tx.updated_at;
             if (Date.parse(tx.emitted_at) < emittedFromMs) continue;
+            // The page's links, or newer ones when fetched separately: dated from the page's request.
             const attachments = await beat.run(() => attachmentsOf(qonto, tx));
             // What it is now, receipts counted: one that got its receipt (or lost it) changes its record.
             const record = transactionRecord(input.account, tx, attachments.length, input.timeZone);
@@ -139,7 +145,7 @@ export function discoverActivities(deps: ActivityDeps) {
             for (const attachment of attachments) {
               deps.attachmentLinks?.remember(attachment.id, attachment.url);
               try {
-                receipts.push(discoveredReceipt(deps, input.integrationId, input.account, tx, attachment, input.timeZone));
+                receipts.push(discoveredReceipt(deps, input.integrationId, input.account, tx, attachment, input.timeZone, sentAt));
                 if (input.probativeCopies) {
                   copies.push(probativeUpdate(deps, attachment));
                   seen.add(attachment.id);

@@ -37,6 +37,12 @@ export class EntryWrites {
     if (this.failure !== null) throw this.failure.error;
   }
 
+  /** Writes what is left and waits for every write, without throwing: for a receipt that needs the
+   * earlier records written first, but is not to blame for a write that failed (flush() reports it). */
+  settle(): Promise<void> {
+    return this.drain();
+  }
+
   private drain(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -147,7 +147,8 @@ export function exportActivities(deps: ActivityDeps) {
             // The user deleted the folder after this run's drive check: same rule as in verifyDrive.
             // Every receipt dismissed with it gives up its session too.
             // Receipts exported into it earlier in this batch are recorded first, then dismissed with it.
-            await records.flush();
+            // A write of theirs that failed is no failure of this receipt: the batch's flush reports it.
+            await records.settle();
             const { uploadUrls } = await store.dismissUnder(integrationId, entry.folderPath);
             await dropSession(uploadUrls);
             await folders.forget(entry.folderPath);

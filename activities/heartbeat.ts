@@ -7,6 +7,7 @@ export interface Heartbeat {
   progress(details: unknown): void;
   /** Runs `fn` with its requests reporting to this heartbeat's pulse. */
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Stops beating; progress still waiting for its beat is sent first. */
   stop(): void;
 }
 
@@ -49,7 +50,8 @@ export function keepHeartbeating(ctx: Pick<Context, 'heartbeat'>, intervalMs = 2
     run: (fn) => withPulse(pulse, fn),
     stop: () => {
       clearInterval(timer);
-      if (trailing !== undefined) clearTimeout(trailing);
+      // Progress still waiting for its beat goes now: it may be the activity's last checkpoint.
+      if (trailing !== undefined) beat();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { DriveReportKind, FolderCounts, ManifestEntry, Store } from './type
 import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
+import { retryDeadlock } from './deadlock.js';
 import { transactionStatements } from './transactions.js';
 import { webhookStatements } from './webhooks.js';
 import { rateBudgetStatements } from './rate-budgets.js';
@@ -187,7 +188,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
                   state: 'pending',
                   seq,
                   download_link: r.downloadLink ?? null,
-                  download_link_at: r.downloadLink === undefined ? null : at,
+                  download_link_at: r.downloadLinkAt ?? null,
                   updated_at: at,
                 })),
               )
@@ -397,9 +398,24 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     },
     async updateEntries(integrationId, updates) {
       if (updates.length === 0) return;
-      await db.transaction().execute(async (trx) => {
+      await retryDeadlock(() => db.transaction().execute(async (trx) => {
+        // Postgres: the rows are locked first, in attachment_id order, as dismissUnder does. Updated in
+        // the order given (upload-finish order), two such transactions (a retried attempt's, a
+        // dismissal's) could each hold a row the other waits for: a deadlock.
+        if (postgres) {
+          for (const ids of chunks([...new Set(updates.map((u) => u.attachmentId))])) {
+            await trx
+              .selectFrom('manifest')
+              .select('attachment_id')
+              .where('integration_id', '=', integrationId)
+              .where('attachment_id', 'in', ids)
+              .orderBy('attachment_id')
+              .forUpdate()
+              .execute();
+          }
+        }
         for (const { attachmentId, patch } of updates) await updateEntryIn(trx, integrationId, attachmentId, patch);
-      });
+      }));
     },
     async findByDriveItemIds(integrationId, ids) {
       const found: ManifestEntry[] = [];
@@ -417,20 +433,21 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
       return found;
     },
     async dismissUnder(integrationId, folderPath) {
-      return db.transaction().execute(async (trx) => {
+      return retryDeadlock(() => db.transaction().execute(async (trx) => {
         const under = () => atOrBelow('folder_path', folderPath);
-        const sessions = await trx
+        // Postgres: every row going is locked first, in attachment_id order (the order updateEntries
+        // locks in, so neither waits on the other in a cycle); an upload starting meanwhile on another
+        // worker waits, its session is handed back.
+        const rows = await trx
           .selectFrom('manifest')
           .select('upload_url')
           .where('integration_id', '=', integrationId)
           .where('state', '<>', 'dismissed')
           .where(under())
-          .where('upload_url', 'is not', null)
-          .orderBy('seq')
           .orderBy('attachment_id')
-          // Postgres: an upload starting meanwhile on another worker waits, its session is handed back.
           .$if(postgres, (q) => q.forUpdate())
           .execute();
+        const sessions = rows.filter((r) => r.upload_url !== null);
         const result = await trx
           .updateTable('manifest')
           .set({ state: 'dismissed', drive_item_id: null, folder_id: null, upload_url: null, updated_at: now() })
@@ -439,7 +456,7 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
           .where(under())
           .executeTakeFirst();
         return { dismissed: Number(result.numUpdatedRows), uploadUrls: sessions.map((r) => r.upload_url!) };
-      });
+      }));
     },
     async reviveAll(integrationId) {
       const result = await db

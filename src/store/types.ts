@@ -164,9 +164,12 @@ export type DiscoveredReceipt = Pick<
   Partial<Pick<ManifestEntry, 'transactionDate' | 'amount' | 'currency' | 'counterparty'>> & {
   /** Used instead of fileName when another receipt already has that name in the folder (case-insensitively). */
   fallbackFileName: string;
-  /** Its download link, sealed: kept with a new receipt (a known one keeps what it has), stamped now. */
-  downloadLink?: Buffer;
-};
+} & (
+    | { downloadLink?: undefined; downloadLinkAt?: undefined }
+    /** Its download link, sealed, and when it was fetched from Qonto (ISO; its expiry counts from
+     * then): kept with a new receipt (a known one keeps what it has). */
+    | { downloadLink: Buffer; downloadLinkAt: string }
+  );
 
 /** One file of the export log: a manifest row as the log shows it (docs/export-log.md). */
 export type ExportLogRow = Pick<

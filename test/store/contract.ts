@@ -218,13 +218,14 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.counts('i1')).toEqual({ exported: 0, failed: 1, pending: 0, dismissed: 0, pendingBytes: 5_000_000_000 });
     });
 
-    it("keeps a new receipt's sealed download link with the time it was seen; a known receipt keeps its own", async () => {
-      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1') }, receipt('b')]);
+    it("keeps a new receipt's sealed download link with the time it was fetched; a known receipt keeps its own", async () => {
+      const fetchedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-1'), downloadLinkAt: fetchedAt }, receipt('b')]);
       const a = await store.getEntry('i1', 'a');
       expect(a?.downloadLink).toEqual(Buffer.from('sealed-1'));
-      expect(Date.parse(a!.downloadLinkAt!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(a?.downloadLinkAt).toBe(fetchedAt);
       expect(await store.getEntry('i1', 'b')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
-      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2') }]);
+      await store.upsertDiscovered('i1', [{ ...receipt('a'), downloadLink: Buffer.from('sealed-2'), downloadLinkAt: new Date().toISOString() }]);
       expect((await store.getEntry('i1', 'a'))?.downloadLink).toEqual(Buffer.from('sealed-1'));
       await store.updateEntries('i1', [{ attachmentId: 'a', patch: { state: 'uploaded', downloadLink: null, downloadLinkAt: null } }]);
       expect(await store.getEntry('i1', 'a')).toMatchObject({ downloadLink: null, downloadLinkAt: null });
@@ -240,6 +241,20 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
       expect(await store.getEntry('i1', 'a')).toMatchObject({ state: 'uploaded', driveItemId: 'd-a', quickXorHash: null });
       expect(await store.getEntry('i1', 'b')).toMatchObject({ state: 'uploaded', driveItemId: 'd-b', quickXorHash: 'q' });
       expect((await store.getEntry('i1', 'c'))?.state).toBe('pending');
+    });
+
+    it('takes concurrent group updates and a folder dismissal, whatever order each names its rows in, without a deadlock', async () => {
+      const ids = Array.from({ length: 120 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+      await store.upsertDiscovered('i1', ids.map((id) => receipt(id)));
+      for (const id of ids.filter((_, i) => i % 3 === 0)) await store.updateEntry('i1', id, { uploadUrl: `https://upload.example/${id}` });
+      const group = (order: string[], state: 'uploaded' | 'pending') => store.updateEntries('i1', order.map((attachmentId) => ({ attachmentId, patch: { state } })));
+      // Two attempts of one batch recording in upload-finish order (opposite here), and the folder going.
+      const shuffled = [...ids].sort((a, b) => (a.slice(-1) + a < b.slice(-1) + b ? -1 : 1));
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([group(ids, 'uploaded'), group([...ids].reverse(), 'pending'), group(shuffled, 'uploaded'), store.dismissUnder('i1', 'Main (1234)')]);
+      }
+      const { dismissed, exported, pending } = await store.counts('i1');
+      expect(dismissed + exported + pending).toBe(ids.length);
     });
 
     it('falls back to the long name when two receipts would share a name case-insensitively', async () => {

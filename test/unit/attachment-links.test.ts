@@ -84,4 +84,30 @@ describe('AttachmentLinks', () => {
     expect(sim.requests.at(-1)!.path).toMatch(/^\/s3\/probative-attachments\//);
     expect(await readAll(await links.open(qonto, receipt.id))).toEqual(attachmentBuffer(receipt.id, 5_000));
   });
+
+  it('uses a stored link at most once per process: a retry of the receipt gets a fresh link from Qonto', async () => {
+    const { sim, account } = await simulator();
+    const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 12, label: 'Shop' });
+    const receipt = sim.data.attachReceipt(tx.id, { fileName: 'r.pdf', contentType: 'application/pdf', size: 30_000 });
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY } });
+    const stored = { url: (await qonto.getAttachment(receipt.id)).url, at: Date.now() };
+    const lookups = () => sim.requests.filter((r) => r.path.startsWith('/v2/attachments/')).length;
+    const before = lookups();
+
+    // Another worker discovered it: the stored link, no request to Qonto.
+    const links = new AttachmentLinks();
+    expect(await readAll(await links.open(qonto, receipt.id, undefined, stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
+    expect(lookups()).toBe(before);
+    // Tried once here (it may be the one that dropped mid-body): a fresh link, the stored one is not reused.
+    expect(await readAll(await links.open(qonto, receipt.id, undefined, stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
+    expect(lookups()).toBe(before + 1);
+
+    // A link kept here was taken already: the stored one is not tried after it either.
+    const other = new AttachmentLinks();
+    other.remember(receipt.id, stored.url);
+    await readAll(await other.open(qonto, receipt.id, undefined, stored));
+    expect(lookups()).toBe(before + 1);
+    await readAll(await other.open(qonto, receipt.id, undefined, stored));
+    expect(lookups()).toBe(before + 2);
+  });
 });

@@ -49,7 +49,7 @@ function readingDrive() {
 }
 
 /** Discovers the account on one worker, then exports on another (its own in-process links), `laterMs` after. */
-async function discoverHereExportThere(laterMs: number) {
+async function discoverHereExportThere(laterMs: number, between?: (receipts: { id: string }[]) => Promise<void>) {
   const { sim, account } = await simulator();
   const receipts = [1, 2, 3].map((n) => {
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 10 + n, label: `Shop ${n}`, emittedAt: `2026-03-0${n}T10:00:00.000Z` });
@@ -73,12 +73,14 @@ async function discoverHereExportThere(laterMs: number) {
     expect(entry?.downloadLink).toBeInstanceOf(Buffer);
     expect(entry!.downloadLink!.toString('latin1')).not.toContain(sim.url.slice('http://'.length));
   }
+  await between?.(receipts);
   const lookups = () => sim.requests.filter((r) => r.path.startsWith('/v2/attachments/')).length;
   const before = lookups();
   const exporter = exportActivities(deps(new AttachmentLinks(100, () => Date.now() + laterMs)));
   const result = await new MockActivityEnvironment().run((input: ExportInput) => exporter.exportBatch(input), { integrationId: ID, runNumber: 1, batchSize: 10 });
   expect(result).toMatchObject({ exported: 3, failed: 0 });
-  for (const r of receipts) expect([...received.values()].some((b) => b.equals(attachmentBuffer(r.id, r.size)))).toBe(true);
+  // Each file holds its own receipt's bytes.
+  for (const r of receipts) expect(received.get((await store.getEntry(ID, r.id))!.fileName)).toEqual(attachmentBuffer(r.id, r.size));
   return { lookups: lookups() - before, receipts };
 }
 
@@ -96,5 +98,14 @@ describe('download links stored at discovery', () => {
   it('are stored sealed, and forgotten once the receipt is exported', async () => {
     const { receipts } = await discoverHereExportThere(0);
     for (const r of receipts) expect(await store.getEntry(ID, r.id)).toMatchObject({ state: 'uploaded', downloadLink: null, downloadLinkAt: null });
+  });
+
+  it('open only on the row they were sealed for: a link copied to another receipt is not used, that receipt gets a fresh one', async () => {
+    const { lookups } = await discoverHereExportThere(0, async ([r1, r2]) => {
+      const sealed = await store.getEntry(ID, r1!.id);
+      await store.updateEntry(ID, r2!.id, { downloadLink: sealed!.downloadLink, downloadLinkAt: sealed!.downloadLinkAt });
+    });
+    // Each receipt's own bytes (checked by discoverHereExportThere); only the second asked Qonto.
+    expect(lookups).toBe(1);
   });
 });

@@ -175,6 +175,23 @@ describe('records of exported receipts', () => {
     await exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { uploadConcurrency: 1 }))();
     expect((await store.getEntry(ID, 'a'))?.state).toBe('dismissed');
   });
+
+  it("does not count an earlier group's failed write against a receipt whose folder was deleted: it is dismissed, the batch fails", async () => {
+    await store.putFolder(ID, 'Main (1234)/2026/2026-03', 'folder-id');
+    const { drive } = fakeDrive(async (p) => {
+      if (p.name === 'a.pdf') return exported(p);
+      throw new NotFoundError('Graph PUT: HTTP 404');
+    });
+    const failing: Store = {
+      ...store,
+      updateEntries: async () => {
+        throw new Error('database unavailable');
+      },
+    };
+    const batch = exportBatchIn(new MockActivityEnvironment(), depsWith(drive, { store: failing, uploadConcurrency: 1 }));
+    await expect(batch()).rejects.toThrow('database unavailable');
+    for (const id of ['b', 'c', 'd']) expect(await store.getEntry(ID, id)).toMatchObject({ state: 'dismissed', lastError: null });
+  });
 });
 
 describe('upload sessions of dismissed receipts', () => {

@@ -151,4 +151,26 @@ describe('keepHeartbeating', () => {
     expect(beats.at(-1)).toEqual({ done: 101, bytes: 0 });
     beat.stop();
   });
+
+  it('sends the progress still waiting for its beat when stopped, once', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    beat.progress({ checkpoint: 1 });
+    beat.progress({ checkpoint: 2 }); // the last checkpoint, folded into a later beat
+    beat.stop();
+    expect(beats).toEqual([{ checkpoint: 1, bytes: 0 }, { checkpoint: 2, bytes: 0 }]);
+    vi.advanceTimersByTime(10 * PROGRESS_BEAT_MS);
+    beat.stop();
+    expect(beats).toHaveLength(2);
+  });
+
+  it('sends nothing more when stopped with no progress waiting', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    const { beats, ctx } = recorder();
+    const beat = keepHeartbeating(ctx, 2_000);
+    beat.progress({ checkpoint: 1 });
+    beat.stop();
+    expect(beats).toEqual([{ checkpoint: 1, bytes: 0 }]);
+  });
 });
