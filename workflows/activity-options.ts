@@ -62,9 +62,11 @@ export const PRIORITY_KEYS = { revocation: 1, daily: 2, bulk: 4 } as const;
 
 export type Lane = 'daily' | 'bulk';
 
-/** A backfill or a reconfiguration lists and exports everything; a daily or incremental run only what is new. */
-export function laneOf(kind: RunKind | null): Lane {
-  return kind === 'backfill' || kind === 'reconfigure' ? 'bulk' : 'daily';
+/** A backfill or a reconfiguration lists and exports everything; a daily or incremental run only what is
+ * new. Until the backfill completed, any run (a failed backfill's retry, a reconnect, "sync now")
+ * still imports everything: bulk. */
+export function laneOf(kind: RunKind | null, backfilled: boolean): Lane {
+  return kind === 'backfill' || kind === 'reconfigure' || (kind !== null && !backfilled) ? 'bulk' : 'daily';
 }
 
 /** `fairnessKey`: with fairness on in the server (`matching.enableFairness`), integrations of one key

@@ -707,7 +707,7 @@ class Integration {
   }
 
   private lane(): Lane {
-    return laneOf(this.runKind);
+    return laneOf(this.runKind, this.s.backfilled);
   }
 
   private io(): Activities {

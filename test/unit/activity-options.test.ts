@@ -79,11 +79,16 @@ describe('activity options: priority by run kind', () => {
   const lanes: Record<RunKind, 'daily' | 'bulk'> = { sync: 'daily', incremental: 'daily', backfill: 'bulk', reconfigure: 'bulk' };
 
   it.each(Object.entries(lanes))('a %s run takes the %s lane', (kind, lane) => {
-    expect(laneOf(kind as RunKind)).toBe(lane);
+    expect(laneOf(kind as RunKind, true)).toBe(lane);
+  });
+
+  it.each(['sync', 'backfill', 'reconfigure'] as const)('before the backfill completed, a %s run (a retry, a reconnect, "sync now") imports everything: the bulk lane', (kind) => {
+    expect(laneOf(kind, false)).toBe('bulk');
   });
 
   it('outside a run (status, alerts between runs) the daily lane', () => {
-    expect(laneOf(null)).toBe('daily');
+    expect(laneOf(null, true)).toBe('daily');
+    expect(laneOf(null, false)).toBe('daily');
   });
 
   it('daily and incremental runs go before backfills and reconfigurations; a revocation before all', () => {
