@@ -59,6 +59,11 @@ describe('activity options: waiting in the task queue is never a failure', () =>
     }
   });
 
+  it('subscribing has room for three Qonto requests, a revocation (which unsubscribes first) for two, each with its budget wait', () => {
+    for (const o of [wave.subscribing.daily, wave.subscribing.bulk]) expect(msToNumber(o.startToCloseTimeout)).toBeGreaterThan(3 * (SHORT_BUDGET_WAIT_MS + REQUEST_MS));
+    expect(msToNumber(wave.revocation.startToCloseTimeout)).toBeGreaterThan(2 * (SHORT_BUDGET_WAIT_MS + REQUEST_MS));
+  });
+
   it('a heartbeating activity has room for its longer budget wait (the wait keeps the heartbeat alive)', () => {
     for (const o of [wave.io.daily, wave.io.bulk]) {
       expect(msToNumber(o.startToCloseTimeout)).toBeGreaterThan(LONG_BUDGET_WAIT_MS + REQUEST_MS);
