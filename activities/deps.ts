@@ -58,7 +58,8 @@ export interface ActivityDeps {
   qonto: (integrationId: string, limits?: ClientLimits) => QontoClient;
   onedrive: (integrationId: string, limits?: ClientLimits) => OneDriveClient;
   /** Deletes every stored credential of the integration (consent withdrawn). */
-  forgetTokens: (integrationId: string, opts?: { atQonto?: boolean }) => Promise<void>;
+  /** `signal`: ends the Qonto requests of the unsubscription (the activity's attempt is over). */
+  forgetTokens: (integrationId: string, opts?: { atQonto?: boolean; signal?: AbortSignal }) => Promise<void>;
   /** Uploads in flight at once per export batch (default DEFAULT_UPLOAD_CONCURRENCY). */
   uploadConcurrency?: number;
   /** A receipt that keeps failing transiently is set aside for this run after this many attempts. */

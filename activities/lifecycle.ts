@@ -1,5 +1,7 @@
+import { Context } from '@temporalio/activity';
 import { logger } from '../src/logger.js';
 import type { ActivityDeps } from './deps.js';
+import { subscribeDeadlineMs } from './webhooks.js';
 import type { StatusInput } from './types.js';
 
 export function lifecycleActivities(deps: ActivityDeps) {
@@ -20,7 +22,11 @@ export function lifecycleActivities(deps: ActivityDeps) {
 
     /** Consent withdrawn: delete every stored token. Files already exported stay in the drive. */
     async revokeConsent(integrationId: string): Promise<void> {
-      await deps.forgetTokens(integrationId);
+      // No heartbeat: Temporal cannot stop an attempt it timed out, so the attempt stops its own
+      // Qonto requests before then, and its retry does not run beside it.
+      const { info, cancellationSignal } = Context.current();
+      const outOfTime = AbortSignal.timeout(subscribeDeadlineMs(info.startToCloseTimeoutMs));
+      await deps.forgetTokens(integrationId, { signal: AbortSignal.any([cancellationSignal, outOfTime]) });
       await deps.store.deleteTokenCaches(integrationId);
       await deps.store.createIntegration({ id: integrationId, status: 'revoked' });
       await deps.store.updateIntegration(integrationId, { status: 'revoked' });

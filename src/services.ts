@@ -162,10 +162,10 @@ export async function createServices(config: Config, tuning: ClientTuning = {}):
         retry: limitedRetry(tuning.graph?.retry, limits),
       }),
     // atQonto false: consent was withdrawn in Qonto, which already ended the subscription and tokens.
-    forgetTokens: async (integrationId, { atQonto = true } = {}) => {
+    forgetTokens: async (integrationId, { atQonto = true, signal } = {}) => {
       if (atQonto) {
         // Both need the stored Qonto tokens: the subscription first, then the tokens, before the caches go.
-        await webhooks.unsubscribe(integrationId);
+        await webhooks.unsubscribe(integrationId, signal);
         await qontoOAuth?.revoke(integrationId);
       }
       await webhooks.markRevoked(integrationId);

@@ -55,6 +55,14 @@ export const QUICK_OPTIONS: ActivityOptions = {
  */
 export const SHORT_START_TO_CLOSE = '2 minutes';
 
+/** Subscribing makes at least three Qonto requests (list, create, a lookup when the answer is lost),
+ * each allowed the 40 s budget wait and its deadlines (about 65 s): room for three and more. */
+export const SUBSCRIBING_START_TO_CLOSE = '4 minutes';
+
+/** A revocation deletes the webhook subscription first: at least two Qonto requests (list, delete),
+ * each allowed the 40 s budget wait and its deadlines. */
+export const REVOCATION_START_TO_CLOSE = '3 minutes';
+
 /** Temporal priority keys (1 first). A revocation goes before everything; a day's small runs before
  * the big ones, so a thousand daily runs are not queued behind one backfill. Within a key the queue
  * serves the oldest task first: the integration that waited longest. */
@@ -62,9 +70,11 @@ export const PRIORITY_KEYS = { revocation: 1, daily: 2, bulk: 4 } as const;
 
 export type Lane = 'daily' | 'bulk';
 
-/** A backfill or a reconfiguration lists and exports everything; a daily or incremental run only what is new. */
-export function laneOf(kind: RunKind | null): Lane {
-  return kind === 'backfill' || kind === 'reconfigure' ? 'bulk' : 'daily';
+/** A backfill or a reconfiguration lists and exports everything; a daily or incremental run only what is
+ * new. Until the backfill completed, any run (a failed backfill's retry, a reconnect, "sync now")
+ * still imports everything: bulk. */
+export function laneOf(kind: RunKind | null, backfilled: boolean): Lane {
+  return kind === 'backfill' || kind === 'reconfigure' || (kind !== null && !backfilled) ? 'bulk' : 'daily';
 }
 
 /** `fairnessKey`: with fairness on in the server (`matching.enableFairness`), integrations of one key
@@ -79,7 +89,10 @@ export function waveOptions(integrationId: string) {
   return {
     io: { daily: { ...IO_OPTIONS, priority: priorityOf(PRIORITY_KEYS.daily, integrationId) }, bulk: { ...IO_OPTIONS, priority: priorityOf(PRIORITY_KEYS.bulk, integrationId) } },
     quick: { daily: short(QUICK_OPTIONS, 'daily'), bulk: short(QUICK_OPTIONS, 'bulk') },
-    subscribing: { daily: short(SUBSCRIBING_OPTIONS, 'daily'), bulk: short(SUBSCRIBING_OPTIONS, 'bulk') },
-    revocation: { ...REVOCATION_OPTIONS, priority: priorityOf(PRIORITY_KEYS.revocation, integrationId) },
+    subscribing: {
+      daily: { ...short(SUBSCRIBING_OPTIONS, 'daily'), startToCloseTimeout: SUBSCRIBING_START_TO_CLOSE },
+      bulk: { ...short(SUBSCRIBING_OPTIONS, 'bulk'), startToCloseTimeout: SUBSCRIBING_START_TO_CLOSE },
+    },
+    revocation: { ...REVOCATION_OPTIONS, startToCloseTimeout: REVOCATION_START_TO_CLOSE, priority: priorityOf(PRIORITY_KEYS.revocation, integrationId) },
   } satisfies Record<string, ActivityOptions | Record<Lane, ActivityOptions>>;
 }

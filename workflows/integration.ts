@@ -120,6 +120,8 @@ class Integration {
   /** When the sleep that started an incremental run was due for the daily run (or its retry): a
    * debounce or run that reaches it is followed by that run at once. */
   private dueAt: number | null = null;
+  /** `dueAt` is the daily run's slot (not a retry's time). */
+  private dueDaily = false;
   /** FLEET_WAVE, asked once per execution at the start of `run()`: the spread daily time and the
    * proxies with priority. Executions from before it keep 23:30 sharp and unprioritised activities. */
   private wave: ReturnType<typeof waveProxies> | null = null;
@@ -183,7 +185,10 @@ class Integration {
       if (kind === 'incremental') {
         await this.runIncremental();
         // The daily run (or its retry) fell due meanwhile: it comes next, not tomorrow.
-        if (this.dueAt !== null && Date.now() >= this.dueAt) this.s.runDue ??= this.s.pendingReconfigure ? 'reconfigure' : 'sync';
+        if (this.dueAt !== null && Date.now() >= this.dueAt) {
+          if (this.dueDaily && this.s.runDue === null) this.serveSlot(this.dueAt);
+          this.s.runDue ??= this.s.pendingReconfigure ? 'reconfigure' : 'sync';
+        }
       } else {
         const cut = await this.runOnce(kind);
         this.s.runDue = cut ? kind : null;
@@ -253,9 +258,30 @@ class Integration {
   private nextDue(): { at: number; daily: number; retry: number | null } {
     const { hour, minute } = parseSyncTime(this.input.settings.syncTime);
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
-    const daily = this.wave ? nextDailyRun(Date.now(), zone, hour, minute, this.spreadMs()) : nextLocalTime(Date.now(), zone, hour, minute);
+    let daily = this.wave ? nextDailyRun(Date.now(), zone, hour, minute, this.spreadMs()) : nextLocalTime(Date.now(), zone, hour, minute);
+    // A day's slot is served once: after its run (or an execution from before the spread that ran at
+    // SYNC_TIME sharp), asking from inside the window must not give the same evening again.
+    const offset = this.wave ? this.spreadMs() : 0;
+    const served = this.servedSlot(daily - offset, daily);
+    if (served !== null && daily - offset <= served) daily = this.wave ? nextDailyRun(daily, zone, hour, minute, offset) : nextLocalTime(daily, zone, hour, minute);
     const retry = this.s.retryAt ? Date.parse(this.s.retryAt) : null;
     return { at: retry !== null && retry < daily ? retry : daily, daily, retry };
+  }
+
+  /** SYNC_TIME (epoch ms) of the last day whose scheduled run fell due, or null. A state carried from
+   * before it was recorded counts a full 'sync' run that started between the candidate slot's
+   * SYNC_TIME and its due time (the run at SYNC_TIME sharp of an execution from before the spread). */
+  private servedSlot(base: number, due: number): number | null {
+    if (this.s.dailySlotServed !== undefined) return this.s.dailySlotServed === null ? null : Date.parse(this.s.dailySlotServed);
+    const last = this.s.lastRun;
+    if (!last || last.kind !== 'sync') return null;
+    const started = Date.parse(last.startedAt);
+    return started >= base && started < due ? base : null;
+  }
+
+  /** The scheduled run of the slot due at `due` starts (now, or once an incremental run is over). */
+  private serveSlot(due: number): void {
+    this.s.dailySlotServed = new Date(due - (this.wave ? this.spreadMs() : 0)).toISOString();
   }
 
   /** This integration's offset after SYNC_TIME (settings from before SYNC_SPREAD_MINUTES spread by the default). */
@@ -267,7 +293,7 @@ class Integration {
    * asks for something sooner. */
   private async sleepUntilDue(): Promise<RunKind | null> {
     const zone = this.s.timeZone ?? this.input.settings.defaultTimeZone;
-    const { at, retry } = this.nextDue();
+    const { at, daily, retry } = this.nextDue();
     this.nextRunAt = at;
     const until = new Date(this.nextRunAt).toISOString();
     this.show(
@@ -276,6 +302,7 @@ class Integration {
         : `sleeping until ${until} (${this.input.settings.syncTime} ${zone}${this.wave ? spreadText(this.spreadMs()) : ''})`,
     );
     this.dueAt = at;
+    this.dueDaily = at === daily;
     // A recheck of a receipt not yet visible (or the end of a failed incremental run's back-off) can
     // come before the run; work no incremental run may take now does not wake it.
     const webhookAt = this.webhookWakeAt();
@@ -284,6 +311,7 @@ class Integration {
     if (this.revoked) return null;
     if (woken || wake < at) return this.requestedRun() ?? (this.webhookDue() ? this.debounce(at) : null);
     // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
+    if (at === daily) this.serveSlot(daily);
     return this.s.pendingReconfigure ? 'reconfigure' : 'sync';
   }
 
@@ -679,7 +707,7 @@ class Integration {
   }
 
   private lane(): Lane {
-    return laneOf(this.runKind);
+    return laneOf(this.runKind, this.s.backfilled);
   }
 
   private io(): Activities {

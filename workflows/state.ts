@@ -130,6 +130,9 @@ export interface CarriedState {
   accounts?: AccountRef[];
   /** Where the Qonto webhook subscription stands, as the last full run found it. */
   webhookStatus?: WebhookStatus;
+  /** SYNC_TIME of the day whose scheduled run last fell due (ISO, without the spread offset): that
+   * day's slot is served, whatever the offset in effect. Absent in states carried before it. */
+  dailySlotServed?: string | null;
 }
 
 export interface IntegrationInput {

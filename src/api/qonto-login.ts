@@ -48,6 +48,9 @@ export function qontoLogin(deps: { qontoOAuth: QontoOAuth; sessions: Sessions; q
         auth: { kind: 'oauth', getAccessToken: async () => token },
         stagingToken: deps.stagingToken,
         ...(deps.budget ? { budget: deps.budget, maxBudgetWaitMs: SIGN_IN_BUDGET_WAIT_MS } : {}),
+        // No Retry-After is waited out here: a refusal of the budget (or Qonto's 429) would otherwise
+        // be slept through and tried again, and the page would hang far past SIGN_IN_BUDGET_WAIT_MS.
+        retry: { maxRetryAfterMs: 0 },
       });
       member = await qonto.getMembership();
       organization = await qonto.getOrganization();

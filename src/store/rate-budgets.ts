@@ -111,7 +111,7 @@ export function rateBudgetStatements(db: Kysely<Database>, dialect: Dialect): Pi
         const { state, nowMs } = await locked(trx, name);
         const held = hold(state, nowMs, waitMs, sentEpoch, computed);
         await write(trx, name, held.state);
-        return { holdMs: held.holdMs, epoch: held.state.holdEpoch };
+        return { holdMs: held.holdMs, epoch: held.state.holdEpoch, holdUntilMs: held.state.holdUntilMs };
       }));
     },
     async rateHold(name) {

@@ -438,8 +438,9 @@ export interface Store {
   reserveRate(name: string, permits: number, params: BudgetParams, maxWaitMs: number): Promise<RateReservation>;
   /** A 429: no slot of `name` starts before now + the wait (`waitMs`, the Retry-After; null: computed
    * from the holds in a row, `computed` bounds, with jitter). A 429 to a request sent under an older
-   * epoch than the current (`sentEpoch`) may lengthen the hold but is not another hold in a row. */
-  holdRate(name: string, waitMs: number | null, sentEpoch: number, computed: { baseMs: number; maxMs: number }): Promise<{ holdMs: number; epoch: number }>;
+   * epoch than the current (`sentEpoch`) may lengthen the hold but is not another hold in a row.
+   * `holdUntilMs`: the hold's end on the database's clock, as stored (optional for stand-ins in tests). */
+  holdRate(name: string, waitMs: number | null, sentEpoch: number, computed: { baseMs: number; maxMs: number }): Promise<{ holdMs: number; epoch: number; holdUntilMs?: number }>;
   /** The current hold of `name`: its epoch and how long it still lasts (0 when none). */
   rateHold(name: string): Promise<{ epoch: number; remainingMs: number }>;
   /** The first success after the hold of `epoch`: the holds in a row start again from zero. */

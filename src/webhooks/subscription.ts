@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Sealer } from '../auth/crypto.js';
+import { isBudgetRefusal } from '../budget/rate-budget.js';
 import { FatalError, NotFoundError, SyncError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { QontoClient } from '../qonto/client.js';
@@ -148,19 +149,22 @@ export class WebhookSubscriptions {
   /**
    * Consent withdrawn here: deletes the integration's subscription at Qonto, with its tokens (so before
    * they are revoked). Never fails: a subscription Qonto no longer knows, tokens already gone or a
-   * network failure are logged, and Qonto stops delivering once the consent is revoked anyway.
+   * network failure are logged, and Qonto stops delivering once the consent is revoked anyway. But
+   * a refusal of the fleet's Qonto budget, or `signal` ending the attempt, is thrown: nothing was
+   * tried, and the revocation's retry deletes the subscription before the tokens go.
    * API-key mode: the subscription is the operator's, and stays.
    */
-  async unsubscribe(integrationId: string): Promise<void> {
+  async unsubscribe(integrationId: string, signal?: AbortSignal): Promise<void> {
     if (this.deps.settings.qontoMode === 'apiKey') return;
     const row = await this.deps.store.getWebhookSubscription(integrationId);
     if (!row || (row.state !== 'active' && row.state !== 'creating')) return;
     try {
-      const qonto = this.deps.qonto(integrationId);
+      const qonto = this.deps.qonto(integrationId, signal);
       if (row.state === 'active' && row.subscriptionId !== null) await this.deleteQuietly(qonto, integrationId, row.subscriptionId);
       // An attempt under way or interrupted may have subscribed without recording the id.
       else await this.deleteOwn(qonto, integrationId);
     } catch (error) {
+      if (isBudgetRefusal(error) || signal?.aborted) throw error;
       logger.warn({ err: error, integrationId }, 'the Qonto webhook subscription could not be deleted');
     }
   }

@@ -944,8 +944,12 @@ export function storeContract(name: string, freshDatabase: FreshDatabase): void 
 
       it('a hold holds back every store, and its epoch tells sleeping reservations', async () => {
         const other = await another();
+        const before = Date.now();
         const held = await store.holdRate('qonto', 3_000, 0, { baseMs: 10_000, maxMs: 600_000 });
-        expect(held).toEqual({ holdMs: 3_000, epoch: 1 });
+        expect(held).toMatchObject({ holdMs: 3_000, epoch: 1 });
+        // The end as stored, on the database's clock (the same machine's here).
+        expect(held.holdUntilMs).toBeGreaterThanOrEqual(before + 3_000 - 50);
+        expect(held.holdUntilMs).toBeLessThanOrEqual(Date.now() + 3_000 + 50);
         const seen = await other.rateHold('qonto');
         expect(seen.epoch).toBe(1);
         expect(seen.remainingMs).toBeGreaterThan(2_000);

@@ -59,6 +59,11 @@ describe('activity options: waiting in the task queue is never a failure', () =>
     }
   });
 
+  it('subscribing has room for three Qonto requests, a revocation (which unsubscribes first) for two, each with its budget wait', () => {
+    for (const o of [wave.subscribing.daily, wave.subscribing.bulk]) expect(msToNumber(o.startToCloseTimeout)).toBeGreaterThan(3 * (SHORT_BUDGET_WAIT_MS + REQUEST_MS));
+    expect(msToNumber(wave.revocation.startToCloseTimeout)).toBeGreaterThan(2 * (SHORT_BUDGET_WAIT_MS + REQUEST_MS));
+  });
+
   it('a heartbeating activity has room for its longer budget wait (the wait keeps the heartbeat alive)', () => {
     for (const o of [wave.io.daily, wave.io.bulk]) {
       expect(msToNumber(o.startToCloseTimeout)).toBeGreaterThan(LONG_BUDGET_WAIT_MS + REQUEST_MS);
@@ -79,11 +84,16 @@ describe('activity options: priority by run kind', () => {
   const lanes: Record<RunKind, 'daily' | 'bulk'> = { sync: 'daily', incremental: 'daily', backfill: 'bulk', reconfigure: 'bulk' };
 
   it.each(Object.entries(lanes))('a %s run takes the %s lane', (kind, lane) => {
-    expect(laneOf(kind as RunKind)).toBe(lane);
+    expect(laneOf(kind as RunKind, true)).toBe(lane);
+  });
+
+  it.each(['sync', 'backfill', 'reconfigure'] as const)('before the backfill completed, a %s run (a retry, a reconnect, "sync now") imports everything: the bulk lane', (kind) => {
+    expect(laneOf(kind, false)).toBe('bulk');
   });
 
   it('outside a run (status, alerts between runs) the daily lane', () => {
-    expect(laneOf(null)).toBe('daily');
+    expect(laneOf(null, true)).toBe('daily');
+    expect(laneOf(null, false)).toBe('daily');
   });
 
   it('daily and incremental runs go before backfills and reconfigurations; a revocation before all', () => {

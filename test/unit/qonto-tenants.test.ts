@@ -37,6 +37,37 @@ describe('Qonto simulator: several organizations', () => {
     expect(primary.body.organization.id).toBe(sim.data.organization.id);
   });
 
+  it('refuses (401) a token whose membership no organization has, instead of serving the primary one', async () => {
+    const { sim } = await simulator();
+    const gone = sim.data.addMembership({ firstName: 'Lou', lastName: 'Left', role: 'owner' });
+    const bearer = `Bearer ${sim.issueAccessToken(gone.id)}`;
+    sim.data.removeMembership(gone.id);
+    const res = await json(`${sim.url}/v2/organization`, bearer);
+    expect(res.status).toBe(401);
+    expect(res.body.errors[0].code).toBe('unauthorized');
+  });
+
+  it("manages a caller's webhook subscriptions in its own organization", async () => {
+    const { sim } = await simulator({ allowHttpCallbacks: true });
+    const other = sim.tenants.add({ slug: 'delta-sa-3' });
+    const owner = other.addMembership({ firstName: 'Dee', lastName: 'Delta', role: 'owner' });
+    const authorization = `Bearer ${sim.issueAccessToken(owner.id, { scopes: ['organization.read', 'webhook'], clientId: 'app-1' })}`;
+    const created = await fetch(`${sim.url}/v2/webhook_subscriptions`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ callback_url: 'http://127.0.0.1:9/webhooks/qonto', types: ['v1/transactions'] }),
+    });
+    expect(created.status).toBe(201);
+    const { id, organization_id } = (await created.json()) as { id: string; organization_id: string };
+    expect(organization_id).toBe(other.organization.id);
+    expect(other.webhookSubscriptions().map((s) => s.id)).toEqual([id]);
+    expect(sim.data.webhookSubscriptions()).toEqual([]);
+    const listed = await json(`${sim.url}/v2/webhook_subscriptions`, authorization);
+    expect(listed.body.subscriptions.map((s: { id: string; organization_id: string }) => [s.id, s.organization_id])).toEqual([[id, other.organization.id]]);
+    expect((await fetch(`${sim.url}/v2/webhook_subscriptions/${id}`, { method: 'DELETE', headers: { authorization } })).status).toBe(204);
+    expect(other.webhookSubscriptions()).toEqual([]);
+  });
+
   it('takes consent from a member of any organization through login_hint', async () => {
     const { sim } = await simulator({ oauthClients: [{ ...CLIENT, redirectUris: [REDIRECT] }] });
     const other = sim.tenants.add({ slug: 'gamma-sas-2' });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSealer, type Sealer } from '../../src/auth/crypto.js';
+import { budgetRefusal, isBudgetRefusal } from '../../src/budget/rate-budget.js';
 import { ReconnectRequiredError } from '../../src/errors.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import type { QontoSimulator } from '../../src/simulators/qonto/server.js';
@@ -25,9 +26,15 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
   /** The integration's Qonto access token, as its member consented (null: no tokens stored). */
   let token: string | null;
   let memberId: string;
+  /** The fleet's Qonto budget refuses every request (stand-in: the token lookup throws its refusal). */
+  let budgetBusy: boolean;
+  /** The abort signals the Qonto clients were made with. */
+  let signals: Array<AbortSignal | undefined>;
 
   beforeEach(async () => {
     store = openSqliteStore(':memory:');
+    budgetBusy = false;
+    signals = [];
     sealer = createSealer(randomBytes(32));
     ({ sim } = await simulator({ allowHttpCallbacks: true }));
     memberId = sim.data.addMembership({ firstName: 'Camille', lastName: 'Martin', role: 'owner' }).id;
@@ -43,8 +50,8 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
       store,
       sealer,
       settings: { ...OAUTH, ...settings },
-      qonto: () =>
-        settings.qontoMode === 'apiKey'
+      qonto: (_id, signal) =>
+        (signals.push(signal), settings.qontoMode) === 'apiKey'
           ? new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, retry: FAST_RETRY })
           : new QontoClient({
               baseUrl: sim.url,
@@ -52,6 +59,7 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
               auth: {
                 kind: 'oauth',
                 getAccessToken: async () => {
+                  if (budgetBusy) throw budgetRefusal('qonto', 1);
                   if (token === null) throw new ReconnectRequiredError('No Qonto account is connected', { code: 'no_tokens', provider: 'qonto' });
                   return token;
                 },
@@ -180,6 +188,27 @@ describe('WebhookSubscriptions against the Qonto simulator', () => {
     token = null;
     await expect(qonto.unsubscribe('i3')).resolves.toBeUndefined();
     expect(sim.data.webhookSubscriptions()).toHaveLength(1);
+  });
+
+  it("unsubscribing gives up on a refusal of the fleet's budget (the activity retries it): the subscription stays known, never silently left at Qonto", async () => {
+    const qonto = subscriptions();
+    await qonto.ensure('i1');
+    budgetBusy = true;
+    const refused = await qonto.unsubscribe('i1').then(() => null, (error: unknown) => error);
+    expect(isBudgetRefusal(refused)).toBe(true);
+    expect(sim.data.webhookSubscriptions()).toHaveLength(1);
+    // The retry, once the budget has room, deletes it.
+    budgetBusy = false;
+    await qonto.unsubscribe('i1');
+    expect(sim.data.webhookSubscriptions()).toEqual([]);
+  });
+
+  it("unsubscribing makes its Qonto requests under the caller's abort signal (an attempt out of time stops)", async () => {
+    const qonto = subscriptions();
+    await qonto.ensure('i1');
+    const attempt = new AbortController();
+    await qonto.unsubscribe('i1', attempt.signal);
+    expect(signals.at(-1)).toBe(attempt.signal);
   });
 
   it("API-key mode never deletes the operator's subscription", async () => {

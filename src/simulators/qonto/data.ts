@@ -348,6 +348,11 @@ export class QontoData {
     return tx.attachmentIds.filter((id) => this.isVisible(this.files.get(id)!));
   }
 
+  /** A member leaves the organization: tokens issued to them no longer name an organization. */
+  removeMembership(membershipId: string): void {
+    if (!this.members.delete(membershipId)) throw new Error(`unknown membership ${membershipId}`);
+  }
+
   /** Deletes a receipt in Qonto (its download URL stops working); bumps `updated_at` to now(). */
   removeAttachment(attachmentId: string): void {
     const attachment = this.files.get(attachmentId);

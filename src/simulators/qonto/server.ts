@@ -262,7 +262,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
   /** The subscriptions a caller sees: an OAuth app its own, an API key those made without OAuth. */
   const ownedBy = (who: Principal) => (s: SimWebhookSubscription): boolean =>
     who.kind === 'oauth' ? s.clientId === who.clientId && s.membershipId === who.membershipId : s.clientId === null;
-  const subscriptionOf = (who: Principal, id: string): SimWebhookSubscription | undefined => {
+  const subscriptionOf = (data: QontoData, who: Principal, id: string): SimWebhookSubscription | undefined => {
     const s = data.webhookSubscription(id);
     return s && ownedBy(who)(s) ? s : undefined;
   };
@@ -274,7 +274,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/webhook_subscriptions$/,
       scopes: ['webhook'],
       webhooks: true,
-      handle: ({ who, body, res }) => {
+      handle: ({ data, who, body, res }) => {
         const parsed = parseSubscriptionBody(body, { allowHttpCallbacks, create: true });
         if (!parsed.ok) return unprocessable(res, parsed.errors);
         const { callbackUrl, types, secret, description } = parsed.input;
@@ -293,7 +293,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/webhook_subscriptions$/,
       scopes: ['webhook'],
       webhooks: true,
-      handle: ({ who, query, res }) => {
+      handle: ({ data, who, query, res }) => {
         const errors: QontoErrorItem[] = [];
         const paging = parsePaging(query, errors);
         if (errors.length > 0) return unprocessable(res, errors);
@@ -305,8 +305,8 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
       scopes: ['webhook'],
       webhooks: true,
-      handle: ({ who, res }, [id]) => {
-        const s = subscriptionOf(who, id!);
+      handle: ({ data, who, res }, [id]) => {
+        const s = subscriptionOf(data, who, id!);
         if (!s) return notFound(res, 'Webhook subscription');
         sendJson(res, 200, subscriptionView(data.organization.id, s));
       },
@@ -316,8 +316,8 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
       scopes: ['webhook'],
       webhooks: true,
-      handle: ({ who, body, res }, [id]) => {
-        const s = subscriptionOf(who, id!);
+      handle: ({ data, who, body, res }, [id]) => {
+        const s = subscriptionOf(data, who, id!);
         if (!s) return notFound(res, 'Webhook subscription');
         const parsed = parseSubscriptionBody(body, { allowHttpCallbacks, create: false });
         if (!parsed.ok) return unprocessable(res, parsed.errors);
@@ -336,8 +336,8 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       pattern: /^\/v2\/webhook_subscriptions\/([^/]+)$/,
       scopes: ['webhook'],
       webhooks: true,
-      handle: ({ who, res }, [id]) => {
-        const s = subscriptionOf(who, id!);
+      handle: ({ data, who, res }, [id]) => {
+        const s = subscriptionOf(data, who, id!);
         if (!s) return notFound(res, 'Webhook subscription');
         data.deleteWebhookSubscription(s.id);
         res.writeHead(204).end();
@@ -355,9 +355,10 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
     return `missing required OAuth scope: ${route.scopes.join(' or ')}`;
   }
 
-  /** The organization a caller acts for: its membership's, or its API key's. */
-  function tenantOf(who: Principal): QontoData {
-    return (who.kind === 'oauth' ? tenants.byMembership(who.membershipId) : tenants.byApiKey(who.login)) ?? tenants.primary;
+  /** The organization a caller acts for: its membership's (none: a token of a membership no
+   * organization has, refused), or its API key's (keys given at start belong to the primary). */
+  function tenantOf(who: Principal): QontoData | undefined {
+    return who.kind === 'oauth' ? tenants.byMembership(who.membershipId) : (tenants.byApiKey(who.login) ?? tenants.primary);
   }
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -385,6 +386,7 @@ export async function startQontoSimulator(opts: QontoSimulatorOptions = {}): Pro
       if (denied) return sendQontoError(res, 403, [{ code: 'forbidden', detail: denied }]);
       const host = req.headers.host ?? new URL(running.url).host;
       const tenant = tenantOf(who);
+      if (!tenant) return sendQontoError(res, 401, [{ code: 'unauthorized', detail: 'This access token belongs to no membership' }]);
       const view: ViewContext = {
         data: tenant,
         amountFormat: opts.amountFormat ?? 'number',
