@@ -125,7 +125,14 @@ export class QontoClient {
     // The gate outside the budget: a request waits out any window the process's gate has open, and
     // only then reserves its slot, so requests held by a window reach Qonto spaced by the budget
     // when it opens, not all at once on slots that passed while they waited.
-    this.fetchImpl = opts.budget ? gated(opts.budget.wrap(sent, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS })) : this.downloadFetch;
+    // And once more after the slot: a window the gate opened while the request slept for its slot (a
+    // 503, which writes no fleet hold, or a Retry-After longer than the fleet's longest hold) is waited
+    // out too, so nothing is sent into it (the slot is then wasted, never exceeded).
+    const regated: typeof fetch = async (input, init) => {
+      await gate.pass(init?.signal ?? undefined, this.retry.maxRetryAfterMs);
+      return sent(input, init);
+    };
+    this.fetchImpl = opts.budget ? gated(opts.budget.wrap(regated, { maxBudgetWaitMs: opts.maxBudgetWaitMs ?? DEFAULT_MAX_BUDGET_WAIT_MS })) : this.downloadFetch;
     const base = new URL(this.baseUrl);
     this.downloadPolicy = {
       trustedOrigins: opts.trustedDownloadOrigins ?? (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? [base.origin] : []),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BudgetParams } from '../../src/store/types.js';
 import { EMPTY_STATE, emissionIntervals, reserve } from '../../src/budget/gcra.js';
 import { RateBudget, type BudgetStore } from '../../src/budget/rate-budget.js';
+import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { QontoClient } from '../../src/qonto/client.js';
 import { attachmentBuffer } from '../../src/simulators/qonto/content.js';
 import { KEY, useQontoSimulators } from '../support/qonto-sim.js';
@@ -33,6 +34,29 @@ async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
 }
 
 describe('QontoClient with the fleet budget', () => {
+  it('waits out a window the gate opened while the request slept for its budget slot', async () => {
+    const { sim, account } = await simulator();
+    const gate = new BackoffGate();
+    const store: BudgetStore = {
+      // The slot is 200 ms away; meanwhile (below) the process's gate opens a window of 1 s.
+      reserveRate: async () => ({ granted: true, waitMs: 200, epoch: 0 }),
+      holdRate: async () => ({ holdMs: 1_000, epoch: 1 }),
+      rateHold: async () => ({ epoch: 0, remainingMs: 0 }),
+      clearRateHolds: async () => {},
+    };
+    const qonto = new QontoClient({ baseUrl: sim.url, auth: { kind: 'apiKey', ...KEY }, gate, budget: new RateBudget(store, 'qonto', { windows: [{ windowMs: 10_000, limit: 100 }] }) });
+    const before = sim.requests.length;
+    const listing = qonto.listTransactionsPage({ bankAccountId: account.id });
+    await new Promise((r) => setTimeout(r, 50));
+    gate.hold(1_000);
+    // Well past the slot and still inside the window: nothing has reached Qonto.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sim.requests.length).toBe(before);
+    await listing;
+    expect(sim.requests.length).toBe(before + 1);
+  });
+
+
   it('takes a permit for every API request, each retry included, and none for downloads', async () => {
     const { sim, account } = await simulator();
     const tx = sim.data.addTransaction({ bankAccountId: account.id, amount: 5, label: 'Budgeted' });
