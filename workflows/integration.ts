@@ -78,6 +78,9 @@ const WEBHOOK_SUBSCRIPTION = 'webhook-subscription';
  * (src/sync/spread.ts), and activities carry a Temporal priority by run kind (activity-options.ts).
  * Executions from before it replay with neither. */
 const FLEET_WAVE = 'fleet-wave';
+/** How late after SYNC_TIME the run of an execution from before the spread may have started and
+ * still count as that day's scheduled run (servedSlot). */
+const LEGACY_SLOT_MS = 10 * 60_000;
 
 type Activities = ReturnType<typeof proxyActivities<SyncActivities>>;
 
@@ -269,14 +272,15 @@ class Integration {
   }
 
   /** SYNC_TIME (epoch ms) of the last day whose scheduled run fell due, or null. A state carried from
-   * before it was recorded counts a full 'sync' run that started between the candidate slot's
-   * SYNC_TIME and its due time (the run at SYNC_TIME sharp of an execution from before the spread). */
+   * before it was recorded counts a full run ('sync' or 'reconfigure') that started within
+   * LEGACY_SLOT_MS of the candidate slot's SYNC_TIME and before its due time: the run at SYNC_TIME sharp
+   * of an execution from before the spread (a wave of them may start a few minutes late). */
   private servedSlot(base: number, due: number): number | null {
     if (this.s.dailySlotServed !== undefined) return this.s.dailySlotServed === null ? null : Date.parse(this.s.dailySlotServed);
     const last = this.s.lastRun;
-    if (!last || last.kind !== 'sync') return null;
+    if (!last || (last.kind !== 'sync' && last.kind !== 'reconfigure')) return null;
     const started = Date.parse(last.startedAt);
-    return started >= base && started < due ? base : null;
+    return started >= base && started < Math.min(due, base + LEGACY_SLOT_MS) ? base : null;
   }
 
   /** The scheduled run of the slot due at `due` starts (now, or once an incremental run is over). */
@@ -311,7 +315,9 @@ class Integration {
     if (this.revoked) return null;
     if (woken || wake < at) return this.requestedRun() ?? (this.webhookDue() ? this.debounce(at) : null);
     // Due: the daily run, or the retry of a failed one (a failed reconfiguration is tried again).
-    if (at === daily) this.serveSlot(daily);
+    // The slot that fired: a timer set by an earlier version of this code fires at its own time, which
+    // may be before the `daily` computed now.
+    if (at === daily) this.serveSlot(Math.min(daily, Date.now()));
     return this.s.pendingReconfigure ? 'reconfigure' : 'sync';
   }
 

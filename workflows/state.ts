@@ -194,5 +194,7 @@ export function initialState(input: IntegrationInput): CarriedState {
     retryAt: null,
     quota: null,
     counts: EMPTY_COUNTS,
+    // Known from the start: no day served yet (undefined is reserved for states carried from before).
+    dailySlotServed: null,
   };
 }
