@@ -9,6 +9,7 @@ import { freshDatabaseUrl } from '../support/postgres.js';
 import { until } from '../support/until.js';
 import { handleOf } from '../support/workflow.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { peakInWindow } from '../../bench/fleet-measure.js';
 
 /**
  * The fleet's Qonto budget with the product's own worker processes: two `ROLE=worker` processes of
@@ -40,15 +41,6 @@ let db: pg.Client;
 let workers: WorkerProcess[] = [];
 const users: { id: string; user: SimUser }[] = [];
 
-/** The most arrivals in any window of `windowMs` (two pointers over sorted times). */
-function peak(arrivals: readonly number[], windowMs: number): number {
-  let most = 0;
-  for (let start = 0, end = 0; end < arrivals.length; end++) {
-    while (arrivals[end]! - arrivals[start]! >= windowMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 /** The Qonto activities a worker's log shows started since `from` (an offset in its output). */
 const qontoActivities = (worker: WorkerProcess, from = 0) => [...worker.output().slice(from).matchAll(QONTO_ACTIVITIES)].length;
@@ -115,7 +107,7 @@ describe('the Qonto budget across two ROLE=worker processes', () => {
     // Both workers under way on Qonto, for a whole 10 s window since the first request: the budget binds.
     await until(async () => workers.map((w) => qontoActivities(w)), (n) => n.every((x) => x > 0), 'both workers running Qonto activities', 60_000);
     await until(async () => arrivals(), (a) => a.length >= PER_10S && Date.now() - a[0]! >= 10_000, 'a 10 s window of requests', 60_000);
-    expect(peak(arrivals(), 10_000)).toBeLessThanOrEqual(PER_10S);
+    expect(peakInWindow(arrivals(), 10_000)).toBeLessThanOrEqual(PER_10S);
     expect(h.sims.qonto.rateLimited()).toBe(0);
 
     // One 429 without Retry-After to the next listing page, whoever sends it.
@@ -146,7 +138,7 @@ describe('the Qonto budget across two ROLE=worker processes', () => {
 
     const seen = arrivals().filter((t) => t >= started);
     expect(seen.length).toBeGreaterThan(PER_10S + 10);
-    expect(peak(seen, 10_000)).toBeLessThanOrEqual(PER_10S);
+    expect(peakInWindow(seen, 10_000)).toBeLessThanOrEqual(PER_10S);
     expect(h.sims.qonto.rateLimited()).toBe(0);
   }, 240_000);
 });

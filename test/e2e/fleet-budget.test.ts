@@ -7,6 +7,7 @@ import { startQontoSimulator, type QontoSimulator } from '../../src/simulators/q
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { freshDatabaseUrl } from '../support/postgres.js';
 import { until } from '../support/until.js';
+import { peakInWindow } from '../../bench/fleet-measure.js';
 
 /**
  * The fleet's Qonto budget across processes: two processes, each with its own RateBudget and
@@ -60,15 +61,6 @@ class Child {
   }
 }
 
-/** The most arrivals in any window of `windowMs` (two pointers over sorted times). */
-function peak(arrivals: readonly number[], windowMs: number): number {
-  let most = 0;
-  for (let start = 0, end = 0; end < arrivals.length; end++) {
-    while (arrivals[end]! - arrivals[start]! >= windowMs) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 
 let sim: QontoSimulator;
 let a: Child;
@@ -102,7 +94,7 @@ describe('the Qonto budget across processes', () => {
     const phaseEnd = Date.now();
     const arrivals = sim.arrivals!.filter((t) => t >= phaseStart && t < phaseEnd);
     expect(arrivals.length).toBeGreaterThanOrEqual(30);
-    expect(peak(arrivals, 10_000)).toBeLessThanOrEqual(PER_10S);
+    expect(peakInWindow(arrivals, 10_000)).toBeLessThanOrEqual(PER_10S);
     expect(sim.rateLimited()).toBe(0);
     const byA = a.sent(phaseStart, phaseEnd).length;
     const byB = b.sent(phaseStart, phaseEnd).length;
@@ -135,7 +127,7 @@ describe('the Qonto budget across processes', () => {
     expect(Math.abs(holdUntil - throttled.at - 3_000)).toBeLessThanOrEqual(IN_FLIGHT_MS);
     expect(b.sent(throttled.at + IN_FLIGHT_MS, holdUntil)).toEqual([]);
     // Over the whole run too, the restart after each hold included: never more than the budget.
-    expect(peak(sim.arrivals!, 10_000)).toBeLessThanOrEqual(PER_10S);
+    expect(peakInWindow(sim.arrivals!, 10_000)).toBeLessThanOrEqual(PER_10S);
     expect(sim.rateLimited()).toBe(0);
   });
 });
