@@ -62,14 +62,6 @@ export function maxPermits(params: BudgetParams): number {
   return Math.min(...windowsOf(params).map((w) => w.burst + 1));
 }
 
-/** The most requests any `windowMs` of arrivals can hold, per window, when each arrives within the
- * slack after its slot: `B + 1 + ⌊(W + slack)/T⌋`, never above the window's limit. */
-export function conformanceLimit(params: BudgetParams): { windowMs: number; limit: number }[] {
-  const slackMs = params.slackMs ?? DEFAULT_SLACK_MS;
-  // A hair under the exact quotient: (W + slack)/T is L − B − 1 in exact arithmetic.
-  return windowsOf(params).map((w) => ({ windowMs: w.windowMs, limit: w.burst + 1 + Math.floor((w.windowMs + slackMs) / w.intervalMs + 1e-9) }));
-}
-
 /** A state read from a row written with other windows (a changed setting) starts those windows afresh. */
 function tats(state: BudgetState, count: number): number[] {
   return Array.from({ length: count }, (_, i) => state.tatMs[i] ?? 0);
