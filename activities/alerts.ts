@@ -15,9 +15,9 @@ export function alertActivities(deps: ActivityDeps) {
     },
 
     /** The workflow's alert timer fired: the 30 h without success, or a reminder. */
-    async checkAlerts({ integrationId, now }: AlertCheckInput): Promise<AlertCheckResult> {
+    async checkAlerts({ integrationId, now, signInEnded }: AlertCheckInput): Promise<AlertCheckResult> {
       if (!deps.alerts) return { nextCheckAt: null };
-      return deps.alerts.check(integrationId, now);
+      return deps.alerts.check(integrationId, now, signInEnded ?? null);
     },
   };
 }

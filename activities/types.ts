@@ -1,5 +1,6 @@
 /** What the activities take and return: small, serialisable summaries (never file bodies, never tokens),
  * shared by the workflow (as types only) and the activity implementations. */
+import type { SignInProvider } from '../src/errors.js';
 import type { IntegrationStatus, ManifestCounts } from '../src/store/types.js';
 import type { TransactionChange } from '../workflows/messages.js';
 import type { RunKind, RunOutcome } from '../workflows/state.js';
@@ -125,12 +126,16 @@ export interface RunEndedInput {
   exported: number;
   failed: number;
   quota: QuotaInfo | null;
+  /** Whose sign-in ended, with `reconnect_required` (null: not known; absent from older workflows). */
+  signInEnded?: SignInProvider | null;
 }
 
 export interface AlertCheckInput {
   integrationId: string;
   /** The workflow's clock (the time-skipping test server moves it; activities would see real time). */
   now: string;
+  /** Whose sign-in ended while the integration waits for it (a reminder names it). */
+  signInEnded?: SignInProvider | null;
 }
 
 export interface AlertCheckResult {

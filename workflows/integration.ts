@@ -392,6 +392,8 @@ class Integration {
         exported: run.exported,
         failed: run.failed,
         quota: this.s.quota,
+        // The activity's input only (no new command): histories recorded without it replay unchanged.
+        signInEnded: this.s.signInEnded ?? null,
       });
       this.s.alertCheckAt = nextCheckAt;
     } catch (error) {
@@ -417,7 +419,7 @@ class Integration {
       if (check > Date.now() && (await condition(done, check - Date.now()))) return true;
       if (done()) return true;
       try {
-        ({ nextCheckAt: this.s.alertCheckAt } = await alerting.checkAlerts({ integrationId: this.id, now: new Date().toISOString() }));
+        ({ nextCheckAt: this.s.alertCheckAt } = await alerting.checkAlerts({ integrationId: this.id, now: new Date().toISOString(), signInEnded: this.s.signInEnded ?? null }));
       } catch (error) {
         log.warn('alerts could not be checked', { failure: failureType(error) });
         this.s.alertCheckAt = new Date(Date.now() + ALERT_CHECK_RETRY_MS).toISOString();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AlertMailKey, AlertRecord } from '../store/alert-store.js';
 import type { Store } from '../store/types.js';
+import type { SignInProvider } from '../errors.js';
 import { logger } from '../logger.js';
 import { FAILURES, afterRun, nextCheck, overdue, reminderNumber, NO_SUCCESS_MS, type AlertCondition, type RunEnd } from './conditions.js';
 import type { Mailer } from './mailer.js';
@@ -80,7 +81,7 @@ export function alertService(deps: AlertServiceDeps) {
   /** Sends the mail unless it went already: `pending` when it must be tried again later. `render`
    * words a mail that says more than its condition's (the period reminder's list); it runs only when
    * the mail is to be sent. */
-  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Promise<Mail>): Promise<'done' | 'pending'> {
+  async function sendOnce(key: AlertMailKey, now: string, render?: (language: MailLanguage, link: string) => Promise<Mail>, signIn: SignInProvider | null = null): Promise<'done' | 'pending'> {
     if (!deps.mailer) return 'done';
     const to = await recipients(key.integrationId);
     if (to.length === 0) return 'done';
@@ -92,7 +93,7 @@ export function alertService(deps: AlertServiceDeps) {
     const condition = key.condition as AlertCondition;
     const language = mailLanguage(profile?.contactLanguage);
     const link = alertLink(deps.publicUrl, key.integrationId, condition);
-    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link });
+    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link, signIn });
     try {
       await deps.mailer.send({ to, ...mail });
     } catch (error) {
@@ -113,8 +114,9 @@ export function alertService(deps: AlertServiceDeps) {
     return 'done';
   }
 
-  /** The mails owed now: each mailed occurrence under way (or begun at `now`) once, and the reminder due. */
-  async function deliver(integrationId: string, now: string): Promise<number> {
+  /** The mails owed now: each mailed occurrence under way (or begun at `now`) once, and the reminder due.
+   * `signIn`: whose sign-in ended, as the workflow knows it, named by a `reconnect_required` mail. */
+  async function deliver(integrationId: string, now: string, signIn: SignInProvider | null): Promise<number> {
     // Under way however old, and the events recorded at `now` (a retry finds them again).
     const events = (await alerts.history(integrationId, HISTORY_LENGTH)).filter((r) => r.resolvedAt !== null && r.startedAt === now);
     // Each mail on its own: one that cannot go yet holds back none of the others.
@@ -123,9 +125,9 @@ export function alertService(deps: AlertServiceDeps) {
       // A period reminder's mail needs its list: remindClosedPeriod sends it.
       if (!r.mailed || r.condition === 'missing_receipts') continue;
       const key = { integrationId, condition: r.condition, occurrence: r.occurrence };
-      if ((await sendOnce({ ...key, kind: 'alert' }, now)) === 'pending') pending += 1;
+      if ((await sendOnce({ ...key, kind: 'alert' }, now, undefined, signIn)) === 'pending') pending += 1;
       const n = r.resolvedAt === null && FAILURES.includes(r.condition as AlertCondition) ? reminderNumber(r.startedAt, now) : 0;
-      if (n > 0 && (await sendOnce({ ...key, kind: `reminder-${n}` }, now)) === 'pending') pending += 1;
+      if (n > 0 && (await sendOnce({ ...key, kind: `reminder-${n}` }, now, undefined, signIn)) === 'pending') pending += 1;
     }
     return pending;
   }
@@ -177,7 +179,7 @@ export function alertService(deps: AlertServiceDeps) {
 
   return {
     /** A run ended: conditions begin and end, the last success moves, mails go out. */
-    async runEnded(integrationId: string, run: RunEnd): Promise<AlertCheck> {
+    async runEnded(integrationId: string, run: RunEnd & { signInEnded?: SignInProvider | null }): Promise<AlertCheck> {
       const now = run.finishedAt;
       const profile = await alerts.profile(integrationId);
       if (!profile) return { nextCheckAt: null };
@@ -189,14 +191,14 @@ export function alertService(deps: AlertServiceDeps) {
       // Recorded before the failures it ends, so a retry after the next step still finds it.
       if (change.backToNormal) await alerts.open(integrationId, { condition: 'back_to_normal', occurrence: now, startedAt: now, resolvedAt: now, mailed: true });
       await alerts.resolve(integrationId, change.end, now);
-      let pending = await deliver(integrationId, now);
+      let pending = await deliver(integrationId, now, run.signInEnded ?? null);
       if (run.outcome === 'completed' && (await remindClosedPeriod(integrationId, now)) === 'pending') pending += 1;
       if (pending > 0) throw new MailsPendingError(pending);
       return next(integrationId, now);
     },
 
     /** A timer of the workflow fired: the 30 h mark or a reminder may be due. */
-    async check(integrationId: string, now: string): Promise<AlertCheck> {
+    async check(integrationId: string, now: string, signInEnded: SignInProvider | null = null): Promise<AlertCheck> {
       const integration = await deps.store.getIntegration(integrationId);
       const profile = await alerts.profile(integrationId);
       if (!integration || !profile || integration.status === 'revoked') return { nextCheckAt: null };
@@ -204,7 +206,7 @@ export function alertService(deps: AlertServiceDeps) {
       if (overdue(profile.lastSuccessAt, profile.createdAt, now) && !active.some((a) => a.condition === 'no_success')) {
         await alerts.open(integrationId, { condition: 'no_success', occurrence: now, startedAt: now, mailed: true });
       }
-      const pending = await deliver(integrationId, now);
+      const pending = await deliver(integrationId, now, signInEnded);
       if (pending > 0) throw new MailsPendingError(pending);
       return next(integrationId, now);
     },

@@ -1,3 +1,4 @@
+import type { SignInProvider } from '../errors.js';
 import type { AlertCondition } from './conditions.js';
 
 export type MailLanguage = 'en' | 'de';
@@ -9,6 +10,8 @@ export interface MailInput {
   language: MailLanguage;
   /** The one place to fix it: an absolute URL under PUBLIC_URL. */
   link: string;
+  /** With `reconnect_required`: whose sign-in ended, when the run that found it knew (null: not known). */
+  signIn?: SignInProvider | null;
 }
 
 export interface Mail {
@@ -129,6 +132,35 @@ const DE: Record<AlertCondition, Wording> = {
   },
 };
 
+/** `reconnect_required` when it is known whose sign-in ended: the mail names that provider only. One
+ * "sign in again" on the dashboard renews either (it restores just the sign-in that ended). */
+const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, 'meaning'>>> = {
+  en: {
+    qonto: {
+      subject: 'Sign in to Qonto again to keep your receipts in sync',
+      what: 'Qonto no longer accepts the sign-in of your receipts sync (it expired, or the access was withdrawn in Qonto).',
+      action: 'Syncing resumes where it stopped once you sign in to Qonto again from the dashboard:',
+    },
+    microsoft: {
+      subject: 'Sign in to Microsoft again to keep your receipts in sync',
+      what: 'Microsoft no longer accepts the sign-in to your OneDrive (it expired, the consent was withdrawn or the password changed).',
+      action: 'Syncing resumes where it stopped once you sign in again with the same Microsoft account from the dashboard:',
+    },
+  },
+  de: {
+    qonto: {
+      subject: 'Bitte erneut bei Qonto anmelden, damit Ihre Belege synchronisiert werden',
+      what: 'Qonto akzeptiert die Anmeldung Ihrer Belegsynchronisierung nicht mehr (sie ist abgelaufen, oder der Zugriff wurde in Qonto widerrufen).',
+      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut bei Qonto anmelden:',
+    },
+    microsoft: {
+      subject: 'Bitte erneut bei Microsoft anmelden, damit Ihre Belege synchronisiert werden',
+      what: 'Microsoft akzeptiert die Anmeldung für Ihr OneDrive nicht mehr (sie ist abgelaufen, die Einwilligung wurde widerrufen oder das Passwort geändert).',
+      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut mit demselben Microsoft-Konto anmelden:',
+    },
+  },
+};
+
 const WORDING: Record<MailLanguage, Record<AlertCondition, Wording>> = { en: EN, de: DE };
 const REMINDER: Record<MailLanguage, string> = { en: 'Reminder', de: 'Erinnerung' };
 export const SIGNATURE: Record<MailLanguage, string> = {
@@ -137,8 +169,9 @@ export const SIGNATURE: Record<MailLanguage, string> = {
 };
 
 /** The mail of one alert, in plain text. */
-export function renderMail({ condition, reminder, language, link }: MailInput): Mail {
-  const w = WORDING[language][condition];
+export function renderMail({ condition, reminder, language, link, signIn }: MailInput): Mail {
+  const generic = WORDING[language][condition];
+  const w = condition === 'reconnect_required' && signIn ? { ...generic, ...SIGN_IN_ENDED[language][signIn] } : generic;
   const subject = reminder ? `${REMINDER[language]}: ${w.subject}` : w.subject;
   const text = [w.what, '', w.meaning, '', w.action, link, '', '-- ', SIGNATURE[language], ''].join('\n');
   return { subject, text };

@@ -131,10 +131,10 @@ export const exportLog = createRoute({
   request: { ...params, query: exportLogQuery },
   responses: {
     200: {
-      description: 'The log, written as it is read: CSV (a download, header row first) or JSON',
+      description: 'The log, written as it is read: CSV (a download, header row first) or JSON. A `from` after `to` is an empty log (CSV: the header row only), not an error',
       content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: exportLogBody } },
     },
     ...oneIntegration,
-    400: errorResponse('A malformed integration id, format or date, or from after to', ['invalid_request']),
+    400: errorResponse('A malformed integration id, a format other than csv or json, or a from or to that is not a calendar date YYYY-MM-DD', ['invalid_request']),
   },
 });

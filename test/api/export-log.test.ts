@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import type { Client } from '@temporalio/client';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onError } from '../../src/api/errors.js';
@@ -201,7 +202,17 @@ describe('GET /api/integrations/:id/export-log', () => {
     const empty = await app().request(`/api/integrations/${ID}/export-log?format=json&from=2030-01-01`);
     expect(await empty.json()).toEqual({ entries: [] });
     const reversed = await app().request(`/api/integrations/${ID}/export-log?format=json&from=2026-12-01&to=2026-11-01`);
+    expect(reversed.status).toBe(200);
     expect(await reversed.json()).toEqual({ entries: [] });
+    const reversedCsv = await app().request(`/api/integrations/${ID}/export-log?from=2026-12-01&to=2026-11-01`);
+    expect(reversedCsv.status).toBe(200);
+    expect(await reversedCsv.text()).toBe(`${EXPORT_LOG_FIELDS.join(',')}\r\n`);
+    // The API document says the same: an empty log, not a 400.
+    const routes = integrationRoutes({ store, organizationOf: () => null, temporal: {} as Client } as unknown as IntegrationRoutesDeps);
+    const doc = new OpenAPIHono().route('/api/integrations', routes).getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'test', version: '0' } });
+    const responses = doc.paths!['/api/integrations/{id}/export-log']!.get!.responses as Record<string, { description: string }>;
+    expect(responses['200']!.description).toContain('A `from` after `to` is an empty log');
+    expect(responses['400']!.description).not.toMatch(/after/);
     const named = await app().request(`/api/integrations/${ID}/export-log?from=2026-11-01&to=2026-11-30`);
     expect(named.headers.get('content-disposition')).toBe(`attachment; filename="export-log-${ID}_from-2026-11-01_to-2026-11-30.csv"`);
   });

@@ -175,8 +175,13 @@ describe('OAuth mode', () => {
     expect(await h.services.qontoOAuth!.revoke(id)).toBe(true);
     expect((await call(cookie, 'POST', `/api/integrations/${id}/sync`)).status).toBe(202);
     expect((await until((s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('qonto');
-    const signInAgain = await smtp.arrival('to sign in again', mailOf('Sign in again to keep your receipts in sync'));
+    const signInAgain = await smtp.arrival('to sign in again', mailOf('Sign in to Qonto again to keep your receipts in sync'));
     expect(signInAgain.to).toEqual([owner]);
+    // The mail names Qonto, whose sign-in ended, and not Microsoft (the signature aside).
+    const words = signInAgain.text.split(/\n-- ?\n/)[0]!;
+    expect(words).toContain('Qonto no longer accepts the sign-in of your receipts sync');
+    expect(words).toContain('once you sign in to Qonto again from the dashboard:');
+    expect(words).not.toContain('Microsoft');
     const panel = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'en' } })).text();
     expect(panel).toContain('Qonto access has ended');
     expect(panel).not.toContain('Microsoft access has ended');
@@ -198,7 +203,7 @@ describe('OAuth mode', () => {
     expect(healed.signInEnded).toBeNull();
     expect((await smtp.arrival('back to normal', mailOf('Receipts sync back to normal'))).to).toEqual([owner]);
     expect(smtp.received.filter((m) => m.text.includes(`integration=${id}`)).map((m) => m.subject)).toEqual([
-      'Sign in again to keep your receipts in sync',
+      'Sign in to Qonto again to keep your receipts in sync',
       'Receipts sync back to normal',
     ]);
     expect(healed.counts.exported).toBe(backfilled.counts.exported);

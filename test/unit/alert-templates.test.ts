@@ -28,6 +28,22 @@ describe('alert mails', () => {
     expect(de.text).toContain('Melden Sie sich im Dashboard erneut an:\n' + LINK);
   });
 
+  it('names the provider whose sign-in ended, and not the other; both when it is not known', () => {
+    const words = (signIn: 'qonto' | 'microsoft' | null, language: 'en' | 'de') => {
+      const mail = renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn });
+      return `${mail.subject}\n${mail.text.split('\n-- \n')[0]}`;
+    };
+    for (const language of ['en', 'de'] as const) {
+      expect(words('qonto', language)).toContain('Qonto');
+      expect(words('qonto', language)).not.toContain('Microsoft');
+      expect(words('microsoft', language)).toContain('Microsoft');
+      expect(words('microsoft', language)).not.toContain('Qonto');
+      expect(words(null, language)).toMatch(/Qonto.*Microsoft/);
+    }
+    expect(words('qonto', 'de')).toMatch(/^Bitte erneut bei Qonto anmelden/);
+    expect(words('microsoft', 'en')).toMatch(/^Sign in to Microsoft again/);
+  });
+
   it('marks a reminder in the subject', () => {
     expect(renderMail({ condition: 'run_failed', reminder: true, language: 'en', link: LINK }).subject).toBe('Reminder: Receipts sync failed');
     expect(renderMail({ condition: 'run_failed', reminder: true, language: 'de', link: LINK }).subject).toBe('Erinnerung: Belegsynchronisierung fehlgeschlagen');

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { RateBudget } from '../../src/budget/rate-budget.js';
 import { RetryableError } from '../../src/errors.js';
 import { BackoffGate } from '../../src/http/backoff-gate.js';
 import { withRetry } from '../../src/http/retry.js';
@@ -11,6 +12,7 @@ import { summarizeLastSuccess } from '../../src/metrics/last-success.js';
 import { observeQuota } from '../../src/metrics/quota.js';
 import { observeReceipt, observeRunEnded } from '../../src/metrics/runs.js';
 import { workerHttp } from '../../src/roles/worker-http.js';
+import { openSqliteStoreReady } from '../../src/store/sqlite.js';
 import { parseSamples, sampleValue } from '../support/metrics-text.js';
 
 const up = async () => {};
@@ -93,6 +95,36 @@ describe('time waited before sending', () => {
     );
     expect(seconds).toBeCloseTo(0.2, 5);
     expect(calls).toEqual([1, 2]);
+  });
+
+  it('counts the time a request waits for its slot in the fleet-wide rate budget, Qonto\'s and Graph\'s (reason=budget)', async () => {
+    // A real store's budget of 2 requests a minute: past its burst a request waits for its slot. The
+    // sleep is the test's (it moves a clock, never waits): the store decides how long.
+    const store = await openSqliteStoreReady(':memory:');
+    try {
+      const params = { windows: [{ windowMs: 60_000, limit: 2 }] };
+      for (const service of ['qonto', 'graph'] as const) {
+        let clock = 0;
+        const slept: number[] = [];
+        const budget = new RateBudget(store, service, params, { now: () => clock, sleep: async (ms) => {
+            slept.push(ms);
+            clock += ms;
+          },
+        });
+        const limits = { maxBudgetWaitMs: 10 * 60_000 };
+        const fetchImpl = service === 'qonto' ? budget.wrap(answering(200), limits) : budget.lease(1).wrap(answering(200), limits);
+        const seconds = await delta(waited, { service, reason: 'budget' }, async () => {
+          for (let i = 0; i < 4; i++) expect((await fetchImpl('http://x/')).status).toBe(200);
+        });
+        expect(slept.length).toBeGreaterThan(0);
+        expect(seconds).toBeGreaterThan(0);
+        expect(seconds).toBeCloseTo(slept.reduce((a, b) => a + b, 0) / 1000, 6);
+        // Only its own reason: the budget's wait is not counted as a back-off.
+        expect(await delta(waited, { service, reason: 'retry_backoff' }, () => fetchImpl('http://x/'))).toBe(0);
+      }
+    } finally {
+      await store.close();
+    }
   });
 });
 

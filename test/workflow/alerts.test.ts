@@ -32,6 +32,10 @@ const mailsOf = (t: StartedIntegration) => smtp.received.filter((m) => m.text.in
 const subjectsOf = (t: StartedIntegration) => mailsOf(t).map((m) => m.subject);
 const link = (t: StartedIntegration) => `${bed.h.config.PUBLIC_URL}/?integration=${t.id}#alerts-${t.id}`;
 
+/** A mail's own words, without the signature (which names both Qonto and OneDrive). */
+const message = (m: { text: string }) => m.text.split(/\n-- ?\n/)[0]!;
+const MICROSOFT_SIGN_IN = 'Sign in to Microsoft again to keep your receipts in sync';
+
 const german = (language: string) => async ({ id }: { id: string }) => bed.h.services.store.alerts.updateProfile(id, { contactLanguage: language });
 
 it('a drive that fills up mails "full" once (not 90 % too), not again while it stays full, and "back to normal" once there is room (EN)', { timeout: 120_000 }, async () => {
@@ -101,21 +105,25 @@ it('a sign-in that an incremental run (a webhook event) finds ended mails "sign 
     expect(waiting.lastIncremental).toMatchObject({ outcome: 'reconnect_required' });
     // The daily record is the backfill's: only the incremental run found the sign-in ended.
     expect(waiting.lastRun).toMatchObject({ kind: 'backfill', outcome: 'completed' });
-    await smtp.arrival('of "sign in again"', () => mailsOf(t).find((m) => m.subject.startsWith('Sign in again')));
-    expect(subjectsOf(t)).toEqual(['Sign in again to keep your receipts in sync']);
+    await smtp.arrival('of "sign in again"', () => mailsOf(t).find((m) => m.subject.startsWith('Sign in')));
+    expect(subjectsOf(t)).toEqual([MICROSOFT_SIGN_IN]);
     data.setStatus(tx.id, 'declined');
   });
 });
 
-it('a refused sign-in mails once, then, while nobody signs in again, "30 hours" at the mark and a reminder after 3 days (EN)', { timeout: 120_000 }, async () => {
+it('a refused Microsoft sign-in mails once, naming Microsoft, then, while nobody signs in again, "30 hours" at the mark and a reminder after 3 days (EN)', { timeout: 120_000 }, async () => {
   const t = await bed.start('alert-token');
   await t.run(async () => {
     const backfill = await t.status(sleepingAfter(1), 'the backfill');
     bed.h.sims.directory.revokeUser(t.user.id);
     await handleOf(bed.env.client, t.id).signal(syncNowSignal);
     await t.status((v) => v.status === 'reconnect_required' && v.phase.includes('sign in again'), 'the wait for a reconnect');
-    expect(subjectsOf(t)).toEqual(['Sign in again to keep your receipts in sync']);
-    expect(mailsOf(t)[0]!.text).toContain(`Sign in again from the dashboard:\n${link(t)}\n`);
+    // Microsoft's sign-in ended, and the mail says so: not Qonto's.
+    expect(subjectsOf(t)).toEqual([MICROSOFT_SIGN_IN]);
+    const [signIn] = mailsOf(t);
+    expect(message(signIn!)).toContain('Microsoft no longer accepts the sign-in to your OneDrive');
+    expect(message(signIn!)).not.toContain('Qonto');
+    expect(signIn!.text).toContain(`once you sign in again with the same Microsoft account from the dashboard:\n${link(t)}\n`);
 
     // The workflow waits for the user without any run: its alert timer still fires.
     const since = Date.parse(backfill.lastRun!.finishedAt);
@@ -124,9 +132,9 @@ it('a refused sign-in mails once, then, while nobody signs in again, "30 hours" 
     await bed.env.sleep(since + 72 * HOUR_MS + 60 * 60_000 - (await bed.env.currentTimeMs()));
     await smtp.arrival('of the reminder', () => mailsOf(t).find((m) => m.subject.startsWith('Reminder:')));
     expect(subjectsOf(t)).toEqual([
-      'Sign in again to keep your receipts in sync',
+      MICROSOFT_SIGN_IN,
       'No receipts synced for more than 30 hours',
-      'Reminder: Sign in again to keep your receipts in sync',
+      `Reminder: ${MICROSOFT_SIGN_IN}`,
     ]);
     expect(mailsOf(t).every((m) => m.to.join() === OPERATOR)).toBe(true);
   });
