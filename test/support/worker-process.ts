@@ -35,7 +35,7 @@ export interface ProductProcess {
 }
 
 export function spawnProduct(env: Record<string, string>): ProductProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, productArgs(env), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,6 +74,15 @@ export function spawnProduct(env: Record<string, string>): ProductProcess {
   };
 }
 
+/** Node's arguments for the product: `src/main.ts` through tsx, or with BENCH_WORKER_DIST=1 the compiled
+ * `dist/src/main.js` (`npm run build`, what `npm run start:prod` and the image run); flags Node refuses
+ * in NODE_OPTIONS (--cpu-prof) first, from BENCH_WORKER_EXEC_ARGV. */
+function productArgs(env: Record<string, string>): string[] {
+  const execArgv = (env.BENCH_WORKER_EXEC_ARGV ?? '').split(' ').filter(Boolean);
+  const entry = env.BENCH_WORKER_DIST === '1' ? [fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))] : ['--import', 'tsx', MAIN];
+  return [...execArgv, ...entry];
+}
+
 /** Runs the product's worker (`src/main.ts`, what `npm start` runs) as a separate OS process and waits
  * until it polls its task queue. */
 export function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<WorkerProcess> {
@@ -82,11 +91,7 @@ export function startWorkerProcess(env: Record<string, string>, timeoutMs = 60_0
 
 /** Runs `src/main.ts` as a separate OS process and waits until its output shows `readyLine`. */
 export async function startProductProcess(env: Record<string, string>, readyLine: string, timeoutMs = 60_000): Promise<WorkerProcess> {
-  // Flags Node refuses in NODE_OPTIONS (--cpu-prof) go on the command line (bench: BENCH_WORKER_EXEC_ARGV).
-  const execArgv = (env.BENCH_WORKER_EXEC_ARGV ?? '').split(' ').filter(Boolean);
-  // BENCH_WORKER_DIST=1: the compiled worker (`npm run build`, what `npm run start:prod` runs), without tsx.
-  const entry = env.BENCH_WORKER_DIST === '1' ? [fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))] : ['--import', 'tsx', MAIN];
-  const child = spawn(process.execPath, [...execArgv, ...entry], {
+  const child = spawn(process.execPath, productArgs(env), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
