@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, SqliteDialect } from 'kysely';
 import { MIGRATION_NAMES, migrateToLatest, migrationProvider, unknownMigrations } from './migrations.js';
+import { withStatementCache } from './statement-cache.js';
 import type { Database as Tables } from './schema.js';
 import { createStore } from './store.js';
 import type { Store } from './types.js';
@@ -64,7 +65,7 @@ export function openSqliteStore(file: string): Store {
   raw.pragma('journal_mode = WAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const ready = migrate(raw, db);
   ready.catch(() => {}); // surfaced by the first call instead
   const store = createStore({

@@ -27,7 +27,7 @@ describe('SQLite store', () => {
     const file = freshFile();
     await (await openSqliteStoreReady(file)).close(); // migrated before the race
     const child = join(import.meta.dirname, '../fixtures/sqlite-budget-child.ts');
-    const startAt = Date.now() + 3_000;
+    const startAt = Date.now() + 6_000;
     const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, file, '300', String(startAt)], { cwd: join(import.meta.dirname, '../..') });
     const outputs = await Promise.all([run(), run()]);
     const elapsed = Date.now() - startAt;
