@@ -151,12 +151,12 @@ const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, '
     qonto: {
       subject: 'Bitte erneut bei Qonto anmelden, damit Ihre Belege synchronisiert werden',
       what: 'Qonto akzeptiert die Anmeldung Ihrer Belegsynchronisierung nicht mehr (sie ist abgelaufen, oder der Zugriff wurde in Qonto widerrufen).',
-      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut bei Qonto anmelden:',
+      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut bei Qonto anmelden:',
     },
     microsoft: {
       subject: 'Bitte erneut bei Microsoft anmelden, damit Ihre Belege synchronisiert werden',
       what: 'Microsoft akzeptiert die Anmeldung für Ihr OneDrive nicht mehr (sie ist abgelaufen, die Einwilligung wurde widerrufen oder das Passwort geändert).',
-      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut mit demselben Microsoft-Konto anmelden:',
+      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut mit demselben Microsoft-Konto anmelden:',
     },
   },
 };

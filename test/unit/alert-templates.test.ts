@@ -44,6 +44,14 @@ describe('alert mails', () => {
     expect(words('microsoft', 'en')).toMatch(/^Sign in to Microsoft again/);
   });
 
+  it('says in German that the sync is resumed where it was interrupted', () => {
+    for (const signIn of ['qonto', 'microsoft'] as const) {
+      const { text } = renderMail({ condition: 'reconnect_required', reminder: false, language: 'de', link: LINK, signIn });
+      expect(text).toContain('Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut');
+      expect(text).not.toContain('setzt dort fort');
+    }
+  });
+
   it('marks a reminder in the subject', () => {
     expect(renderMail({ condition: 'run_failed', reminder: true, language: 'en', link: LINK }).subject).toBe('Reminder: Receipts sync failed');
     expect(renderMail({ condition: 'run_failed', reminder: true, language: 'de', link: LINK }).subject).toBe('Erinnerung: Belegsynchronisierung fehlgeschlagen');
