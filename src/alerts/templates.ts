@@ -132,14 +132,16 @@ const DE: Record<AlertCondition, Wording> = {
   },
 };
 
-/** `reconnect_required` when it is known whose sign-in ended: the mail names that provider only. One
- * "sign in again" on the dashboard renews either (it restores just the sign-in that ended). */
+/** `reconnect_required` when it is known whose sign-in ended: the mail's subject and first sentence name
+ * that provider only. One "sign in again" on the dashboard renews either (it restores just the sign-in
+ * that ended); it always ends at Microsoft, whose account finds the integration again, so the Qonto
+ * mail's action names the same Microsoft account too. */
 const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, 'meaning'>>> = {
   en: {
     qonto: {
       subject: 'Sign in to Qonto again to keep your receipts in sync',
       what: 'Qonto no longer accepts the sign-in of your receipts sync (it expired, or the access was withdrawn in Qonto).',
-      action: 'Syncing resumes where it stopped once you sign in to Qonto again from the dashboard:',
+      action: 'Syncing resumes where it stopped once you sign in again from the dashboard, with Qonto and then the same Microsoft account:',
     },
     microsoft: {
       subject: 'Sign in to Microsoft again to keep your receipts in sync',
@@ -151,7 +153,7 @@ const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, '
     qonto: {
       subject: 'Bitte erneut bei Qonto anmelden, damit Ihre Belege synchronisiert werden',
       what: 'Qonto akzeptiert die Anmeldung Ihrer Belegsynchronisierung nicht mehr (sie ist abgelaufen, oder der Zugriff wurde in Qonto widerrufen).',
-      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut bei Qonto anmelden:',
+      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut anmelden, bei Qonto und dann mit demselben Microsoft-Konto:',
     },
     microsoft: {
       subject: 'Bitte erneut bei Microsoft anmelden, damit Ihre Belege synchronisiert werden',

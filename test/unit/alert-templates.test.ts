@@ -33,15 +33,30 @@ describe('alert mails', () => {
       const mail = renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn });
       return `${mail.subject}\n${mail.text.split('\n-- \n')[0]}`;
     };
+    /** The subject and what happened: the Qonto mail's action names Microsoft too (signing in again ends there). */
+    const headline = (signIn: 'qonto', language: 'en' | 'de') => {
+      const mail = renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn });
+      return `${mail.subject}\n${mail.text.split('\n')[0]}`;
+    };
     for (const language of ['en', 'de'] as const) {
-      expect(words('qonto', language)).toContain('Qonto');
-      expect(words('qonto', language)).not.toContain('Microsoft');
+      expect(headline('qonto', language)).toContain('Qonto');
+      expect(headline('qonto', language)).not.toContain('Microsoft');
       expect(words('microsoft', language)).toContain('Microsoft');
       expect(words('microsoft', language)).not.toContain('Qonto');
       expect(words(null, language)).toMatch(/Qonto.*Microsoft/);
     }
     expect(words('qonto', 'de')).toMatch(/^Bitte erneut bei Qonto anmelden/);
     expect(words('microsoft', 'en')).toMatch(/^Sign in to Microsoft again/);
+  });
+
+  it('tells that signing in again after Qonto\'s sign-in ended runs through Qonto, then the same Microsoft account', () => {
+    // The integration is found again by its Microsoft account: another account would start a new one.
+    const action = (language: 'en' | 'de') =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn: 'qonto' }).text.split('\n\n')[2];
+    expect(action('en')).toBe(`Syncing resumes where it stopped once you sign in again from the dashboard, with Qonto and then the same Microsoft account:\n${LINK}`);
+    expect(action('de')).toBe(
+      `Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut anmelden, bei Qonto und dann mit demselben Microsoft-Konto:\n${LINK}`,
+    );
   });
 
   it('says in German that the sync is resumed where it was interrupted', () => {
