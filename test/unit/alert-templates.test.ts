@@ -59,6 +59,29 @@ describe('alert mails', () => {
     );
   });
 
+  it('in API-key mode, a Qonto that refuses the key asks for a new API key and a restart, not a Qonto sign-in', () => {
+    const mail = (language: 'en' | 'de') =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn: 'qonto', apiKeyMode: true });
+    const en = mail('en');
+    expect(en.subject).toBe('Qonto refused the API key: receipts are not being synced');
+    expect(en.text).toMatch(/^Qonto no longer accepts the API key of your receipts sync/);
+    expect(en.text).toContain('set its login and secret key as QONTO_API_LOGIN and QONTO_API_SECRET and restart the service');
+    expect(en.text).toContain('sign in again from the dashboard with the same Microsoft account');
+    const de = mail('de');
+    expect(de.subject).toBe('Qonto lehnt den API-Schlüssel ab: Belege werden nicht synchronisiert');
+    expect(de.text).toMatch(/^Qonto akzeptiert den API-Schlüssel Ihrer Belegsynchronisierung nicht mehr/);
+    expect(de.text).toContain('als QONTO_API_LOGIN und QONTO_API_SECRET ein und starten Sie den Dienst neu');
+    for (const m of [en, de]) {
+      expect(m.text).toContain(`:\n${LINK}\n`);
+      // No Qonto sign-in exists in API-key mode.
+      expect(`${m.subject}\n${m.text}`).not.toMatch(/sign in to Qonto|with Qonto and then|bei Qonto anmelden|bei Qonto und dann/i);
+    }
+    // Microsoft's sign-in is the same in both modes.
+    const microsoft = (apiKeyMode: boolean) =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language: 'en', link: LINK, signIn: 'microsoft', apiKeyMode });
+    expect(microsoft(true)).toEqual(microsoft(false));
+  });
+
   it('says in German that the sync is resumed where it was interrupted', () => {
     for (const signIn of ['qonto', 'microsoft'] as const) {
       const { text } = renderMail({ condition: 'reconnect_required', reminder: false, language: 'de', link: LINK, signIn });
