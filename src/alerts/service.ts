@@ -93,7 +93,7 @@ export function alertService(deps: AlertServiceDeps) {
     const condition = key.condition as AlertCondition;
     const language = mailLanguage(profile?.contactLanguage);
     const link = alertLink(deps.publicUrl, key.integrationId, condition);
-    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link, signIn });
+    const mail = render ? await render(language, link) : renderMail({ condition, reminder: key.kind !== 'alert', language, link, signIn, apiKeyMode: deps.apiKeyMode });
     try {
       await deps.mailer.send({ to, ...mail });
     } catch (error) {

@@ -12,6 +12,8 @@ export interface MailInput {
   link: string;
   /** With `reconnect_required`: whose sign-in ended, when the run that found it knew (null: not known). */
   signIn?: SignInProvider | null;
+  /** API-key mode: Qonto is reached with QONTO_API_LOGIN / QONTO_API_SECRET, nobody signs in to it. */
+  apiKeyMode?: boolean;
 }
 
 export interface Mail {
@@ -132,14 +134,16 @@ const DE: Record<AlertCondition, Wording> = {
   },
 };
 
-/** `reconnect_required` when it is known whose sign-in ended: the mail names that provider only. One
- * "sign in again" on the dashboard renews either (it restores just the sign-in that ended). */
+/** `reconnect_required` when it is known whose sign-in ended: the mail's subject and first sentence name
+ * that provider only. One "sign in again" on the dashboard renews either (it restores just the sign-in
+ * that ended); it always ends at Microsoft, whose account finds the integration again, so the Qonto
+ * mail's action names the same Microsoft account too. */
 const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, 'meaning'>>> = {
   en: {
     qonto: {
       subject: 'Sign in to Qonto again to keep your receipts in sync',
       what: 'Qonto no longer accepts the sign-in of your receipts sync (it expired, or the access was withdrawn in Qonto).',
-      action: 'Syncing resumes where it stopped once you sign in to Qonto again from the dashboard:',
+      action: 'Syncing resumes where it stopped once you sign in again from the dashboard, with Qonto and then the same Microsoft account:',
     },
     microsoft: {
       subject: 'Sign in to Microsoft again to keep your receipts in sync',
@@ -151,13 +155,33 @@ const SIGN_IN_ENDED: Record<MailLanguage, Record<SignInProvider, Omit<Wording, '
     qonto: {
       subject: 'Bitte erneut bei Qonto anmelden, damit Ihre Belege synchronisiert werden',
       what: 'Qonto akzeptiert die Anmeldung Ihrer Belegsynchronisierung nicht mehr (sie ist abgelaufen, oder der Zugriff wurde in Qonto widerrufen).',
-      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut bei Qonto anmelden:',
+      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut anmelden, bei Qonto und dann mit demselben Microsoft-Konto:',
     },
     microsoft: {
       subject: 'Bitte erneut bei Microsoft anmelden, damit Ihre Belege synchronisiert werden',
       what: 'Microsoft akzeptiert die Anmeldung für Ihr OneDrive nicht mehr (sie ist abgelaufen, die Einwilligung wurde widerrufen oder das Passwort geändert).',
-      action: 'Die Synchronisierung setzt dort fort, wo sie stand, sobald Sie sich im Dashboard erneut mit demselben Microsoft-Konto anmelden:',
+      action: 'Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut mit demselben Microsoft-Konto anmelden:',
     },
+  },
+};
+
+/** `reconnect_required` in API-key mode when Qonto refused the key (a 401): there is no Qonto sign-in
+ * to renew, the operator sets a new key and restarts. The integration's workflow then still waits for
+ * a sign-in: the Microsoft one, which finds the integration again and resumes it. */
+const API_KEY_REFUSED: Record<MailLanguage, Wording> = {
+  en: {
+    subject: 'Qonto refused the API key: receipts are not being synced',
+    what: 'Qonto no longer accepts the API key of your receipts sync (it was regenerated or revoked in Qonto).',
+    meaning: 'Syncing stopped: new receipts are not copied to OneDrive until the service runs with a valid API key.',
+    action:
+      'Generate a new API key in Qonto (Settings → Integrations and Partnerships → API key), set its login and secret key as QONTO_API_LOGIN and QONTO_API_SECRET and restart the service. Then sign in again from the dashboard with the same Microsoft account, and syncing resumes where it stopped:',
+  },
+  de: {
+    subject: 'Qonto lehnt den API-Schlüssel ab: Belege werden nicht synchronisiert',
+    what: 'Qonto akzeptiert den API-Schlüssel Ihrer Belegsynchronisierung nicht mehr (er wurde in Qonto neu erzeugt oder widerrufen).',
+    meaning: 'Die Synchronisierung ist angehalten: Neue Belege werden erst wieder nach OneDrive kopiert, wenn der Dienst mit einem gültigen API-Schlüssel läuft.',
+    action:
+      'Erzeugen Sie in Qonto einen neuen API-Schlüssel, tragen Sie dessen Login und geheimen Schlüssel als QONTO_API_LOGIN und QONTO_API_SECRET ein und starten Sie den Dienst neu. Melden Sie sich danach im Dashboard erneut mit demselben Microsoft-Konto an; die Synchronisierung wird dann dort fortgesetzt, wo sie unterbrochen wurde:',
   },
 };
 
@@ -169,12 +193,18 @@ export const SIGNATURE: Record<MailLanguage, string> = {
 };
 
 /** The mail of one alert, in plain text. */
-export function renderMail({ condition, reminder, language, link, signIn }: MailInput): Mail {
-  const generic = WORDING[language][condition];
-  const w = condition === 'reconnect_required' && signIn ? { ...generic, ...SIGN_IN_ENDED[language][signIn] } : generic;
+export function renderMail({ condition, reminder, language, link, signIn, apiKeyMode = false }: MailInput): Mail {
+  const w = wording(condition, language, signIn ?? null, apiKeyMode);
   const subject = reminder ? `${REMINDER[language]}: ${w.subject}` : w.subject;
   const text = [w.what, '', w.meaning, '', w.action, link, '', '-- ', SIGNATURE[language], ''].join('\n');
   return { subject, text };
+}
+
+function wording(condition: AlertCondition, language: MailLanguage, signIn: SignInProvider | null, apiKeyMode: boolean): Wording {
+  const generic = WORDING[language][condition];
+  if (condition !== 'reconnect_required' || signIn === null) return generic;
+  if (signIn === 'qonto' && apiKeyMode) return API_KEY_REFUSED[language];
+  return { ...generic, ...SIGN_IN_ENDED[language][signIn] };
 }
 
 /** Where each condition is fixed: the integration's dashboard, at its alerts (missing receipts: at

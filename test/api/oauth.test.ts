@@ -177,11 +177,12 @@ describe('OAuth mode', () => {
     expect((await until((s) => s.status === 'reconnect_required', 'reconnect_required')).signInEnded).toBe('qonto');
     const signInAgain = await smtp.arrival('to sign in again', mailOf('Sign in to Qonto again to keep your receipts in sync'));
     expect(signInAgain.to).toEqual([owner]);
-    // The mail names Qonto, whose sign-in ended, and not Microsoft (the signature aside).
-    const words = signInAgain.text.split(/\n-- ?\n/)[0]!;
-    expect(words).toContain('Qonto no longer accepts the sign-in of your receipts sync');
-    expect(words).toContain('once you sign in to Qonto again from the dashboard:');
-    expect(words).not.toContain('Microsoft');
+    // The mail says Qonto's sign-in ended, and not Microsoft's; signing in again runs through Qonto,
+    // then the same Microsoft account (by which the integration is found again, as below).
+    const [what, , , , action] = signInAgain.text.split('\n');
+    expect(what).toContain('Qonto no longer accepts the sign-in of your receipts sync');
+    expect(`${signInAgain.subject}\n${what}`).not.toContain('Microsoft');
+    expect(action).toBe('Syncing resumes where it stopped once you sign in again from the dashboard, with Qonto and then the same Microsoft account:');
     const panel = await (await app.request(`/integrations/${id}/panel`, { headers: { cookie, 'accept-language': 'en' } })).text();
     expect(panel).toContain('Qonto access has ended');
     expect(panel).not.toContain('Microsoft access has ended');

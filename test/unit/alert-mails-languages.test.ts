@@ -225,3 +225,36 @@ describe('every alert mail, in English and in German', () => {
     });
   }
 });
+
+describe('in API-key mode', () => {
+  it('a Qonto that refuses the API key mails the operator (ALERT_TO) to set a new key and restart, in each language', async () => {
+    const apiKey = alertService({ store, mailer, publicUrl: PUBLIC_URL, alertTo: 'ops@example.com', apiKeyMode: true });
+    const expected = {
+      en: {
+        subject: 'Qonto refused the API key: receipts are not being synced',
+        sentence: 'Qonto no longer accepts the API key of your receipts sync (it was regenerated or revoked in Qonto).',
+        action: 'set its login and secret key as QONTO_API_LOGIN and QONTO_API_SECRET and restart the service',
+      },
+      de: {
+        subject: 'Qonto lehnt den API-Schlüssel ab: Belege werden nicht synchronisiert',
+        sentence: 'Qonto akzeptiert den API-Schlüssel Ihrer Belegsynchronisierung nicht mehr (er wurde in Qonto neu erzeugt oder widerrufen).',
+        action: 'als QONTO_API_LOGIN und QONTO_API_SECRET ein und starten Sie den Dienst neu',
+      },
+    };
+    for (const language of ['en', 'de'] as const) {
+      const id = `api-key-qonto-${language}`;
+      await store.createIntegration({ id, status: 'idle' });
+      await store.alerts.updateProfile(id, { contactLanguage: language, lastSuccessAt: '2029-12-31T23:00:00.000Z' });
+      const before = smtp.received.length;
+      await apiKey.runEnded(id, run('reconnect_required', { signInEnded: 'qonto' }));
+      const mails = smtp.received.slice(before);
+      expect(mails).toHaveLength(1);
+      const mail = mails[0]!;
+      expect(mail.to).toEqual(['ops@example.com']);
+      expect(mail.subject).toBe(expected[language].subject);
+      expect(mail.text.startsWith(`${expected[language].sentence}\n`)).toBe(true);
+      expect(mail.text).toContain(expected[language].action);
+      expect(mail.text).toContain(`\n${PUBLIC_URL}/?integration=${id}#alerts-${id}\n`);
+    }
+  });
+});

@@ -33,15 +33,61 @@ describe('alert mails', () => {
       const mail = renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn });
       return `${mail.subject}\n${mail.text.split('\n-- \n')[0]}`;
     };
+    /** The subject and what happened: the Qonto mail's action names Microsoft too (signing in again ends there). */
+    const headline = (signIn: 'qonto', language: 'en' | 'de') => {
+      const mail = renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn });
+      return `${mail.subject}\n${mail.text.split('\n')[0]}`;
+    };
     for (const language of ['en', 'de'] as const) {
-      expect(words('qonto', language)).toContain('Qonto');
-      expect(words('qonto', language)).not.toContain('Microsoft');
+      expect(headline('qonto', language)).toContain('Qonto');
+      expect(headline('qonto', language)).not.toContain('Microsoft');
       expect(words('microsoft', language)).toContain('Microsoft');
       expect(words('microsoft', language)).not.toContain('Qonto');
       expect(words(null, language)).toMatch(/Qonto.*Microsoft/);
     }
     expect(words('qonto', 'de')).toMatch(/^Bitte erneut bei Qonto anmelden/);
     expect(words('microsoft', 'en')).toMatch(/^Sign in to Microsoft again/);
+  });
+
+  it('tells that signing in again after Qonto\'s sign-in ended runs through Qonto, then the same Microsoft account', () => {
+    // The integration is found again by its Microsoft account: another account would start a new one.
+    const action = (language: 'en' | 'de') =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn: 'qonto' }).text.split('\n\n')[2];
+    expect(action('en')).toBe(`Syncing resumes where it stopped once you sign in again from the dashboard, with Qonto and then the same Microsoft account:\n${LINK}`);
+    expect(action('de')).toBe(
+      `Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut anmelden, bei Qonto und dann mit demselben Microsoft-Konto:\n${LINK}`,
+    );
+  });
+
+  it('in API-key mode, a Qonto that refuses the key asks for a new API key and a restart, not a Qonto sign-in', () => {
+    const mail = (language: 'en' | 'de') =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language, link: LINK, signIn: 'qonto', apiKeyMode: true });
+    const en = mail('en');
+    expect(en.subject).toBe('Qonto refused the API key: receipts are not being synced');
+    expect(en.text).toMatch(/^Qonto no longer accepts the API key of your receipts sync/);
+    expect(en.text).toContain('set its login and secret key as QONTO_API_LOGIN and QONTO_API_SECRET and restart the service');
+    expect(en.text).toContain('sign in again from the dashboard with the same Microsoft account');
+    const de = mail('de');
+    expect(de.subject).toBe('Qonto lehnt den API-Schlüssel ab: Belege werden nicht synchronisiert');
+    expect(de.text).toMatch(/^Qonto akzeptiert den API-Schlüssel Ihrer Belegsynchronisierung nicht mehr/);
+    expect(de.text).toContain('als QONTO_API_LOGIN und QONTO_API_SECRET ein und starten Sie den Dienst neu');
+    for (const m of [en, de]) {
+      expect(m.text).toContain(`:\n${LINK}\n`);
+      // No Qonto sign-in exists in API-key mode.
+      expect(`${m.subject}\n${m.text}`).not.toMatch(/sign in to Qonto|with Qonto and then|bei Qonto anmelden|bei Qonto und dann/i);
+    }
+    // Microsoft's sign-in is the same in both modes.
+    const microsoft = (apiKeyMode: boolean) =>
+      renderMail({ condition: 'reconnect_required', reminder: false, language: 'en', link: LINK, signIn: 'microsoft', apiKeyMode });
+    expect(microsoft(true)).toEqual(microsoft(false));
+  });
+
+  it('says in German that the sync is resumed where it was interrupted', () => {
+    for (const signIn of ['qonto', 'microsoft'] as const) {
+      const { text } = renderMail({ condition: 'reconnect_required', reminder: false, language: 'de', link: LINK, signIn });
+      expect(text).toContain('Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, sobald Sie sich im Dashboard erneut');
+      expect(text).not.toContain('setzt dort fort');
+    }
   });
 
   it('marks a reminder in the subject', () => {

@@ -69,6 +69,15 @@ describe('dashboard model', () => {
     expect(dashboardModel(status(), [], 'en', en, 'UTC').reconnectText).toBeNull();
   });
 
+  it('says in German that the sync is resumed where it was interrupted', () => {
+    for (const signInEnded of ['qonto', 'microsoft', null] as const) {
+      const text = dashboardModel(status({ status: 'reconnect_required', signInEnded }), [], 'de', MESSAGES.de, 'UTC').reconnectText;
+      expect(text).toContain('Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde');
+      // "fortsetzen" takes an object or "sich": "setzt dort fort, wo sie stand" is not German.
+      expect(text).not.toContain('setzt dort fort');
+    }
+  });
+
   it('lists what needs the user', () => {
     expect(dashboardModel(status({ status: 'reconnect_required' }), [], 'en', en, 'UTC').needs).toEqual(['reconnect']);
     expect(dashboardModel(status({ status: 'failed' }), [], 'en', en, 'UTC').needs).toEqual(['retry']);

@@ -242,9 +242,9 @@ const de: Messages = {
   storageFull: 'Handlung nötig: Schaffen Sie Platz in OneDrive und klicken Sie dann auf „Jetzt synchronisieren“.',
   needsYou: 'Ihre Aktion ist nötig',
   reconnectTexts: {
-    qonto: 'Qonto akzeptiert die Anmeldung dieser Integration nicht mehr (Zugriff in Qonto widerrufen oder abgelaufen). Melden Sie sich erneut an, bei Qonto und dann mit demselben Microsoft-Konto: die Synchronisierung setzt dort fort, wo sie stand, und nichts wird doppelt exportiert.',
-    microsoft: 'Microsoft akzeptiert diese Anmeldung nicht mehr (Einwilligung widerrufen oder Passwort geändert). Melden Sie sich erneut mit demselben Konto an: die Synchronisierung setzt dort fort, wo sie stand.',
-    unknown: 'Die Anmeldung dieser Integration ist abgelaufen. Melden Sie sich erneut mit demselben Microsoft-Konto an: die Synchronisierung setzt dort fort, wo sie stand.',
+    qonto: 'Qonto akzeptiert die Anmeldung dieser Integration nicht mehr (Zugriff in Qonto widerrufen oder abgelaufen). Melden Sie sich erneut an, bei Qonto und dann mit demselben Microsoft-Konto: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, und nichts wird doppelt exportiert.',
+    microsoft: 'Microsoft akzeptiert diese Anmeldung nicht mehr (Einwilligung widerrufen oder Passwort geändert). Melden Sie sich erneut mit demselben Konto an: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde.',
+    unknown: 'Die Anmeldung dieser Integration ist abgelaufen. Melden Sie sich erneut mit demselben Microsoft-Konto an: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde.',
   },
   reconnectButton: 'Erneut anmelden',
   freeSpaceText: 'Schaffen Sie Platz in Ihrem OneDrive (oder erweitern Sie den Speicher) und klicken Sie dann auf „Jetzt synchronisieren“.',
