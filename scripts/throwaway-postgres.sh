@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests: trust authentication on 127.0.0.1, a free port, no fsync.
 #   scripts/throwaway-postgres.sh start   prints "<dir> <url>"  (the cluster lives in <dir>)
+#   scripts/throwaway-postgres.sh start --tls <cert.pem> <key.pem>
+#                                          the same, with ssl=on and that certificate (plain connections stay allowed)
 #   scripts/throwaway-postgres.sh stop <dir>                     stops it and removes <dir>
 # initdb refuses to run as root: as root, the cluster belongs to the `postgres` user (Debian's packages
 # create it). The binaries are taken from PATH, else from Debian's /usr/lib/postgresql/<version>/bin.
@@ -21,6 +23,11 @@ as_owner() {
 
 case "${1:-}" in
   start)
+    tls_cert= tls_key=
+    if [ "${2:-}" = --tls ]; then
+      tls_cert=${3:?usage: throwaway-postgres.sh start --tls <cert.pem> <key.pem>}
+      tls_key=${4:?usage: throwaway-postgres.sh start --tls <cert.pem> <key.pem>}
+    fi
     bin=$(bin_dir)
     if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
       echo "throwaway-postgres: running as root and there is no 'postgres' user to own the cluster" >&2
@@ -30,10 +37,18 @@ case "${1:-}" in
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; rm -rf "$dir"; exit 1; }
+    tls_options=
+    if [ -n "$tls_cert" ]; then
+      # The server refuses a key that others can read; ssl_cert_file and ssl_key_file default to these names.
+      install -m 600 "$tls_cert" "$dir/data/server.crt"
+      install -m 600 "$tls_key" "$dir/data/server.key"
+      [ "$(id -u)" -eq 0 ] && chown postgres "$dir/data/server.crt" "$dir/data/server.key"
+      tls_options="-c ssl=on"
+    fi
     for _ in 1 2 3 4 5; do
       port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=32MB" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=32MB $tls_options" \
         start >/dev/null; then
         echo "$dir postgres://postgres@127.0.0.1:$port/postgres"
         exit 0

@@ -13,6 +13,8 @@ import { closeAgents } from './http/deadlines.js';
 import { OneDriveClient, type OneDriveClientOptions } from './onedrive/client.js';
 import { QontoOAuth } from './auth/qonto-oauth.js';
 import { QontoClient, type QontoClientOptions } from './qonto/client.js';
+import { StartupError } from './roles/startup-error.js';
+import { StoreConnectError } from './store/connect-failure.js';
 import { storeLocation } from './store/location.js';
 import { openSqliteStoreReady } from './store/sqlite.js';
 import type { Store } from './store/types.js';
@@ -51,7 +53,10 @@ export async function openStore(config: Config): Promise<Store> {
   const location = storeLocation(config);
   if (location.kind === 'sqlite') return openSqliteStoreReady(location.file);
   const { openPostgresStore } = await import('./store/postgres.js');
-  return openPostgresStore(location.url, location.options);
+  return openPostgresStore(location.url, location.options).catch((error: unknown) => {
+    // Said in words at start-up, without a stack trace (main.ts).
+    throw error instanceof StoreConnectError ? new StartupError(error.message, { cause: error }) : error;
+  });
 }
 
 /** The store, credentials and clients the worker's activities (and later the API) run on. */

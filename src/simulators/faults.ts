@@ -19,7 +19,7 @@ export type FaultAction =
   /** Answer `status` (default 302) with this Location (a storage host sending the client elsewhere). */
   | { kind: 'redirect'; location: string; status?: number }
   /** Handle the request as usual (its body read), but hold the answer back this long (a server that
-   * stores an upload fragment before it answers). Graph simulator only; Qonto's answers as usual. */
+   * stores an upload fragment before it answers). Graph and identity simulators; Qonto's answers as usual. */
   | { kind: 'slow-answer'; ms: number };
 
 export interface FaultMatch {

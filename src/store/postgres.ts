@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { RetryableError } from '../errors.js';
+import { StoreConnectError, connectFailureMessage } from './connect-failure.js';
 import { migrateToLatest, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { createStore } from './store.js';
@@ -117,6 +118,11 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
   lockPool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
+    // The first connection alone, so that an unreachable or untrusted server is reported as such.
+    const first = await lockPool.connect().catch((error: unknown) => {
+      throw new StoreConnectError(connectFailureMessage(url, error), { cause: error });
+    });
+    first.release();
     await withAdvisoryLock(lockPool, MIGRATION_LOCK, 'migration lock', async () => {
       await migrateToLatest(new Migrator({ db, provider: migrationProvider('postgres') }), await appliedMigrations(db));
     });

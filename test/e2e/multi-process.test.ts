@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { IntegrationStatusBody } from '../../src/api/status.js';
+import { createSealer, loadOrCreateKeys } from '../../src/auth/crypto.js';
+import { MicrosoftAuth } from '../../src/auth/microsoft.js';
 import { startSimulators, type Simulators } from '../../src/simulators/index.js';
 import type { SimUser } from '../../src/simulators/identity/directory.js';
 import { openPostgresStore, tokenLockKey } from '../../src/store/postgres.js';
@@ -21,8 +23,10 @@ import { spawnProduct, type ProductProcess } from '../support/worker-process.js'
  * the real entry point, each with its own port and empty DATA_DIR, sharing only the database, the
  * Temporal server, PUBLIC_URL and ENCRYPTION_KEY. Qonto and Microsoft refuse every reuse of a rotated
  * refresh token, and access tokens live shorter than the clients' refresh margins, so tokens are
- * refreshed all the time: a refresh that is not serialised across processes shows as `invalid_grant`
- * (taking the store's token lock out makes this test fail within a second of the backfill).
+ * refreshed all the time: a refresh that is not serialised across processes shows as `invalid_grant`.
+ * Without the store's token lock for Qonto the backfill fails within seconds (its accounts are listed
+ * on both workers at once); an integration's Graph work runs on one worker at a time, so for Microsoft
+ * this test's own process refreshes while a worker meets 401s ("… waits for that refresh").
  */
 const ZONE = 'Europe/Paris';
 const SYNC_FROM = '2020-01-01';
@@ -293,6 +297,62 @@ describe('one api and two worker processes on one database', () => {
     for (const s of after) expect(s.lastRun).toMatchObject({ kind: 'sync', outcome: 'completed', exported: 0 });
     await expectDrivesExact();
     expect(integrations.map((i) => ({ files: driveOf(i.user).listFiles().length, sessions: driveOf(i.user).counters.createUploadSession }))).toEqual(before);
+    expect(refusals()).toEqual([]);
+  }, 300_000);
+
+  it('a worker that meets a 401 while another process refreshes the same integration\'s Microsoft token waits for that refresh: no refresh token is presented twice', async () => {
+    // This test's process is the other one: it shares the store, as the api process or a third host would.
+    const microsoft = new MicrosoftAuth({
+      clientId: sims.oauthEnv.MICROSOFT_CLIENT_ID!,
+      clientSecret: sims.oauthEnv.MICROSOFT_CLIENT_SECRET!,
+      loginUrl: sims.oauthEnv.MICROSOFT_LOGIN_URL,
+      redirectUri: `${api.env.PUBLIC_URL}/auth/microsoft/callback`,
+      store,
+      sealer: createSealer(await loadOrCreateKeys({ encryptionKey: ENCRYPTION_KEY, dataDir: root })),
+    });
+    const [target] = integrations as [(typeof integrations)[number]];
+    const data = sims.qonto.data;
+    const account = data.bankAccounts()[2]!;
+    for (let n = 0; n < 60; n++) {
+      const tx = data.addTransaction({ bankAccountId: account.id, amount: 20 + n, label: `Held-refresh supplier ${n}`, side: 'debit' });
+      data.attachReceipt(tx.id, { fileName: `held-${n}.pdf`, contentType: 'application/pdf', size: 150_000 + n * 1_000 });
+    }
+    const before = (await status(target)).lastRun?.finishedAt;
+    const filesBefore = driveOf(target.user).listFiles().length;
+    // Uploads are stored slowly, so the export is under way for a while, its uploads always in flight.
+    const slow = sims.graph.faults.addRandom({ method: 'PUT', path: ':/content' }, { kind: 'slow-answer', ms: 1_000 }, { fraction: 1 });
+    let heldTokens: number | undefined;
+    let asked = 0;
+    try {
+      expect((await target.browser.call('POST', `/api/integrations/${target.id}/sync`)).status).toBe(202);
+      const workerPids = workers.map((w) => w.process.child.pid!);
+      await until(
+        async () => ({ running: await runningExports(), landed: driveOf(target.user).listFiles().length - filesBefore }),
+        ({ running, landed }) => running.some((r) => r.integrationId === target.id && workerPids.includes(r.pid)) && landed >= 1 && landed <= 20,
+        'the export of the new receipts under way on a worker',
+      );
+      // Microsoft answers refreshes slowly from now on (a refresh token is spent as the request arrives).
+      heldTokens = sims.identity.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: 8_000 }, Infinity);
+      asked = sims.identity.tokenAnswers.length;
+      const refreshed = microsoft.getAccessToken(target.id, { rejected: 'refused-here' });
+      await until(async () => sims.identity.tokenAnswers.length, (n) => n > asked, 'this process\'s refresh at the identity service');
+      // While its answer is held back, Graph refuses the worker's access token: the worker needs a new
+      // one now, and must wait for this refresh rather than present the refresh token it spent.
+      sims.directory.expireAccessTokens(target.user.id);
+      expect(await refreshed).toMatch(/./);
+      await until(
+        () => status(target),
+        (s) => s.status === 'idle' && s.lastRun !== null && s.lastRun.finishedAt !== before && s.counts.pending === 0 && s.counts.exported === expected().length,
+        'the run of the new receipts done',
+      );
+    } finally {
+      sims.graph.faults.remove(slow);
+      if (heldTokens !== undefined) sims.identity.faults.remove(heldTokens);
+    }
+    // The worker asked for a new token too (else this proves nothing): this process's refresh and its own.
+    expect(sims.identity.tokenAnswers.length - asked).toBeGreaterThanOrEqual(2);
+    // The other integrations export these receipts in the next test's runs.
+    expect(await driveMismatches(driveOf(target.user), store, target.id, expected())).toEqual([]);
     expect(refusals()).toEqual([]);
   }, 300_000);
 

@@ -22,16 +22,26 @@ export async function startPostgresServer(env = process.env): Promise<PostgresSe
     await check(given, 'TEST_DATABASE_URL');
     return { url: given, prefix, stop: () => dropDatabases(given, prefix) };
   }
+  try {
+    return { ...(await startThrowawayPostgres()), prefix };
+  } catch (error) {
+    throw new Error(`The Postgres store tests need a server: set TEST_DATABASE_URL, or make initdb available. ${(error as Error).message}`);
+  }
+}
+
+/** A throwaway cluster of its own (scripts/throwaway-postgres.sh), with TLS on when `tls` names the
+ * server's certificate and key (PEM files). */
+export async function startThrowawayPostgres(tls?: { cert: string; key: string }): Promise<{ url: string; stop(): Promise<void> }> {
   let stdout: string;
   try {
-    ({ stdout } = await run(script, ['start'], { timeout: 120_000 }));
+    ({ stdout } = await run(script, ['start', ...(tls ? ['--tls', tls.cert, tls.key] : [])], { timeout: 120_000 }));
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-    throw new Error(`The Postgres store tests need a server: set TEST_DATABASE_URL, or make initdb available (Debian: apt-get install postgresql-15). Starting a throwaway cluster failed: ${detail}`);
+    throw new Error(`Starting a throwaway Postgres cluster failed (it needs initdb; Debian: apt-get install postgresql-15): ${detail}`);
   }
   const [dir, url] = stdout.trim().split(' ') as [string, string];
   await check(url, 'the throwaway cluster');
-  return { url, prefix, stop: async () => void (await run(script, ['stop', dir])) };
+  return { url, stop: async () => void (await run(script, ['stop', dir])) };
 }
 
 async function check(url: string, what: string): Promise<void> {

@@ -291,6 +291,21 @@ describe('identity simulator (wire format)', () => {
     expect(sim.tokenRequests - before).toBe(3);
   });
 
+  it('a slow answer spends the refresh token on arrival: presented again while the first answer is held back, it is refused', async () => {
+    const rt = (await signIn()).refresh_token as string;
+    sim.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: 1_000 });
+    const slow = refresh(rt);
+    // The first request has arrived (and been logged) while its answer is still held back.
+    while (sim.tokenAnswers.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    let answered = false;
+    void slow.then(() => (answered = true));
+    expectAadError(await refresh(rt), 'invalid_grant', 70000);
+    expect(answered).toBe(false);
+    const first = await slow;
+    expect(first.status).toBe(200);
+    expect(typeof first.body.refresh_token).toBe('string');
+  });
+
   it('logs every answer of the token endpoint but injected faults, refusals with their code', async () => {
     await start({ accessTokenTtlSec: 120 });
     const body = await signIn();

@@ -75,6 +75,7 @@ export async function startIdentitySimulator(opts: IdentitySimulatorOptions): Pr
     const correlationId = url.searchParams.get('client-request-id') ?? headerValue(req, 'client-request-id') ?? randomUUID();
 
     const fault = faults.take(method, `${url.pathname}${url.search}`);
+    if (fault?.kind === 'slow-answer') holdAnswer(res, fault.ms);
     if (fault?.kind === 'drop') return void req.socket.destroy();
     if (fault?.kind === 'drop-after-bytes') return dropAfter(req, fault.bytes);
     if (fault?.kind === 'status') {
@@ -121,4 +122,14 @@ export async function startIdentitySimulator(opts: IdentitySimulatorOptions): Pr
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The request is handled as usual (a refresh token presented is spent at once) and its answer, headers
+ * included, leaves `ms` later: an identity service that is slow to answer. */
+function holdAnswer(res: ServerResponse, ms: number): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    setTimeout(() => end(...args), ms);
+    return res;
+  }) as ServerResponse['end'];
 }

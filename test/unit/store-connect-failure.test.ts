@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { connectFailureMessage } from '../../src/store/connect-failure.js';
+
+const tlsError = (code: string, message: string) => Object.assign(new Error(message), { code });
+const URL_WITH_PASSWORD = 'postgres://receipts:s3cret-pass@db.example.com:5432/receipts?sslmode=verify-full';
+
+describe('connectFailureMessage', () => {
+  it('names the server by host, port and database, never the password', () => {
+    const message = connectFailureMessage(URL_WITH_PASSWORD, Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }));
+    expect(message).toBe('Cannot connect to the Postgres store at db.example.com:5432/receipts (DATABASE_URL): connect ECONNREFUSED 10.0.0.5:5432');
+    expect(message).not.toContain('s3cret');
+  });
+
+  it('says what to change when the server\'s certificate is not signed by a trusted CA', () => {
+    for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']) {
+      expect(connectFailureMessage(URL_WITH_PASSWORD, tlsError(code, 'unable to verify the first certificate')), code).toMatch(
+        /: unable to verify the first certificate: the server's TLS certificate is not signed by a CA this process trusts\. Name the CA that signed it with sslrootcert=<file> in DATABASE_URL/,
+      );
+    }
+  });
+
+  it('tells a certificate for another host and an expired one apart', () => {
+    expect(connectFailureMessage(URL_WITH_PASSWORD, tlsError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"))).toMatch(/for another host name than DATABASE_URL's$/);
+    expect(connectFailureMessage(URL_WITH_PASSWORD, tlsError('CERT_HAS_EXPIRED', 'certificate has expired'))).toMatch(/: certificate has expired: the server's TLS certificate has expired$/);
+  });
+
+  it('still says something when DATABASE_URL cannot be parsed', () => {
+    expect(connectFailureMessage('not a url', new Error('boom'))).toBe('Cannot connect to the Postgres store (DATABASE_URL): boom');
+  });
+});
