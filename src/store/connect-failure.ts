@@ -16,18 +16,35 @@ export class StoreConnectError extends Error {
 }
 
 /**
+ * A DATABASE_URL whose password holds a character that ends the URL's authority ('/', '?', '#')
+ * unescaped: the parser then takes part of the password for the host, port or database, and the '@'
+ * that should end the password lands after the authority. Such a URL names no server to show.
+ */
+function authorityCutShort(u: URL): boolean {
+  return `${u.pathname}${u.search}${u.hash}`.includes('@');
+}
+
+/** The URL parsed, or undefined when it cannot be, or when its password spilled out of its authority. */
+function parsed(url: string): URL | undefined {
+  try {
+    const u = new URL(url);
+    return authorityCutShort(u) ? undefined : u;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Why the first connection to DATABASE_URL failed, with what to change when it is the server's TLS
- * certificate. Names the server by host, port and database only: the URL may carry a password.
+ * certificate. Names the server by host, port and database only: the URL may carry a password. A URL
+ * that does not parse soundly (see authorityCutShort) is named by nothing of it, and the driver's
+ * reason is left out too: it would be about a host or database made of pieces of the password.
  */
 export function connectFailureMessage(url: string, error: unknown): string {
-  const where = (() => {
-    try {
-      const u = new URL(url);
-      return ` at ${u.host}${u.pathname}`;
-    } catch {
-      return '';
-    }
-  })();
+  const u = parsed(url);
+  if (u === undefined)
+    return "Cannot connect to the Postgres store: DATABASE_URL is not a valid URL (a '/', '?', '#' or '@' in the user name or password must be percent-encoded, e.g. '/' as %2F)";
+  const where = ` at ${u.host}${u.pathname}`;
   const code = (error as { code?: unknown } | null)?.code;
   const reason = error instanceof Error ? error.message : String(error);
   const hint =

@@ -24,7 +24,28 @@ describe('connectFailureMessage', () => {
     expect(connectFailureMessage(URL_WITH_PASSWORD, tlsError('CERT_HAS_EXPIRED', 'certificate has expired'))).toMatch(/: certificate has expired: the server's TLS certificate has expired$/);
   });
 
-  it('still says something when DATABASE_URL cannot be parsed', () => {
-    expect(connectFailureMessage('not a url', new Error('boom'))).toBe('Cannot connect to the Postgres store (DATABASE_URL): boom');
+  it('says what is wrong when DATABASE_URL cannot be parsed', () => {
+    expect(connectFailureMessage('not a url', new Error('Invalid URL'))).toMatch(/^Cannot connect to the Postgres store: DATABASE_URL is not a valid URL \(a '\/', '\?', '#' or '@' in the user name or password must be percent-encoded/);
+  });
+
+  it('shows no part of a password holding an unescaped /, ? or #, though the URL parses (with the password cut into host, port and database)', () => {
+    const cases = [
+      // Parsed as host "receipts", port 4711, database "s3cret@db.example.com:5432/receipts".
+      'postgres://receipts:4711/s3cret@db.example.com:5432/receipts',
+      'postgres://receipts:4711?s3cret@db.example.com:5432/receipts',
+      'postgres://receipts:4711#s3cret@db.example.com:5432/receipts',
+    ];
+    for (const url of cases) {
+      expect(() => new URL(url), url).not.toThrow();
+      // What node-postgres says after connecting where such a URL points.
+      for (const error of [
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4711'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('database "s3cret@db.example.com:5432/receipts" does not exist'), { code: '3D000' }),
+      ]) {
+        const message = connectFailureMessage(url, error);
+        expect(message, url).toMatch(/^Cannot connect to the Postgres store: DATABASE_URL is not a valid URL/);
+        for (const part of ['4711', 's3cret']) expect(message, url).not.toContain(part);
+      }
+    }
   });
 });
