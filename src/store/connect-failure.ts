@@ -6,12 +6,22 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
 ]);
+const OTHER_CERTIFICATE_PROBLEMS = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED']);
+/** node-postgres' error (without a code) for sslmode=require against a server without TLS. */
+const SERVER_WITHOUT_TLS = 'The server does not support SSL connections';
+/** Postgres' SQLSTATE class of authentication failures (28P01 a wrong password, 28000 no such role or
+ * no pg_hba.conf entry). */
+const AUTHENTICATION_CLASS = '28';
 
-/** The store could not reach its Postgres server at start-up: the operator's to fix, said in words. */
+/** The store could not open its first connection to the Postgres server at start-up. `operatorMustFix`:
+ * a failure that waiting will not cure (TLS, authentication, a malformed DATABASE_URL); otherwise the
+ * server may just not be reachable yet (down, starting, a network failure), worth a restart later. */
 export class StoreConnectError extends Error {
-  constructor(message: string, options: { cause: unknown }) {
-    super(message, options);
+  readonly operatorMustFix: boolean;
+  constructor(message: string, options: { cause: unknown; operatorMustFix: boolean }) {
+    super(message, { cause: options.cause });
     this.name = 'StoreConnectError';
+    this.operatorMustFix = options.operatorMustFix;
   }
 }
 
@@ -32,6 +42,15 @@ function parsed(url: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether the first connection's failure needs the operator (see StoreConnectError). */
+export function connectFailureNeedsOperator(url: string, error: unknown): boolean {
+  if (parsed(url) === undefined) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (UNTRUSTED_CERTIFICATE.has(code) || OTHER_CERTIFICATE_PROBLEMS.has(code) || code.startsWith(AUTHENTICATION_CLASS)))
+    return true;
+  return error instanceof Error && error.message === SERVER_WITHOUT_TLS;
 }
 
 /**
