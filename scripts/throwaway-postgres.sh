@@ -65,7 +65,7 @@ case "${1:-}" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start | stop <dir>" >&2
+    echo "usage: $0 start [--tls <cert.pem> <key.pem>] | stop <dir>" >&2
     exit 2
     ;;
 esac

@@ -1,10 +1,12 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { logger } from './logger.js';
 import { freeLoopbackPort, sdkMetricsExporter, sdkMetricsUrl } from './metrics/temporal-sdk.js';
+import { exitCodeFor } from './roles/exit-code.js';
 import { startRole } from './roles/index.js';
 import type { RunningRole } from './roles/role.js';
 import { stopOnSignals } from './roles/shutdown.js';
 import { StartupError } from './roles/startup-error.js';
+import { StoreConnectError } from './store/connect-failure.js';
 import { installTemporalLogging } from './temporal/runtime-logging.js';
 
 /** `npm start`: what this process does is ROLE's choice (src/roles/): `all`, `api` or `worker`. */
@@ -44,11 +46,10 @@ main().then(
     process.exit(0);
   },
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof StartupError) {
-      logger.fatal(error.message);
-      process.exit(2);
-    }
-    logger.fatal({ err: error }, 'stopped by an unexpected error');
-    process.exit(1);
+    const code = exitCodeFor(error);
+    // Said in words: what the operator must fix, and a store server not reachable (its cause in the message).
+    if (code === 2 || error instanceof StoreConnectError) logger.fatal((error as Error).message);
+    else logger.fatal({ err: error }, 'stopped by an unexpected error');
+    process.exit(code);
   },
 );

@@ -54,8 +54,9 @@ export async function openStore(config: Config): Promise<Store> {
   if (location.kind === 'sqlite') return openSqliteStoreReady(location.file);
   const { openPostgresStore } = await import('./store/postgres.js');
   return openPostgresStore(location.url, location.options).catch((error: unknown) => {
-    // Said in words at start-up, without a stack trace (main.ts).
-    throw error instanceof StoreConnectError ? new StartupError(error.message, { cause: error }) : error;
+    // What the operator must fix (TLS, authentication) is said in words at start-up, without a stack
+    // trace (main.ts, exit code 2). A server not reachable yet stays a StoreConnectError (exit code 1).
+    throw error instanceof StoreConnectError && error.operatorMustFix ? new StartupError(error.message, { cause: error }) : error;
   });
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { RetryableError } from '../errors.js';
-import { StoreConnectError, connectFailureMessage } from './connect-failure.js';
+import { StoreConnectError, connectFailureMessage, connectFailureNeedsOperator } from './connect-failure.js';
 import { migrateToLatest, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { createStore } from './store.js';
@@ -120,7 +120,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
   try {
     // The first connection alone, so that an unreachable or untrusted server is reported as such.
     const first = await lockPool.connect().catch((error: unknown) => {
-      throw new StoreConnectError(connectFailureMessage(url, error), { cause: error });
+      throw new StoreConnectError(connectFailureMessage(url, error), { cause: error, operatorMustFix: connectFailureNeedsOperator(url, error) });
     });
     first.release();
     await withAdvisoryLock(lockPool, MIGRATION_LOCK, 'migration lock', async () => {

@@ -226,6 +226,23 @@ async function withNoRefreshInFlight<T>(kill: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How many connections wait (not granted) for an integration's token lock of `provider`. */
+async function tokenLockWaiters(integrationId: string, provider: string): Promise<number> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 AND objid = $1::oid
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [String(tokenLockKey(integrationId, provider) >>> 0)],
+    );
+    return rows[0]!.n;
+  } finally {
+    await db.end();
+  }
+}
+
 describe('one api and two worker processes on one database', () => {
   it('starts every role together on an empty database and connects three integrations through the api, as a browser does', async () => {
     const demo = sims.demo!;
@@ -321,6 +338,7 @@ describe('one api and two worker processes on one database', () => {
     const filesBefore = driveOf(target.user).listFiles().length;
     // Uploads are stored slowly, so the export is under way for a while, its uploads always in flight.
     const slow = sims.graph.faults.addRandom({ method: 'PUT', path: ':/content' }, { kind: 'slow-answer', ms: 1_000 }, { fraction: 1 });
+    const HOLD_MS = 8_000;
     let heldTokens: number | undefined;
     let asked = 0;
     try {
@@ -328,17 +346,24 @@ describe('one api and two worker processes on one database', () => {
       const workerPids = workers.map((w) => w.process.child.pid!);
       await until(
         async () => ({ running: await runningExports(), landed: driveOf(target.user).listFiles().length - filesBefore }),
-        ({ running, landed }) => running.some((r) => r.integrationId === target.id && workerPids.includes(r.pid)) && landed >= 1 && landed <= 20,
+        ({ running, landed }) => running.some((r) => r.integrationId === target.id && workerPids.includes(r.pid)) && landed >= 1 && landed <= 40,
         'the export of the new receipts under way on a worker',
       );
       // Microsoft answers refreshes slowly from now on (a refresh token is spent as the request arrives).
-      heldTokens = sims.identity.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: 8_000 }, Infinity);
+      heldTokens = sims.identity.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: HOLD_MS }, Infinity);
       asked = sims.identity.tokenAnswers.length;
+      // `rejected` names no real token: it only skips the unlocked fast path (a cached token handed out
+      // without the lock), so this call takes the token lock at once. It does not force a refresh: the
+      // refresh comes from the access token's life being shorter than the client's margin.
       const refreshed = microsoft.getAccessToken(target.id, { rejected: 'refused-here' });
       await until(async () => sims.identity.tokenAnswers.length, (n) => n > asked, 'this process\'s refresh at the identity service');
       // While its answer is held back, Graph refuses the worker's access token: the worker needs a new
       // one now, and must wait for this refresh rather than present the refresh token it spent.
       sims.directory.expireAccessTokens(target.user.id);
+      // The worker waits on this integration's Microsoft token lock while this process holds it: the
+      // two refreshes overlap (a refresh the worker started after this one would prove nothing).
+      // Only during the hold: after it the lock is free and nobody waits.
+      await until(() => tokenLockWaiters(target.id, 'microsoft'), (n) => n >= 1, 'a worker waiting on the Microsoft token lock', HOLD_MS);
       expect(await refreshed).toMatch(/./);
       await until(
         () => status(target),

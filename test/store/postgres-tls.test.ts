@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { exitCodeFor } from '../../src/roles/exit-code.js';
 import { StartupError } from '../../src/roles/startup-error.js';
 import { openStore } from '../../src/services.js';
 import type { Store } from '../../src/store/types.js';
@@ -128,3 +130,47 @@ describe('a Postgres store over TLS', () => {
     expect(await connections(name)).toEqual([]);
   });
 });
+
+describe('the exit code of a Postgres store that cannot be opened at start-up', () => {
+  /** What opening the store with this URL threw, and the exit code `npm start` gives for it. */
+  async function refusal(databaseUrl: string): Promise<{ error: unknown; exitCode: 1 | 2 }> {
+    const error = await open(databaseUrl).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    return { error, exitCode: exitCodeFor(error) };
+  }
+
+  it('is 1 for a server that is not listening (yet): something to wait for, its cause in the message', async () => {
+    const closed = new URL(server.url);
+    closed.port = String(await closedPort());
+    const { error, exitCode } = await refusal(closed.toString());
+    expect(exitCode).toBe(1);
+    expect(error).not.toBeInstanceOf(StartupError);
+    expect((error as Error).message).toMatch(/^Cannot connect to the Postgres store at 127\.0\.0\.1:\d+\/postgres \(DATABASE_URL\): .*ECONNREFUSED/);
+  });
+
+  it('is 2 for a role the server does not know (authentication), said in one line', async () => {
+    const stranger = new URL(server.url);
+    stranger.username = 'no_such_role';
+    const { error, exitCode } = await refusal(stranger.toString());
+    expect(exitCode).toBe(2);
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as Error).message).toMatch(/^Cannot connect to the Postgres store at 127\.0\.0\.1:\d+\/postgres \(DATABASE_URL\): .*no_such_role[^\n]*$/);
+  });
+
+  it('is 2 for a server certificate of an untrusted CA', async () => {
+    const { exitCode } = await refusal(url({ sslmode: 'verify-full', sslrootcert: certs.otherCa }).url);
+    expect(exitCode).toBe(2);
+  });
+});
+
+/** A loopback port nothing listens on (taken from the system, then closed). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

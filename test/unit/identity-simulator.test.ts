@@ -293,7 +293,8 @@ describe('identity simulator (wire format)', () => {
 
   it('a slow answer spends the refresh token on arrival: presented again while the first answer is held back, it is refused', async () => {
     const rt = (await signIn()).refresh_token as string;
-    sim.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: 1_000 });
+    // Held long enough that the second request is answered well before it, even on a loaded machine.
+    sim.faults.add({ method: 'POST', path: '/oauth2/v2.0/token' }, { kind: 'slow-answer', ms: 4_000 });
     const slow = refresh(rt);
     // The first request has arrived (and been logged) while its answer is still held back.
     while (sim.tokenAnswers.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
