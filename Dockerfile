@@ -33,7 +33,7 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=1 \
     MALLOC_MMAP_THRESHOLD_=131072 \
-    NODE_OPTIONS=--max-semi-space-size=1 \
+    NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=1024" \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app

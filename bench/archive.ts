@@ -23,7 +23,7 @@ import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-p
 export const WORKER_RUNTIME: Record<string, string> =
   process.env.BENCH_WORKER_DEFAULTS === '1'
     ? {}
-    : { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=1' };
+    : { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=1024' };
 /** BENCH_WORKER_NODE_OPTIONS (profiling, GC tracing, semi-space trials) is appended to the worker's NODE_OPTIONS. */
 if (process.env.BENCH_WORKER_NODE_OPTIONS) {
   WORKER_RUNTIME.NODE_OPTIONS = `${WORKER_RUNTIME.NODE_OPTIONS ?? ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -45,15 +46,24 @@ describe('scripts/start.mjs', () => {
     expect(run.started()).toEqual({
       MALLOC_ARENA_MAX: '1',
       MALLOC_MMAP_THRESHOLD_: '131072',
-      NODE_OPTIONS: '--max-semi-space-size=1',
+      NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=1024',
       args: ['3'],
     });
+  });
+
+  it('gives the entry point the same runtime settings as the image', async () => {
+    const run = launch(['0']);
+    expect(await run.exited).toBe(0);
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const image = (name: string) => [...dockerfile.matchAll(/\s(\w+)=("[^"]*"|\S+)/g)].find((m) => m[1] === name)?.[2]?.replace(/^"|"$/g, '');
+    const { args: _args, ...settings } = run.started() as Record<string, unknown>;
+    for (const [name, value] of Object.entries(settings)) expect({ name, value: image(name) }).toEqual({ name, value });
   });
 
   it("keeps the operator's own values, their NODE_OPTIONS after ours", async () => {
     const run = launch(['0'], { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-old-space-size=512' });
     expect(await run.exited).toBe(0);
-    expect(run.started()).toMatchObject({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=512' });
+    expect(run.started()).toMatchObject({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=1024 --max-old-space-size=512' });
   });
 
   it('passes SIGTERM on to the entry point and exits as it does', async () => {
