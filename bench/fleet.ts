@@ -21,6 +21,7 @@
  *   BENCH_FLEET_SEED=42
  *   BENCH_FLEET_WAVE_MARGIN=1.4            the wave's minute: now + margin × the budget's time for the estimated backfill + 2 min
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
@@ -414,7 +415,20 @@ async function main(): Promise<void> {
       qontoConnections: h.sims.qonto.connections(),
       settingsLeftOut: unknown,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { qontoLimit: QONTO_LIMIT, budget: BUDGET, spreadMinutes: SPREAD_MINUTES, newShare: NEW_SHARE, latencyMs: LATENCY_MS, seed: SEED, waveMargin: WAVE_MARGIN, syncTime, workerRuntime: WORKER_RUNTIME },
+      settings: {
+        qontoLimit: QONTO_LIMIT,
+        budget: BUDGET,
+        spreadMinutes: SPREAD_MINUTES,
+        newShare: NEW_SHARE,
+        latencyMs: LATENCY_MS,
+        seed: SEED,
+        waveMargin: WAVE_MARGIN,
+        syncTime,
+        workerRuntime: WORKER_RUNTIME,
+        // The workers inherit this process's environment: their cache is this (the product's default when unset).
+        maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS ?? 'default',
+        commit: headCommit(),
+      },
     };
     const file = writeResult(result);
     console.log(JSON.stringify(result, null, 2));
@@ -446,3 +460,14 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+/** The commit measured (with `+changes` when the work tree differs from it), or null outside a git checkout. */
+function headCommit(): string | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return null;
+  }
+}
