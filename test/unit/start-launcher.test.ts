@@ -43,27 +43,34 @@ describe('scripts/start.mjs', () => {
   it('starts the entry point with the runtime memory settings and its arguments, and exits with its code', async () => {
     const run = launch(['3']);
     expect(await run.exited).toBe(3);
-    expect(run.started()).toEqual({
+    expect(run.started()).toMatchObject({
       MALLOC_ARENA_MAX: '1',
       MALLOC_MMAP_THRESHOLD_: '131072',
       NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=1024',
+      heapLimitMiB: 1024 + 3 * 8,
       args: ['3'],
     });
   });
 
-  it('gives the entry point the same runtime settings as the image', async () => {
+  it('gives the entry point the same runtime settings as the image and the benchmarks', async () => {
     const run = launch(['0']);
     expect(await run.exited).toBe(0);
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     const image = (name: string) => [...dockerfile.matchAll(/\s(\w+)=("[^"]*"|\S+)/g)].find((m) => m[1] === name)?.[2]?.replace(/^"|"$/g, '');
-    const { args: _args, ...settings } = run.started() as Record<string, unknown>;
+    const { args: _args, heapLimitMiB: _heap, ...settings } = run.started() as Record<string, unknown>;
     for (const [name, value] of Object.entries(settings)) expect({ name, value: image(name) }).toEqual({ name, value });
+    // The benchmarks measure the worker with the same settings (bench/archive.ts, WORKER_RUNTIME).
+    const bench = readFileSync(new URL('../../bench/archive.ts', import.meta.url), 'utf8');
+    const benched = (name: string) => new RegExp(`${name}: '([^']*)'`).exec(bench)?.[1];
+    for (const [name, value] of Object.entries(settings)) expect({ name, value: benched(name) }).toEqual({ name, value });
   });
 
   it("keeps the operator's own values, their NODE_OPTIONS after ours", async () => {
     const run = launch(['0'], { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-old-space-size=512' });
     expect(await run.exited).toBe(0);
     expect(run.started()).toMatchObject({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=1024 --max-old-space-size=512' });
+    // V8 takes the last of the two ceilings: the operator's (plus the young generation, 3 × 8 MiB).
+    expect((run.started() as { heapLimitMiB: number }).heapLimitMiB).toBe(512 + 3 * 8);
   });
 
   it('passes SIGTERM on to the entry point and exits as it does', async () => {
