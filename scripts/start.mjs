@@ -13,13 +13,14 @@ import { spawn } from 'node:child_process';
 const RUNTIME_ENV = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072' };
 /**
  * V8, both measured by the benchmarks (README, Benchmark):
- * - an 8 MiB semi-space (young generation): with 1 MiB, the objects of requests in flight outlived
- *   two scavenges and were promoted, so the old generation filled with garbage and the worker spent
- *   more CPU on collection;
+ * - an 8 MiB semi-space (young generation): with 1 MiB, more of the objects of requests in flight
+ *   outlive two scavenges and are promoted, filling the old generation with garbage (under tsx the
+ *   worker also spent more CPU; the compiled worker's runs did not separate the two);
  * - a 1 GiB old-generation ceiling: V8 sizes its heap-growing factor from that ceiling, and on a
  *   host with much memory the default ceiling gives factor 4, so a worker with 80 MB live let its
  *   heap reach 300 MB between two full collections. At 1 GiB the factor is 1.6. The ceiling is far
- *   above what a worker keeps alive (README, Fleet: about 0.5 MB per cached workflow).
+ *   above what a worker keeps alive at the default cache (README, Fleet: 0.3–0.5 MB per cached
+ *   workflow, all in one workflow thread); a much larger cache needs a higher one.
  */
 const NODE_FLAGS = '--max-semi-space-size=8 --max-old-space-size=1024';
 
