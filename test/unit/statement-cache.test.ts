@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { withStatementCache } from '../../src/store/statement-cache.js';
 
@@ -50,5 +51,50 @@ describe('withStatementCache', () => {
     expect(prepared()).toBe(4);
     cached.prepare('select 1 as n').all([]);
     expect(prepared()).toBe(5);
+  });
+});
+
+describe('withStatementCache behind Kysely', () => {
+  interface Tables {
+    t: { n: number };
+  }
+  function kysely() {
+    const { db, prepared } = counted();
+    return { k: new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) }), prepared };
+  }
+
+  it('keeps transactions working: a commit keeps its rows, a rollback drops them', async () => {
+    const { k } = kysely();
+    await k.transaction().execute((tx) => tx.insertInto('t').values({ n: 1 }).execute());
+    await expect(
+      k.transaction().execute(async (tx) => {
+        await tx.insertInto('t').values({ n: 2 }).execute();
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    await k.transaction().execute((tx) => tx.insertInto('t').values({ n: 3 }).execute());
+    expect(await k.selectFrom('t').select('n').orderBy('n').execute()).toEqual([{ n: 1 }, { n: 3 }]);
+    await k.destroy();
+  });
+
+  it('runs a query again after a stream of it was left early', async () => {
+    const { k } = kysely();
+    await k.insertInto('t').values([{ n: 1 }, { n: 2 }, { n: 3 }]).execute();
+    const query = k.selectFrom('t').select('n').orderBy('n');
+    for await (const row of query.stream()) {
+      expect(row).toEqual({ n: 1 });
+      break;
+    }
+    expect(await query.execute()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await k.destroy();
+  });
+
+  it('sees a column added after the statement was cached', async () => {
+    const { k } = kysely();
+    await k.insertInto('t').values({ n: 1 }).execute();
+    expect(await k.selectFrom('t').selectAll().execute()).toEqual([{ n: 1 }]);
+    await sql`alter table t add column label text default 'x'`.execute(k);
+    expect(await k.selectFrom('t').selectAll().execute()).toEqual([{ n: 1, label: 'x' }]);
+    await k.destroy();
   });
 });
