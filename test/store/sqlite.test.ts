@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RateBudget } from '../../src/budget/rate-budget.js';
@@ -27,14 +28,37 @@ describe('SQLite store', () => {
     const file = freshFile();
     await (await openSqliteStoreReady(file)).close(); // migrated before the race
     const child = join(import.meta.dirname, '../fixtures/sqlite-budget-child.ts');
-    const startAt = Date.now() + 6_000;
-    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, file, '300', String(startAt)], { cwd: join(import.meta.dirname, '../..') });
-    const outputs = await Promise.all([run(), run()]);
-    const elapsed = Date.now() - startAt;
-    const perChild = outputs.map(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { granted: boolean; waitMs: number; at: number }));
-    // The two really raced: each reserved while the other was reserving.
-    const [a, b] = perChild.map((answers) => ({ first: answers[0]!.at, last: answers.at(-1)!.at }));
-    expect(Math.max(a!.first, b!.first)).toBeLessThan(Math.min(a!.last, b!.last));
+    const began = Date.now();
+    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', child, file, '300'], { cwd: join(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] }));
+    const exited = children.map((c) => once(c, 'exit') as Promise<[number | null]>);
+    const halfway: Promise<void>[] = [];
+    const outputs = children.map(async (c, n) => {
+      const answers: { granted: boolean; waitMs: number; at: number }[] = [];
+      const lines = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
+      const read = async (untilHalf: boolean) => {
+        for (let next = await lines.next(); !next.done; next = await lines.next()) {
+          const parsed = JSON.parse(next.value) as { half?: true; granted: boolean; waitMs: number; at: number };
+          if (parsed.half) return;
+          answers.push(parsed);
+        }
+        if (untilHalf) throw new Error(`child ${n} ended before halfway`);
+      };
+      halfway[n] = read(true);
+      await halfway[n];
+      await read(false);
+      expect((await exited[n]!)[0]).toBe(0);
+      return answers;
+    });
+    // Both halfway, then both go on: each reserved before and after the moment the other was reserving.
+    await Promise.all(halfway);
+    const released = Date.now();
+    for (const c of children) c.stdin.end('go\n');
+    const perChild = await Promise.all(outputs);
+    const elapsed = Date.now() - began;
+    for (const answers of perChild) {
+      expect(answers[0]!.at).toBeLessThanOrEqual(released);
+      expect(answers.at(-1)!.at).toBeGreaterThanOrEqual(released);
+    }
     const answers = perChild.flat();
     expect(answers).toHaveLength(600);
     expect(answers.every((a) => a.granted)).toBe(true);

@@ -51,6 +51,8 @@ export interface SimDrive {
   readFile(id: string): Readable;
   /** Open upload sessions. */
   uploadSessionCount(): number;
+  /** Ids of the open upload sessions, to tell the ones a test phase opened from older ones. */
+  uploadSessionIds(): string[];
   /** Every open upload session ends: its uploadUrl answers 404 from now on. */
   expireUploadSessions(): Promise<void>;
   /** Every delta token issued so far is refused with 410 resyncRequired. */
@@ -141,7 +143,8 @@ export function createSimDrive(record: DriveRecord, sessions: UploadSessions, bl
       if (item.kind !== 'file' || item.blobPath === undefined) throw new Error(`${id} is not a file`);
       return createReadStream(item.blobPath);
     },
-    uploadSessionCount: () => sessions.countFor(record),
+    uploadSessionCount: () => sessions.idsFor(record).length,
+    uploadSessionIds: () => sessions.idsFor(record),
     withholdHashes: (count) => {
       record.drive.hashesWithheld = count;
     },

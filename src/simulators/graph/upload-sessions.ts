@@ -80,9 +80,9 @@ export class UploadSessions {
     return { uploadUrl: `${this.urls.upload}/rup/${drive.id}/${session.id}`, ...status(session) };
   }
 
-  /** Open (unexpired) sessions of one drive. */
-  countFor(record: DriveRecord): number {
-    return [...this.sessions.values()].filter((s) => s.record === record && s.expiresAt > Date.now()).length;
+  /** Ids of the open (unexpired) sessions of one drive. */
+  idsFor(record: DriveRecord): string[] {
+    return [...this.sessions.values()].filter((s) => s.record === record && s.expiresAt > Date.now()).map((s) => s.id);
   }
 
   /** Ends every session of the drive as if it had expired: their URLs answer 404 from now on. */
