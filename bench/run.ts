@@ -21,6 +21,8 @@
  *   BENCH_WORKER_DIST=1         run the compiled worker (dist/src/main.js, as the Docker image): `npm run build` first
  *   BENCH_WORKER_NODE_OPTIONS   appended to the worker's NODE_OPTIONS (e.g. --trace-gc)
  *   BENCH_WORKER_EXEC_ARGV      flags Node refuses in NODE_OPTIONS, on the worker's command line (--cpu-prof --cpu-prof-dir=…)
+ *   BENCH_SIM_STORAGE           where the simulated drive keeps its files (default /dev/shm when present, else the
+ *                               temp folder; bench/archive.ts says why)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -32,7 +34,7 @@ import { serverExecutable } from '../src/temporal/binaries.js';
 import { settingsFrom } from '../src/temporal/integrations.js';
 import { dataConverter } from '../test/support/harness.js';
 import { expectedReceipts } from '../test/support/expectations.js';
-import { BenchIntegration, WORKER_RUNTIME, openArchive, trafficSince, type Archive } from './archive.js';
+import { BenchIntegration, WORKER_RUNTIME, openArchive, simStorageRoot, trafficSince, type Archive } from './archive.js';
 import { naiveExport } from './naive-exporter.js';
 import { measureWebhooks, webhookRows, type WebhookResult } from './webhooks.js';
 
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     if (ONLY === 'backfill') {
       try {
         const backfill = await measureBackfill(a, client);
-        write({ date: new Date().toISOString(), machine: machine(), load: loadavg(), workerRuntime: WORKER_RUNTIME, backfill }, [
+        write({ date: new Date().toISOString(), machine: machine(), load: loadavg(), workerRuntime: WORKER_RUNTIME, simStorage: simStorageRoot(), backfill }, [
           ['ratio to latency bound', backfill.ratioToBound, `${backfill.seconds} s, bound ${backfill.boundReceiptsPerSecond}/s`],
           ['worker peak RSS in backfill (MB)', backfill.peakRssMB, `at start ${backfill.startupPeakMB}`],
         ]);
@@ -189,6 +191,7 @@ async function measureArchive(a: Archive, client: Client) {
       batchSize: settingsFrom(a.h.config).batchSize,
       sizes: SIZES,
       workerRuntime: WORKER_RUNTIME,
+      simStorage: simStorageRoot(),
     },
     backfill: {
       seconds: round(backfillSeconds),
