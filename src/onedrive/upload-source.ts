@@ -8,12 +8,15 @@
  */
 import { createHash } from 'node:crypto';
 import { FatalError, RetryableError, SyncError } from '../errors.js';
+import type { BufferPool } from './buffer-pool.js';
 import { QuickXorHash } from './quickxorhash.js';
 
 export type OpenSource = (signal?: AbortSignal) => Promise<ReadableStream<Uint8Array>>;
 
 export class UploadSource {
   private buffer: Buffer;
+  /** Bytes one slice may hold (the buffer may be larger: a pooled one). */
+  private readonly capacity: number;
   /** The buffer holds the `buffered` bytes just before `position`. */
   private buffered = 0;
   /** Absolute offset of the next byte the stream yields, `pending` included. */
@@ -30,8 +33,11 @@ export class UploadSource {
     readonly size: number,
     capacity: number,
     private readonly signal?: AbortSignal,
+    /** Where the buffer comes from and goes back to once the upload is confirmed (recycle()). */
+    private readonly pool?: BufferPool,
   ) {
-    this.buffer = Buffer.allocUnsafe(Math.max(0, Math.min(capacity, size)));
+    this.capacity = Math.max(0, Math.min(capacity, size));
+    this.buffer = pool ? pool.take(this.capacity) : Buffer.allocUnsafe(this.capacity);
   }
 
   /**
@@ -40,7 +46,7 @@ export class UploadSource {
    * skips forward when it is ahead, re-opens the source when it is behind.
    */
   async slice(offset: number, length: number): Promise<Buffer> {
-    if (length > this.buffer.length || offset + length > this.size) throw new Error(`slice ${offset}+${length} out of bounds`);
+    if (length > this.capacity || offset + length > this.size) throw new Error(`slice ${offset}+${length} out of bounds`);
     const start = this.position - this.buffered;
     if (offset >= start && offset <= this.position) {
       this.buffer.copyWithin(0, offset - start, this.buffered);
@@ -63,7 +69,7 @@ export class UploadSource {
    * to fresh memory so refilling cannot alter what that socket is still writing.
    */
   detach(): void {
-    const fresh = Buffer.allocUnsafe(this.buffer.length);
+    const fresh = Buffer.allocUnsafe(this.capacity);
     this.buffer.copy(fresh, 0, 0, this.buffered);
     this.buffer = fresh;
   }
@@ -73,6 +79,16 @@ export class UploadSource {
   digest(): { quickXorHash: string; sha256: string } {
     if (this.hashed !== this.size) throw new Error(`digest after ${this.hashed} of ${this.size} bytes`);
     return { quickXorHash: this.hash.digest(), sha256: this.sha256.digest('hex') };
+  }
+
+  /**
+   * The upload is confirmed by the server: no socket reads the buffer any more, so it goes back to the
+   * pool for the next upload. The source serves no slice after this.
+   */
+  recycle(): void {
+    const buffer = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    this.pool?.give(buffer);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import { childPath, driveItemSchema, parseGraph, type DriveItem } from './drive-
 import type { GraphApi } from './graph-client.js';
 import { errorFromAnswer, networkError } from './graph-errors.js';
 import { QuickXorHash } from './quickxorhash.js';
+import { BufferPool } from './buffer-pool.js';
 import { UploadSource, type OpenSource } from './upload-source.js';
 
 export interface UploadParams {
@@ -52,6 +53,10 @@ export interface UploadContext {
   simpleUploadMax: number;
   signal?: AbortSignal;
 }
+
+/** Buffers of simple uploads (at most Graph's 4 MiB each), shared by every upload of the process:
+ * 16 MiB kept covers the lanes of a backfill of ordinary receipts. */
+const simpleUploadBuffers = new BufferPool(4 * 1024 * 1024, 16 * 1024 * 1024);
 
 /** New sessions tried after the current one vanished, before giving up for this attempt. */
 const MAX_SESSIONS = 3;
@@ -135,7 +140,7 @@ export async function cancelSession(ctx: Pick<UploadContext, 'fetch' | 'retry'>,
 }
 
 async function simpleUpload(ctx: UploadContext, p: UploadParams, signal: AbortSignal | undefined): Promise<UploadResult> {
-  const source = new UploadSource(p.open, p.size, p.size, signal);
+  const source = new UploadSource(p.open, p.size, p.size, signal, simpleUploadBuffers);
   try {
     const body = await source.slice(0, p.size);
     const hashes = source.digest();
@@ -145,6 +150,8 @@ async function simpleUpload(ctx: UploadContext, p: UploadParams, signal: AbortSi
       (request) => request.header('Content-Type', 'application/octet-stream').put(body),
       signal,
     );
+    // Answered 2xx: the server read the whole body, so the buffer is free again.
+    source.recycle();
     p.onProgress?.(p.size);
     return { item: parseGraph(driveItemSchema, raw, `upload ${p.name}`), ...hashes, size: p.size };
   } finally {
