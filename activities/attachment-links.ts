@@ -57,6 +57,10 @@ export class AttachmentLinks {
     this.tried.set(key, this.now());
   }
 
+  private fresh(link: SeenLink | undefined): string | undefined {
+    return link !== undefined && this.now() - link.at < LINK_TTL_MS ? link.url : undefined;
+  }
+
   private dropExpired(): void {
     const cutoff = this.now() - LINK_TTL_MS;
     for (const [id, link] of this.links) if (link.at <= cutoff) this.links.delete(id);
@@ -64,9 +68,10 @@ export class AttachmentLinks {
 
   /** The file's bytes (`key`: its manifest key, a receipt's or its probative copy's), streamed: through
    * the kept link, else the `stored` one, when there is one that is fresh and works, else through a
-   * fresh link from Qonto (which also retries transient failures). */
-  async open(qonto: QontoClient, key: string, signal?: AbortSignal, stored?: SeenLink): Promise<ReadableStream<Uint8Array>> {
-    const url = this.take(key) ?? (stored !== undefined && !this.tried.has(key) && this.now() - stored.at < LINK_TTL_MS ? stored.url : undefined);
+   * fresh link from Qonto (which also retries transient failures). `stored` is only asked for when no
+   * kept link serves (it is sealed: opening it costs a decryption per receipt). */
+  async open(qonto: QontoClient, key: string, signal?: AbortSignal, stored?: () => SeenLink | undefined): Promise<ReadableStream<Uint8Array>> {
+    const url = this.take(key) ?? (this.tried.has(key) ? undefined : this.fresh(stored?.()));
     if (url !== undefined) {
       this.markTried(key);
       const what = `download of attachment ${key}`;

@@ -135,7 +135,7 @@ export function exportActivities(deps: ActivityDeps) {
           const uploaded = await upload(
             entry,
             drive,
-            (signal) => links.open(qonto, entry.attachmentId, signal, storedLink(deps.sealer, entry)),
+            (signal) => links.open(qonto, entry.attachmentId, signal, () => storedLink(deps.sealer, entry)),
             folders,
             (uploadUrl) => {
               session = uploadUrl;

@@ -96,18 +96,23 @@ describe('AttachmentLinks', () => {
 
     // Another worker discovered it: the stored link, no request to Qonto.
     const links = new AttachmentLinks();
-    expect(await readAll(await links.open(qonto, receipt.id, undefined, stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
+    expect(await readAll(await links.open(qonto, receipt.id, undefined, () => stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
     expect(lookups()).toBe(before);
     // Tried once here (it may be the one that dropped mid-body): a fresh link, the stored one is not reused.
-    expect(await readAll(await links.open(qonto, receipt.id, undefined, stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
+    expect(await readAll(await links.open(qonto, receipt.id, undefined, () => stored))).toEqual(attachmentBuffer(receipt.id, 30_000));
     expect(lookups()).toBe(before + 1);
 
     // A link kept here was taken already: the stored one is not tried after it either.
+    // The stored link is not even opened (unsealed) while a kept one serves.
     const other = new AttachmentLinks();
     other.remember(receipt.id, stored.url);
-    await readAll(await other.open(qonto, receipt.id, undefined, stored));
+    let unsealed = 0;
+    const sealed = () => (unsealed++, stored);
+    await readAll(await other.open(qonto, receipt.id, undefined, sealed));
     expect(lookups()).toBe(before + 1);
-    await readAll(await other.open(qonto, receipt.id, undefined, stored));
+    expect(unsealed).toBe(0);
+    await readAll(await other.open(qonto, receipt.id, undefined, sealed));
     expect(lookups()).toBe(before + 2);
+    expect(unsealed).toBe(0);
   });
 });
