@@ -20,14 +20,19 @@ export class BufferPool {
     private readonly maxBytes: number,
   ) {}
 
-  /** A buffer of at least `size` bytes (its contents are stale). */
+  /** A buffer of at least `size` bytes (its contents are stale): a kept one of its class, else the
+   * smallest kept one that is larger (so the room is not held by sizes no upload asks for), else a
+   * new one. */
   take(size: number): Buffer {
     if (size > this.maxBuffer) return Buffer.allocUnsafe(size);
     const cls = classOf(size);
-    const buffer = this.free.get(cls)?.pop();
-    if (buffer === undefined) return Buffer.allocUnsafe(cls);
-    this.kept -= buffer.length;
-    return buffer;
+    for (let c = cls; c <= this.maxBuffer; c *= 2) {
+      const buffer = this.free.get(c)?.pop();
+      if (buffer === undefined) continue;
+      this.kept -= buffer.length;
+      return buffer;
+    }
+    return Buffer.allocUnsafe(cls);
   }
 
   /** Gives back a buffer `take` handed out; others (and any beyond the pool's room) are not kept. */

@@ -26,9 +26,11 @@ export interface GraphApiOptions {
   fetch: typeof fetch;
 }
 
-/** Per-request middleware option: where the chain leaves the typed error it threw. */
+/** Per-request middleware option: where the chain leaves the typed error it threw, and how many
+ * times the request was sent. */
 class RequestState implements MiddlewareOptions {
   failure?: unknown;
+  sent = 0;
 }
 
 abstract class Link implements Middleware {
@@ -131,6 +133,8 @@ class FetchHandler implements Middleware {
 
   async execute(context: Context): Promise<void> {
     const signal = context.options?.signal;
+    const state = context.middlewareControl?.getMiddlewareOptions(RequestState);
+    if (state instanceof RequestState) state.sent += 1;
     try {
       const response = await this.fetchImpl(requestOf(context), withStreamedBody(context.options));
       // Graph answers here are small JSON: read them whole so a connection cut mid-body is a network
@@ -170,9 +174,10 @@ export class GraphApi {
 
   /**
    * Sends one request. `path` is relative to the Graph base URL (`/me/drive`), or an absolute link
-   * under it (`@odata.nextLink`). Resolves to the parsed JSON body (undefined for 204).
+   * under it (`@odata.nextLink`). Resolves to the parsed JSON body (undefined for 204). `sent`, when
+   * given, learns how many times the request went out (retries included).
    */
-  async send(path: string, run: (request: GraphRequest) => Promise<unknown>, signal?: AbortSignal): Promise<unknown> {
+  async send(path: string, run: (request: GraphRequest) => Promise<unknown>, signal?: AbortSignal, sent?: { times: number }): Promise<unknown> {
     const state = new RequestState();
     const request = this.client.api(this.relativePath(path)).middlewareOptions([state]);
     if (signal) request.option('signal', signal);
@@ -182,6 +187,8 @@ export class GraphApi {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the chain threw, untouched
       if (state.failure !== undefined) throw state.failure;
       throw new FatalError(`Graph ${path}: unreadable response`, { cause: error });
+    } finally {
+      if (sent) sent.times = state.sent;
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * The bytes of one upload, read from a re-openable stream into one fragment-sized buffer (memory is
- * bounded by the fragment size, never by the file size). Every source byte is hashed (quickXorHash,
+ * bounded by the fragment size, never by the file size; a simple upload's buffer comes from a pool,
+ * rounded up to a power of two, and goes back to it once the upload is confirmed). Every source byte is hashed (quickXorHash,
  * which the drive checks, and SHA-256, which the export log shows) exactly once, in
  * order, the first time it arrives: re-sending a fragment or re-opening the source after a lost
  * session never feeds the hash twice. A source stream that breaks is a RetryableError and is
@@ -15,8 +16,8 @@ export type OpenSource = (signal?: AbortSignal) => Promise<ReadableStream<Uint8A
 
 export class UploadSource {
   private buffer: Buffer;
-  /** Bytes one slice may hold (the buffer may be larger: a pooled one). */
-  private readonly capacity: number;
+  /** Bytes one slice may hold (the buffer may be larger: a pooled one); 0 once recycled. */
+  private capacity: number;
   /** The buffer holds the `buffered` bytes just before `position`. */
   private buffered = 0;
   /** Absolute offset of the next byte the stream yields, `pending` included. */
@@ -37,7 +38,7 @@ export class UploadSource {
     private readonly pool?: BufferPool,
   ) {
     this.capacity = Math.max(0, Math.min(capacity, size));
-    this.buffer = pool ? pool.take(this.capacity) : Buffer.allocUnsafe(this.capacity);
+    this.buffer = pool && this.capacity > 0 ? pool.take(this.capacity) : Buffer.allocUnsafe(this.capacity);
   }
 
   /**
@@ -88,6 +89,8 @@ export class UploadSource {
   recycle(): void {
     const buffer = this.buffer;
     this.buffer = Buffer.alloc(0);
+    this.capacity = 0;
+    this.buffered = 0;
     this.pool?.give(buffer);
   }
 

@@ -55,8 +55,8 @@ export interface UploadContext {
 }
 
 /** Buffers of simple uploads (at most Graph's 4 MiB each), shared by every upload of the process.
- * 8 MiB kept: in the backfill benchmark 16 MiB saved little more worker CPU (25-27 s against 28-29 s,
- * within the runs' spread) and put the worker's peak RSS at 287-299 MB, against 277-290 MB. */
+ * 8 MiB kept: in the backfill benchmark 16 MiB saved about 2 s more of worker CPU (25-27 s against
+ * 28-29 s) for about 10 MB more peak RSS (287-299 MB against 277-290 MB), too close to 300 MB. */
 const simpleUploadBuffers = new BufferPool(4 * 1024 * 1024, 8 * 1024 * 1024);
 
 /** New sessions tried after the current one vanished, before giving up for this attempt. */
@@ -146,13 +146,17 @@ async function simpleUpload(ctx: UploadContext, p: UploadParams, signal: AbortSi
     const body = await source.slice(0, p.size);
     const hashes = source.digest();
     const conflict = p.conflictBehavior ?? 'replace';
+    const sent = { times: 0 };
     const raw = await ctx.graph.send(
       `${childPath(p.parentId, p.name)}/content?@microsoft.graph.conflictBehavior=${conflict}`,
       (request) => request.header('Content-Type', 'application/octet-stream').put(body),
       signal,
+      sent,
     );
-    // Answered 2xx: the server read the whole body, so the buffer is free again.
-    source.recycle();
+    // Answered 2xx on the first try: the server read the whole body, so nothing reads the buffer any
+    // more. After a retry, an earlier try's connection may still hold the end of it in its write queue
+    // (an answer that came before the body was read): that buffer is left to the collector.
+    if (sent.times === 1) source.recycle();
     p.onProgress?.(p.size);
     return { item: parseGraph(driveItemSchema, raw, `upload ${p.name}`), ...hashes, size: p.size };
   } finally {

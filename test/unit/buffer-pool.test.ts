@@ -18,6 +18,16 @@ describe('BufferPool', () => {
     expect(pool.take(300_000)).not.toBe(first);
   });
 
+  it('serves a size whose class it does not keep from the smallest larger buffer it keeps', () => {
+    const pool = new BufferPool(4 * MiB, 16 * MiB);
+    const [big, bigger] = [pool.take(3 * MiB), pool.take(1 * MiB)];
+    pool.give(big);
+    pool.give(bigger);
+    expect(pool.take(100_000)).toBe(bigger);
+    expect(pool.take(100_000)).toBe(big);
+    expect(pool.bytes).toBe(0);
+  });
+
   it('keeps no more than its room, nothing larger than its largest buffer, and nothing it did not hand out', () => {
     const pool = new BufferPool(4 * MiB, 5 * MiB);
     const [a, b] = [pool.take(4 * MiB), pool.take(4 * MiB)];
@@ -64,5 +74,21 @@ describe('UploadSource with a pool', () => {
     expect(await next.slice(0, bytes.length)).toEqual(bytes);
     expect(next.digest()).toEqual(confirmed.digest());
     await next.close();
+  });
+
+  it('hands a shorter upload exactly its own bytes in a buffer an earlier, longer one used; a recycled source serves no slice', async () => {
+    const pool = new BufferPool(4 * MiB, 16 * MiB);
+    const long = new UploadSource(open, bytes.length, bytes.length, undefined, pool);
+    await long.slice(0, bytes.length);
+    long.recycle();
+    await expect(long.slice(0, 10)).rejects.toThrow(/out of bounds/);
+    await long.close();
+
+    const short = Buffer.alloc(150_000, 7);
+    const source = new UploadSource(async () => new Blob([short]).stream(), short.length, short.length, undefined, pool);
+    const body = await source.slice(0, short.length);
+    expect(body.length).toBe(short.length);
+    expect(body.equals(short)).toBe(true);
+    await source.close();
   });
 });
