@@ -354,6 +354,8 @@ describe('one api and two worker processes on one database', () => {
     // One worker leaves while idle; the other becomes the last one.
     const [first, last] = workers as [Host, Host];
     expect(last.process.child.exitCode).toBeNull();
+    // Sessions the SIGKILL orphaned are still open (nobody knows them): only this phase's are judged.
+    const openBefore = new Map(integrations.map(({ id, user }) => [id, new Set(driveOf(user).uploadSessionIds())]));
     expect(await first.process.terminate()).toEqual({ code: 0, signal: null });
 
     // New receipts, a few of them large enough for upload sessions, then a run: the last worker exports.
@@ -363,8 +365,6 @@ describe('one api and two worker processes on one database', () => {
       const tx = data.addTransaction({ bankAccountId: account.id, amount: 40 + n, label: `Late supplier ${n}`, side: 'debit' });
       data.attachReceipt(tx.id, { fileName: `late-${n}.pdf`, contentType: 'application/pdf', size: n % 3 === 0 ? 12_000_000 : 300_000 });
     }
-    // Sessions the SIGKILL orphaned are still open (nobody knows them): only this phase's are judged.
-    const openBefore = new Map(integrations.map(({ id, user }) => [id, new Set(driveOf(user).uploadSessionIds())]));
     // The first upload fragments are stored slowly: the worker is in the middle of a file when told to stop.
     const servedBefore = sims.graph.faults.served;
     sims.graph.faults.add({ method: 'PUT', path: '/rup/' }, { kind: 'slow-answer', ms: 3_000 }, 2);

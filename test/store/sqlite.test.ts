@@ -28,33 +28,40 @@ describe('SQLite store', () => {
     const file = freshFile();
     await (await openSqliteStoreReady(file)).close(); // migrated before the race
     const child = join(import.meta.dirname, '../fixtures/sqlite-budget-child.ts');
-    const began = Date.now();
     const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', child, file, '300'], { cwd: join(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] }));
-    const exited = children.map((c) => once(c, 'exit') as Promise<[number | null]>);
-    const halfway: Promise<void>[] = [];
-    const outputs = children.map(async (c, n) => {
-      const answers: { granted: boolean; waitMs: number; at: number }[] = [];
-      const lines = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
-      const read = async (untilHalf: boolean) => {
-        for (let next = await lines.next(); !next.done; next = await lines.next()) {
-          const parsed = JSON.parse(next.value) as { half?: true; granted: boolean; waitMs: number; at: number };
-          if (parsed.half) return;
-          answers.push(parsed);
-        }
-        if (untilHalf) throw new Error(`child ${n} ended before halfway`);
-      };
-      halfway[n] = read(true);
-      await halfway[n];
-      await read(false);
-      expect((await exited[n]!)[0]).toBe(0);
-      return answers;
-    });
-    // Both halfway, then both go on: each reserved before and after the moment the other was reserving.
-    await Promise.all(halfway);
-    const released = Date.now();
-    for (const c of children) c.stdin.end('go\n');
-    const perChild = await Promise.all(outputs);
-    const elapsed = Date.now() - began;
+    let perChild: { granted: boolean; waitMs: number; at: number }[][];
+    let released: number;
+    try {
+      const exited = children.map((c) => once(c, 'exit') as Promise<[number | null]>);
+      const halfway: Promise<void>[] = [];
+      const outputs = children.map(async (c, n) => {
+        c.stdin.on('error', () => undefined); // a child that died already: its exit code tells
+        const answers: { granted: boolean; waitMs: number; at: number }[] = [];
+        const lines = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
+        const read = async (untilHalf: boolean) => {
+          for (let next = await lines.next(); !next.done; next = await lines.next()) {
+            const parsed = JSON.parse(next.value) as { half?: true; granted: boolean; waitMs: number; at: number };
+            if (parsed.half) return;
+            answers.push(parsed);
+          }
+          if (untilHalf) throw new Error(`child ${n} ended before halfway`);
+        };
+        halfway[n] = read(true);
+        await halfway[n];
+        await read(false);
+        expect((await exited[n]!)[0]).toBe(0);
+        return answers;
+      });
+      for (const o of outputs) o.catch(() => undefined); // awaited below; one failing first must not go unhandled
+      // Both halfway, then both go on together: neither ran all of its reservations before the other
+      // started, and from the release on both compete for the write lock.
+      await Promise.all(halfway);
+      released = Date.now();
+      for (const c of children) c.stdin.end('go\n');
+      perChild = await Promise.all(outputs);
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill();
+    }
     for (const answers of perChild) {
       expect(answers[0]!.at).toBeLessThanOrEqual(released);
       expect(answers.at(-1)!.at).toBeGreaterThanOrEqual(released);
@@ -66,7 +73,10 @@ describe('SQLite store', () => {
     const T = 11_000 / 17;
     const last = Math.max(...answers.map((a) => a.waitMs));
     expect(last).toBeLessThanOrEqual(597 * T + 5);
-    expect(last).toBeGreaterThan(597 * T - elapsed - 5);
+    // Slot times count from the first reservation: the last slot's wait is its time less how long after
+    // the first one it was reserved, at most the span of all reservations.
+    const span = Math.max(...answers.map((a) => a.at)) - Math.min(...answers.map((a) => a.at));
+    expect(last).toBeGreaterThan(597 * T - span - 5);
   });
 
   it('a budget request that gets no write lock within busy_timeout fails retryable, shortly, unsent', async () => {
