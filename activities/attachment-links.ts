@@ -69,7 +69,8 @@ export class AttachmentLinks {
   /** The file's bytes (`key`: its manifest key, a receipt's or its probative copy's), streamed: through
    * the kept link, else the `stored` one, when there is one that is fresh and works, else through a
    * fresh link from Qonto (which also retries transient failures). `stored` is only asked for when no
-   * kept link serves (it is sealed: opening it costs a decryption per receipt). */
+   * kept link serves and this process has not tried the key yet (it is sealed: opening it costs a
+   * decryption per receipt). */
   async open(qonto: QontoClient, key: string, signal?: AbortSignal, stored?: () => SeenLink | undefined): Promise<ReadableStream<Uint8Array>> {
     const url = this.take(key) ?? (this.tried.has(key) ? undefined : this.fresh(stored?.()));
     if (url !== undefined) {

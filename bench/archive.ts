@@ -3,7 +3,7 @@
  * its own process (what `npm start` runs), plus what the benchmark reads off them: traffic counters
  * and the worker's memory.
  */
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -44,15 +44,18 @@ export function simStorageRoot(): string {
   const chosen = process.env.BENCH_SIM_STORAGE?.trim();
   if (chosen) return chosen;
   try {
-    if (statSync('/dev/shm').isDirectory()) {
-      accessSync('/dev/shm', constants.W_OK);
-      return '/dev/shm';
-    }
+    accessSync('/dev/shm', constants.W_OK);
+    // A container's /dev/shm is 64 MiB unless given more: the archive (2.3 GB by default) must fit.
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    if (bavail * bsize >= SHM_NEEDED_BYTES) return '/dev/shm';
   } catch {
     // no memory-backed folder here
   }
   return tmpdir();
 }
+
+/** Room /dev/shm must have to be used: the default archive, the 200 MB file and a margin. */
+const SHM_NEEDED_BYTES = 4 * 2 ** 30;
 
 export interface Traffic {
   /** Qonto API requests (listing, organization) and among them attachment look-ups. */
@@ -84,6 +87,10 @@ export async function openArchive(opts: {
   seed: number;
 }): Promise<Archive> {
   const driveDir = mkdtempSync(join(simStorageRoot(), 'bench-drive-'));
+  // In memory, files left behind hold RAM until a reboot: removed when the benchmark exits, even on an
+  // error (a Ctrl-C leaves them: rm -rf /dev/shm/bench-drive-*).
+  const removeDrive = () => rmSync(driveDir, { recursive: true, force: true });
+  process.once('exit', removeDrive);
   const h = await startHarness({
     latencyMs: opts.latencyMs,
     storageDir: driveDir,
@@ -111,7 +118,7 @@ export async function openArchive(opts: {
     async close() {
       await worker.stop();
       await h.close();
-      rmSync(driveDir, { recursive: true, force: true });
+      removeDrive();
     },
   };
 }

@@ -200,7 +200,8 @@ async function simpleUpload(ex: Exchange, ctx: GraphContext, base: Item, path: s
   const blobPath = ctx.blobs.newPath('blob');
   try {
     // At most 4 MiB, already in memory: one synchronous copy into the page cache costs less than
-    // open, write and close each queued on the thread pool behind every other file operation.
+    // open, write and close each queued on the thread pool behind every other file operation. It
+    // blocks the simulator's loop (the product's too where they share a process) while it copies.
     writeFileSync(blobPath, body);
     const folder = drive.ensureFolders(target.from, target.folders);
     const { item, created } = await drive.commitFile(folder, target.name, behavior, { blobPath, size, quickXorHash: hash.digest() });
