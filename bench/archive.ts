@@ -37,8 +37,8 @@ if (process.env.BENCH_WORKER_EXEC_ARGV) WORKER_RUNTIME.BENCH_WORKER_EXEC_ARGV = 
 /**
  * Where the simulated OneDrive keeps its files: BENCH_SIM_STORAGE, else /dev/shm (memory) when it is
  * there, else the temp folder. The drive's storage is Microsoft's in production: written to this
- * machine's disk, the backfill's 2.3 GB cost the simulator 6 ms of disk per upload and half its CPU
- * (page cache writeback), time and cores the worker shares with it here but never in a deployment.
+ * machine's disk, the backfill's 2.3 GB cost the simulator 6 ms of disk per upload and up to half its
+ * CPU (page cache writeback), time and cores the worker shares with it here but never in a deployment.
  */
 export function simStorageRoot(): string {
   const chosen = process.env.BENCH_SIM_STORAGE?.trim();
