@@ -1,9 +1,9 @@
 /**
  * The bytes of one upload, read from a re-openable stream into one fragment-sized buffer (memory is
  * bounded by the fragment size, never by the file size; a simple upload's buffer comes from a pool,
- * rounded up to a power of two, and goes back to it once the upload is confirmed). Every source byte is hashed (quickXorHash,
- * which the drive checks, and SHA-256, which the export log shows) exactly once, in
- * order, the first time it arrives: re-sending a fragment or re-opening the source after a lost
+ * rounded up to a power of two, and goes back to it once the upload is confirmed). Every source byte
+ * is hashed (quickXorHash, which the drive checks, and SHA-256, which the export log shows) exactly
+ * once, in order, the first time it arrives: re-sending a fragment or re-opening the source after a lost
  * session never feeds the hash twice. A source stream that breaks is a RetryableError and is
  * re-opened by the next slice.
  */
