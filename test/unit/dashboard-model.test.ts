@@ -69,12 +69,26 @@ describe('dashboard model', () => {
     expect(dashboardModel(status(), [], 'en', en, 'UTC').reconnectText).toBeNull();
   });
 
+  it('in API-key mode, says a Qonto refusal is of the API key, which whoever runs the service replaces', () => {
+    const reconnect = (signInEnded: 'qonto' | 'microsoft', locale: 'en' | 'de') =>
+      dashboardModel(status({ status: 'reconnect_required', signInEnded }), [], locale, MESSAGES[locale], 'UTC', '23:30', true);
+    expect(reconnect('qonto', 'en').stateText).toBe('Qonto refused the API key: syncing stopped until it is replaced.');
+    expect(reconnect('qonto', 'en').reconnectText).toMatch(/^Qonto no longer accepts this service’s API key .* \(QONTO_API_LOGIN and QONTO_API_SECRET\) and restarts it/);
+    expect(reconnect('qonto', 'en').reconnectText).not.toMatch(/sign in again, with Qonto/i);
+    expect(reconnect('qonto', 'de').stateText).toBe('Qonto lehnt den API-Schlüssel ab: Die Synchronisierung ruht, bis er ersetzt ist.');
+    expect(reconnect('qonto', 'de').reconnectText).toMatch(/^Qonto akzeptiert den API-Schlüssel dieses Dienstes nicht mehr/);
+    // Microsoft's sign-in is the member's own in both modes.
+    expect(reconnect('microsoft', 'en').reconnectText).toMatch(/^Microsoft no longer accepts this sign-in/);
+  });
+
   it('says in German that the sync is resumed where it was interrupted', () => {
-    for (const signInEnded of ['qonto', 'microsoft', null] as const) {
-      const text = dashboardModel(status({ status: 'reconnect_required', signInEnded }), [], 'de', MESSAGES.de, 'UTC').reconnectText;
-      expect(text).toContain('Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde');
-      // "fortsetzen" takes an object or "sich": "setzt dort fort, wo sie stand" is not German.
-      expect(text).not.toContain('setzt dort fort');
+    for (const apiKeyMode of [false, true]) {
+      for (const signInEnded of ['qonto', 'microsoft', null] as const) {
+        const text = dashboardModel(status({ status: 'reconnect_required', signInEnded }), [], 'de', MESSAGES.de, 'UTC', '23:30', apiKeyMode).reconnectText;
+        expect(text).toContain('Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde');
+        // "fortsetzen" takes an object or "sich": "setzt dort fort, wo sie stand" is not German.
+        expect(text).not.toContain('setzt dort fort');
+      }
     }
   });
 

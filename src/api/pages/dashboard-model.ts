@@ -1,6 +1,6 @@
 import type { FolderCounts, IntegrationStatus } from '../../store/types.js';
 import type { IntegrationStatusBody } from '../status.js';
-import type { Locale, Messages } from './i18n.js';
+import type { EndedSignIn, Locale, Messages } from './i18n.js';
 import { alertsModel, type AlertsModel } from './alerts-model.js';
 import { webhookModel, type WebhookModel } from './webhook-model.js';
 
@@ -103,8 +103,11 @@ export function dashboardModel(
   t: Messages,
   fallbackZone: string,
   syncTime = '23:30',
+  /** Qonto through the service's API key (no member signs in with Qonto). */
+  apiKeyMode = false,
 ): DashboardModel {
   const zone = status.timeZone ?? fallbackZone;
+  const ended: EndedSignIn | null = status.signInEnded === 'qonto' && apiKeyMode ? 'qontoApiKey' : status.signInEnded;
   const run = status.lastRun;
   const lastRun = run
     ? `${formatInstant(run.finishedAt, locale, zone)}: ${t.outcomes[run.outcome] ?? run.outcome}, ${t.runSummary(run.exported, run.failed)}`
@@ -130,14 +133,14 @@ export function dashboardModel(
   return {
     status: status.status,
     tone: TONES[status.status],
-    stateText: status.status === 'reconnect_required' && status.signInEnded ? t.signInEnded[status.signInEnded] : t.states[status.status],
+    stateText: status.status === 'reconnect_required' && ended ? t.signInEnded[ended] : t.states[status.status],
     lastRun,
     nextRun,
     retryAt: status.status === 'failed' && status.nextRunAt ? nextRun : null,
     progress,
     gauge: status.quota ? gaugeOf(status.quota, status.status, t, locale) : null,
     needs,
-    reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[status.signInEnded ?? 'unknown'] : null,
+    reconnectText: status.status === 'reconnect_required' ? t.reconnectTexts[ended ?? 'unknown'] : null,
     accounts: accountsOf(folders),
     refreshSeconds: working ? 2 : status.status === 'revoked' ? 0 : 10,
     alerts: alertsModel(status.alerts, locale, (iso) => formatInstant(iso, locale, zone)),

@@ -3,6 +3,10 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { SignInProvider } from '../../errors.js';
 import type { IntegrationStatus } from '../../store/types.js';
 
+/** Whose sign-in ended, as the dashboard words it: in API-key mode a Qonto refusal is of the
+ * service's API key, which only whoever runs the service can replace. */
+export type EndedSignIn = SignInProvider | 'qontoApiKey';
+
 export const LOCALES = ['en', 'de'] as const;
 export type Locale = (typeof LOCALES)[number];
 
@@ -75,7 +79,8 @@ const en = {
   signInEnded: {
     qonto: 'Qonto access has ended: sign in again to resume.',
     microsoft: 'Microsoft access has ended: sign in again to resume.',
-  } satisfies Record<SignInProvider, string>,
+    qontoApiKey: 'Qonto refused the API key: syncing stopped until it is replaced.',
+  } satisfies Record<EndedSignIn, string>,
   lastRun: 'Last run',
   nextRun: 'Next run',
   never: 'not yet',
@@ -104,7 +109,9 @@ const en = {
     qonto: 'Qonto no longer accepts this integration’s sign-in (access withdrawn in Qonto, or expired). Sign in again, with Qonto and then the same Microsoft account: syncing resumes where it stopped, and nothing is exported twice.',
     microsoft: 'Microsoft no longer accepts this sign-in (consent withdrawn or password changed). Sign in again with the same account: syncing resumes where it stopped.',
     unknown: 'This integration’s sign-in has ended. Sign in again with the same Microsoft account: syncing resumes where it stopped.',
-  } satisfies Record<SignInProvider | 'unknown', string>,
+    qontoApiKey:
+      'Qonto no longer accepts this service’s API key (it was regenerated or revoked in Qonto). Whoever runs the service sets a new one (QONTO_API_LOGIN and QONTO_API_SECRET) and restarts it; then sign in again with the same Microsoft account: syncing resumes where it stopped.',
+  } satisfies Record<EndedSignIn | 'unknown', string>,
   reconnectButton: 'Sign in again',
   freeSpaceText: 'Free some space in your OneDrive (or get more storage), then click Sync now.',
   failedText: 'Click Sync now to try again. If it keeps failing, the Temporal UI shows what happened.',
@@ -216,6 +223,7 @@ const de: Messages = {
   signInEnded: {
     qonto: 'Der Qonto-Zugriff ist abgelaufen: melden Sie sich erneut an.',
     microsoft: 'Der Microsoft-Zugriff ist abgelaufen: melden Sie sich erneut an.',
+    qontoApiKey: 'Qonto lehnt den API-Schlüssel ab: Die Synchronisierung ruht, bis er ersetzt ist.',
   },
   lastRun: 'Letzter Lauf',
   nextRun: 'Nächster Lauf',
@@ -245,6 +253,8 @@ const de: Messages = {
     qonto: 'Qonto akzeptiert die Anmeldung dieser Integration nicht mehr (Zugriff in Qonto widerrufen oder abgelaufen). Melden Sie sich erneut an, bei Qonto und dann mit demselben Microsoft-Konto: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde, und nichts wird doppelt exportiert.',
     microsoft: 'Microsoft akzeptiert diese Anmeldung nicht mehr (Einwilligung widerrufen oder Passwort geändert). Melden Sie sich erneut mit demselben Konto an: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde.',
     unknown: 'Die Anmeldung dieser Integration ist abgelaufen. Melden Sie sich erneut mit demselben Microsoft-Konto an: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde.',
+    qontoApiKey:
+      'Qonto akzeptiert den API-Schlüssel dieses Dienstes nicht mehr (in Qonto neu erzeugt oder widerrufen). Wer den Dienst betreibt, setzt einen neuen (QONTO_API_LOGIN und QONTO_API_SECRET) und startet ihn neu; melden Sie sich dann erneut mit demselben Microsoft-Konto an: Die Synchronisierung wird dort fortgesetzt, wo sie unterbrochen wurde.',
   },
   reconnectButton: 'Erneut anmelden',
   freeSpaceText: 'Schaffen Sie Platz in Ihrem OneDrive (oder erweitern Sie den Speicher) und klicken Sie dann auf „Jetzt synchronisieren“.',

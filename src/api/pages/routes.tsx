@@ -78,7 +78,7 @@ export function pageRoutes(deps: PagesDeps) {
   async function dashboardOf(page: PageContext, integration: Integration) {
     const status = await readStatus(deps, integration);
     const folders = await deps.store.folderCounts(integration.id);
-    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone, deps.syncTime);
+    const m = dashboardModel(status, folders, page.locale, page.t, deps.defaultTimeZone, deps.syncTime, deps.signIn.kind === 'adminToken');
     // Nothing to chase before the first import, nor once consent is withdrawn.
     const missing =
       integration.syncFrom !== null && integration.status !== 'revoked' && integration.status !== 'connecting'
