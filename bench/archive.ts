@@ -40,7 +40,7 @@ if (process.env.BENCH_WORKER_EXEC_ARGV) WORKER_RUNTIME.BENCH_WORKER_EXEC_ARGV = 
  * machine's disk, the backfill's 2.3 GB cost the simulator 6 ms of disk per upload and up to half its
  * CPU (page cache writeback), time and cores the worker shares with it here but never in a deployment.
  */
-export function simStorageRoot(): string {
+function simStorageRoot(): string {
   const chosen = process.env.BENCH_SIM_STORAGE?.trim();
   if (chosen) return chosen;
   try {
@@ -74,6 +74,8 @@ export interface Archive {
   h: Harness;
   worker: WorkerProcess;
   taskQueue: string;
+  /** Where the simulated drive keeps its files (simStorageRoot() when the archive was opened). */
+  simStorage: string;
   traffic(): Traffic;
   memory: WorkerMemory;
   close(): Promise<void>;
@@ -86,7 +88,8 @@ export async function openArchive(opts: {
   latencyMs: number;
   seed: number;
 }): Promise<Archive> {
-  const driveDir = mkdtempSync(join(simStorageRoot(), 'bench-drive-'));
+  const simStorage = simStorageRoot();
+  const driveDir = mkdtempSync(join(simStorage, 'bench-drive-'));
   // In memory, files left behind hold RAM until a reboot: removed when the benchmark exits, even on an
   // error (a Ctrl-C leaves them: rm -rf /dev/shm/bench-drive-*).
   const removeDrive = () => rmSync(driveDir, { recursive: true, force: true });
@@ -104,6 +107,7 @@ export async function openArchive(opts: {
     h,
     worker,
     taskQueue,
+    simStorage,
     traffic: () => ({
       qontoApi: qonto.api,
       qontoAttachmentLookups: qonto.lookups,

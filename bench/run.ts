@@ -34,7 +34,7 @@ import { serverExecutable } from '../src/temporal/binaries.js';
 import { settingsFrom } from '../src/temporal/integrations.js';
 import { dataConverter } from '../test/support/harness.js';
 import { expectedReceipts } from '../test/support/expectations.js';
-import { BenchIntegration, WORKER_RUNTIME, openArchive, simStorageRoot, trafficSince, type Archive } from './archive.js';
+import { BenchIntegration, WORKER_RUNTIME, openArchive, trafficSince, type Archive } from './archive.js';
 import { naiveExport } from './naive-exporter.js';
 import { measureWebhooks, webhookRows, type WebhookResult } from './webhooks.js';
 
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     if (ONLY === 'backfill') {
       try {
         const backfill = await measureBackfill(a, client);
-        write({ date: new Date().toISOString(), machine: machine(), load: loadavg(), workerRuntime: WORKER_RUNTIME, simStorage: simStorageRoot(), backfill }, [
+        write({ date: new Date().toISOString(), machine: machine(), load: loadavg(), workerRuntime: WORKER_RUNTIME, simStorage: a.simStorage, backfill }, [
           ['ratio to latency bound', backfill.ratioToBound, `${backfill.seconds} s, bound ${backfill.boundReceiptsPerSecond}/s`],
           ['worker peak RSS in backfill (MB)', backfill.peakRssMB, `at start ${backfill.startupPeakMB}`],
         ]);
@@ -191,7 +191,7 @@ async function measureArchive(a: Archive, client: Client) {
       batchSize: settingsFrom(a.h.config).batchSize,
       sizes: SIZES,
       workerRuntime: WORKER_RUNTIME,
-      simStorage: simStorageRoot(),
+      simStorage: a.simStorage,
     },
     backfill: {
       seconds: round(backfillSeconds),
