@@ -4,10 +4,15 @@ import type { Store } from '../src/store/types.js';
 /**
  * Drive folder ids by path below the app folder, created on demand. The store caches ids so a batch
  * does not walk the tree for every file; the drive stays the truth (ensureFolder reconciles a 409,
- * and a stale id is forgotten by the caller when the drive says 404).
+ * and a stale id is forgotten by the caller when the drive says 404). A resolver lives for one
+ * activity and remembers what it resolved, so a batch reads each folder's id from the store once,
+ * not once per receipt; forget() drops what it remembered too.
  */
 export class FolderResolver {
   private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly known = new Map<string, string>();
+  /** Counts forget() calls, so that a lookup under way when one came is not remembered. */
+  private forgets = 0;
 
   constructor(
     private readonly integrationId: string,
@@ -17,10 +22,16 @@ export class FolderResolver {
 
   /** Id of the folder at `path` ('' is the app folder itself). Concurrent calls share the work. */
   resolve(path: string): Promise<string> {
+    const known = this.known.get(path);
+    if (known !== undefined) return Promise.resolve(known);
     let pending = this.inFlight.get(path);
     if (!pending) {
-      pending = this.lookup(path).finally(() => this.inFlight.delete(path));
+      const lookup = this.lookup(path);
+      pending = lookup.finally(() => this.inFlight.delete(path));
       this.inFlight.set(path, pending);
+      // Remembered only if no forget() came while it was looked up: that id may be the stale one.
+      const forgets = this.forgets;
+      lookup.then((id) => this.forgets === forgets && this.known.set(path, id), () => undefined);
     }
     return pending;
   }
@@ -31,6 +42,8 @@ export class FolderResolver {
   }
 
   async forget(path: string): Promise<void> {
+    this.forgets += 1;
+    for (const known of this.known.keys()) if (isUnder(known, path)) this.known.delete(known);
     await this.store.forgetFoldersUnder(this.integrationId, path);
   }
 
@@ -48,4 +61,12 @@ export class FolderResolver {
     await this.store.putFolder(this.integrationId, path, id);
     return id;
   }
+}
+
+/** `path` is `under` or below it ('' is the app folder, above everything), ignoring case as the
+ * drive and the store do. */
+function isUnder(path: string, under: string): boolean {
+  if (under === '') return true;
+  const [p, u] = [path.toLowerCase(), under.toLowerCase()];
+  return p === u || p.startsWith(`${u}/`);
 }
