@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { logger } from '../src/logger.js';
+import { observeRunEnded, type RunEnded } from '../src/metrics/runs.js';
 import type { ActivityDeps } from './deps.js';
 import { subscribeDeadlineMs } from './webhooks.js';
 import type { StatusInput } from './types.js';
@@ -20,11 +21,14 @@ export function lifecycleActivities(deps: ActivityDeps) {
       return deps.store.reviveAll(integrationId);
     },
 
-    /** Consent withdrawn: delete every stored token. Files already exported stay in the drive. */
-    async revokeConsent(integrationId: string): Promise<void> {
+    /** Consent withdrawn: delete every stored token. Files already exported stay in the drive.
+     * `cutRun`: the run the withdrawal cut short, if one was under way; it is counted among the runs
+     * that ended (outcome `revoked`), once, by the first attempt. */
+    async revokeConsent(integrationId: string, cutRun?: RunEnded): Promise<void> {
       // No heartbeat: Temporal cannot stop an attempt it timed out, so the attempt stops its own
       // Qonto requests before then, and its retry does not run beside it.
       const { info, cancellationSignal } = Context.current();
+      if (cutRun !== undefined && info.attempt === 1) observeRunEnded(cutRun);
       const outOfTime = AbortSignal.timeout(subscribeDeadlineMs(info.startToCloseTimeoutMs));
       await deps.forgetTokens(integrationId, { signal: AbortSignal.any([cancellationSignal, outOfTime]) });
       await deps.store.deleteTokenCaches(integrationId);

@@ -111,6 +111,8 @@ class Integration {
   private readonly s: CarriedState;
   private readonly id: string;
   private revoked = false;
+  /** The run the withdrawal of consent cut short, if one was under way: the revocation counts it. */
+  private cutByRevocation: LastRun | null = null;
   private phase = 'starting';
   private nextRunAt: number | null = null;
   private runScope: CancellationScope | null = null;
@@ -366,7 +368,10 @@ class Integration {
     run.finishedAt = new Date().toISOString();
     this.s.lastRun = run;
     this.s.currentRun = null;
-    if (run.outcome === 'revoked') return false;
+    if (run.outcome === 'revoked') {
+      this.cutByRevocation = run;
+      return false;
+    }
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
     if (run.outcome === 'completed' && this.s.webhook) forgetSeenByFullRun(this.s.webhook, run.startedAt);
@@ -572,6 +577,7 @@ class Integration {
     if (cut) putBack(this.s.webhook!, taken, true);
     run.finishedAt = new Date().toISOString();
     this.s.lastIncremental = run;
+    if (run.outcome === 'revoked') this.cutByRevocation = run;
     if (run.outcome === 'completed') endBackOff(this.s.webhook!);
     if (run.outcome === 'reconnect_required' || run.outcome === 'quota_exceeded') {
       // These stop every run until the user acts, and the daily run would only find the same: the
@@ -708,7 +714,11 @@ class Integration {
     this.show('consent withdrawn: deleting stored tokens');
     this.nextRunAt = null;
     this.s.status = 'revoked';
-    await CancellationScope.nonCancellable(() => this.revocation().revokeConsent(this.id));
+    // The cut run goes as the activity's input only (no new command): histories recorded without it
+    // replay unchanged.
+    const cut = this.cutByRevocation;
+    const run = cut === null ? undefined : { outcome: cut.outcome, startedAt: cut.startedAt, finishedAt: cut.finishedAt, exported: cut.exported, failed: cut.failed };
+    await CancellationScope.nonCancellable(() => this.revocation().revokeConsent(this.id, run));
     this.show('consent withdrawn: stopped; exported files stay in the drive');
     await condition(allHandlersFinished);
     return { status: 'revoked', lastRun: this.s.lastRun };

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { scrape } from '../../src/metrics/endpoint.js';
 import { revokeSignal } from '../../workflows/messages.js';
+import { sampleValue } from '../support/metrics-text.js';
 import { expectedReceipts } from '../support/expectations.js';
 import { SYNC_FROM, Testbed, ZONE } from '../support/testbed.js';
 import { handleOf } from '../support/workflow.js';
@@ -24,10 +26,14 @@ it('withdraws consent: cancels the upload under way at once, deletes the tokens,
     const throttled = () => graph.requestLog.filter((r) => r.method === 'PUT' && r.status === 503).map((r) => r.path);
     await waitUntil(() => throttled().length >= 1, 'an upload to be throttled');
     const filesAtRevoke = drive.listFiles().length;
+    const revokedRuns = async () => sampleValue(await scrape({ perIntegration: false }), 'receipts_sync_runs_total', { outcome: 'revoked' }) ?? 0;
+    const revokedBefore = await revokedRuns();
 
     await handleOf(dev.env.client, t.id).signal(revokeSignal);
     const outcome = (await handleOf(dev.env.client, t.id).result()) as { status: string };
     expect(outcome.status).toBe('revoked');
+    // The backfill the withdrawal cut short is counted among the runs that ended, as revoked.
+    expect((await revokedRuns()) - revokedBefore).toBe(1);
     // Stopped inside the 40 s wait: no throttled upload was tried a second time.
     expect(throttled().length).toBeGreaterThanOrEqual(1);
     expect(new Set(throttled()).size).toBe(throttled().length);
