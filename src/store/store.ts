@@ -2,7 +2,7 @@ import type { Kysely, Updateable } from 'kysely';
 import { sql } from 'kysely';
 import { TokensRefusedError } from '../errors.js';
 import type { Database, Dialect } from './schema.js';
-import type { DriveReportKind, FolderCounts, ManifestEntry, Store } from './types.js';
+import type { FolderCounts, ManifestEntry, Store } from './types.js';
 import { ENTRY_COLUMNS, EXPORT_LOG_PAGE, now, toEntry, toIntegration, type ManifestRow } from './rows.js';
 import { alertStore } from './alert-store.js';
 import { atOrBelow, chunks } from './sql-parts.js';
@@ -10,6 +10,8 @@ import { retryDeadlock } from './deadlock.js';
 import { transactionStatements } from './transactions.js';
 import { webhookStatements } from './webhooks.js';
 import { rateBudgetStatements } from './rate-budgets.js';
+import { folderStatements } from './folders.js';
+import { signInStatements } from './sign-ins.js';
 
 import { probativeFileName } from '../sync/naming.js';
 import { manifestKey } from '../sync/probative.js';
@@ -582,110 +584,8 @@ export function createStore({ db, dialect, withTokenLock, close }: StoreBackend)
     ...transactionStatements(db),
     ...webhookStatements(db),
     ...rateBudgetStatements(db, dialect),
-
-    async getFolder(integrationId, path) {
-      const row = await db
-        .selectFrom('folders')
-        .select('drive_item_id')
-        .where('integration_id', '=', integrationId)
-        .where('path', '=', path)
-        .executeTakeFirst();
-      return row?.drive_item_id ?? null;
-    },
-    async putFolder(integrationId, path, driveItemId) {
-      await db
-        .insertInto('folders')
-        .values({ integration_id: integrationId, path, drive_item_id: driveItemId })
-        .onConflict((oc) => oc.columns(['integration_id', 'path']).doUpdateSet({ drive_item_id: driveItemId }))
-        .execute();
-    },
-    async findFoldersByIds(integrationId, ids) {
-      const found: { path: string; driveItemId: string }[] = [];
-      for (const some of chunks([...new Set(ids)])) {
-        const rows = await db
-          .selectFrom('folders')
-          .select(['path', 'drive_item_id'])
-          .where('integration_id', '=', integrationId)
-          .where('drive_item_id', 'in', some)
-          .orderBy('path')
-          .execute();
-        found.push(...rows.map((r) => ({ path: r.path, driveItemId: r.drive_item_id })));
-      }
-      return found;
-    },
-    async listFolders(integrationId) {
-      const rows = await db
-        .selectFrom('folders')
-        .select(['path', 'drive_item_id'])
-        .where('integration_id', '=', integrationId)
-        .orderBy('path')
-        .execute();
-      return rows.map((r) => ({ path: r.path, driveItemId: r.drive_item_id }));
-    },
-    async forgetFoldersUnder(integrationId, path) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('folders').where('integration_id', '=', integrationId).where(atOrBelow('path', path)).execute();
-        await trx.deleteFrom('drive_reports').where('integration_id', '=', integrationId).where(atOrBelow('folder_path', path)).execute();
-      });
-    },
-    async driveReports(integrationId) {
-      const rows = await db
-        .selectFrom('drive_reports')
-        .select(['folder_path', 'report', 'fingerprint'])
-        .where('integration_id', '=', integrationId)
-        .orderBy('folder_path')
-        .orderBy('report')
-        .execute();
-      return rows.map((r) => ({ folderPath: r.folder_path, report: r.report as DriveReportKind, fingerprint: r.fingerprint }));
-    },
-    async putDriveReport(integrationId, { folderPath, report, fingerprint }) {
-      await db
-        .insertInto('drive_reports')
-        .values({ integration_id: integrationId, folder_path: folderPath, report, fingerprint, written_at: now() })
-        .onConflict((oc) => oc.columns(['integration_id', 'folder_path', 'report']).doUpdateSet({ fingerprint, written_at: now() }))
-        .execute();
-    },
-
-    async putSignIn(state, { integrationId, sealed, expiresAt }) {
-      await db.insertInto('sign_ins').values({ state, integration_id: integrationId, sealed, expires_at: expiresAt }).execute();
-    },
-    async takeSignIn(state, at) {
-      // One statement: the row goes to whichever DELETE runs first, whatever process sent it.
-      const row = await db
-        .deleteFrom('sign_ins')
-        .where('state', '=', state)
-        .where('expires_at', '>', at)
-        .returning(['integration_id', 'sealed'])
-        .executeTakeFirst();
-      await db.deleteFrom('sign_ins').where('expires_at', '<=', at).execute();
-      return row ? { integrationId: row.integration_id, sealed: row.sealed } : null;
-    },
-
-    async putQontoSignIn(id, { sealed, expiresAt }) {
-      await db.deleteFrom('qonto_sign_ins').where('expires_at', '<=', Date.now()).execute();
-      await db.insertInto('qonto_sign_ins').values({ id, sealed, expires_at: expiresAt }).execute();
-    },
-    async takeQontoSignIn(id, at) {
-      const row = await db
-        .deleteFrom('qonto_sign_ins')
-        .where('id', '=', id)
-        .where('expires_at', '>', at)
-        .returning('sealed')
-        .executeTakeFirst();
-      return row?.sealed ?? null;
-    },
-    async adminSessionEpoch() {
-      return (await db.selectFrom('admin_sessions').select('epoch').where('id', '=', 1).executeTakeFirstOrThrow()).epoch;
-    },
-    async bumpAdminSessionEpoch() {
-      const row = await db
-        .updateTable('admin_sessions')
-        .set((eb) => ({ epoch: eb('epoch', '+', 1) }))
-        .where('id', '=', 1)
-        .returning('epoch')
-        .executeTakeFirstOrThrow();
-      return row.epoch;
-    },
+    ...folderStatements(db),
+    ...signInStatements(db),
 
     async ping() {
       // Reads a row, so that a store that cannot answer (closed, server gone, schema missing) says so.
