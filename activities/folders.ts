@@ -27,8 +27,11 @@ export class FolderResolver {
     let pending = this.inFlight.get(path);
     if (!pending) {
       const lookup = this.lookup(path);
-      pending = lookup.finally(() => this.inFlight.delete(path));
-      this.inFlight.set(path, pending);
+      const shared: Promise<string> = lookup.finally(() => {
+        if (this.inFlight.get(path) === shared) this.inFlight.delete(path);
+      });
+      pending = shared;
+      this.inFlight.set(path, shared);
       // Remembered only if no forget() came while it was looked up: that id may be the stale one.
       const forgets = this.forgets;
       lookup.then((id) => this.forgets === forgets && this.known.set(path, id), () => undefined);
@@ -41,10 +44,22 @@ export class FolderResolver {
     return this.store.getFolder(this.integrationId, path);
   }
 
+  /** Forgets the folder at `path` and everything below it, here and in the store. What was remembered
+   * is dropped before the store's delete and again after it: a look-up made meanwhile may have read
+   * the row the delete was removing (on Postgres, another connection still sees it). A look-up under
+   * way is not joined by later calls. */
   async forget(path: string): Promise<void> {
-    this.forgets += 1;
-    for (const known of this.known.keys()) if (isUnder(known, path)) this.known.delete(known);
-    await this.store.forgetFoldersUnder(this.integrationId, path);
+    const drop = () => {
+      this.forgets += 1;
+      for (const known of this.known.keys()) if (isUnder(known, path)) this.known.delete(known);
+      for (const pending of this.inFlight.keys()) if (isUnder(pending, path)) this.inFlight.delete(pending);
+    };
+    drop();
+    try {
+      await this.store.forgetFoldersUnder(this.integrationId, path);
+    } finally {
+      drop();
+    }
   }
 
   private async lookup(path: string): Promise<string> {

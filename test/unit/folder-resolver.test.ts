@@ -28,7 +28,7 @@ function fixture() {
       return { id: `${parentId}>${name}#${++made}` };
     },
   } as unknown as OneDriveClient;
-  return { resolver: new FolderResolver('i1', store, drive), cache, reads };
+  return { resolver: new FolderResolver('i1', store, drive), cache, reads, store };
 }
 
 describe('FolderResolver', () => {
@@ -53,6 +53,31 @@ describe('FolderResolver', () => {
     expect(await resolver.resolve('Account/2025/12')).toBe(other);
     await resolver.forget('');
     expect(await resolver.resolve('Account/2025/12')).not.toBe(other);
+  });
+
+  it('reads the store once for concurrent look-ups of the same folder', async () => {
+    const { resolver, reads } = fixture();
+    const ids = await Promise.all([1, 2, 3, 4].map(() => resolver.resolve('Account/2026/01')));
+    expect(new Set(ids).size).toBe(1);
+    expect(reads.filter((p) => p === 'Account/2026/01')).toHaveLength(1);
+  });
+
+  it('does not keep an id read while the store was still deleting it', async () => {
+    const { resolver, cache, store } = fixture();
+    cache.set('Account', 'stale');
+    // The store's delete takes its time (another connection still sees the row meanwhile).
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const forgetFoldersUnder = store.forgetFoldersUnder.bind(store);
+    store.forgetFoldersUnder = async (integrationId, path) => {
+      await gate;
+      await forgetFoldersUnder(integrationId, path);
+    };
+    const forgetting = resolver.forget('Account');
+    expect(await resolver.resolve('Account')).toBe('stale');
+    release();
+    await forgetting;
+    expect(await resolver.resolve('Account')).not.toBe('stale');
   });
 
   it('does not remember an id whose look-up was under way when a forget() came', async () => {
