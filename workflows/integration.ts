@@ -111,7 +111,8 @@ class Integration {
   private readonly s: CarriedState;
   private readonly id: string;
   private revoked = false;
-  /** The run the withdrawal of consent cut short, if one was under way: the revocation counts it. */
+  /** The full run the withdrawal of consent cut short, if one was under way: the revocation counts it
+   * (incremental runs are counted only when they stop the sync, as `runEnded` sees them). */
   private cutByRevocation: LastRun | null = null;
   private phase = 'starting';
   private nextRunAt: number | null = null;
@@ -577,7 +578,6 @@ class Integration {
     if (cut) putBack(this.s.webhook!, taken, true);
     run.finishedAt = new Date().toISOString();
     this.s.lastIncremental = run;
-    if (run.outcome === 'revoked') this.cutByRevocation = run;
     if (run.outcome === 'completed') endBackOff(this.s.webhook!);
     if (run.outcome === 'reconnect_required' || run.outcome === 'quota_exceeded') {
       // These stop every run until the user acts, and the daily run would only find the same: the
@@ -715,10 +715,14 @@ class Integration {
     this.nextRunAt = null;
     this.s.status = 'revoked';
     // The cut run goes as the activity's input only (no new command): histories recorded without it
-    // replay unchanged.
-    const cut = this.cutByRevocation;
-    const run = cut === null ? undefined : { outcome: cut.outcome, startedAt: cut.startedAt, finishedAt: cut.finishedAt, exported: cut.exported, failed: cut.failed };
-    await CancellationScope.nonCancellable(() => this.revocation().revokeConsent(this.id, run));
+    // replay unchanged. A run revoked before its steps began never reached its end: it ends now.
+    const under = this.s.currentRun;
+    const cut = this.cutByRevocation ?? (under ? { ...under, outcome: 'revoked' as const, finishedAt: new Date().toISOString() } : null);
+    await CancellationScope.nonCancellable(() =>
+      cut === null
+        ? this.revocation().revokeConsent(this.id)
+        : this.revocation().revokeConsent(this.id, { outcome: cut.outcome, startedAt: cut.startedAt, finishedAt: cut.finishedAt, exported: cut.exported, failed: cut.failed }),
+    );
     this.show('consent withdrawn: stopped; exported files stay in the drive');
     await condition(allHandlersFinished);
     return { status: 'revoked', lastRun: this.s.lastRun };
