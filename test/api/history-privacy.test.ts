@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { listen } from '../../src/api/listen.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { accountFolderName } from '../../src/sync/naming.js';
 import { settingsFrom, startIntegration } from '../../src/temporal/integrations.js';
@@ -88,10 +87,9 @@ it('a backfill leaves no account name, IBAN, counterparty or file name in any hi
 
   // The operator's way: `temporal workflow show` reads the raw history, and decodes it through the
   // codec server over HTTP when given its endpoint and the admin token.
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
+  const { server, port } = await listen(app, 0, '127.0.0.1');
   try {
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec`;
+    const endpoint = `http://127.0.0.1:${port}/codec`;
     const show = async (...extra: string[]) =>
       (
         await promisify(execFile)(
