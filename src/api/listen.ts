@@ -9,7 +9,7 @@ import type { Hono } from 'hono';
  * it replaces them, process-wide, with lighter classes of its own that build Node's object on first
  * use; every process here also makes outbound requests through layers that wrap each answer in a new
  * Response, and in the worker those wrappers cost more CPU than they save for the few pages and
- * metrics it serves (in the backfill benchmark, about 3 s of worker CPU per 5,000 receipts).
+ * metrics it serves (in the backfill benchmark, 2–3 s of worker CPU per 5,000 receipts).
  */
 export function listen(app: Hono, port: number, hostname?: string): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve) => {
