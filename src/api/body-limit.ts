@@ -42,7 +42,10 @@ export function bodyLimit(limitFor: number | ((path: string) => number), discard
       }
       chunks.push(value);
     }
-    c.req.raw = new Request(c.req.raw, { body: Buffer.concat(chunks, size) });
+    // Made from its parts: the adapter's request object is its own class, which Node's Request does not
+    // take as a request to copy (the adapter leaves the global Request as it is: src/api/listen.ts).
+    const raw = c.req.raw;
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, signal: raw.signal, body: Buffer.concat(chunks, size) });
     return next();
   };
 }
