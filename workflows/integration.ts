@@ -111,9 +111,6 @@ class Integration {
   private readonly s: CarriedState;
   private readonly id: string;
   private revoked = false;
-  /** The full run the withdrawal of consent cut short, if one was under way: the revocation counts it
-   * (incremental runs are counted only when they stop the sync, as `runEnded` sees them). */
-  private cutByRevocation: LastRun | null = null;
   private phase = 'starting';
   private nextRunAt: number | null = null;
   private runScope: CancellationScope | null = null;
@@ -369,10 +366,7 @@ class Integration {
     run.finishedAt = new Date().toISOString();
     this.s.lastRun = run;
     this.s.currentRun = null;
-    if (run.outcome === 'revoked') {
-      this.cutByRevocation = run;
-      return false;
-    }
+    if (run.outcome === 'revoked') return false;
     if (patched(BACKOFF_AFTER_FAILED_RUN)) this.planRetry(run);
     if (run.outcome === 'completed' || run.outcome === 'quota_exceeded') this.s.backfilled = true;
     if (run.outcome === 'completed' && this.s.webhook) forgetSeenByFullRun(this.s.webhook, run.startedAt);
@@ -714,10 +708,13 @@ class Integration {
     this.show('consent withdrawn: deleting stored tokens');
     this.nextRunAt = null;
     this.s.status = 'revoked';
-    // The cut run goes as the activity's input only (no new command): histories recorded without it
-    // replay unchanged. A run revoked before its steps began never reached its end: it ends now.
+    // The full run the withdrawal cut short, if one was under way, is counted by the revocation
+    // (incremental runs are counted only when they stop the sync, as `runEnded` sees them): the last
+    // run, ended `revoked`, or one revoked before its steps began, which ends now. It goes as the
+    // activity's input only (no new command): histories recorded without it replay unchanged.
+    const last = this.s.lastRun;
     const under = this.s.currentRun;
-    const cut = this.cutByRevocation ?? (under ? { ...under, outcome: 'revoked' as const, finishedAt: new Date().toISOString() } : null);
+    const cut = last?.outcome === 'revoked' ? last : under ? { ...under, outcome: 'revoked' as const, finishedAt: new Date().toISOString() } : null;
     await CancellationScope.nonCancellable(() =>
       cut === null
         ? this.revocation().revokeConsent(this.id)
